@@ -1,0 +1,113 @@
+# pitrfs - see README.md. `make demo` runs the example; `make test` the tests.
+
+CC      ?= cc
+CLANG   ?= clang
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wvla \
+           -Wwrite-strings
+FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
+FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
+ALL_CFLAGS  = -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) -Icore
+CORE_LIBS   := -llmdb -llz4 -lxxhash -ljansson -pthread
+SAN         := -fsanitize=address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=all
+
+CORE_SRC := $(wildcard core/*.c)
+CORE_OBJ := $(CORE_SRC:core/%.c=build/core/%.o)
+TOOL_SRC := $(wildcard tools/*.c)
+FS_SRC   := $(wildcard fs/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/unit/%)
+UNIT_SAN := $(UNIT_SRC:tests/unit/%.c=build/unit-san/%)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_SECONDS ?= 5
+
+# Debian packages: to build, to test, to benchmark.
+PACKAGES := gcc make pkg-config libfuse3-dev fuse3 liblmdb-dev \
+            libxxhash-dev liblz4-dev libjansson-dev clang lmdb-utils \
+            jq rsync attr python3 lz4
+
+.PHONY: all deps test unit unit-san fuzz integration bench demo clean format
+
+all: bin/pitr bin/pitrfs
+
+build/core/%.o: core/%.c core/pitr.h core/internal.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+build/libpitr.a: $(CORE_OBJ)
+	ar rcs $@ $^
+
+bin/pitr: $(TOOL_SRC) tools/*.h build/libpitr.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(TOOL_SRC) build/libpitr.a $(CORE_LIBS) -o $@
+
+bin/pitrfs: $(FS_SRC) fs/*.h build/libpitr.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(FUSE_CFLAGS) $(FS_SRC) build/libpitr.a \
+		$(FUSE_LIBS) $(CORE_LIBS) -o $@
+
+build/unit/%: tests/unit/%.c tests/unit/tap.h build/libpitr.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $< build/libpitr.a $(CORE_LIBS) -o $@
+
+# Unit tests again, core and all, under AddressSanitizer + UBSan.
+build/unit-san/%: tests/unit/%.c tests/unit/tap.h $(CORE_SRC) core/*.h
+	@mkdir -p $(@D)
+	$(CLANG) $(ALL_CFLAGS) -O1 $(SAN) -Itests/unit $< $(CORE_SRC) \
+		$(CORE_LIBS) -o $@
+
+build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) core/*.h
+	@mkdir -p $(@D)
+	$(CLANG) $(ALL_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined \
+		$< $(CORE_SRC) $(CORE_LIBS) -o $@
+
+deps:
+	@missing=; for p in $(PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
+			grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all installed"; exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "deps: missing:$$missing; run as root or: sudo apt-get install$$missing" >&2; \
+		exit 1; fi; \
+	echo "deps: installing$$missing"; \
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing
+
+unit: $(UNIT_BIN)
+	@for t in $(UNIT_BIN); do echo "# $$t"; $$t || exit 1; done
+
+unit-san: $(UNIT_SAN)
+	@for t in $(UNIT_SAN); do echo "# $$t (asan+ubsan)"; \
+		ASAN_OPTIONS=detect_leaks=1 $$t || exit 1; done
+
+# Each fuzz target runs briefly over a copy of its seed corpus.
+fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do n=$${f##*/fuzz_}; \
+		d=$$(mktemp -d); cp tests/fuzz/corpus/$$n/* $$d/ 2>/dev/null; \
+		echo "# $$f for $(FUZZ_SECONDS)s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 $$d \
+			2>build/fuzz/$$n.log || { tail -40 build/fuzz/$$n.log; \
+			rm -rf $$d; exit 1; }; rm -rf $$d; \
+		echo "ok fuzz $$n"; done
+
+integration: all
+	@tests/run-integration
+
+test: unit unit-san fuzz integration
+	@echo "make test: all suites passed"
+
+bench: all
+	@tests/bench/run
+
+demo: deps all
+	@examples/demo.sh
+
+format:
+	clang-format -i core/*.[ch] fs/*.[ch] tools/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
+
+clean:
+	rm -rf build bin

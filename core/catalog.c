@@ -1,0 +1,465 @@
+/*
+ * catalog.c - databases and containers, each name a sequence of
+ * incarnations in time; and the listings of names and documents at any
+ * instant.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+enum { NAME_CREATE = 1, NAME_DELETE = 2 };
+
+static int inc_put(pitr_txn *t, uint64_t inc, int kind, uint64_t parent,
+		   uint64_t created, uint64_t deleted, const char *name,
+		   size_t len)
+{
+	unsigned char k[8], v[INC_HDR + PITR_NAME_MAX];
+	MDB_val key = { 8, k }, val = { INC_HDR + len, v };
+
+	put_be64(k, inc);
+	v[0] = (unsigned char)kind;
+	put_le64(v + 1, parent);
+	put_le64(v + 9, created);
+	put_le64(v + 17, deleted);
+	memcpy(v + INC_HDR, name, len);
+	return mdb_rc(mdb_put(t->txn, t->s->incs, &key, &val, 0));
+}
+
+/* An incarnation record; `v` points into the map. */
+static int inc_get(pitr_txn *t, uint64_t inc, const unsigned char **v,
+		   size_t *vlen)
+{
+	unsigned char k[8];
+	MDB_val key = { 8, k }, val;
+	int rc;
+
+	put_be64(k, inc);
+	rc = mdb_rc(mdb_get(t->txn, t->s->incs, &key, &val));
+	if (rc)
+		return rc;
+	if (val.mv_size < INC_HDR)
+		return PITR_CORRUPT;
+	*v = val.mv_data;
+	*vlen = val.mv_size;
+	return 0;
+}
+
+/* Is `inc` a live incarnation of `kind`? 0 or PITR_NOTFOUND. */
+static int inc_alive(pitr_txn *t, uint64_t inc, int kind)
+{
+	const unsigned char *v;
+	size_t len;
+	int rc = inc_get(t, inc, &v, &len);
+
+	if (rc)
+		return rc;
+	return v[0] == kind && get_le64(v + 17) == 0 ? 0 : PITR_NOTFOUND;
+}
+
+int ct_alive(pitr_txn *t, uint64_t ct)
+{
+	return inc_alive(t, ct, INC_CT);
+}
+
+/* Mark the incarnation deleted (deleted != 0) or rename it. */
+static int inc_update(pitr_txn *t, uint64_t inc, uint64_t parent,
+		      uint64_t deleted, const char *name, size_t len)
+{
+	const unsigned char *v;
+	size_t vlen;
+	int rc = inc_get(t, inc, &v, &vlen);
+
+	if (rc)
+		return rc;
+	if (!name) {
+		name = (const char *)v + INC_HDR;
+		len = vlen - INC_HDR;
+	}
+	char copy[PITR_NAME_MAX];
+	memcpy(copy, name, len);
+	return inc_put(t, inc, v[0], parent, get_le64(v + 9), deleted, copy,
+		       len);
+}
+
+static int name_lookup(pitr_txn *t, uint64_t at, uint64_t parent,
+		       const char *name, size_t len, uint64_t *inc)
+{
+	MDB_cursor *c;
+	MDB_val key, val;
+	int rc;
+
+	if (pitr_name_check(name, len))
+		return PITR_NOTFOUND;
+	rc = mdb_rc(mdb_cursor_open(t->txn, t->s->names, &c));
+	if (rc)
+		return rc;
+	rc = seek_at(c, parent, name, len, at, &key, &val);
+	if (!rc && val.mv_size != NAME_VAL)
+		rc = PITR_CORRUPT;
+	if (!rc && ((unsigned char *)val.mv_data)[0] != NAME_CREATE)
+		rc = PITR_NOTFOUND;
+	if (!rc && inc)
+		*inc = get_le64((unsigned char *)val.mv_data + 1);
+	mdb_cursor_close(c);
+	return rc;
+}
+
+static int name_put(pitr_txn *t, uint64_t parent, const char *name,
+		    size_t len, int op, uint64_t inc)
+{
+	unsigned char k[KEY_MAX], v[NAME_VAL];
+	MDB_val key = { key_named(k, parent, name, len, t->ts), k };
+	MDB_val val = { NAME_VAL, v };
+
+	v[0] = (unsigned char)op;
+	put_le64(v + 1, inc);
+	return mdb_rc(mdb_put(t->txn, t->s->names, &key, &val, 0));
+}
+
+static int named_create(pitr_txn *t, int kind, uint64_t parent,
+			const char *name, size_t len, uint64_t *inc)
+{
+	uint32_t idx;
+	uint64_t id;
+	int rc;
+
+	if (!t->ts)
+		return PITR_RDONLY;
+	if (pitr_name_check(name, len))
+		return PITR_BADNAME;
+	if (kind == INC_CT && (rc = inc_alive(t, parent, INC_DB)))
+		return rc;
+	rc = name_lookup(t, PITR_NOW, parent, name, len, NULL);
+	if (rc != PITR_NOTFOUND)
+		return rc ? rc : PITR_EXISTS;
+	id = t->next_inc++;
+	t->dirty_meta = 1;
+	if ((rc = name_put(t, parent, name, len, NAME_CREATE, id)) ||
+	    (rc = inc_put(t, id, kind, parent, t->ts, 0, name, len)) ||
+	    (rc = log_append(t, kind == INC_DB ? OP_DB_CREATE : OP_CT_CREATE,
+			     parent, id, name, len, NULL, 0, 0, &idx)))
+		return rc;
+	if (inc)
+		*inc = id;
+	return 0;
+}
+
+/* Does any live container remain in database `db`? */
+static int db_empty(pitr_txn *t, uint64_t db)
+{
+	pitr_iter *it;
+	pitr_entry e;
+	int rc = pitr_iter_begin(t, PITR_LIST_CONTAINERS, db, PITR_NOW, NULL,
+				 0, 0, &it);
+
+	if (rc)
+		return rc;
+	rc = pitr_iter_next(it, &e);
+	pitr_iter_end(it);
+	if (rc == PITR_NOTFOUND)
+		return 0;
+	return rc ? rc : PITR_NOTEMPTY;
+}
+
+static int ct_empty(pitr_txn *t, uint64_t ct)
+{
+	unsigned char k[8];
+	MDB_val key = { 8, k }, val;
+	MDB_cursor *c;
+	int rc;
+
+	put_be64(k, ct);
+	rc = mdb_rc(mdb_cursor_open(t->txn, t->s->live, &c));
+	if (rc)
+		return rc;
+	rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	else if (rc == 0)
+		rc = key.mv_size >= 8 && get_be64(key.mv_data) == ct
+			     ? PITR_NOTEMPTY
+			     : 0;
+	else
+		rc = mdb_rc(rc);
+	mdb_cursor_close(c);
+	return rc;
+}
+
+static int named_delete(pitr_txn *t, int kind, uint64_t parent,
+			const char *name, size_t len)
+{
+	uint64_t inc;
+	uint32_t idx;
+	int rc;
+
+	if (!t->ts)
+		return PITR_RDONLY;
+	rc = name_lookup(t, PITR_NOW, parent, name, len, &inc);
+	if (rc)
+		return rc;
+	rc = kind == INC_DB ? db_empty(t, inc) : ct_empty(t, inc);
+	if (rc)
+		return rc;
+	if ((rc = name_put(t, parent, name, len, NAME_DELETE, inc)) ||
+	    (rc = inc_update(t, inc, parent, t->ts, NULL, 0)))
+		return rc;
+	return log_append(t, kind == INC_DB ? OP_DB_DELETE : OP_CT_DELETE,
+			  parent, inc, name, len, NULL, 0, 0, &idx);
+}
+
+static int named_rename(pitr_txn *t, int kind, uint64_t parent,
+			const char *from, size_t flen, uint64_t toparent,
+			const char *to, size_t tlen)
+{
+	int del = kind == INC_DB ? OP_DB_DELETE : OP_CT_DELETE;
+	uint64_t inc;
+	uint32_t idx;
+	int rc;
+
+	if (!t->ts)
+		return PITR_RDONLY;
+	if (pitr_name_check(to, tlen))
+		return PITR_BADNAME;
+	rc = name_lookup(t, PITR_NOW, parent, from, flen, &inc);
+	if (rc)
+		return rc;
+	if (parent == toparent && flen == tlen && !memcmp(from, to, flen))
+		return 0;
+	if (kind == INC_CT && (rc = inc_alive(t, toparent, INC_DB)))
+		return rc;
+	rc = name_lookup(t, PITR_NOW, toparent, to, tlen, NULL);
+	if (rc != PITR_NOTFOUND)
+		return rc ? rc : PITR_EXISTS;
+	/* The incarnation moves: history shows it under the old name before
+	 * this instant and under the new one from it on. */
+	if ((rc = name_put(t, parent, from, flen, NAME_DELETE, inc)) ||
+	    (rc = name_put(t, toparent, to, tlen, NAME_CREATE, inc)) ||
+	    (rc = inc_update(t, inc, toparent, 0, to, tlen)) ||
+	    (rc = log_append(t, del, parent, inc, from, flen, NULL, 0, 0,
+			     &idx)))
+		return rc;
+	return log_append(t, del + 1, toparent, inc, to, tlen, NULL, 0, 0,
+			  &idx);
+}
+
+int pitr_db_create(pitr_txn *t, const char *name, size_t len, uint64_t *inc)
+{
+	return named_create(t, INC_DB, 0, name, len, inc);
+}
+
+int pitr_db_delete(pitr_txn *t, const char *name, size_t len)
+{
+	return named_delete(t, INC_DB, 0, name, len);
+}
+
+int pitr_db_lookup(pitr_txn *t, uint64_t at, const char *name, size_t len,
+		   uint64_t *inc)
+{
+	return name_lookup(t, at, 0, name, len, inc);
+}
+
+int pitr_db_rename(pitr_txn *t, const char *from, size_t flen, const char *to,
+		   size_t tlen)
+{
+	return named_rename(t, INC_DB, 0, from, flen, 0, to, tlen);
+}
+
+int pitr_ct_create(pitr_txn *t, uint64_t db, const char *name, size_t len,
+		   uint64_t *inc)
+{
+	return named_create(t, INC_CT, db, name, len, inc);
+}
+
+int pitr_ct_delete(pitr_txn *t, uint64_t db, const char *name, size_t len)
+{
+	return named_delete(t, INC_CT, db, name, len);
+}
+
+int pitr_ct_lookup(pitr_txn *t, uint64_t at, uint64_t db, const char *name,
+		   size_t len, uint64_t *inc)
+{
+	return name_lookup(t, at, db, name, len, inc);
+}
+
+int pitr_ct_rename(pitr_txn *t, uint64_t db, const char *from, size_t flen,
+		   uint64_t todb, const char *to, size_t tlen)
+{
+	return named_rename(t, INC_CT, db, from, flen, todb, to, tlen);
+}
+
+/*
+ * Listings
+ */
+
+struct pitr_iter {
+	pitr_txn *t;
+	MDB_cursor *c;
+	enum pitr_list_kind kind;
+	uint64_t parent, at;
+	int live;    /* documents at PITR_NOW: a scan of the live table */
+	int started;
+	int type;    /* live scan: type of the last entry */
+	size_t len;  /* the last name returned */
+	char name[PITR_NAME_MAX + 1];
+};
+
+int pitr_iter_begin(pitr_txn *t, enum pitr_list_kind kind, uint64_t parent,
+		    uint64_t at, const char *after, size_t afterlen,
+		    int after_scratch, pitr_iter **out)
+{
+	pitr_iter *it;
+	MDB_dbi dbi;
+	int rc;
+
+	if (afterlen > PITR_NAME_MAX)
+		return PITR_BADNAME;
+	it = calloc(1, sizeof(*it));
+	if (!it)
+		return ENOMEM;
+	it->t = t;
+	it->kind = kind;
+	it->parent = kind == PITR_LIST_DATABASES ? 0 : parent;
+	it->at = at;
+	it->live = kind == PITR_LIST_DOCUMENTS && at == PITR_NOW;
+	if (after) {
+		memcpy(it->name, after, afterlen);
+		it->len = afterlen;
+		it->type = after_scratch ? LIVE_SCRATCH : LIVE_DOC;
+		it->started = 1;
+	}
+	dbi = it->live ? t->s->live
+	      : kind == PITR_LIST_DOCUMENTS ? t->s->versions : t->s->names;
+	rc = mdb_rc(mdb_cursor_open(t->txn, dbi, &it->c));
+	if (rc) {
+		free(it);
+		return rc;
+	}
+	*out = it;
+	return 0;
+}
+
+void pitr_iter_end(pitr_iter *it)
+{
+	if (!it)
+		return;
+	mdb_cursor_close(it->c);
+	free(it);
+}
+
+static int iter_next_live(pitr_iter *it, pitr_entry *e)
+{
+	unsigned char k[KEY_MAX];
+	MDB_val key, val;
+	int rc;
+
+	if (!it->started) {
+		key.mv_size = key_live(k, it->parent, LIVE_DOC, "", 0);
+		key.mv_data = k;
+		rc = mdb_cursor_get(it->c, &key, &val, MDB_SET_RANGE);
+	} else {
+		key.mv_size = key_live(k, it->parent, it->type, it->name,
+				       it->len);
+		key.mv_data = k;
+		rc = mdb_cursor_get(it->c, &key, &val, MDB_SET_RANGE);
+		if (!rc && key.mv_size == 9 + it->len &&
+		    !memcmp(key.mv_data, k, key.mv_size))
+			rc = mdb_cursor_get(it->c, &key, &val, MDB_NEXT);
+	}
+	if (rc)
+		return mdb_rc(rc);
+	const unsigned char *p = key.mv_data, *v = val.mv_data;
+	if (key.mv_size < 10 || get_be64(p) != it->parent)
+		return PITR_NOTFOUND;
+	it->started = 1;
+	it->type = p[8];
+	it->len = key.mv_size - 9;
+	if (it->len > PITR_NAME_MAX)
+		return PITR_CORRUPT;
+	memcpy(it->name, p + 9, it->len);
+	memset(e, 0, sizeof(*e));
+	e->name = it->name;
+	e->namelen = it->len;
+	if (it->type == LIVE_SCRATCH) {
+		if (val.mv_size < LIVE_SCRATCH_HDR)
+			return PITR_CORRUPT;
+		e->scratch = 1;
+		e->ver.ts = get_le64(v);
+		e->ver.size = (uint32_t)(val.mv_size - LIVE_SCRATCH_HDR);
+		return 0;
+	}
+	if (val.mv_size != LIVE_DOC_VAL)
+		return PITR_CORRUPT;
+	e->ver.ts = get_le64(v);
+	e->ver.size = get_le32(v + 12);
+	e->ver.etag = get_le64(v + 16);
+	return 0;
+}
+
+/*
+ * Named tables hold every version of a name newest first: find the next
+ * name with one seek past the last, then, unless its newest entry is
+ * already at or before `at`, one seek to its state at `at`.
+ */
+static int iter_next_named(pitr_iter *it, pitr_entry *e)
+{
+	unsigned char k[KEY_MAX];
+	MDB_val key, val;
+	int rc;
+
+	for (;;) {
+		put_be64(k, it->parent);
+		memcpy(k + 8, it->name, it->len);
+		k[8 + it->len] = 1; /* past every version of it->name */
+		key.mv_size = it->started ? 9 + it->len : 8;
+		key.mv_data = k;
+		rc = mdb_cursor_get(it->c, &key, &val, MDB_SET_RANGE);
+		if (rc)
+			return mdb_rc(rc);
+		const unsigned char *p = key.mv_data;
+		if (key.mv_size < 18 || get_be64(p) != it->parent)
+			return PITR_NOTFOUND;
+		it->started = 1;
+		it->len = key.mv_size - 17;
+		if (it->len > PITR_NAME_MAX)
+			return PITR_CORRUPT;
+		memcpy(it->name, p + 8, it->len);
+		uint64_t ts = ~get_be64(p + 9 + it->len);
+		if (ts > it->at) {
+			rc = seek_at(it->c, it->parent, it->name, it->len,
+				     it->at, &key, &val);
+			if (rc == PITR_NOTFOUND)
+				continue; /* born after `at` */
+			if (rc)
+				return rc;
+			ts = ~get_be64((unsigned char *)key.mv_data + 9 +
+				       it->len);
+		}
+		const unsigned char *v = val.mv_data;
+		memset(e, 0, sizeof(*e));
+		e->name = it->name;
+		e->namelen = it->len;
+		if (it->kind == PITR_LIST_DOCUMENTS) {
+			if (val.mv_size != VER_VAL)
+				return PITR_CORRUPT;
+			if (v[4] != OP_DOC_PUT)
+				continue;
+			e->ver.ts = ts;
+			e->ver.size = get_le32(v + 5);
+			e->ver.etag = get_le64(v + 9);
+		} else {
+			if (val.mv_size != NAME_VAL)
+				return PITR_CORRUPT;
+			if (v[0] != NAME_CREATE)
+				continue;
+			e->inc = get_le64(v + 1);
+			e->ver.ts = ts;
+		}
+		return 0;
+	}
+}
+
+int pitr_iter_next(pitr_iter *it, pitr_entry *e)
+{
+	return it->live ? iter_next_live(it, e) : iter_next_named(it, e);
+}

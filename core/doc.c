@@ -1,0 +1,352 @@
+/*
+ * doc.c - documents: versions in time, and the live state; scratch files.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <xxhash.h>
+
+#include "internal.h"
+
+/* Scratch files may be larger than documents (an editor's backup of a
+ * document it is about to rewrite), but are still bounded. */
+#define SCRATCH_FACTOR 8
+
+int pitr_doc_check(pitr_store *s, const void *body, size_t len, char *err,
+		   size_t errlen)
+{
+	return json_check(body, len, s->max_doc, err, errlen);
+}
+
+/* Record version `v` of (ct, id) under the transaction's timestamp. */
+static int version_put(pitr_txn *t, uint64_t ct, const char *id, size_t len,
+		       int op, uint32_t idx, uint32_t size, uint64_t etag)
+{
+	unsigned char k[KEY_MAX], v[VER_VAL], old[12];
+	MDB_val key = { key_named(k, ct, id, len, t->ts), k };
+	MDB_val val = { VER_VAL, v }, prev;
+	int rc;
+
+	/* A second mutation of one document in one transaction replaces the
+	 * first: drop the first one's log record with it. */
+	if (mdb_get(t->txn, t->s->versions, &key, &prev) == 0 &&
+	    prev.mv_size == VER_VAL) {
+		MDB_val lk = { sizeof(old), old };
+		key_log(old, t->ts, get_le32(prev.mv_data));
+		rc = mdb_del(t->txn, t->s->log, &lk, NULL);
+		if (rc && rc != MDB_NOTFOUND)
+			return mdb_rc(rc);
+	}
+	put_le32(v, idx);
+	v[4] = (unsigned char)op;
+	put_le32(v + 5, size);
+	put_le64(v + 9, etag);
+	return mdb_rc(mdb_put(t->txn, t->s->versions, &key, &val, 0));
+}
+
+static int live_doc_put(pitr_txn *t, uint64_t ct, const char *id, size_t len,
+			uint32_t idx, uint32_t size, uint64_t etag)
+{
+	unsigned char k[KEY_MAX], v[LIVE_DOC_VAL];
+	MDB_val key = { key_live(k, ct, LIVE_DOC, id, len), k };
+	MDB_val val = { LIVE_DOC_VAL, v };
+
+	put_le64(v, t->ts);
+	put_le32(v + 8, idx);
+	put_le32(v + 12, size);
+	put_le64(v + 16, etag);
+	return mdb_rc(mdb_put(t->txn, t->s->live, &key, &val, 0));
+}
+
+static int live_get(pitr_txn *t, uint64_t ct, int type, const char *name,
+		    size_t len, MDB_val *val)
+{
+	unsigned char k[KEY_MAX];
+	MDB_val key = { key_live(k, ct, type, name, len), k };
+
+	return mdb_rc(mdb_get(t->txn, t->s->live, &key, val));
+}
+
+static int live_del(pitr_txn *t, uint64_t ct, int type, const char *name,
+		    size_t len)
+{
+	unsigned char k[KEY_MAX];
+	MDB_val key = { key_live(k, ct, type, name, len), k };
+
+	return mdb_rc(mdb_del(t->txn, t->s->live, &key, NULL));
+}
+
+static int writable_ct(pitr_txn *t, uint64_t ct, const char *id, size_t len)
+{
+	if (!t->ts)
+		return PITR_RDONLY;
+	if (pitr_name_check(id, len))
+		return PITR_BADNAME;
+	return ct_alive(t, ct);
+}
+
+int pitr_doc_put(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+		 const void *body, size_t len)
+{
+	uint64_t etag;
+	uint32_t idx;
+	int rc;
+
+	t->err[0] = 0;
+	rc = writable_ct(t, ct, id, idlen);
+	if (rc)
+		return rc;
+	rc = json_check(body, len, t->s->max_doc, t->err, sizeof(t->err));
+	if (rc)
+		return rc;
+	etag = XXH3_64bits(body, len);
+	if ((rc = log_append(t, OP_DOC_PUT, ct, 0, id, idlen, body, len, etag,
+			     &idx)) ||
+	    (rc = version_put(t, ct, id, idlen, OP_DOC_PUT, idx,
+			      (uint32_t)len, etag)))
+		return rc;
+	return live_doc_put(t, ct, id, idlen, idx, (uint32_t)len, etag);
+}
+
+int pitr_doc_delete(pitr_txn *t, uint64_t ct, const char *id, size_t idlen)
+{
+	MDB_val val;
+	uint32_t idx;
+	int rc;
+
+	rc = writable_ct(t, ct, id, idlen);
+	if (rc)
+		return rc;
+	rc = live_get(t, ct, LIVE_DOC, id, idlen, &val);
+	if (rc)
+		return rc;
+	if ((rc = log_append(t, OP_DOC_DEL, ct, 0, id, idlen, NULL, 0, 0,
+			     &idx)) ||
+	    (rc = version_put(t, ct, id, idlen, OP_DOC_DEL, idx, 0, 0)))
+		return rc;
+	return live_del(t, ct, LIVE_DOC, id, idlen);
+}
+
+/* Where the version of (ct, id) visible at `at` is: its log key. */
+static int doc_find(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+		    uint64_t at, pitr_version *v, uint32_t *idx)
+{
+	MDB_cursor *c;
+	MDB_val key, val;
+	const unsigned char *p;
+	int rc;
+
+	if (pitr_name_check(id, idlen))
+		return PITR_NOTFOUND;
+	if (at == PITR_NOW) {
+		rc = live_get(t, ct, LIVE_DOC, id, idlen, &val);
+		if (rc)
+			return rc;
+		if (val.mv_size != LIVE_DOC_VAL)
+			return PITR_CORRUPT;
+		p = val.mv_data;
+		v->ts = get_le64(p);
+		*idx = get_le32(p + 8);
+		v->size = get_le32(p + 12);
+		v->etag = get_le64(p + 16);
+		v->deleted = 0;
+		return 0;
+	}
+	rc = mdb_rc(mdb_cursor_open(t->txn, t->s->versions, &c));
+	if (rc)
+		return rc;
+	rc = seek_at(c, ct, id, idlen, at, &key, &val);
+	if (!rc && val.mv_size != VER_VAL)
+		rc = PITR_CORRUPT;
+	if (!rc) {
+		p = val.mv_data;
+		v->ts = ~get_be64((unsigned char *)key.mv_data + 9 + idlen);
+		*idx = get_le32(p);
+		v->deleted = p[4] == OP_DOC_DEL;
+		v->size = get_le32(p + 5);
+		v->etag = get_le64(p + 9);
+		if (v->deleted)
+			rc = PITR_NOTFOUND;
+	}
+	mdb_cursor_close(c);
+	return rc;
+}
+
+int pitr_doc_stat(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+		  uint64_t at, pitr_version *v)
+{
+	uint32_t idx;
+
+	return doc_find(t, ct, id, idlen, at, v, &idx);
+}
+
+/* The log record of a version, checked against what points at it. */
+static int doc_record(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+		      const pitr_version *v, uint32_t idx, struct log_rec *r)
+{
+	unsigned char k[12];
+	MDB_val key = { sizeof(k), k }, val;
+	int rc;
+
+	key_log(k, v->ts, idx);
+	rc = mdb_rc(mdb_get(t->txn, t->s->log, &key, &val));
+	if (rc)
+		return rc == PITR_NOTFOUND ? PITR_CORRUPT : rc;
+	rc = log_decode(&val, r);
+	if (rc)
+		return rc;
+	if (r->op != OP_DOC_PUT || r->parent != ct || r->namelen != idlen ||
+	    memcmp(r->name, id, idlen) || r->etag != v->etag ||
+	    r->size != v->size)
+		return PITR_CORRUPT;
+	return 0;
+}
+
+int pitr_doc_get(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+		 uint64_t at, pitr_version *v, void **body, size_t *len)
+{
+	pitr_version ver;
+	struct log_rec r;
+	uint32_t idx;
+	int rc;
+
+	t->err[0] = 0;
+	rc = doc_find(t, ct, id, idlen, at, &ver, &idx);
+	if (!rc)
+		rc = doc_record(t, ct, id, idlen, &ver, idx, &r);
+	if (!rc)
+		rc = log_body(t, &r, body, len);
+	if (!rc && v)
+		*v = ver;
+	return rc;
+}
+
+int pitr_doc_rename(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+		    uint64_t toct, const char *toid, size_t tolen)
+{
+	pitr_version v;
+	struct log_rec r;
+	void *copy;
+	uint32_t idx;
+	int rc;
+
+	if ((rc = writable_ct(t, ct, id, idlen)) ||
+	    (rc = writable_ct(t, toct, toid, tolen)))
+		return rc;
+	if (ct == toct && idlen == tolen && !memcmp(id, toid, idlen))
+		return doc_find(t, ct, id, idlen, PITR_NOW, &v, &idx);
+	rc = doc_find(t, ct, id, idlen, PITR_NOW, &v, &idx);
+	if (!rc)
+		rc = doc_record(t, ct, id, idlen, &v, idx, &r);
+	if (rc)
+		return rc;
+	/* The record lives in the map, which the writes below may move. */
+	copy = malloc(r.stored ? r.stored : 1);
+	if (!copy)
+		return ENOMEM;
+	memcpy(copy, r.body, r.stored);
+	r.body = copy;
+	rc = log_append_stored(t, OP_DOC_PUT, toct, toid, tolen, &r, &idx);
+	free(copy);
+	if ((rc) ||
+	    (rc = version_put(t, toct, toid, tolen, OP_DOC_PUT, idx, v.size,
+			      v.etag)) ||
+	    (rc = live_doc_put(t, toct, toid, tolen, idx, v.size, v.etag)))
+		return rc;
+	return pitr_doc_delete(t, ct, id, idlen);
+}
+
+/*
+ * Scratch files
+ */
+
+int pitr_scratch_put(pitr_txn *t, uint64_t ct, const char *name, size_t len,
+		     const void *data, size_t dlen)
+{
+	unsigned char k[KEY_MAX];
+	MDB_val key = { key_live(k, ct, LIVE_SCRATCH, name, len), k };
+	MDB_val val = { LIVE_SCRATCH_HDR + dlen, NULL };
+	int rc;
+
+	rc = writable_ct(t, ct, name, len);
+	if (rc)
+		return rc;
+	if (dlen > (size_t)t->s->max_doc * SCRATCH_FACTOR)
+		return PITR_TOOBIG;
+	rc = mdb_rc(mdb_put(t->txn, t->s->live, &key, &val, MDB_RESERVE));
+	if (rc)
+		return rc;
+	put_le64(val.mv_data, t->ts);
+	if (dlen)
+		memcpy((char *)val.mv_data + LIVE_SCRATCH_HDR, data, dlen);
+	return 0;
+}
+
+int pitr_scratch_stat(pitr_txn *t, uint64_t ct, const char *name, size_t len,
+		      size_t *dlen, uint64_t *mtime)
+{
+	MDB_val val;
+	int rc;
+
+	if (pitr_name_check(name, len))
+		return PITR_NOTFOUND;
+	rc = live_get(t, ct, LIVE_SCRATCH, name, len, &val);
+	if (rc)
+		return rc;
+	if (val.mv_size < LIVE_SCRATCH_HDR)
+		return PITR_CORRUPT;
+	*dlen = val.mv_size - LIVE_SCRATCH_HDR;
+	if (mtime)
+		*mtime = get_le64(val.mv_data);
+	return 0;
+}
+
+int pitr_scratch_get(pitr_txn *t, uint64_t ct, const char *name, size_t len,
+		     void **data, size_t *dlen, uint64_t *mtime)
+{
+	MDB_val val;
+	int rc;
+
+	if (pitr_name_check(name, len))
+		return PITR_NOTFOUND;
+	rc = live_get(t, ct, LIVE_SCRATCH, name, len, &val);
+	if (rc)
+		return rc;
+	if (val.mv_size < LIVE_SCRATCH_HDR)
+		return PITR_CORRUPT;
+	*dlen = val.mv_size - LIVE_SCRATCH_HDR;
+	*data = malloc(*dlen ? *dlen : 1);
+	if (!*data)
+		return ENOMEM;
+	memcpy(*data, (char *)val.mv_data + LIVE_SCRATCH_HDR, *dlen);
+	if (mtime)
+		*mtime = get_le64(val.mv_data);
+	return 0;
+}
+
+int pitr_scratch_delete(pitr_txn *t, uint64_t ct, const char *name,
+			size_t len)
+{
+	if (!t->ts)
+		return PITR_RDONLY;
+	if (pitr_name_check(name, len))
+		return PITR_NOTFOUND;
+	return live_del(t, ct, LIVE_SCRATCH, name, len);
+}
+
+int pitr_scratch_promote(pitr_txn *t, uint64_t ct, const char *name,
+			 size_t len, uint64_t toct, const char *id,
+			 size_t idlen)
+{
+	void *data;
+	size_t dlen;
+	int rc;
+
+	if (!t->ts)
+		return PITR_RDONLY;
+	rc = pitr_scratch_get(t, ct, name, len, &data, &dlen, NULL);
+	if (rc)
+		return rc;
+	rc = pitr_doc_put(t, toct, id, idlen, data, dlen);
+	free(data);
+	return rc ? rc : live_del(t, ct, LIVE_SCRATCH, name, len);
+}

@@ -1,0 +1,208 @@
+/*
+ * internal.h - private to core/: the store's LMDB layout and record codecs.
+ *
+ * Named databases (all keys compare as raw bytes; integers in keys are
+ * big-endian so byte order is numeric order; integers in values are
+ * little-endian):
+ *
+ *   meta      "format" "name" "created" "policy" "maxdoc" "last_ts" "next_inc"
+ *   log       (ts u64, idx u32) -> log record: every mutation in commit
+ *             order, with the document body. Written in key order (append),
+ *             so pages fill densely. The redo log that restore, diff and
+ *             shipping read.
+ *   versions  (ct u64, id, 0x00, ~ts u64) -> version value. Newest first per
+ *             document, so the version visible at T is one seek to
+ *             (ct, id, 0, ~T).
+ *   live      (ct u64, type u8, name) -> live value: the documents (type 0)
+ *             and scratch files (type 1) of live containers.
+ *   names     (parent u64, name, 0x00, ~ts u64) -> name value: every create
+ *             and delete of a database (parent 0) or container (parent: its
+ *             database's incarnation).
+ *   incs      (inc u64) -> incarnation record: kind, parent, created,
+ *             deleted, name.
+ *
+ * Document ids and names never contain NUL, so (id, 0x00) sorts every
+ * version of one document together and before any longer id.
+ */
+#ifndef PITR_INTERNAL_H
+#define PITR_INTERNAL_H
+
+#include <lmdb.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "pitr.h"
+
+/* Kinds of mutation, as recorded in the log. */
+enum pitr_op {
+	OP_DOC_PUT = 1,
+	OP_DOC_DEL = 2,
+	OP_DB_CREATE = 3,
+	OP_DB_DELETE = 4,
+	OP_CT_CREATE = 5,
+	OP_CT_DELETE = 6,
+};
+
+/* Log record flags. */
+#define LOG_LZ4 0x1 /* body is lz4-compressed */
+
+/*
+ * A log record, encoded as:
+ *   u8 op, u8 flags, u16 namelen, u64 parent, u64 inc, u32 size,
+ *   u32 stored, u64 etag, name[namelen], body[stored]
+ * parent: the container (documents), the database (containers) or 0.
+ * inc: the incarnation created or deleted (catalog ops), else 0.
+ */
+#define LOG_HDR 36
+struct log_rec {
+	int op;
+	int flags;
+	uint64_t parent;
+	uint64_t inc;
+	uint32_t size;   /* body bytes, uncompressed */
+	uint32_t stored; /* body bytes as stored */
+	uint64_t etag;
+	const char *name;
+	size_t namelen;
+	const void *body; /* stored bytes */
+};
+
+/* Version value: u32 idx, u8 op, u32 size, u64 etag (ts is in the key). */
+#define VER_VAL 17
+/* Live document value: u64 ts, u32 idx, u32 size, u64 etag. */
+#define LIVE_DOC_VAL 24
+/* Live scratch value: u64 mtime, data... */
+#define LIVE_SCRATCH_HDR 8
+/* Name value: u8 op (create/delete), u64 inc. */
+#define NAME_VAL 9
+/* Incarnation value: u8 kind, u64 parent, u64 created, u64 deleted, name. */
+#define INC_HDR 25
+
+enum { LIVE_DOC = 0, LIVE_SCRATCH = 1 };
+enum { INC_DB = 1, INC_CT = 2 };
+
+#define KEY_MAX (8 + 1 + PITR_NAME_MAX + 1 + 8)
+
+struct pitr_store {
+	MDB_env *env;
+	MDB_dbi meta, log, versions, live, names, incs;
+	unsigned flags;
+	int lockfd; /* held by the daemon: one per account */
+	uint32_t max_doc;
+	uint64_t created;
+	pitr_policy policy;
+	/* The timestamp of this process's write transaction in flight, 0 if
+	 * none: readers of an instant at or after it wait for its end. */
+	pthread_mutex_t clock_mtx;
+	pthread_cond_t clock_cond;
+	uint64_t pending_ts;
+	/* The latest instant a view of this process has resolved: later
+	 * commits get later timestamps, so a view never changes. */
+	uint64_t read_floor;
+};
+
+struct pitr_txn {
+	pitr_store *s;
+	MDB_txn *txn;
+	uint64_t ts;    /* write transactions */
+	uint32_t idx;   /* next log index under ts */
+	int dirty_meta; /* last_ts/next_inc to write back */
+	uint64_t next_inc;
+	char err[160];
+};
+
+/* Byte codecs. */
+static inline void put_be64(unsigned char *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+static inline uint64_t get_be64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static inline void put_be32(unsigned char *p, uint32_t v)
+{
+	for (int i = 3; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+static inline uint32_t get_be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void put_le64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+static inline uint64_t get_le64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static inline void put_le32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+static inline uint32_t get_le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/* Key builders: return the key length written to `k` (KEY_MAX bytes). */
+size_t key_named(unsigned char *k, uint64_t parent, const char *name,
+		 size_t len, uint64_t ts);
+size_t key_live(unsigned char *k, uint64_t ct, int type, const char *name,
+		size_t len);
+void key_log(unsigned char *k, uint64_t ts, uint32_t idx);
+
+/* Decode a log record; returns 0 or PITR_CORRUPT. */
+int log_decode(const MDB_val *v, struct log_rec *r);
+
+/* Append a log record under the transaction's timestamp; `*idx` receives
+ * its index. The body is compressed here. */
+int log_append(pitr_txn *t, int op, uint64_t parent, uint64_t inc,
+	       const char *name, size_t namelen, const void *body,
+	       size_t size, uint64_t etag, uint32_t *idx);
+
+/* Append a record whose body is already stored (copied from `src`). */
+int log_append_stored(pitr_txn *t, int op, uint64_t parent, const char *name,
+		      size_t namelen, const struct log_rec *src,
+		      uint32_t *idx);
+
+/* Decompress and verify a record's body into a malloc'd buffer. */
+int log_body(pitr_txn *t, const struct log_rec *r, void **body, size_t *len);
+
+/* Translate an LMDB return code into a pitr one. */
+int mdb_rc(int rc);
+
+/* Is `ct` a live container incarnation? 0 or PITR_NOTFOUND. */
+int ct_alive(pitr_txn *t, uint64_t ct);
+
+/* JSON acceptance (json.c). */
+int json_check(const void *body, size_t len, uint32_t max, char *err,
+	       size_t errlen);
+
+/* Seek the newest entry of (parent, name) in a names-like table at or
+ * before `at`; used by catalog and documents alike. */
+int seek_at(MDB_cursor *c, uint64_t parent, const char *name, size_t len,
+	    uint64_t at, MDB_val *key, MDB_val *val);
+
+#endif

@@ -1,0 +1,177 @@
+/*
+ * log.c - key encodings and the mutation log: every mutation, in commit
+ * order, with its body lz4-compressed and hashed with XXH3.
+ */
+#include <errno.h>
+#include <lz4.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <xxhash.h>
+
+#include "internal.h"
+
+size_t key_named(unsigned char *k, uint64_t parent, const char *name,
+		 size_t len, uint64_t ts)
+{
+	put_be64(k, parent);
+	memcpy(k + 8, name, len);
+	k[8 + len] = 0;
+	/* Inverted so the newest entry sorts first within a name. */
+	put_be64(k + 9 + len, ~ts);
+	return 17 + len;
+}
+
+size_t key_live(unsigned char *k, uint64_t ct, int type, const char *name,
+		size_t len)
+{
+	put_be64(k, ct);
+	k[8] = (unsigned char)type;
+	memcpy(k + 9, name, len);
+	return 9 + len;
+}
+
+void key_log(unsigned char *k, uint64_t ts, uint32_t idx)
+{
+	put_be64(k, ts);
+	put_be32(k + 8, idx);
+}
+
+int seek_at(MDB_cursor *c, uint64_t parent, const char *name, size_t len,
+	    uint64_t at, MDB_val *key, MDB_val *val)
+{
+	unsigned char k[KEY_MAX];
+	size_t prefix = 9 + len;
+	int rc;
+
+	key->mv_size = key_named(k, parent, name, len, at);
+	key->mv_data = k;
+	rc = mdb_cursor_get(c, key, val, MDB_SET_RANGE);
+	if (rc)
+		return mdb_rc(rc);
+	if (key->mv_size != prefix + 8 || memcmp(key->mv_data, k, prefix))
+		return PITR_NOTFOUND;
+	return 0;
+}
+
+int log_decode(const MDB_val *v, struct log_rec *r)
+{
+	const unsigned char *p = v->mv_data;
+
+	if (v->mv_size < LOG_HDR)
+		return PITR_CORRUPT;
+	r->op = p[0];
+	r->flags = p[1];
+	r->namelen = (size_t)p[2] | (size_t)p[3] << 8;
+	r->parent = get_le64(p + 4);
+	r->inc = get_le64(p + 12);
+	r->size = get_le32(p + 20);
+	r->stored = get_le32(p + 24);
+	r->etag = get_le64(p + 28);
+	if (v->mv_size != LOG_HDR + r->namelen + r->stored ||
+	    r->op < OP_DOC_PUT || r->op > OP_CT_DELETE)
+		return PITR_CORRUPT;
+	r->name = (const char *)p + LOG_HDR;
+	r->body = p + LOG_HDR + r->namelen;
+	return 0;
+}
+
+/* Write `r` (body already in stored form) under the next index. */
+static int log_put(pitr_txn *t, const struct log_rec *r, uint32_t *idx)
+{
+	unsigned char k[12], *p;
+	MDB_val key = { sizeof(k), k }, val;
+	int rc;
+
+	key_log(k, t->ts, t->idx);
+	val.mv_size = LOG_HDR + r->namelen + r->stored;
+	/* Timestamps only grow, so every record is appended at the end. */
+	rc = mdb_put(t->txn, t->s->log, &key, &val, MDB_APPEND | MDB_RESERVE);
+	if (rc)
+		return mdb_rc(rc);
+	p = val.mv_data;
+	p[0] = (unsigned char)r->op;
+	p[1] = (unsigned char)r->flags;
+	p[2] = (unsigned char)r->namelen;
+	p[3] = (unsigned char)(r->namelen >> 8);
+	put_le64(p + 4, r->parent);
+	put_le64(p + 12, r->inc);
+	put_le32(p + 20, r->size);
+	put_le32(p + 24, r->stored);
+	put_le64(p + 28, r->etag);
+	memcpy(p + LOG_HDR, r->name, r->namelen);
+	if (r->stored)
+		memcpy(p + LOG_HDR + r->namelen, r->body, r->stored);
+	*idx = t->idx++;
+	return 0;
+}
+
+int log_append(pitr_txn *t, int op, uint64_t parent, uint64_t inc,
+	       const char *name, size_t namelen, const void *body,
+	       size_t size, uint64_t etag, uint32_t *idx)
+{
+	struct log_rec r = {
+		.op = op, .parent = parent, .inc = inc, .size = (uint32_t)size,
+		.etag = etag, .name = name, .namelen = namelen,
+		.body = body, .stored = (uint32_t)size,
+	};
+	char small[8192], *buf = small;
+	int bound, n, rc;
+
+	if (size) {
+		bound = LZ4_compressBound((int)size);
+		if (bound > (int)sizeof(small) && !(buf = malloc(bound)))
+			return ENOMEM;
+		n = LZ4_compress_default(body, buf, (int)size, bound);
+		/* Kept raw when compression does not pay. */
+		if (n > 0 && (size_t)n < size) {
+			r.flags = LOG_LZ4;
+			r.body = buf;
+			r.stored = (uint32_t)n;
+		}
+	}
+	rc = log_put(t, &r, idx);
+	if (buf != small)
+		free(buf);
+	return rc;
+}
+
+int log_append_stored(pitr_txn *t, int op, uint64_t parent, const char *name,
+		      size_t namelen, const struct log_rec *src, uint32_t *idx)
+{
+	struct log_rec r = *src;
+
+	r.op = op;
+	r.parent = parent;
+	r.inc = 0;
+	r.name = name;
+	r.namelen = namelen;
+	return log_put(t, &r, idx);
+}
+
+int log_body(pitr_txn *t, const struct log_rec *r, void **body, size_t *len)
+{
+	char *out = malloc(r->size ? r->size : 1);
+
+	if (!out)
+		return ENOMEM;
+	if (r->flags & LOG_LZ4) {
+		int n = LZ4_decompress_safe(r->body, out, (int)r->stored,
+					    (int)r->size);
+		if (n < 0 || (uint32_t)n != r->size)
+			goto out_corrupt;
+	} else if (r->stored == r->size) {
+		memcpy(out, r->body, r->size);
+	} else {
+		goto out_corrupt;
+	}
+	if (XXH3_64bits(out, r->size) != r->etag)
+		goto out_corrupt;
+	*body = out;
+	*len = r->size;
+	return 0;
+out_corrupt:
+	free(out);
+	snprintf(t->err, sizeof(t->err), "body of '%.*s' fails its checksum",
+		 (int)(r->namelen > 64 ? 64 : r->namelen), r->name);
+	return PITR_CORRUPT;
+}

@@ -1,0 +1,407 @@
+/*
+ * pitr.h - the versioned account store of pitrfs.
+ *
+ * An account is a directory holding one LMDB environment. It contains
+ * databases, which contain containers, which contain JSON documents. Every
+ * committed mutation gets a nanosecond timestamp, strictly increasing within
+ * the account, and is kept in a mutation log; the state at any instant T is
+ * every mutation with timestamp <= T. Reads take an instant `at`: PITR_NOW for
+ * the live state, or a timestamp for the state as it was then.
+ *
+ * Everything is done inside a transaction (pitr_txn): a read transaction is a
+ * consistent snapshot; a write transaction gets one timestamp, and all its
+ * mutations become visible together at commit, under that timestamp.
+ *
+ * Return codes: 0 on success, a positive errno value for system errors
+ * (ENOMEM, ENOSPC, EIO, ...), or a negative PITR_* code below. pitr_strerror()
+ * explains both; pitr_errno() maps both onto the errno a filesystem returns.
+ *
+ * Caveats:
+ *  - A transaction, and every pointer and iterator obtained through it, is
+ *    used by one thread at a time and is invalid after commit or abort.
+ *  - Only one write transaction runs at a time per account (LMDB's writer
+ *    lock); keep them short. Read transactions never block writers, but a read
+ *    transaction held open for long keeps old pages from being reused.
+ *  - Strictly increasing timestamps hold across processes; the guarantee that
+ *    a view at T never changes once read holds for writers of this process
+ *    (see pitr_store_wait_visible), the only writer of a mounted account.
+ *  - Names (databases, containers, document ids) are byte strings, not
+ *    NUL-terminated; they are checked with pitr_name_check().
+ */
+#ifndef PITR_H
+#define PITR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PITR_VERSION_STRING "0.1.0"
+
+/* The on-disk format this library writes; newer stores are refused. */
+#define PITR_FORMAT 1
+
+/** @defgroup errors Return codes (a reserved negative band) */
+#define PITR_NOTFOUND (-32000)   /* no such database, container, document */
+#define PITR_EXISTS (-32001)     /* the name is already in use */
+#define PITR_BADNAME (-32002)    /* the name breaks the naming rules */
+#define PITR_BADJSON (-32003)    /* not a JSON object; see pitr_txn_error() */
+#define PITR_TOOBIG (-32004)     /* document over the account's size limit */
+#define PITR_NOTEMPTY (-32005)   /* database or container not empty */
+#define PITR_CORRUPT (-32006)    /* stored data fails its checksum */
+#define PITR_NOTSTORE (-32007)   /* the directory is not a pitrfs account */
+#define PITR_NEWFORMAT (-32008)  /* the account has a newer on-disk format */
+#define PITR_BADTIME (-32009)    /* malformed time or duration */
+#define PITR_OUTOFRANGE (-32010) /* time outside the retention window */
+#define PITR_RDONLY (-32011)     /* mutation in a read transaction */
+#define PITR_BUSY (-32012)       /* the account is mounted by another daemon */
+#define PITR_BADPOLICY (-32013)  /* invalid or refused backup policy */
+#define PITR_FIRST_CODE PITR_BADPOLICY
+
+/* The `at` argument that means "the live state". */
+#define PITR_NOW UINT64_MAX
+
+/* Buffer size for pitr_time_format(): "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ". */
+#define PITR_TIME_LEN 32
+/* Longest name of a database, container or document id, in bytes. */
+#define PITR_NAME_MAX 255
+/* Default document size limit. */
+#define PITR_DEFAULT_MAX_DOC (2u << 20)
+
+#define PITR_NS_PER_SEC 1000000000ull
+
+typedef struct pitr_store pitr_store;
+typedef struct pitr_txn pitr_txn;
+typedef struct pitr_iter pitr_iter;
+
+enum pitr_backup_mode { PITR_CONTINUOUS = 0, PITR_PERIODIC = 1 };
+
+typedef struct pitr_policy {
+	enum pitr_backup_mode mode;
+	uint64_t retention; /* ns */
+	uint64_t interval;  /* ns; periodic mode only, else 0 */
+} pitr_policy;
+
+/* What pitr_store_create() fixes for the life of the account. */
+typedef struct pitr_config {
+	const char *name;      /* account name; NULL: the directory's basename */
+	pitr_policy policy;    /* see pitr_policy_default() */
+	uint32_t max_doc_size; /* bytes; 0: PITR_DEFAULT_MAX_DOC */
+} pitr_config;
+
+typedef struct pitr_info {
+	char name[PITR_NAME_MAX + 1];
+	uint32_t format;
+	pitr_policy policy;
+	uint32_t max_doc_size;
+	uint64_t created;    /* creation time */
+	uint64_t earliest;   /* earliest restorable instant */
+	uint64_t latest;     /* latest restorable instant: now */
+	uint64_t last_write; /* timestamp of the last committed mutation */
+	uint64_t mutations;  /* entries in the mutation log */
+	uint64_t disk_bytes; /* size of the store's files on disk */
+	uint64_t used_bytes; /* bytes of pages in use inside the store */
+} pitr_info;
+
+/* One version of a document. */
+typedef struct pitr_version {
+	uint64_t ts;   /* commit timestamp: the document's mtime */
+	uint64_t etag; /* XXH3-64 of the body */
+	uint32_t size; /* body bytes */
+	int deleted;   /* a delete (then size and etag are 0) */
+} pitr_version;
+
+/* One entry of a listing; `name` is valid until the next pitr_iter_next(). */
+typedef struct pitr_entry {
+	const char *name;
+	size_t namelen;
+	int scratch;        /* a scratch file (live container listings only) */
+	uint64_t inc;       /* incarnation id of a database or container */
+	pitr_version ver;   /* documents: the version visible at `at` */
+} pitr_entry;
+
+/*
+ * Store
+ */
+
+/* Fill `p` with the default continuous policy (retention 30 days). */
+void pitr_policy_default(pitr_policy *p);
+
+/*
+ * Check a policy: continuous needs retention > 0; periodic needs interval > 0
+ * and retention >= 2 intervals. Returns 0 or PITR_BADPOLICY.
+ */
+int pitr_policy_check(const pitr_policy *p);
+
+/*
+ * Create a new account at `path`, which must not exist; its parent must.
+ * Returns 0, PITR_EXISTS (path exists), ENOENT (no parent), PITR_BADPOLICY,
+ * PITR_BADNAME (account name), or a system errno. On error nothing is left at
+ * `path`.
+ */
+int pitr_store_create(const char *path, const pitr_config *cfg);
+
+/* Flags for pitr_store_open(). */
+#define PITR_OPEN_DAEMON 0x1 /* exclusive: the one daemon serving the account */
+#define PITR_OPEN_NOSYNC 0x2 /* no fsync at commit (bulk loads; see sync()) */
+#define PITR_OPEN_RDONLY 0x4 /* read-only; no write transactions */
+
+/*
+ * Open the account at `path`. With PITR_OPEN_DAEMON the call fails with
+ * PITR_BUSY if another daemon holds the account. Without PITR_OPEN_NOSYNC
+ * every commit writes its data pages durably (fdatasync) and the metadata
+ * lazily: a power loss may undo the last commits (up to the next
+ * pitr_store_sync()) but never corrupts the store.
+ * Returns 0, PITR_NOTSTORE, PITR_NEWFORMAT, or a system errno.
+ * The handle is shared by all threads; close it with pitr_store_close().
+ */
+int pitr_store_open(const char *path, unsigned flags, pitr_store **out);
+
+/* Close the store. Every transaction must have ended. */
+void pitr_store_close(pitr_store *s);
+
+/* Flush everything committed to disk (fsync). Returns 0 or an errno. */
+int pitr_store_sync(pitr_store *s);
+
+/* Fill `info`. Returns 0 or an error code. */
+int pitr_store_info(pitr_store *s, pitr_info *info);
+
+/* The account's document size limit, in bytes. */
+uint32_t pitr_store_max_doc(pitr_store *s);
+
+/* The store's clock: max(wall clock, last committed timestamp), in ns. */
+uint64_t pitr_store_now(pitr_store *s);
+
+/*
+ * Resolve the text of an instant (RFC 3339 or relative, see pitr_time_parse)
+ * against the account: `*at` receives the instant whose state a view shows
+ * (in periodic mode, the latest interval boundary <= T). Returns 0,
+ * PITR_BADTIME, or PITR_OUTOFRANGE when T is outside the window
+ * [earliest, now].
+ */
+int pitr_store_resolve(pitr_store *s, const char *text, size_t len,
+		       uint64_t *at);
+
+/* Same, for an instant already in ns. */
+int pitr_store_resolve_ns(pitr_store *s, uint64_t t, uint64_t *at);
+
+/*
+ * Wait until no write transaction of this process could still commit a
+ * mutation with timestamp <= at; afterwards the state at `at` never changes.
+ * Called by pitr_store_resolve*().
+ */
+void pitr_store_wait_visible(pitr_store *s, uint64_t at);
+
+/*
+ * Transactions
+ */
+
+#define PITR_TXN_READ 0
+#define PITR_TXN_WRITE 1
+
+/*
+ * Begin a transaction. A write transaction waits for the account's writer
+ * lock and receives its timestamp: max(wall clock, last timestamp + 1).
+ * Returns 0, PITR_RDONLY (write on a read-only store), or an errno.
+ */
+int pitr_txn_begin(pitr_store *s, int write, pitr_txn **out);
+
+/*
+ * Commit; `ts` (may be NULL) receives the transaction's timestamp. The
+ * transaction is freed whatever the result. Returns 0, ENOSPC (disk full:
+ * nothing of the transaction is kept), or another errno.
+ */
+int pitr_txn_commit(pitr_txn *t, uint64_t *ts);
+
+/* Abort and free the transaction. Accepts NULL. */
+void pitr_txn_abort(pitr_txn *t);
+
+/* The timestamp a write transaction commits under; 0 for a read one. */
+uint64_t pitr_txn_ts(const pitr_txn *t);
+
+/*
+ * Detail of the last PITR_BADJSON, PITR_TOOBIG or PITR_CORRUPT of this
+ * transaction, e.g. "line 3, column 7: unexpected token near '}'". Valid
+ * until the next call on the transaction; "" when there is none.
+ */
+const char *pitr_txn_error(const pitr_txn *t);
+
+/*
+ * Databases and containers
+ *
+ * Each create makes a new incarnation with its own id; a name deleted and
+ * created again is a different incarnation, and the old one stays in
+ * history. Containers are addressed by the incarnation of their database;
+ * documents by the incarnation of their container.
+ */
+
+/* Create database `name`; `inc` (may be NULL) receives its incarnation. */
+int pitr_db_create(pitr_txn *t, const char *name, size_t len, uint64_t *inc);
+
+/* Delete an empty database. PITR_NOTFOUND, PITR_NOTEMPTY. */
+int pitr_db_delete(pitr_txn *t, const char *name, size_t len);
+
+/* Incarnation of database `name` at `at`. PITR_NOTFOUND if none then. */
+int pitr_db_lookup(pitr_txn *t, uint64_t at, const char *name, size_t len,
+		   uint64_t *inc);
+
+int pitr_ct_create(pitr_txn *t, uint64_t db, const char *name, size_t len,
+		   uint64_t *inc);
+
+/* Delete a container holding no documents and no scratch files. */
+int pitr_ct_delete(pitr_txn *t, uint64_t db, const char *name, size_t len);
+
+int pitr_ct_lookup(pitr_txn *t, uint64_t at, uint64_t db, const char *name,
+		   size_t len, uint64_t *inc);
+
+/*
+ * Rename a database or container atomically, keeping its incarnation and
+ * documents; history records a delete of the old name and a create of the
+ * new one at the same instant. PITR_EXISTS if `to` is in use.
+ */
+int pitr_db_rename(pitr_txn *t, const char *from, size_t flen, const char *to,
+		   size_t tlen);
+int pitr_ct_rename(pitr_txn *t, uint64_t db, const char *from, size_t flen,
+		   uint64_t todb, const char *to, size_t tlen);
+
+/*
+ * Documents
+ */
+
+/*
+ * Create or replace document `id` in container `ct` with `body`, which must
+ * be one JSON object in UTF-8 of at most the size limit. The bytes are kept
+ * exactly. PITR_BADJSON (detail in pitr_txn_error), PITR_TOOBIG,
+ * PITR_NOTFOUND (no such container).
+ */
+int pitr_doc_put(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+		 const void *body, size_t len);
+
+/* Delete a document. PITR_NOTFOUND if it does not exist now. */
+int pitr_doc_delete(pitr_txn *t, uint64_t ct, const char *id, size_t idlen);
+
+/*
+ * Move document `id` of `ct` to `toid` of `toct`, replacing any document
+ * there: a delete and a create under the transaction's timestamp.
+ */
+int pitr_doc_rename(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+		    uint64_t toct, const char *toid, size_t tolen);
+
+/*
+ * The version of document `id` visible at `at` (a B-tree seek, whatever the
+ * number of versions). PITR_NOTFOUND if the document did not exist then.
+ */
+int pitr_doc_stat(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+		  uint64_t at, pitr_version *v);
+
+/*
+ * The body visible at `at`: `*body` receives a malloc'd buffer of `*len`
+ * bytes, owned by the caller; `v` (may be NULL) its version. The body is
+ * checked against its etag: PITR_CORRUPT if damaged, never returned as data.
+ */
+int pitr_doc_get(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+		 uint64_t at, pitr_version *v, void **body, size_t *len);
+
+/*
+ * Check that `body` is a document this account accepts, without storing it.
+ * Returns 0, PITR_BADJSON (detail written to `err`, `errlen` bytes), or
+ * PITR_TOOBIG.
+ */
+int pitr_doc_check(pitr_store *s, const void *body, size_t len, char *err,
+		   size_t errlen);
+
+/*
+ * Scratch files: named bytes in a live container, kept durably but never
+ * versioned, never in history (they exist for the write-then-rename idiom).
+ * They share the container's namespace with nothing: the caller maps names.
+ */
+int pitr_scratch_put(pitr_txn *t, uint64_t ct, const char *name, size_t len,
+		     const void *data, size_t dlen);
+/* `*data` is malloc'd and owned by the caller; `mtime` may be NULL. */
+int pitr_scratch_get(pitr_txn *t, uint64_t ct, const char *name, size_t len,
+		     void **data, size_t *dlen, uint64_t *mtime);
+int pitr_scratch_stat(pitr_txn *t, uint64_t ct, const char *name, size_t len,
+		      size_t *dlen, uint64_t *mtime);
+int pitr_scratch_delete(pitr_txn *t, uint64_t ct, const char *name,
+			size_t len);
+
+/*
+ * Commit scratch file `name` of `ct` as document `id` of `toct`: validates
+ * it, puts it, and removes the scratch file, in this transaction.
+ */
+int pitr_scratch_promote(pitr_txn *t, uint64_t ct, const char *name,
+			 size_t len, uint64_t toct, const char *id,
+			 size_t idlen);
+
+/*
+ * Listings, streamed in name order.
+ */
+
+enum pitr_list_kind {
+	PITR_LIST_DATABASES,  /* parent ignored */
+	PITR_LIST_CONTAINERS, /* parent: database incarnation */
+	PITR_LIST_DOCUMENTS,  /* parent: container incarnation; live listings
+				 also return the scratch files, after the
+				 documents */
+};
+
+/*
+ * Begin a listing of what existed at `at`, starting after name `after`
+ * (NULL: from the start), so a listing can resume in a later transaction.
+ * Costs one B-tree seek per entry returned, whatever the depth of history.
+ * The iterator lives inside `t`: end it before the transaction ends.
+ */
+int pitr_iter_begin(pitr_txn *t, enum pitr_list_kind kind, uint64_t parent,
+		    uint64_t at, const char *after, size_t afterlen,
+		    int after_scratch, pitr_iter **out);
+
+/* Next entry. Returns 0, PITR_NOTFOUND at the end, or an error. */
+int pitr_iter_next(pitr_iter *it, pitr_entry *e);
+
+/* End a listing. Accepts NULL. */
+void pitr_iter_end(pitr_iter *it);
+
+/*
+ * Names, times, errors
+ */
+
+/*
+ * Check a name of a database, container or document id: 1-255 bytes, none
+ * of '/', '\\', '#', '?' or NUL, no trailing space, not starting with '@'.
+ * Returns 0 or PITR_BADNAME.
+ */
+int pitr_name_check(const char *name, size_t len);
+
+/* Wall clock in ns since the Unix epoch. */
+uint64_t pitr_clock(void);
+
+/*
+ * Parse an instant: RFC 3339 ("2021-01-15T10:00:00Z", up to 9 fractional
+ * digits, 'Z' or an offset such as "+02:00"), or relative to `now`:
+ * "-90s", "-5m", "-2h", "-7d". Returns 0 or PITR_BADTIME. No other text is
+ * accepted, not even white space.
+ */
+int pitr_time_parse(const char *text, size_t len, uint64_t now, uint64_t *ns);
+
+/*
+ * Format `ns` as RFC 3339 UTC with nanoseconds into `buf`, which holds at
+ * least PITR_TIME_LEN bytes; pitr_time_parse() reads it back exactly.
+ * Returns buf.
+ */
+char *pitr_time_format(uint64_t ns, char *buf);
+
+/*
+ * Parse a duration: a number and a unit s, m, h or d ("30d", "90m", "45s"),
+ * or several ("1h30m"). Returns 0 or PITR_BADTIME (also for zero and on
+ * overflow).
+ */
+int pitr_duration_parse(const char *text, size_t len, uint64_t *ns);
+
+/* Format a duration in the largest exact units ("30d", "1h30m"). */
+char *pitr_duration_format(uint64_t ns, char *buf, size_t size);
+
+/* Explain a return code. The string is static. */
+const char *pitr_strerror(int rc);
+
+/* The positive errno for a return code, for filesystem callers. */
+int pitr_errno(int rc);
+
+#endif /* PITR_H */

@@ -1,0 +1,655 @@
+/*
+ * store.c - the account: create, open, metadata, the clock, transactions.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* The map only reserves address space; it is grown at open to twice the
+ * file, so no fixed size is reachable before the disk fills. */
+#define MAP_MIN (1ull << 40)
+#define MAX_READERS 510
+#define DAEMON_LOCK "daemon.lock"
+
+static const char *const errors[] = {
+	[-PITR_NOTFOUND - 32000] = "no such database, container or document",
+	[-PITR_EXISTS - 32000] = "already exists",
+	[-PITR_BADNAME - 32000] = "invalid name",
+	[-PITR_BADJSON - 32000] = "not a JSON object",
+	[-PITR_TOOBIG - 32000] = "document too large",
+	[-PITR_NOTEMPTY - 32000] = "not empty",
+	[-PITR_CORRUPT - 32000] = "stored data is damaged (checksum mismatch)",
+	[-PITR_NOTSTORE - 32000] = "not a pitrfs account",
+	[-PITR_NEWFORMAT - 32000] = "account has a newer on-disk format",
+	[-PITR_BADTIME - 32000] = "invalid time",
+	[-PITR_OUTOFRANGE - 32000] = "time outside the retention window",
+	[-PITR_RDONLY - 32000] = "read-only",
+	[-PITR_BUSY - 32000] = "account is mounted by another daemon",
+	[-PITR_BADPOLICY - 32000] = "invalid backup policy",
+};
+
+const char *pitr_strerror(int rc)
+{
+	if (rc >= 0)
+		return strerror(rc);
+	if (rc <= PITR_NOTFOUND && rc >= PITR_FIRST_CODE)
+		return errors[-rc - 32000];
+	return mdb_strerror(rc);
+}
+
+int pitr_errno(int rc)
+{
+	switch (rc) {
+	case 0:
+		return 0;
+	case PITR_NOTFOUND:
+	case PITR_BADTIME:
+	case PITR_OUTOFRANGE:
+		return ENOENT;
+	case PITR_EXISTS:
+		return EEXIST;
+	case PITR_BADNAME:
+	case PITR_BADJSON:
+	case PITR_NOTSTORE:
+	case PITR_BADPOLICY:
+		return EINVAL;
+	case PITR_TOOBIG:
+		return EFBIG;
+	case PITR_NOTEMPTY:
+		return ENOTEMPTY;
+	case PITR_CORRUPT:
+		return EIO;
+	case PITR_NEWFORMAT:
+		return EPROTO;
+	case PITR_RDONLY:
+		return EROFS;
+	case PITR_BUSY:
+		return EBUSY;
+	}
+	return rc > 0 ? rc : EIO;
+}
+
+int mdb_rc(int rc)
+{
+	switch (rc) {
+	case MDB_SUCCESS:
+		return 0;
+	case MDB_NOTFOUND:
+		return PITR_NOTFOUND;
+	case MDB_MAP_FULL:
+		return ENOSPC;
+	case MDB_READERS_FULL:
+		return EAGAIN;
+	case MDB_TXN_FULL:
+		return ENOMEM;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+		return PITR_CORRUPT;
+	case MDB_INVALID:
+	case MDB_VERSION_MISMATCH:
+		return PITR_NOTSTORE;
+	}
+	return rc > 0 ? rc : EIO;
+}
+
+void pitr_policy_default(pitr_policy *p)
+{
+	p->mode = PITR_CONTINUOUS;
+	p->retention = 30ull * 86400 * PITR_NS_PER_SEC;
+	p->interval = 0;
+}
+
+int pitr_policy_check(const pitr_policy *p)
+{
+	if (p->retention == 0)
+		return PITR_BADPOLICY;
+	if (p->mode == PITR_CONTINUOUS)
+		return p->interval == 0 ? 0 : PITR_BADPOLICY;
+	if (p->mode != PITR_PERIODIC || p->interval == 0)
+		return PITR_BADPOLICY;
+	return p->retention / 2 >= p->interval ? 0 : PITR_BADPOLICY;
+}
+
+static int meta_put(MDB_txn *txn, MDB_dbi dbi, const char *key,
+		    const void *data, size_t len)
+{
+	MDB_val k = { strlen(key), (void *)key }, v = { len, (void *)data };
+
+	return mdb_rc(mdb_put(txn, dbi, &k, &v, 0));
+}
+
+static int meta_put64(MDB_txn *txn, MDB_dbi dbi, const char *key,
+		      uint64_t value)
+{
+	unsigned char b[8];
+
+	put_le64(b, value);
+	return meta_put(txn, dbi, key, b, 8);
+}
+
+static int meta_get(MDB_txn *txn, MDB_dbi dbi, const char *key, MDB_val *v)
+{
+	MDB_val k = { strlen(key), (void *)key };
+
+	return mdb_rc(mdb_get(txn, dbi, &k, v));
+}
+
+static int meta_get64(MDB_txn *txn, MDB_dbi dbi, const char *key,
+		      uint64_t *value)
+{
+	MDB_val v;
+	int rc = meta_get(txn, dbi, key, &v);
+
+	if (rc)
+		return rc == PITR_NOTFOUND ? PITR_NOTSTORE : rc;
+	if (v.mv_size != 8)
+		return PITR_CORRUPT;
+	*value = get_le64(v.mv_data);
+	return 0;
+}
+
+static void policy_encode(unsigned char b[17], const pitr_policy *p)
+{
+	b[0] = (unsigned char)p->mode;
+	put_le64(b + 1, p->retention);
+	put_le64(b + 9, p->interval);
+}
+
+/* path = dir/file; ENAMETOOLONG if it does not fit PATH_MAX. */
+static int join(char path[PATH_MAX], const char *dir, const char *file)
+{
+	int n = snprintf(path, PATH_MAX, "%s/%s", dir, file);
+
+	return n < 0 || n >= PATH_MAX ? ENAMETOOLONG : 0;
+}
+
+/* Open the environment and its tables; `create` makes the tables. */
+static int env_open(const char *dir, unsigned flags, int create,
+		    pitr_store *s)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	unsigned envflags = MDB_NOTLS | MDB_NOMETASYNC;
+	uint64_t map = MAP_MIN;
+	MDB_txn *txn;
+	int rc;
+
+	if (join(path, dir, "data.mdb"))
+		return ENAMETOOLONG;
+	if (stat(path, &st) == 0) {
+		if ((uint64_t)st.st_size * 2 > map)
+			map = (uint64_t)st.st_size * 2;
+	} else if (!create) {
+		if (stat(dir, &st) != 0)
+			return errno;
+		return PITR_NOTSTORE;
+	}
+	if (flags & PITR_OPEN_NOSYNC)
+		envflags |= MDB_NOSYNC;
+	if (flags & PITR_OPEN_RDONLY)
+		envflags |= MDB_RDONLY;
+	rc = mdb_env_create(&s->env);
+	if (rc)
+		return mdb_rc(rc);
+	mdb_env_set_maxdbs(s->env, 8);
+	mdb_env_set_maxreaders(s->env, MAX_READERS);
+	mdb_env_set_mapsize(s->env, map);
+	rc = mdb_env_open(s->env, dir, envflags, 0600);
+	if (rc)
+		goto out_env;
+	rc = mdb_txn_begin(s->env, NULL, flags & PITR_OPEN_RDONLY ? MDB_RDONLY : 0,
+			   &txn);
+	if (rc)
+		goto out_env;
+	unsigned dbflags = create ? MDB_CREATE : 0;
+	if ((rc = mdb_dbi_open(txn, "meta", dbflags, &s->meta)) ||
+	    (rc = mdb_dbi_open(txn, "log", dbflags, &s->log)) ||
+	    (rc = mdb_dbi_open(txn, "versions", dbflags, &s->versions)) ||
+	    (rc = mdb_dbi_open(txn, "live", dbflags, &s->live)) ||
+	    (rc = mdb_dbi_open(txn, "names", dbflags, &s->names)) ||
+	    (rc = mdb_dbi_open(txn, "incs", dbflags, &s->incs))) {
+		mdb_txn_abort(txn);
+		if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE)
+			rc = PITR_NOTSTORE;
+		goto out_env;
+	}
+	rc = mdb_txn_commit(txn);
+	if (rc)
+		goto out_env;
+	return 0;
+out_env:
+	mdb_env_close(s->env);
+	s->env = NULL;
+	return rc == PITR_NOTSTORE ? rc : mdb_rc(rc);
+}
+
+static pitr_store *store_alloc(void)
+{
+	pitr_store *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->lockfd = -1;
+	pthread_mutex_init(&s->clock_mtx, NULL);
+	pthread_cond_init(&s->clock_cond, NULL);
+	return s;
+}
+
+static void store_free(pitr_store *s)
+{
+	if (s->env)
+		mdb_env_close(s->env);
+	if (s->lockfd >= 0)
+		close(s->lockfd);
+	pthread_mutex_destroy(&s->clock_mtx);
+	pthread_cond_destroy(&s->clock_cond);
+	free(s);
+}
+
+static int write_meta(pitr_store *s, const char *name,
+		      const pitr_config *cfg)
+{
+	unsigned char pol[17], fmt[4], maxdoc[4];
+	uint64_t now = pitr_clock();
+	MDB_txn *txn;
+	int rc;
+
+	rc = mdb_rc(mdb_txn_begin(s->env, NULL, 0, &txn));
+	if (rc)
+		return rc;
+	put_le32(fmt, PITR_FORMAT);
+	put_le32(maxdoc, cfg->max_doc_size ? cfg->max_doc_size
+					   : PITR_DEFAULT_MAX_DOC);
+	policy_encode(pol, &cfg->policy);
+	if ((rc = meta_put(txn, s->meta, "format", fmt, 4)) ||
+	    (rc = meta_put(txn, s->meta, "name", name, strlen(name))) ||
+	    (rc = meta_put64(txn, s->meta, "created", now)) ||
+	    (rc = meta_put(txn, s->meta, "policy", pol, sizeof(pol))) ||
+	    (rc = meta_put(txn, s->meta, "maxdoc", maxdoc, 4)) ||
+	    (rc = meta_put64(txn, s->meta, "last_ts", now)) ||
+	    (rc = meta_put64(txn, s->meta, "next_inc", 1))) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return mdb_rc(mdb_txn_commit(txn));
+}
+
+/* Remove a directory holding a store being created (no subdirectories). */
+static void remove_store_dir(const char *dir)
+{
+	char path[PATH_MAX];
+	static const char *const files[] = { "data.mdb", "lock.mdb",
+					     DAEMON_LOCK };
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (join(path, dir, files[i]) == 0)
+			unlink(path);
+	rmdir(dir);
+}
+
+int pitr_store_create(const char *path, const pitr_config *cfg)
+{
+	char tmp[PATH_MAX], base[PATH_MAX];
+	const char *name;
+	pitr_store *s;
+	int rc;
+
+	rc = pitr_policy_check(&cfg->policy);
+	if (rc)
+		return rc;
+	if (snprintf(base, sizeof(base), "%s", path) >= (int)sizeof(base) ||
+	    snprintf(tmp, sizeof(tmp), "%s.creating-XXXXXX", path) >=
+		    (int)sizeof(tmp))
+		return ENAMETOOLONG;
+	name = cfg->name ? cfg->name : basename(base);
+	if (pitr_name_check(name, strlen(name)))
+		return PITR_BADNAME;
+	if (access(path, F_OK) == 0)
+		return PITR_EXISTS;
+	/* Built aside and renamed into place: no half-made account is ever
+	 * seen at `path`. */
+	if (!mkdtemp(tmp))
+		return errno;
+	s = store_alloc();
+	if (!s) {
+		rc = ENOMEM;
+		goto out_rmdir;
+	}
+	rc = env_open(tmp, 0, 1, s);
+	if (!rc)
+		rc = write_meta(s, name, cfg);
+	if (!rc)
+		rc = mdb_rc(mdb_env_sync(s->env, 1));
+	store_free(s);
+	if (rc)
+		goto out_rmdir;
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE)) {
+		rc = errno == EEXIST ? PITR_EXISTS : errno;
+		goto out_rmdir;
+	}
+	return 0;
+out_rmdir:
+	remove_store_dir(tmp);
+	return rc;
+}
+
+static int load_meta(pitr_store *s)
+{
+	MDB_txn *txn;
+	MDB_val v;
+	int rc;
+
+	rc = mdb_rc(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
+	if (rc)
+		return rc;
+	rc = meta_get(txn, s->meta, "format", &v);
+	if (rc == PITR_NOTFOUND || (!rc && v.mv_size != 4))
+		rc = PITR_NOTSTORE;
+	if (rc)
+		goto out;
+	if (get_le32(v.mv_data) > PITR_FORMAT) {
+		rc = PITR_NEWFORMAT;
+		goto out;
+	}
+	rc = meta_get64(txn, s->meta, "created", &s->created);
+	if (!rc)
+		rc = meta_get(txn, s->meta, "maxdoc", &v);
+	if (!rc && v.mv_size == 4)
+		s->max_doc = get_le32(v.mv_data);
+	if (!rc)
+		rc = meta_get(txn, s->meta, "policy", &v);
+	if (!rc && v.mv_size == 17) {
+		const unsigned char *p = v.mv_data;
+		s->policy.mode = p[0];
+		s->policy.retention = get_le64(p + 1);
+		s->policy.interval = get_le64(p + 9);
+	} else if (!rc) {
+		rc = PITR_CORRUPT;
+	}
+out:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int pitr_store_open(const char *path, unsigned flags, pitr_store **out)
+{
+	char lock[PATH_MAX];
+	struct stat st;
+	pitr_store *s;
+	int rc;
+
+	if (stat(path, &st))
+		return errno;
+	if (!S_ISDIR(st.st_mode))
+		return PITR_NOTSTORE;
+	s = store_alloc();
+	if (!s)
+		return ENOMEM;
+	s->flags = flags;
+	if (flags & PITR_OPEN_DAEMON) {
+		if ((rc = join(lock, path, DAEMON_LOCK)))
+			goto out_free;
+		s->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (s->lockfd < 0) {
+			rc = errno;
+			goto out_free;
+		}
+		if (flock(s->lockfd, LOCK_EX | LOCK_NB)) {
+			rc = errno == EWOULDBLOCK ? PITR_BUSY : errno;
+			goto out_free;
+		}
+	}
+	rc = env_open(path, flags, 0, s);
+	if (!rc)
+		rc = load_meta(s);
+	if (rc)
+		goto out_free;
+	*out = s;
+	return 0;
+out_free:
+	store_free(s);
+	return rc;
+}
+
+void pitr_store_close(pitr_store *s)
+{
+	if (s)
+		store_free(s);
+}
+
+int pitr_store_sync(pitr_store *s)
+{
+	return mdb_rc(mdb_env_sync(s->env, 1));
+}
+
+uint32_t pitr_store_max_doc(pitr_store *s)
+{
+	return s->max_doc;
+}
+
+static uint64_t last_ts(pitr_store *s)
+{
+	MDB_txn *txn;
+	uint64_t ts = 0;
+
+	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) == 0) {
+		meta_get64(txn, s->meta, "last_ts", &ts);
+		mdb_txn_abort(txn);
+	}
+	return ts;
+}
+
+uint64_t pitr_store_now(pitr_store *s)
+{
+	uint64_t now = pitr_clock(), last;
+
+	pthread_mutex_lock(&s->clock_mtx);
+	last = s->pending_ts;
+	pthread_mutex_unlock(&s->clock_mtx);
+	if (now > last)
+		last = now;
+	uint64_t stored = last_ts(s);
+	return stored > last ? stored : last;
+}
+
+void pitr_store_wait_visible(pitr_store *s, uint64_t at)
+{
+	pthread_mutex_lock(&s->clock_mtx);
+	while (s->pending_ts && s->pending_ts <= at)
+		pthread_cond_wait(&s->clock_cond, &s->clock_mtx);
+	pthread_mutex_unlock(&s->clock_mtx);
+}
+
+/* The earliest instant a view may show. */
+static uint64_t earliest(pitr_store *s, uint64_t now)
+{
+	uint64_t e = now > s->policy.retention ? now - s->policy.retention : 0;
+
+	return e > s->created ? e : s->created;
+}
+
+int pitr_store_resolve_ns(pitr_store *s, uint64_t t, uint64_t *at)
+{
+	uint64_t now = pitr_store_now(s);
+
+	if (t > now || t < earliest(s, now))
+		return PITR_OUTOFRANGE;
+	if (s->policy.mode == PITR_PERIODIC) {
+		t = s->created + (t - s->created) / s->policy.interval *
+					 s->policy.interval;
+		if (t < earliest(s, now))
+			return PITR_OUTOFRANGE;
+	}
+	pitr_store_wait_visible(s, t);
+	pthread_mutex_lock(&s->clock_mtx);
+	if (s->read_floor < t)
+		s->read_floor = t;
+	pthread_mutex_unlock(&s->clock_mtx);
+	*at = t;
+	return 0;
+}
+
+int pitr_store_resolve(pitr_store *s, const char *text, size_t len,
+		       uint64_t *at)
+{
+	uint64_t t;
+	int rc = pitr_time_parse(text, len, pitr_store_now(s), &t);
+
+	return rc ? rc : pitr_store_resolve_ns(s, t, at);
+}
+
+static uint64_t file_blocks(const char *dir, const char *file)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	return join(path, dir, file) == 0 && stat(path, &st) == 0 ? (uint64_t)st.st_blocks * 512 : 0;
+}
+
+int pitr_store_info(pitr_store *s, pitr_info *info)
+{
+	MDB_envinfo ei;
+	MDB_stat st;
+	const char *dir;
+	MDB_txn *txn;
+	MDB_val v;
+	int rc;
+
+	memset(info, 0, sizeof(*info));
+	rc = mdb_rc(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
+	if (rc)
+		return rc;
+	rc = meta_get(txn, s->meta, "name", &v);
+	if (!rc) {
+		size_t n = v.mv_size < PITR_NAME_MAX ? v.mv_size : PITR_NAME_MAX;
+		memcpy(info->name, v.mv_data, n);
+	}
+	if (!rc)
+		rc = meta_get64(txn, s->meta, "last_ts", &info->last_write);
+	if (!rc)
+		rc = mdb_rc(mdb_stat(txn, s->log, &st));
+	info->mutations = st.ms_entries;
+	mdb_txn_abort(txn);
+	if (rc)
+		return rc;
+	info->format = PITR_FORMAT;
+	info->policy = s->policy;
+	info->max_doc_size = s->max_doc;
+	info->created = s->created;
+	info->latest = pitr_store_now(s);
+	info->earliest = earliest(s, info->latest);
+	if (s->policy.mode == PITR_PERIODIC) {
+		uint64_t step = s->policy.interval;
+		uint64_t k = (info->earliest - s->created + step - 1) / step;
+		info->earliest = s->created + k * step;
+	}
+	mdb_env_info(s->env, &ei);
+	mdb_env_stat(s->env, &st);
+	info->used_bytes = (uint64_t)(ei.me_last_pgno + 1) * st.ms_psize;
+	mdb_env_get_path(s->env, &dir);
+	info->disk_bytes = file_blocks(dir, "data.mdb") +
+			   file_blocks(dir, "lock.mdb");
+	return 0;
+}
+
+/*
+ * Transactions
+ */
+
+int pitr_txn_begin(pitr_store *s, int write, pitr_txn **out)
+{
+	pitr_txn *t;
+	int rc;
+
+	if (write && (s->flags & PITR_OPEN_RDONLY))
+		return PITR_RDONLY;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return ENOMEM;
+	t->s = s;
+	rc = mdb_rc(mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY,
+				  &t->txn));
+	if (rc)
+		goto out_free;
+	if (write) {
+		uint64_t last, now = pitr_clock();
+		rc = meta_get64(t->txn, s->meta, "last_ts", &last);
+		if (!rc)
+			rc = meta_get64(t->txn, s->meta, "next_inc",
+					&t->next_inc);
+		if (rc) {
+			mdb_txn_abort(t->txn);
+			goto out_free;
+		}
+		/* Strictly increasing even when the wall clock steps back,
+		 * and after every instant a view has already shown. */
+		t->ts = now > last ? now : last + 1;
+		pthread_mutex_lock(&s->clock_mtx);
+		if (t->ts <= s->read_floor)
+			t->ts = s->read_floor + 1;
+		s->pending_ts = t->ts;
+		pthread_mutex_unlock(&s->clock_mtx);
+	}
+	*out = t;
+	return 0;
+out_free:
+	free(t);
+	return rc;
+}
+
+static void txn_done(pitr_txn *t)
+{
+	if (t->ts) {
+		pthread_mutex_lock(&t->s->clock_mtx);
+		t->s->pending_ts = 0;
+		pthread_cond_broadcast(&t->s->clock_cond);
+		pthread_mutex_unlock(&t->s->clock_mtx);
+	}
+	free(t);
+}
+
+int pitr_txn_commit(pitr_txn *t, uint64_t *ts)
+{
+	int rc = 0;
+
+	if (t->ts && (t->idx || t->dirty_meta)) {
+		rc = meta_put64(t->txn, t->s->meta, "last_ts", t->ts);
+		if (!rc && t->dirty_meta)
+			rc = meta_put64(t->txn, t->s->meta, "next_inc",
+					t->next_inc);
+	}
+	if (rc)
+		mdb_txn_abort(t->txn);
+	else
+		rc = mdb_rc(mdb_txn_commit(t->txn));
+	if (ts)
+		*ts = t->ts;
+	txn_done(t);
+	return rc;
+}
+
+void pitr_txn_abort(pitr_txn *t)
+{
+	if (!t)
+		return;
+	mdb_txn_abort(t->txn);
+	txn_done(t);
+}
+
+uint64_t pitr_txn_ts(const pitr_txn *t)
+{
+	return t->ts;
+}
+
+const char *pitr_txn_error(const pitr_txn *t)
+{
+	return t->err;
+}
