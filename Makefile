@@ -6,7 +6,7 @@ CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wvla \
            -Wwrite-strings
-FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
+FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null) -DFUSE_USE_VERSION=312
 FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
 ALL_CFLAGS  = -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) -Icore
 CORE_LIBS   := -llmdb -llz4 -lxxhash -ljansson -pthread

@@ -40,7 +40,7 @@ int json_check(const void *body, size_t len, uint32_t max, char *err,
 			 max);
 		return PITR_TOOBIG;
 	}
-	j = json_loadb(body, len, 0, &e);
+	j = json_loadb(len ? body : "", len, 0, &e);
 	if (!j) {
 		snprintf(err, errlen, "line %d, column %d: %s", e.line,
 			 e.column, e.text);

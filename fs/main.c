@@ -1,0 +1,262 @@
+/*
+ * main.c - pitrfs [options] STORE MOUNTPOINT: open the account, mount it,
+ * serve until unmounted or signalled, and sync what was committed.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "node.h"
+
+struct fs fs = { .history_gid = (gid_t)-1 };
+
+struct options {
+	char *store;
+	char *backup_dir;
+	char *history_group;
+	char *sync_interval;
+	int show_help;
+};
+
+#define OPT(t, p) { t, offsetof(struct options, p), 1 }
+static const struct fuse_opt option_spec[] = {
+	OPT("--backup-dir=%s", backup_dir),
+	OPT("--backup-dir %s", backup_dir),
+	OPT("--history-group=%s", history_group),
+	OPT("--history-group %s", history_group),
+	OPT("--sync-interval=%s", sync_interval),
+	OPT("--sync-interval %s", sync_interval),
+	FUSE_OPT_END
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: pitrfs [options] STORE MOUNTPOINT\n"
+		"\n"
+		"Mount the pitrfs account STORE at MOUNTPOINT: the live account\n"
+		"read-write, and MOUNTPOINT/@<time>/ as it was at that time.\n"
+		"\n"
+		"pitrfs options:\n"
+		"    --sync-interval=S      flush commits to disk within S seconds "
+		"(default 1)\n"
+		"    --history-group=GROUP  this group may read history views too\n"
+		"    --backup-dir=DIR       ship every mutation to DIR "
+		"(not yet available)\n"
+		"    -f                     stay in the foreground, log to stderr\n"
+		"    -o OPT[,OPT...]        FUSE mount options\n"
+		"    -h, --help             this help\n"
+		"    -V, --version          version\n");
+}
+
+void fs_log(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (fs.foreground) {
+		fputs("pitrfs: ", stderr);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	} else {
+		vsyslog(prio, fmt, ap);
+	}
+	va_end(ap);
+}
+
+/* The first non-option is the store; the second is left for FUSE. */
+static int option_proc(void *data, const char *arg, int key,
+		       struct fuse_args *outargs)
+{
+	struct options *o = data;
+
+	(void)outargs;
+	if (key == FUSE_OPT_KEY_NONOPT && !o->store) {
+		o->store = strdup(arg);
+		return 0;
+	}
+	return 1;
+}
+
+static pthread_mutex_t sync_mtx = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sync_cond = PTHREAD_COND_INITIALIZER;
+static int sync_stop;
+static double sync_interval = 1.0;
+
+/* Commits write their data at once; this bounds how long until the rest
+ * (LMDB's meta page) is on disk too. */
+static void *syncer(void *arg)
+{
+	unsigned long synced = 0;
+	struct timespec until;
+
+	(void)arg;
+	pthread_mutex_lock(&sync_mtx);
+	while (!sync_stop) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		long ns = (long)(sync_interval * 1e9);
+		until.tv_sec += ns / 1000000000L;
+		until.tv_nsec += ns % 1000000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&sync_cond, &sync_mtx, &until);
+		unsigned long now = atomic_load(&fs.commits);
+		if (now != synced) {
+			int rc = pitr_store_sync(fs.store);
+			if (rc)
+				fs_log(LOG_ERR, "sync failed: %s",
+				       pitr_strerror(rc));
+			else
+				synced = now;
+		}
+	}
+	pthread_mutex_unlock(&sync_mtx);
+	return NULL;
+}
+
+static int parse_options(struct options *o)
+{
+	if (o->backup_dir) {
+		fprintf(stderr, "pitrfs: --backup-dir: backup media are not "
+				"available in this version\n");
+		return -1;
+	}
+	if (o->history_group) {
+		struct group *g = getgrnam(o->history_group);
+		if (!g) {
+			fprintf(stderr, "pitrfs: no such group '%s'\n",
+				o->history_group);
+			return -1;
+		}
+		fs.history_gid = g->gr_gid;
+	}
+	if (o->sync_interval) {
+		char *end;
+		sync_interval = strtod(o->sync_interval, &end);
+		if (*end || !(sync_interval > 0 && sync_interval <= 3600)) {
+			fprintf(stderr, "pitrfs: invalid --sync-interval '%s'\n",
+				o->sync_interval);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_cmdline_opts cmd = { 0 };
+	struct options o = { 0 };
+	struct fuse_loop_config *loop;
+	char store[PATH_MAX], opts[PATH_MAX + 64];
+	pthread_t sync_thread;
+	int rc, ret = 1;
+
+	if (fuse_opt_parse(&args, &o, option_spec, option_proc) ||
+	    fuse_parse_cmdline(&args, &cmd)) {
+		usage(stderr);
+		return 2;
+	}
+	if (cmd.show_help) {
+		usage(stdout);
+		return 0;
+	}
+	if (cmd.show_version) {
+		printf("pitrfs %s (libfuse %s)\n", PITR_VERSION_STRING,
+		       fuse_pkgversion());
+		return 0;
+	}
+	if (!o.store || !cmd.mountpoint) {
+		usage(stderr);
+		return 2;
+	}
+	if (parse_options(&o))
+		return 2;
+	if (!realpath(o.store, store)) {
+		fprintf(stderr, "pitrfs: cannot open store '%s': %s\n",
+			o.store, strerror(errno));
+		return 1;
+	}
+	rc = pitr_store_open(store, PITR_OPEN_DAEMON, &fs.store);
+	if (rc) {
+		fprintf(stderr, "pitrfs: cannot open store '%s': %s\n",
+			o.store, pitr_strerror(rc));
+		return 1;
+	}
+	fs.store_path = store;
+	fs.uid = getuid();
+	fs.gid = getgid();
+	fs.foreground = cmd.foreground;
+	node_table_init();
+	/* The kernel checks permissions from the modes we report: history
+	 * views are readable by the owner (and --history-group) only. */
+	snprintf(opts, sizeof(opts),
+		 "-odefault_permissions,fsname=pitrfs,subtype=pitrfs");
+	fuse_opt_add_arg(&args, opts);
+	fs.se = fuse_session_new(&args, &pitrfs_ops, sizeof(pitrfs_ops), NULL);
+	if (!fs.se)
+		goto out_store;
+	if (fuse_set_signal_handlers(fs.se))
+		goto out_session;
+	if (fuse_session_mount(fs.se, cmd.mountpoint)) {
+		fprintf(stderr, "pitrfs: cannot mount at '%s'\n",
+			cmd.mountpoint);
+		goto out_signals;
+	}
+	if (!cmd.foreground)
+		openlog("pitrfs", LOG_PID, LOG_DAEMON);
+	fuse_daemonize(cmd.foreground);
+	/* Threads are started after daemonizing: fork keeps none. */
+	if (pthread_create(&sync_thread, NULL, syncer, NULL))
+		goto out_unmount;
+	if (cmd.singlethread) {
+		ret = fuse_session_loop(fs.se);
+	} else {
+		loop = fuse_loop_cfg_create();
+		fuse_loop_cfg_set_clone_fd(loop, cmd.clone_fd);
+		fuse_loop_cfg_set_max_threads(loop, 16);
+		if (cmd.max_idle_threads != UINT_MAX)
+			fuse_loop_cfg_set_idle_threads(loop,
+						       cmd.max_idle_threads);
+		ret = fuse_session_loop_mt(fs.se, loop);
+		fuse_loop_cfg_destroy(loop);
+	}
+	pthread_mutex_lock(&sync_mtx);
+	sync_stop = 1;
+	pthread_cond_signal(&sync_cond);
+	pthread_mutex_unlock(&sync_mtx);
+	pthread_join(sync_thread, NULL);
+	rc = pitr_store_sync(fs.store);
+	if (rc) {
+		fs_log(LOG_ERR, "final sync failed: %s", pitr_strerror(rc));
+		ret = 1;
+	}
+out_unmount:
+	fuse_session_unmount(fs.se);
+out_signals:
+	fuse_remove_signal_handlers(fs.se);
+out_session:
+	fuse_session_destroy(fs.se);
+out_store:
+	node_table_free();
+	pitr_store_close(fs.store);
+	free(cmd.mountpoint);
+	free(o.store);
+	free(o.backup_dir);
+	free(o.history_group);
+	free(o.sync_interval);
+	fuse_opt_free_args(&args);
+	return ret ? 1 : 0;
+}

@@ -1,0 +1,314 @@
+/*
+ * node.c - the daemon's inode table: a hash of (parent, name) -> node under
+ * one mutex. Nodes are freed when no lookup, child or handle refers to them.
+ */
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node.h"
+
+struct node {
+	struct node *hnext;  /* hash chain; unhashed nodes are off it */
+	struct node *parent; /* holds a child reference on it */
+	uint64_t nlookup;    /* kernel lookups */
+	uint32_t children;   /* nodes whose parent this is */
+	uint32_t opens;      /* open handles */
+	int hashed;
+	enum node_kind kind;
+	uint64_t at, inc, db;
+	uint64_t cached_ts;   /* version in the kernel's page cache */
+	int64_t pending_size; /* uncommitted write, -1 if none */
+	size_t namelen;
+	char *name; /* own allocation: a rename may lengthen it, and the node
+		       itself must stay where the kernel's node id points */
+};
+
+static struct node root = { .kind = N_ROOT, .at = PITR_NOW, .nlookup = 1,
+			    .hashed = 0, .pending_size = -1, .name = (char[1]){ 0 } };
+static pthread_mutex_t table_mtx = PTHREAD_MUTEX_INITIALIZER;
+static struct node **buckets;
+static size_t nbuckets, nnodes;
+
+void node_table_init(void)
+{
+	nbuckets = 1024;
+	buckets = calloc(nbuckets, sizeof(*buckets));
+	if (!buckets)
+		abort();
+}
+
+void node_table_free(void)
+{
+	for (size_t i = 0; i < nbuckets; i++) {
+		struct node *n = buckets[i], *next;
+		for (; n; n = next) {
+			next = n->hnext;
+			free(n->name);
+			free(n);
+		}
+	}
+	free(buckets);
+	buckets = NULL;
+}
+
+static size_t hash(const struct node *parent, const char *name, size_t len)
+{
+	uint64_t h = 1469598103934665603ull ^ (uintptr_t)parent;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)name[i]) * 1099511628211ull;
+	h ^= h >> 29;
+	return (size_t)h & (nbuckets - 1);
+}
+
+static void grow(void)
+{
+	size_t old = nbuckets;
+	struct node **ob = buckets, **nb = calloc(old * 2, sizeof(*nb));
+
+	if (!nb)
+		return; /* longer chains, still correct */
+	nbuckets = old * 2;
+	buckets = nb;
+	for (size_t i = 0; i < old; i++) {
+		struct node *n = ob[i], *next;
+		for (; n; n = next) {
+			next = n->hnext;
+			size_t b = hash(n->parent, n->name, n->namelen);
+			n->hnext = buckets[b];
+			buckets[b] = n;
+		}
+	}
+	free(ob);
+}
+
+struct node *node_of(uint64_t ino)
+{
+	return ino == FUSE_ROOT_ID ? &root : (struct node *)(uintptr_t)ino;
+}
+
+uint64_t node_id(struct node *n)
+{
+	return n == &root ? FUSE_ROOT_ID : (uint64_t)(uintptr_t)n;
+}
+
+void node_get(struct node *n, struct node_ref *r)
+{
+	pthread_mutex_lock(&table_mtx);
+	r->node = n;
+	r->kind = n->kind;
+	r->at = n->at;
+	r->inc = n->inc;
+	r->db = n->db;
+	r->namelen = n->namelen;
+	memcpy(r->name, n->name, n->namelen);
+	r->name[n->namelen] = 0;
+	pthread_mutex_unlock(&table_mtx);
+}
+
+static struct node **find(struct node *parent, const char *name, size_t len)
+{
+	struct node **p = &buckets[hash(parent, name, len)];
+
+	for (; *p; p = &(*p)->hnext)
+		if ((*p)->parent == parent && (*p)->namelen == len &&
+		    !memcmp((*p)->name, name, len))
+			return p;
+	return p;
+}
+
+static void unhash_locked(struct node *n)
+{
+	struct node **p;
+
+	if (!n->hashed)
+		return;
+	p = find(n->parent, n->name, n->namelen);
+	if (*p == n)
+		*p = n->hnext;
+	n->hashed = 0;
+	n->hnext = NULL;
+}
+
+/* Free `n` and then any parent left unreferenced. */
+static void maybe_free_locked(struct node *n)
+{
+	while (n != &root && !n->nlookup && !n->children && !n->opens) {
+		struct node *parent = n->parent;
+		unhash_locked(n);
+		free(n->name);
+		free(n);
+		nnodes--;
+		parent->children--;
+		n = parent;
+	}
+}
+
+struct node *node_lookup(struct node *parent, enum node_kind kind,
+			 uint64_t at, uint64_t inc, uint64_t db,
+			 const char *name, size_t len)
+{
+	struct node **p, *n;
+
+	pthread_mutex_lock(&table_mtx);
+	p = find(parent, name, len);
+	n = *p;
+	if (n && (n->kind != kind || n->inc != inc || n->at != at)) {
+		/* The name now means something else (a new incarnation):
+		 * the old node lives on for whoever holds it. */
+		unhash_locked(n);
+		n = NULL;
+		p = find(parent, name, len);
+	}
+	if (!n) {
+		n = calloc(1, sizeof(*n));
+		if (n && !(n->name = malloc(len + 1))) {
+			free(n);
+			n = NULL;
+		}
+		if (!n) {
+			pthread_mutex_unlock(&table_mtx);
+			return NULL;
+		}
+		n->parent = parent;
+		parent->children++;
+		n->kind = kind;
+		n->at = at;
+		n->inc = inc;
+		n->db = db;
+		n->pending_size = -1;
+		n->namelen = len;
+		memcpy(n->name, name, len);
+		n->hashed = 1;
+		n->hnext = *p;
+		*p = n;
+		if (++nnodes > nbuckets)
+			grow();
+	}
+	n->nlookup++;
+	pthread_mutex_unlock(&table_mtx);
+	return n;
+}
+
+void node_forget(struct node *n, uint64_t nlookup)
+{
+	pthread_mutex_lock(&table_mtx);
+	n->nlookup = n->nlookup > nlookup ? n->nlookup - nlookup : 0;
+	maybe_free_locked(n);
+	pthread_mutex_unlock(&table_mtx);
+}
+
+void node_open(struct node *n)
+{
+	pthread_mutex_lock(&table_mtx);
+	n->opens++;
+	pthread_mutex_unlock(&table_mtx);
+}
+
+void node_close(struct node *n)
+{
+	pthread_mutex_lock(&table_mtx);
+	n->opens--;
+	maybe_free_locked(n);
+	pthread_mutex_unlock(&table_mtx);
+}
+
+void node_unhash(struct node *parent, const char *name, size_t len)
+{
+	struct node *n;
+
+	pthread_mutex_lock(&table_mtx);
+	n = *find(parent, name, len);
+	if (n)
+		unhash_locked(n);
+	pthread_mutex_unlock(&table_mtx);
+}
+
+void node_move(struct node *parent, const char *name, size_t len,
+	       struct node *newparent, const char *newname, size_t newlen,
+	       enum node_kind kind, uint64_t inc, uint64_t db)
+{
+	struct node *n, *target, **p;
+
+	pthread_mutex_lock(&table_mtx);
+	target = *find(newparent, newname, newlen);
+	if (target)
+		unhash_locked(target);
+	n = *find(parent, name, len);
+	if (n) {
+		unhash_locked(n);
+		char *nm = newlen > n->namelen ? malloc(newlen + 1) : n->name;
+		if (!nm) {
+			pthread_mutex_unlock(&table_mtx);
+			return; /* stays unhashed: looked up anew */
+		}
+		if (nm != n->name) {
+			free(n->name);
+			n->name = nm;
+		}
+		struct node *oldparent = n->parent;
+		n->parent = newparent;
+		newparent->children++;
+		oldparent->children--;
+		maybe_free_locked(oldparent);
+		n->kind = kind;
+		n->inc = inc;
+		n->db = db;
+		n->namelen = newlen;
+		memcpy(n->name, newname, newlen);
+		p = find(newparent, newname, newlen);
+		n->hnext = *p;
+		*p = n;
+		n->hashed = 1;
+	}
+	pthread_mutex_unlock(&table_mtx);
+}
+
+uint64_t node_swap_cached(struct node *n, uint64_t ts)
+{
+	uint64_t old;
+
+	pthread_mutex_lock(&table_mtx);
+	old = n->cached_ts;
+	n->cached_ts = ts;
+	pthread_mutex_unlock(&table_mtx);
+	return old;
+}
+
+int64_t node_pending_size(struct node *n)
+{
+	int64_t size;
+
+	pthread_mutex_lock(&table_mtx);
+	size = n->pending_size;
+	pthread_mutex_unlock(&table_mtx);
+	return size;
+}
+
+void node_set_pending(struct node *n, int64_t size)
+{
+	pthread_mutex_lock(&table_mtx);
+	n->pending_size = size;
+	pthread_mutex_unlock(&table_mtx);
+}
+
+void node_path(struct node *n, char *buf, size_t size)
+{
+	const struct node *chain[8];
+	size_t depth = 0, off = 0;
+
+	pthread_mutex_lock(&table_mtx);
+	for (; n && n != &root && depth < 8; n = n->parent)
+		chain[depth++] = n;
+	buf[0] = 0;
+	while (depth-- > 0 && off < size) {
+		int w = snprintf(buf + off, size - off, "%s%.*s",
+				 off ? "/" : "", (int)chain[depth]->namelen,
+				 chain[depth]->name);
+		off += w > 0 ? (size_t)w : 0;
+	}
+	pthread_mutex_unlock(&table_mtx);
+}

@@ -1,0 +1,89 @@
+/*
+ * node.h - the daemon's inode table.
+ *
+ * A node is one name the kernel has looked up: the root, a view root
+ * (@instant), a database, a container, a document or a scratch file, live
+ * (at == PITR_NOW) or in a view. The kernel's node id is the node's address
+ * (the root is FUSE_ROOT_ID). A node lives while the kernel holds lookups on
+ * it, children refer to it, or handles are open on it.
+ *
+ * Handlers never read a node's fields directly: node_get() copies them under
+ * the table lock into a struct node_ref, because rename may move a node while
+ * another thread serves it.
+ */
+#ifndef PITRFS_NODE_H
+#define PITRFS_NODE_H
+
+#include <stdint.h>
+
+#include "pitr.h"
+
+enum node_kind { N_ROOT, N_VIEW, N_DB, N_CT, N_DOC, N_SCRATCH };
+
+struct node;
+
+/* A consistent copy of what a handler needs of a node. */
+struct node_ref {
+	struct node *node;
+	enum node_kind kind;
+	uint64_t at;  /* PITR_NOW for the live tree */
+	uint64_t inc; /* database or container incarnation; for documents
+			 and scratch files, their container's */
+	uint64_t db;  /* containers: their database's incarnation */
+	size_t namelen;
+	char name[PITR_NAME_MAX + 1]; /* NUL-terminated */
+};
+
+void node_table_init(void);
+void node_table_free(void);
+
+/* The node for a kernel node id; NULL for an id we never gave out. */
+struct node *node_of(uint64_t ino);
+uint64_t node_id(struct node *n);
+
+/* Copy `n` into `r`. */
+void node_get(struct node *n, struct node_ref *r);
+
+/*
+ * Find or make the child `name` of `parent` with these properties, and count
+ * one kernel lookup on it (lookup and readdirplus replies). For view roots,
+ * `name` is a canonical key of the instant, not what the user typed.
+ */
+struct node *node_lookup(struct node *parent, enum node_kind kind,
+			 uint64_t at, uint64_t inc, uint64_t db,
+			 const char *name, size_t len);
+
+/* Drop `n` kernel lookups (forget). */
+void node_forget(struct node *n, uint64_t nlookup);
+
+/* Count an open handle on the node, or release one. */
+void node_open(struct node *n);
+void node_close(struct node *n);
+
+/*
+ * After a rename: the node at (parent, name), if any, now answers to
+ * (newparent, newname) with `kind` and container `inc`; one at the target
+ * name is unlinked from the table first.
+ */
+void node_move(struct node *parent, const char *name, size_t len,
+	       struct node *newparent, const char *newname, size_t newlen,
+	       enum node_kind kind, uint64_t inc, uint64_t db);
+
+/* Take the child (parent, name) out of the table (unlink, rmdir). */
+void node_unhash(struct node *parent, const char *name, size_t len);
+
+/*
+ * The version the kernel's page cache holds for a live document: an open
+ * may keep the cache when the version is unchanged. Returns the previous
+ * value and stores `ts`.
+ */
+uint64_t node_swap_cached(struct node *n, uint64_t ts);
+
+/* The node's path below the mount, "db/ct/x.json", for messages. */
+void node_path(struct node *n, char *buf, size_t size);
+
+/* Size of an open, uncommitted write on the node, or -1 if none. */
+int64_t node_pending_size(struct node *n);
+void node_set_pending(struct node *n, int64_t size);
+
+#endif

@@ -1,0 +1,1284 @@
+/*
+ * ops.c - FUSE low-level handlers: every filesystem call mapped onto one
+ * core transaction. Each handler replies exactly once.
+ *
+ * Caching: history never changes, so views are cached by the kernel for
+ * long. The live tree changes only through this mount, so the kernel sees
+ * every change of names itself; after a commit (which sets a document's
+ * mtime and size) its attributes are invalidated explicitly.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <syslog.h>
+
+#include "fs.h"
+#include "node.h"
+
+#define LIVE_TIMEOUT 60.0
+#define VIEW_TIMEOUT 86400.0
+#define VIEW_ROOT_TIMEOUT 1.0 /* absolute views leave the window in time */
+#define VIEW_BIT (1ull << 63)
+#define XATTR_TS "user.pitr.ts"
+#define XATTR_ETAG "user.pitr.etag"
+#define SCRATCH_FACTOR 8
+
+/* An open file: the whole body, read at open or being written. */
+struct fh {
+	pthread_mutex_t mtx;
+	struct node_ref ref;
+	char *buf;
+	size_t len, cap;
+	int write;  /* opened for writing */
+	int dirty;  /* changed since the last commit */
+	int written; /* data written (not only truncated) since then */
+	int toobig; /* a write went past the size limit */
+};
+
+/* An open directory: where the listing resumes. */
+struct dh {
+	struct node_ref ref;
+	off_t off; /* offset of the last entry returned */
+	int started, eof, scratch;
+	size_t lastlen;
+	char last[PITR_NAME_MAX + 1];
+};
+
+static int is_live(const struct node_ref *r)
+{
+	return r->at == PITR_NOW;
+}
+
+/* Documents are "<id>.json" not starting with '.'; the rest are scratch. */
+static int doc_id_len(const char *name, size_t len, size_t *idlen)
+{
+	if (len > 5 && name[0] != '.' && !memcmp(name + len - 5, ".json", 5)) {
+		*idlen = len - 5;
+		return 1;
+	}
+	*idlen = len;
+	return 0;
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	h *= 0xff51afd7ed558ccdull;
+	return h ^ (h >> 33);
+}
+
+static uint64_t name_hash(const char *name, size_t len)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)name[i]) * 1099511628211ull;
+	return h;
+}
+
+/*
+ * st_ino: live files keep theirs across versions; a file in a view gets
+ * one per version, with the top bit set so it never equals a live one.
+ */
+static uint64_t ino_of(const struct node_ref *r, uint64_t version)
+{
+	uint64_t h;
+
+	if (r->kind == N_ROOT)
+		return 1;
+	h = mix(mix(r->kind, r->inc), name_hash(r->name, r->namelen));
+	if (is_live(r))
+		h &= ~VIEW_BIT;
+	else
+		h = mix(h, r->kind == N_DOC ? version : r->at) | VIEW_BIT;
+	return h > 1 ? h : h + 2;
+}
+
+static void fill_dir(const struct node_ref *r, struct stat *st, uint64_t ts)
+{
+	st->st_ino = ino_of(r, 0);
+	st->st_nlink = 2;
+	if (is_live(r)) {
+		st->st_mode = S_IFDIR | 0755;
+		st->st_gid = fs.gid;
+	} else {
+		st->st_mode = S_IFDIR | (fs.history_gid != (gid_t)-1 ? 0550
+								     : 0500);
+		st->st_gid = fs.history_gid != (gid_t)-1 ? fs.history_gid
+							 : fs.gid;
+	}
+	st->st_uid = fs.uid;
+	st->st_mtim.tv_sec = (time_t)(ts / PITR_NS_PER_SEC);
+	st->st_mtim.tv_nsec = (long)(ts % PITR_NS_PER_SEC);
+	st->st_ctim = st->st_atim = st->st_mtim;
+	st->st_blksize = 4096;
+}
+
+static void fill_file(const struct node_ref *r, struct stat *st,
+		      uint64_t size, uint64_t ts)
+{
+	fill_dir(r, st, ts);
+	st->st_ino = ino_of(r, ts);
+	st->st_nlink = 1;
+	if (is_live(r))
+		st->st_mode = S_IFREG | 0644;
+	else
+		st->st_mode = S_IFREG | (fs.history_gid != (gid_t)-1 ? 0440
+								     : 0400);
+	st->st_size = (off_t)size;
+	st->st_blocks = (blkcnt_t)((size + 511) / 512);
+}
+
+static int stat_ref(pitr_txn *t, const struct node_ref *r, struct stat *st)
+{
+	pitr_version v;
+	size_t idlen, len;
+	uint64_t mtime;
+	int64_t pending;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	switch (r->kind) {
+	case N_ROOT:
+	case N_DB:
+	case N_CT:
+		fill_dir(r, st, is_live(r) ? pitr_store_now(fs.store) : r->at);
+		return 0;
+	case N_VIEW:
+		fill_dir(r, st, r->at);
+		return 0;
+	case N_DOC:
+		pending = node_pending_size(r->node);
+		doc_id_len(r->name, r->namelen, &idlen);
+		rc = pitr_doc_stat(t, r->inc, r->name, idlen, r->at, &v);
+		if (rc == PITR_NOTFOUND && pending >= 0 && is_live(r)) {
+			/* created, not yet committed: its writer sees it */
+			fill_file(r, st, (uint64_t)pending, pitr_clock());
+			return 0;
+		}
+		if (rc)
+			return rc;
+		fill_file(r, st, pending >= 0 ? (uint64_t)pending : v.size,
+			  v.ts);
+		return 0;
+	case N_SCRATCH:
+		pending = node_pending_size(r->node);
+		rc = pitr_scratch_stat(t, r->inc, r->name, r->namelen, &len,
+				       &mtime);
+		if (rc == PITR_NOTFOUND && pending >= 0) {
+			fill_file(r, st, (uint64_t)pending, pitr_clock());
+			return 0;
+		}
+		if (rc)
+			return rc;
+		fill_file(r, st, pending >= 0 ? (uint64_t)pending : len, mtime);
+		return 0;
+	}
+	return PITR_NOTFOUND;
+}
+
+static double timeout_of(const struct node_ref *r)
+{
+	return is_live(r) ? LIVE_TIMEOUT : VIEW_TIMEOUT;
+}
+
+static int read_txn(pitr_txn **t)
+{
+	return pitr_txn_begin(fs.store, PITR_TXN_READ, t);
+}
+
+static void reply_rc(fuse_req_t req, int rc)
+{
+	fuse_reply_err(req, pitr_errno(rc));
+}
+
+
+/*
+ * Lookup
+ */
+
+/* Resolve `name` under `p` into a child's properties. */
+static int resolve_child(pitr_txn *t, const struct node_ref *p,
+			 const char *name, size_t len, enum node_kind *kind,
+			 uint64_t *at, uint64_t *inc, uint64_t *db)
+{
+	size_t idlen;
+	size_t slen;
+	pitr_version v;
+
+	*at = p->at;
+	*db = 0;
+	switch (p->kind) {
+	case N_ROOT:
+		if (name[0] == '@') {
+			*kind = N_VIEW;
+			*inc = 0;
+			return pitr_store_resolve(fs.store, name + 1, len - 1,
+						  at);
+		}
+		*kind = N_DB;
+		return pitr_db_lookup(t, PITR_NOW, name, len, inc);
+	case N_VIEW:
+		*kind = N_DB;
+		return pitr_db_lookup(t, p->at, name, len, inc);
+	case N_DB:
+		*kind = N_CT;
+		*db = p->inc;
+		return pitr_ct_lookup(t, p->at, p->inc, name, len, inc);
+	case N_CT:
+		*inc = p->inc;
+		if (doc_id_len(name, len, &idlen)) {
+			*kind = N_DOC;
+			return pitr_doc_stat(t, p->inc, name, idlen, p->at, &v);
+		}
+		*kind = N_SCRATCH;
+		if (!is_live(p))
+			return PITR_NOTFOUND;
+		return pitr_scratch_stat(t, p->inc, name, len, &slen, NULL);
+	default:
+		return ENOTDIR;
+	}
+}
+
+/* Make the node for a resolved child and fill its entry. */
+static int make_entry(pitr_txn *t, struct node *parent, enum node_kind kind,
+		      uint64_t at, uint64_t inc, uint64_t db, const char *name,
+		      size_t len, struct fuse_entry_param *e)
+{
+	char key[32];
+	struct node_ref r;
+	struct node *n;
+	int rc;
+
+	if (kind == N_VIEW) {
+		/* one node per instant, whatever spelling reached it */
+		len = (size_t)snprintf(key, sizeof(key), "@%" PRIu64, at);
+		name = key;
+	}
+	n = node_lookup(parent, kind, at, inc, db, name, len);
+	if (!n)
+		return ENOMEM;
+	node_get(n, &r);
+	rc = stat_ref(t, &r, &e->attr);
+	if (rc) {
+		node_forget(n, 1);
+		return rc;
+	}
+	e->ino = node_id(n);
+	e->attr_timeout = e->entry_timeout = timeout_of(&r);
+	return 0;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fuse_entry_param e = { 0 };
+	struct node_ref p;
+	enum node_kind kind;
+	uint64_t at, inc, db;
+	size_t len = strlen(name);
+	pitr_txn *t;
+	int rc;
+
+	node_get(node_of(parent), &p);
+	rc = read_txn(&t);
+	if (rc)
+		return reply_rc(req, rc);
+	rc = resolve_child(t, &p, name, len, &kind, &at, &inc, &db);
+	if (!rc)
+		rc = make_entry(t, p.node, kind, at, inc, db, name, len, &e);
+	pitr_txn_abort(t);
+	if (kind == N_VIEW && !rc) {
+		/* "@-5m" means a new instant at every lookup */
+		int relative = name[1] == '-';
+		e.entry_timeout = relative ? 0 : VIEW_ROOT_TIMEOUT;
+		e.attr_timeout = relative ? 0 : VIEW_ROOT_TIMEOUT;
+	}
+	if (rc == PITR_NOTFOUND && !(p.kind == N_ROOT && name[0] == '@')) {
+		/* a cacheable negative entry */
+		e.ino = 0;
+		e.entry_timeout = timeout_of(&p);
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	if (rc)
+		return reply_rc(req, rc);
+	fuse_reply_entry(req, &e);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	node_forget(node_of(ino), nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count,
+			    struct fuse_forget_data *forgets)
+{
+	for (size_t i = 0; i < count; i++)
+		node_forget(node_of(forgets[i].ino), forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	struct node_ref r;
+	struct stat st;
+	pitr_txn *t;
+	int rc;
+
+	(void)fi;
+	node_get(node_of(ino), &r);
+	rc = read_txn(&t);
+	if (rc)
+		return reply_rc(req, rc);
+	rc = stat_ref(t, &r, &st);
+	pitr_txn_abort(t);
+	if (rc)
+		return reply_rc(req, rc);
+	fuse_reply_attr(req, &st, timeout_of(&r));
+}
+
+/*
+ * Files
+ */
+
+static size_t limit_of(const struct node_ref *r)
+{
+	size_t max = pitr_store_max_doc(fs.store);
+
+	return r->kind == N_DOC ? max : max * SCRATCH_FACTOR;
+}
+
+static struct fh *fh_new(const struct node_ref *r, int write)
+{
+	struct fh *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	pthread_mutex_init(&h->mtx, NULL);
+	h->ref = *r;
+	h->write = write;
+	node_open(r->node);
+	return h;
+}
+
+static void fh_free(struct fh *h)
+{
+	node_close(h->ref.node);
+	pthread_mutex_destroy(&h->mtx);
+	free(h->buf);
+	free(h);
+}
+
+static void invalidate_attrs(fuse_ino_t ino)
+{
+	/* A negative offset invalidates attributes only: no page locks,
+	 * so this is safe from within a handler. */
+	fuse_lowlevel_notify_inval_inode(fs.se, ino, -1, 0);
+}
+
+/* Commit the handle's buffer as the next version; h->mtx held. */
+static int fh_commit(struct fh *h)
+{
+	char path[3 * PITR_NAME_MAX + 8];
+	size_t idlen;
+	pitr_txn *t;
+	int rc;
+
+	h->dirty = h->written = 0;
+	if (h->toobig) {
+		h->toobig = 0;
+		node_path(h->ref.node, path, sizeof(path));
+		fs_log(LOG_ERR, "%s: not committed: over the size limit of %zu "
+		       "bytes", path, limit_of(&h->ref));
+		return EFBIG;
+	}
+	rc = pitr_txn_begin(fs.store, PITR_TXN_WRITE, &t);
+	if (rc)
+		return pitr_errno(rc);
+	if (h->ref.kind == N_DOC) {
+		doc_id_len(h->ref.name, h->ref.namelen, &idlen);
+		rc = pitr_doc_put(t, h->ref.inc, h->ref.name, idlen, h->buf,
+				  h->len);
+	} else {
+		rc = pitr_scratch_put(t, h->ref.inc, h->ref.name,
+				      h->ref.namelen, h->buf, h->len);
+	}
+	if (rc) {
+		node_path(h->ref.node, path, sizeof(path));
+		fs_log(LOG_ERR, "%s: not committed: %s%s%s", path,
+		       pitr_strerror(rc), *pitr_txn_error(t) ? ": " : "",
+		       pitr_txn_error(t));
+		pitr_txn_abort(t);
+		return pitr_errno(rc);
+	}
+	rc = pitr_txn_commit(t, NULL);
+	if (rc) {
+		node_path(h->ref.node, path, sizeof(path));
+		fs_log(LOG_ERR, "%s: commit failed: %s", path,
+		       pitr_strerror(rc));
+		return pitr_errno(rc);
+	}
+	atomic_fetch_add(&fs.commits, 1);
+	node_set_pending(h->ref.node, -1);
+	invalidate_attrs(node_id(h->ref.node));
+	return 0;
+}
+
+/* Load the current body (or scratch data) into the handle. */
+static int fh_load(struct fh *h, uint64_t *version)
+{
+	pitr_version v = { 0 };
+	size_t idlen;
+	void *body;
+	pitr_txn *t;
+	int rc;
+
+	rc = read_txn(&t);
+	if (rc)
+		return rc;
+	if (h->ref.kind == N_DOC) {
+		doc_id_len(h->ref.name, h->ref.namelen, &idlen);
+		rc = pitr_doc_get(t, h->ref.inc, h->ref.name, idlen, h->ref.at,
+				  &v, &body, &h->len);
+		if (rc == PITR_CORRUPT) {
+			char path[3 * PITR_NAME_MAX + 8];
+			node_path(h->ref.node, path, sizeof(path));
+			fs_log(LOG_ERR, "%s: %s", path, pitr_txn_error(t));
+		}
+	} else {
+		rc = pitr_scratch_get(t, h->ref.inc, h->ref.name,
+				      h->ref.namelen, &body, &h->len, &v.ts);
+	}
+	pitr_txn_abort(t);
+	if (rc)
+		return rc;
+	h->buf = body;
+	h->cap = h->len;
+	*version = v.ts;
+	return 0;
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	int write = (fi->flags & O_ACCMODE) != O_RDONLY;
+	uint64_t version = 0;
+	struct node_ref r;
+	struct fh *h;
+	int rc;
+
+	node_get(node_of(ino), &r);
+	if (r.kind != N_DOC && r.kind != N_SCRATCH)
+		{ fuse_reply_err(req, EISDIR); return; }
+	if (write && !is_live(&r))
+		{ fuse_reply_err(req, EROFS); return; }
+	h = fh_new(&r, write);
+	if (!h)
+		{ fuse_reply_err(req, ENOMEM); return; }
+	if (write && (fi->flags & O_TRUNC)) {
+		h->dirty = 1;
+		node_set_pending(r.node, 0);
+	} else if ((rc = fh_load(h, &version))) {
+		if (!(write && rc == PITR_NOTFOUND &&
+		      node_pending_size(r.node) >= 0)) {
+			fh_free(h);
+			return reply_rc(req, rc);
+		}
+		/* opened again while its creator has not committed yet */
+	}
+	if (write) {
+		/* Writes bypass the page cache, so no reader can see a
+		 * version before it is committed. */
+		fi->direct_io = 1;
+	} else {
+		fi->noflush = 1;
+		fi->keep_cache = !is_live(&r) ||
+				 node_swap_cached(r.node, version) == version;
+	}
+	fi->fh = (uintptr_t)h;
+	if (fuse_reply_open(req, fi) == -ENOENT)
+		fh_free(h); /* interrupted: no release will come */
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      mode_t mode, struct fuse_file_info *fi)
+{
+	struct fuse_entry_param e = { 0 };
+	size_t len = strlen(name), idlen;
+	enum node_kind kind;
+	struct node_ref p, r;
+	struct node *n;
+	struct fh *h;
+
+	(void)mode;
+	node_get(node_of(parent), &p);
+	if (!is_live(&p))
+		{ fuse_reply_err(req, EROFS); return; }
+	if (p.kind != N_CT)
+		{ fuse_reply_err(req, EPERM); return; }
+	kind = doc_id_len(name, len, &idlen) ? N_DOC : N_SCRATCH;
+	if (pitr_name_check(name, kind == N_DOC ? idlen : len))
+		{ fuse_reply_err(req, EINVAL); return; }
+	n = node_lookup(p.node, kind, PITR_NOW, p.inc, 0, name, len);
+	if (!n)
+		{ fuse_reply_err(req, ENOMEM); return; }
+	node_get(n, &r);
+	h = fh_new(&r, 1);
+	if (!h) {
+		node_forget(n, 1);
+		{ fuse_reply_err(req, ENOMEM); return; }
+	}
+	h->dirty = 1;
+	node_set_pending(n, 0);
+	fill_file(&r, &e.attr, 0, pitr_clock());
+	e.ino = node_id(n);
+	e.attr_timeout = e.entry_timeout = LIVE_TIMEOUT;
+	fi->direct_io = 1;
+	fi->fh = (uintptr_t)h;
+	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
+		fh_free(h);
+		node_forget(n, 1);
+	}
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	pthread_mutex_lock(&h->mtx);
+	if ((size_t)off >= h->len)
+		size = 0;
+	else if (size > h->len - (size_t)off)
+		size = h->len - (size_t)off;
+	fuse_reply_buf(req, size ? h->buf + off : NULL, size);
+	pthread_mutex_unlock(&h->mtx);
+}
+
+/* Make the buffer `len` bytes long, zero-filling; h->mtx held. */
+static int fh_resize(struct fh *h, size_t len)
+{
+	if (len > limit_of(&h->ref)) {
+		h->toobig = 1;
+		return EFBIG;
+	}
+	if (len > h->cap) {
+		size_t cap = h->cap ? h->cap : 4096;
+		while (cap < len)
+			cap *= 2;
+		char *b = realloc(h->buf, cap);
+		if (!b)
+			return ENOMEM;
+		h->buf = b;
+		h->cap = cap;
+	}
+	if (len > h->len)
+		memset(h->buf + h->len, 0, len - h->len);
+	h->len = len;
+	return 0;
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
+		     size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
+	size_t end = (size_t)off + size;
+	int rc = 0;
+
+	(void)ino;
+	pthread_mutex_lock(&h->mtx);
+	if (!h->write)
+		rc = EBADF;
+	else if (end > h->len)
+		rc = fh_resize(h, end);
+	if (!rc) {
+		memcpy(h->buf + off, buf, size);
+		h->dirty = h->written = 1;
+		node_set_pending(h->ref.node, (int64_t)h->len);
+	}
+	pthread_mutex_unlock(&h->mtx);
+	if (rc)
+		fuse_reply_err(req, rc);
+	else
+		fuse_reply_write(req, size);
+}
+
+/*
+ * Commit a changed handle. A close before any write (the shell's open,
+ * dup2, close) commits nothing yet unless `always`: an empty truncation is
+ * committed at release, where its failure can only be logged.
+ */
+static int fh_settle(struct fh *h, int always)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&h->mtx);
+	if (h->dirty && (h->written || always))
+		rc = fh_commit(h);
+	pthread_mutex_unlock(&h->mtx);
+	return rc;
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino,
+		     struct fuse_file_info *fi)
+{
+	(void)ino;
+	fuse_reply_err(req, fh_settle((struct fh *)(uintptr_t)fi->fh, 0));
+}
+
+static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		     struct fuse_file_info *fi)
+{
+	int rc;
+
+	(void)ino;
+	(void)datasync;
+	rc = fh_settle((struct fh *)(uintptr_t)fi->fh, 1);
+	if (!rc)
+		rc = pitr_errno(pitr_store_sync(fs.store));
+	fuse_reply_err(req, rc);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	fh_settle(h, 1);
+	node_set_pending(h->ref.node, -1);
+	fh_free(h);
+	fuse_reply_err(req, 0);
+}
+
+/* truncate(2) on a path: one commit of the resized body. */
+static int truncate_ref(const struct node_ref *r, size_t size)
+{
+	uint64_t version;
+	struct fh *h = fh_new(r, 1);
+	int rc;
+
+	if (!h)
+		return ENOMEM;
+	rc = pitr_errno(fh_load(h, &version));
+	if (!rc)
+		rc = fh_resize(h, size);
+	if (!rc)
+		rc = fh_commit(h);
+	fh_free(h);
+	return rc;
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+		       int to_set, struct fuse_file_info *fi)
+{
+	struct node_ref r;
+	struct stat st;
+	pitr_txn *t;
+	int rc = 0;
+
+	node_get(node_of(ino), &r);
+	if (!is_live(&r))
+		{ fuse_reply_err(req, EROFS); return; }
+	if (to_set & FUSE_SET_ATTR_SIZE) {
+		if (r.kind != N_DOC && r.kind != N_SCRATCH)
+			{ fuse_reply_err(req, EISDIR); return; }
+		if (fi) {
+			struct fh *h = (struct fh *)(uintptr_t)fi->fh;
+			pthread_mutex_lock(&h->mtx);
+			rc = h->write ? fh_resize(h, (size_t)attr->st_size)
+				      : EBADF;
+			if (!rc) {
+				h->dirty = 1;
+				node_set_pending(r.node, (int64_t)h->len);
+			}
+			pthread_mutex_unlock(&h->mtx);
+		} else {
+			rc = truncate_ref(&r, (size_t)attr->st_size);
+		}
+		if (rc)
+			{ fuse_reply_err(req, rc); return; }
+	}
+	/* Modes, owners and times are accepted and not kept: a document's
+	 * mtime is its version's timestamp. */
+	rc = read_txn(&t);
+	if (rc)
+		return reply_rc(req, rc);
+	rc = stat_ref(t, &r, &st);
+	pitr_txn_abort(t);
+	if (rc)
+		return reply_rc(req, rc);
+	fuse_reply_attr(req, &st, timeout_of(&r));
+}
+
+/*
+ * Directories
+ */
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode)
+{
+	struct fuse_entry_param e = { 0 };
+	size_t len = strlen(name);
+	struct node_ref p;
+	uint64_t inc;
+	pitr_txn *t;
+	int rc;
+
+	(void)mode;
+	node_get(node_of(parent), &p);
+	if (!is_live(&p))
+		{ fuse_reply_err(req, EROFS); return; }
+	if (p.kind != N_ROOT && p.kind != N_DB)
+		{ fuse_reply_err(req, EPERM); return; }
+	rc = pitr_txn_begin(fs.store, PITR_TXN_WRITE, &t);
+	if (rc)
+		return reply_rc(req, rc);
+	rc = p.kind == N_ROOT ? pitr_db_create(t, name, len, &inc)
+			      : pitr_ct_create(t, p.inc, name, len, &inc);
+	if (rc) {
+		pitr_txn_abort(t);
+		return reply_rc(req, rc);
+	}
+	rc = pitr_txn_commit(t, NULL);
+	if (rc)
+		return reply_rc(req, rc);
+	atomic_fetch_add(&fs.commits, 1);
+	rc = read_txn(&t);
+	if (!rc) {
+		rc = make_entry(t, p.node, p.kind == N_ROOT ? N_DB : N_CT,
+				PITR_NOW, inc, p.inc, name, len, &e);
+		pitr_txn_abort(t);
+	}
+	if (rc)
+		return reply_rc(req, rc);
+	fuse_reply_entry(req, &e);
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	size_t len = strlen(name);
+	struct node_ref p;
+	pitr_txn *t;
+	int rc;
+
+	node_get(node_of(parent), &p);
+	if (!is_live(&p))
+		{ fuse_reply_err(req, EROFS); return; }
+	if (p.kind == N_CT)
+		{ fuse_reply_err(req, ENOTDIR); return; }
+	rc = pitr_txn_begin(fs.store, PITR_TXN_WRITE, &t);
+	if (rc)
+		return reply_rc(req, rc);
+	rc = p.kind == N_ROOT ? pitr_db_delete(t, name, len)
+			      : pitr_ct_delete(t, p.inc, name, len);
+	if (rc) {
+		pitr_txn_abort(t);
+		return reply_rc(req, rc);
+	}
+	rc = pitr_txn_commit(t, NULL);
+	if (!rc) {
+		atomic_fetch_add(&fs.commits, 1);
+		node_unhash(p.node, name, len);
+	}
+	reply_rc(req, rc);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	size_t len = strlen(name), idlen;
+	struct node_ref p;
+	pitr_txn *t;
+	int rc;
+
+	node_get(node_of(parent), &p);
+	if (!is_live(&p))
+		{ fuse_reply_err(req, EROFS); return; }
+	if (p.kind != N_CT)
+		{ fuse_reply_err(req, EISDIR); return; }
+	rc = pitr_txn_begin(fs.store, PITR_TXN_WRITE, &t);
+	if (rc)
+		return reply_rc(req, rc);
+	if (doc_id_len(name, len, &idlen))
+		rc = pitr_doc_delete(t, p.inc, name, idlen);
+	else
+		rc = pitr_scratch_delete(t, p.inc, name, len);
+	if (rc) {
+		pitr_txn_abort(t);
+		return reply_rc(req, rc);
+	}
+	rc = pitr_txn_commit(t, NULL);
+	if (!rc) {
+		atomic_fetch_add(&fs.commits, 1);
+		node_unhash(p.node, name, len);
+	}
+	reply_rc(req, rc);
+}
+
+/* Does (ct, name) exist now? */
+static int file_exists(pitr_txn *t, uint64_t ct, const char *name, size_t len)
+{
+	pitr_version v;
+	size_t idlen, dlen;
+
+	if (doc_id_len(name, len, &idlen))
+		return pitr_doc_stat(t, ct, name, idlen, PITR_NOW, &v) == 0;
+	return pitr_scratch_stat(t, ct, name, len, &dlen, NULL) == 0;
+}
+
+/* Move a file between containers, as documents or scratch files. */
+static int rename_file(pitr_txn *t, uint64_t ct, const char *name, size_t len,
+		       uint64_t toct, const char *to, size_t tolen)
+{
+	size_t idlen, toidlen, dlen;
+	int src_doc = doc_id_len(name, len, &idlen);
+	int dst_doc = doc_id_len(to, tolen, &toidlen);
+	void *data;
+	int rc;
+
+	if (ct == toct && len == tolen && !memcmp(name, to, len))
+		return 0;
+	if (src_doc && dst_doc)
+		return pitr_doc_rename(t, ct, name, idlen, toct, to, toidlen);
+	if (!src_doc && dst_doc)
+		return pitr_scratch_promote(t, ct, name, len, toct, to,
+					    toidlen);
+	if (src_doc)
+		rc = pitr_doc_get(t, ct, name, idlen, PITR_NOW, NULL, &data,
+				  &dlen);
+	else
+		rc = pitr_scratch_get(t, ct, name, len, &data, &dlen, NULL);
+	if (rc)
+		return rc;
+	rc = pitr_scratch_put(t, toct, to, tolen, data, dlen);
+	free(data);
+	if (rc)
+		return rc;
+	return src_doc ? pitr_doc_delete(t, ct, name, idlen)
+		       : pitr_scratch_delete(t, ct, name, len);
+	return rc;
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      fuse_ino_t newparent, const char *newname,
+		      unsigned int flags)
+{
+	size_t len = strlen(name), newlen = strlen(newname), idlen;
+	struct node_ref p, np;
+	enum node_kind kind;
+	uint64_t inc = 0, db = 0;
+	pitr_txn *t;
+	int rc;
+
+	node_get(node_of(parent), &p);
+	node_get(node_of(newparent), &np);
+	if (!is_live(&p) || !is_live(&np))
+		{ fuse_reply_err(req, EROFS); return; }
+	if (flags & RENAME_EXCHANGE)
+		{ fuse_reply_err(req, EINVAL); return; }
+	if (p.kind != np.kind || p.kind == N_VIEW)
+		{ fuse_reply_err(req, EXDEV); return; }
+	rc = pitr_txn_begin(fs.store, PITR_TXN_WRITE, &t);
+	if (rc)
+		return reply_rc(req, rc);
+	if (p.kind == N_CT) {
+		if ((flags & RENAME_NOREPLACE) &&
+		    file_exists(t, np.inc, newname, newlen))
+			rc = PITR_EXISTS;
+		else
+			rc = rename_file(t, p.inc, name, len, np.inc, newname,
+					 newlen);
+		kind = doc_id_len(newname, newlen, &idlen) ? N_DOC : N_SCRATCH;
+		inc = np.inc;
+		if (rc == PITR_BADJSON || rc == PITR_TOOBIG)
+			fs_log(LOG_ERR, "rename '%s' to '%s': %s%s%s", name,
+			       newname, pitr_strerror(rc),
+			       *pitr_txn_error(t) ? ": " : "",
+			       pitr_txn_error(t));
+	} else {
+		int root = p.kind == N_ROOT;
+		uint64_t target;
+		kind = root ? N_DB : N_CT;
+		rc = root ? pitr_db_lookup(t, PITR_NOW, newname, newlen, &target)
+			  : pitr_ct_lookup(t, PITR_NOW, np.inc, newname, newlen,
+					   &target);
+		if (rc == 0 && (flags & RENAME_NOREPLACE))
+			rc = PITR_EXISTS;
+		else if (rc == 0) /* replace an empty directory, as rename(2) */
+			rc = root ? pitr_db_delete(t, newname, newlen)
+				  : pitr_ct_delete(t, np.inc, newname, newlen);
+		else if (rc == PITR_NOTFOUND)
+			rc = 0;
+		if (!rc)
+			rc = root ? pitr_db_lookup(t, PITR_NOW, name, len, &inc)
+				  : pitr_ct_lookup(t, PITR_NOW, p.inc, name,
+						   len, &inc);
+		if (!rc)
+			rc = root ? pitr_db_rename(t, name, len, newname,
+						   newlen)
+				  : pitr_ct_rename(t, p.inc, name, len, np.inc,
+						   newname, newlen);
+		db = np.inc;
+	}
+	if (rc) {
+		pitr_txn_abort(t);
+		return reply_rc(req, rc);
+	}
+	rc = pitr_txn_commit(t, NULL);
+	if (!rc) {
+		atomic_fetch_add(&fs.commits, 1);
+		node_move(p.node, name, len, np.node, newname, newlen, kind,
+			  inc, db);
+	}
+	reply_rc(req, rc);
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	struct dh *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		{ fuse_reply_err(req, ENOMEM); return; }
+	node_get(node_of(ino), &d->ref);
+	if (d->ref.kind == N_DOC || d->ref.kind == N_SCRATCH) {
+		free(d);
+		{ fuse_reply_err(req, ENOTDIR); return; }
+	}
+	node_open(d->ref.node);
+	if (!is_live(&d->ref)) {
+		/* a view's listing never changes */
+		fi->cache_readdir = 1;
+		fi->keep_cache = 1;
+	}
+	fi->fh = (uintptr_t)d;
+	if (fuse_reply_open(req, fi) == -ENOENT) {
+		node_close(d->ref.node);
+		free(d);
+	}
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino,
+			  struct fuse_file_info *fi)
+{
+	struct dh *d = (struct dh *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	node_close(d->ref.node);
+	free(d);
+	fuse_reply_err(req, 0);
+}
+
+/* Add one entry to a readdir reply; 0 when it did not fit. */
+static size_t add_entry(fuse_req_t req, struct dh *d, pitr_txn *t, char *buf,
+			size_t size, const char *name, size_t len,
+			const pitr_entry *en, off_t off, int plus)
+{
+	char fname[PITR_NAME_MAX + 8];
+	struct fuse_entry_param e = { 0 };
+	struct node_ref r = { 0 };
+	enum node_kind kind;
+	size_t n;
+
+	memcpy(fname, name, len);
+	fname[len] = 0;
+	r.at = d->ref.at;
+	r.inc = en ? en->inc : 0;
+	switch (d->ref.kind) {
+	case N_ROOT:
+	case N_VIEW:
+		kind = N_DB;
+		break;
+	case N_DB:
+		kind = N_CT;
+		break;
+	default:
+		kind = en && en->scratch ? N_SCRATCH : N_DOC;
+		r.inc = d->ref.inc;
+		if (kind == N_DOC) {
+			if (len + 5 > PITR_NAME_MAX)
+				return SIZE_MAX; /* unrepresentable: skip */
+			memcpy(fname + len, ".json", 6);
+			len += 5;
+		}
+	}
+	r.kind = kind;
+	memcpy(r.name, fname, len + 1);
+	r.namelen = len;
+	if (!en || kind == N_DB || kind == N_CT)
+		fill_dir(&r, &e.attr, d->ref.at == PITR_NOW ? 0 : d->ref.at);
+	else
+		fill_file(&r, &e.attr, en->ver.size, en->ver.ts);
+	if (!en) { /* "." and ".." */
+		e.attr.st_ino = 0;
+		e.attr.st_mode = S_IFDIR;
+	}
+	if (!plus)
+		return fuse_add_direntry(req, buf, size, fname, &e.attr, off);
+	if (en) {
+		struct node *nd = node_lookup(d->ref.node, kind, d->ref.at,
+					      r.inc, kind == N_CT ? d->ref.inc : 0,
+					      fname, len);
+		if (!nd)
+			return 0;
+		r.node = nd;
+		e.ino = node_id(nd);
+		e.attr_timeout = e.entry_timeout = timeout_of(&d->ref);
+		if (kind == N_DOC && is_live(&r) &&
+		    node_pending_size(nd) >= 0)
+			stat_ref(t, &r, &e.attr);
+	}
+	n = fuse_add_direntry_plus(req, buf, size, fname, &e, off);
+	if (n > size && e.ino)
+		node_forget(node_of(e.ino), 1);
+	return n;
+}
+
+static enum pitr_list_kind list_kind(enum node_kind k)
+{
+	return k == N_DB ? PITR_LIST_CONTAINERS
+	       : k == N_CT ? PITR_LIST_DOCUMENTS
+			   : PITR_LIST_DATABASES;
+}
+
+static void do_readdir(fuse_req_t req, size_t size, off_t off,
+		       struct fuse_file_info *fi, int plus)
+{
+	struct dh *d = (struct dh *)(uintptr_t)fi->fh;
+	size_t used = 0, n;
+	char *buf;
+	pitr_txn *t = NULL;
+	pitr_iter *it = NULL;
+	pitr_entry e;
+	int rc = 0;
+
+	if (off != d->off) {
+		/* seekdir or rewind: restart and skip (rare) */
+		d->off = 0;
+		d->started = d->eof = 0;
+		d->lastlen = 0;
+	}
+	buf = malloc(size);
+	if (!buf)
+		{ fuse_reply_err(req, ENOMEM); return; }
+	while (d->off < 2) {
+		n = add_entry(req, d, NULL, buf + used, size - used,
+			      d->off ? ".." : ".", d->off ? 2 : 1, NULL,
+			      d->off + 1, plus);
+		if (n > size - used)
+			goto out_reply;
+		used += n;
+		d->off++;
+	}
+	if (d->eof)
+		goto out_reply;
+	rc = read_txn(&t);
+	if (!rc)
+		rc = pitr_iter_begin(t, list_kind(d->ref.kind), d->ref.inc,
+				     d->ref.at, d->started ? d->last : NULL,
+				     d->lastlen, d->scratch, &it);
+	while (!rc && (rc = pitr_iter_next(it, &e)) == 0) {
+		n = add_entry(req, d, t, buf + used, size - used, e.name,
+			      e.namelen, &e, d->off + 1, plus);
+		if (n != SIZE_MAX && n > size - used)
+			break; /* returned again next time */
+		memcpy(d->last, e.name, e.namelen);
+		d->lastlen = e.namelen;
+		d->scratch = e.scratch;
+		d->started = 1;
+		if (n == SIZE_MAX)
+			continue;
+		used += n;
+		d->off++;
+	}
+	if (rc == PITR_NOTFOUND) {
+		d->eof = 1;
+		rc = 0;
+	}
+	pitr_iter_end(it);
+	pitr_txn_abort(t);
+out_reply:
+	if (rc && !used)
+		reply_rc(req, rc);
+	else
+		fuse_reply_buf(req, buf, used);
+	free(buf);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	(void)ino;
+	do_readdir(req, size, off, fi, 0);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
+			   off_t off, struct fuse_file_info *fi)
+{
+	(void)ino;
+	do_readdir(req, size, off, fi, 1);
+}
+
+/*
+ * The rest
+ */
+
+static void op_refuse(fuse_req_t req, fuse_ino_t parent)
+{
+	struct node_ref p;
+
+	node_get(node_of(parent), &p);
+	fuse_reply_err(req, is_live(&p) ? EPERM : EROFS);
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode, dev_t rdev)
+{
+	(void)name;
+	(void)mode;
+	(void)rdev;
+	op_refuse(req, parent);
+}
+
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+		       const char *name)
+{
+	(void)link;
+	(void)name;
+	op_refuse(req, parent);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		    const char *newname)
+{
+	(void)ino;
+	(void)newname;
+	op_refuse(req, newparent);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs sv;
+
+	(void)ino;
+	if (statvfs(fs.store_path, &sv))
+		{ fuse_reply_err(req, errno); return; }
+	sv.f_namemax = PITR_NAME_MAX;
+	fuse_reply_statfs(req, &sv);
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			size_t size)
+{
+	char val[PITR_TIME_LEN + 8];
+	struct node_ref r;
+	pitr_version v;
+	size_t idlen, len;
+	pitr_txn *t;
+	int rc;
+
+	node_get(node_of(ino), &r);
+	if (r.kind != N_DOC ||
+	    (strcmp(name, XATTR_TS) && strcmp(name, XATTR_ETAG)))
+		{ fuse_reply_err(req, ENODATA); return; }
+	rc = read_txn(&t);
+	if (rc)
+		return reply_rc(req, rc);
+	doc_id_len(r.name, r.namelen, &idlen);
+	rc = pitr_doc_stat(t, r.inc, r.name, idlen, r.at, &v);
+	pitr_txn_abort(t);
+	if (rc)
+		{ fuse_reply_err(req, rc == PITR_NOTFOUND ? ENODATA : pitr_errno(rc)); return; }
+	if (!strcmp(name, XATTR_TS))
+		pitr_time_format(v.ts, val);
+	else
+		snprintf(val, sizeof(val), "%016" PRIx64, v.etag);
+	len = strlen(val);
+	if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if (size < len)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, val, len);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	static const char names[] = XATTR_TS "\0" XATTR_ETAG;
+	struct node_ref r;
+
+	node_get(node_of(ino), &r);
+	size_t len = r.kind == N_DOC ? sizeof(names) : 0;
+	if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if (size < len)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, names, len);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			const char *value, size_t size, int flags)
+{
+	struct node_ref r;
+
+	(void)name;
+	(void)value;
+	(void)size;
+	(void)flags;
+	node_get(node_of(ino), &r);
+	fuse_reply_err(req, is_live(&r) ? ENOTSUP : EROFS);
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	op_setxattr(req, ino, name, NULL, 0, 0);
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	/* Pages are kept or dropped at open, by version. */
+	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
+}
+
+const struct fuse_lowlevel_ops pitrfs_ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.setattr = op_setattr,
+	.mknod = op_mknod,
+	.mkdir = op_mkdir,
+	.unlink = op_unlink,
+	.rmdir = op_rmdir,
+	.symlink = op_symlink,
+	.rename = op_rename,
+	.link = op_link,
+	.open = op_open,
+	.create = op_create,
+	.read = op_read,
+	.write = op_write,
+	.flush = op_flush,
+	.fsync = op_fsync,
+	.release = op_release,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
+	.releasedir = op_releasedir,
+	.statfs = op_statfs,
+	.getxattr = op_getxattr,
+	.listxattr = op_listxattr,
+	.setxattr = op_setxattr,
+	.removexattr = op_removexattr,
+};

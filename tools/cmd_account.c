@@ -1,0 +1,183 @@
+/*
+ * cmd_account.c - pitr create, pitr info.
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tool.h"
+
+int usage_exit(const char *usage, int help)
+{
+	fputs(usage, help ? stdout : stderr);
+	return help ? 0 : 2;
+}
+
+pitr_store *open_store(const char *path, unsigned flags)
+{
+	pitr_store *s;
+	int rc = pitr_store_open(path, flags, &s);
+
+	if (rc) {
+		warnx("cannot open store '%s': %s", path, pitr_strerror(rc));
+		return NULL;
+	}
+	return s;
+}
+
+int parse_duration_opt(const char *opt, const char *text, uint64_t *ns)
+{
+	if (pitr_duration_parse(text, strlen(text), ns)) {
+		warnx("invalid %s '%s': use a number and a unit s, m, h or d, "
+		      "e.g. 30d, 8h, 90m, 45s", opt, text);
+		return -1;
+	}
+	return 0;
+}
+
+static const char create_usage[] =
+	"usage: pitr create STORE [--backup-mode continuous|periodic]\n"
+	"                         [--retention D] [--interval D]\n"
+	"                         [--max-doc-size BYTES]\n"
+	"\n"
+	"Create a new account at STORE (which must not exist). The backup\n"
+	"policy is fixed now: continuous (default; retention 30d) keeps every\n"
+	"version; periodic (interval 4h, retention 8h) keeps the state at\n"
+	"each interval boundary. Durations: 30d, 8h, 90m, 45s.\n";
+
+int cmd_create(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "backup-mode", required_argument, NULL, 'm' },
+		{ "retention", required_argument, NULL, 'r' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "max-doc-size", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	pitr_config cfg = { 0 };
+	const char *retention = NULL, *interval = NULL;
+	char *end;
+	int c, rc;
+
+	pitr_policy_default(&cfg.policy);
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (!strcmp(optarg, "continuous")) {
+				cfg.policy.mode = PITR_CONTINUOUS;
+			} else if (!strcmp(optarg, "periodic")) {
+				cfg.policy.mode = PITR_PERIODIC;
+			} else {
+				warnx("invalid --backup-mode '%s': use "
+				      "continuous or periodic", optarg);
+				return 2;
+			}
+			break;
+		case 'r':
+			retention = optarg;
+			break;
+		case 'i':
+			interval = optarg;
+			break;
+		case 's':
+			errno = 0;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (errno || *end || v < 2 || v > (1ul << 30)) {
+				warnx("invalid --max-doc-size '%s'", optarg);
+				return 2;
+			}
+			cfg.max_doc_size = (uint32_t)v;
+			break;
+		case 'h':
+			return usage_exit(create_usage, 1);
+		default:
+			return usage_exit(create_usage, 0);
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_exit(create_usage, 0);
+	if (cfg.policy.mode == PITR_PERIODIC) {
+		cfg.policy.interval = 4 * 3600 * PITR_NS_PER_SEC;
+		cfg.policy.retention = 8 * 3600 * PITR_NS_PER_SEC;
+	} else if (interval) {
+		warnx("--interval needs --backup-mode periodic");
+		return 2;
+	}
+	if ((retention && parse_duration_opt("--retention", retention,
+					     &cfg.policy.retention)) ||
+	    (interval && parse_duration_opt("--interval", interval,
+					    &cfg.policy.interval)))
+		return 2;
+	if (pitr_policy_check(&cfg.policy)) {
+		warnx("invalid policy: periodic retention must be at least two "
+		      "intervals");
+		return 2;
+	}
+	rc = pitr_store_create(argv[optind], &cfg);
+	if (rc) {
+		warnx("cannot create store '%s': %s", argv[optind],
+		      pitr_strerror(rc));
+		return 1;
+	}
+	return 0;
+}
+
+static const char info_usage[] =
+	"usage: pitr info STORE\n"
+	"\n"
+	"Show the account's name, creation time, backup policy, the window\n"
+	"of restorable times, and its size on disk.\n";
+
+static void print_policy(const pitr_policy *p)
+{
+	char r[32], i[32];
+
+	pitr_duration_format(p->retention, r, sizeof(r));
+	if (p->mode == PITR_PERIODIC) {
+		pitr_duration_format(p->interval, i, sizeof(i));
+		printf("policy:              periodic, interval %s, retention "
+		       "%s\n", i, r);
+	} else {
+		printf("policy:              continuous, retention %s\n", r);
+	}
+}
+
+int cmd_info(int argc, char *argv[])
+{
+	char t1[PITR_TIME_LEN], t2[PITR_TIME_LEN], t3[PITR_TIME_LEN];
+	pitr_store *s;
+	pitr_info info;
+	int rc;
+
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+		return usage_exit(info_usage, 1);
+	if (argc != 2 || argv[1][0] == '-')
+		return usage_exit(info_usage, 0);
+	s = open_store(argv[1], 0);
+	if (!s)
+		return 1;
+	rc = pitr_store_info(s, &info);
+	pitr_store_close(s);
+	if (rc) {
+		warnx("cannot read store '%s': %s", argv[1], pitr_strerror(rc));
+		return 1;
+	}
+	printf("account:             %s\n", info.name);
+	printf("created:             %s\n", pitr_time_format(info.created, t1));
+	print_policy(&info.policy);
+	printf("earliest restorable: %s\n",
+	       pitr_time_format(info.earliest, t2));
+	printf("latest restorable:   %s\n", pitr_time_format(info.latest, t3));
+	printf("last write:          %s\n",
+	       pitr_time_format(info.last_write, t1));
+	printf("mutations:           %" PRIu64 "\n", info.mutations);
+	printf("max document size:   %" PRIu32 " bytes\n", info.max_doc_size);
+	printf("size on disk:        %" PRIu64 " bytes (%" PRIu64
+	       " in use)\n", info.disk_bytes, info.used_bytes);
+	printf("format:              %" PRIu32 "\n", info.format);
+	return 0;
+}

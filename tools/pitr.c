@@ -1,0 +1,49 @@
+/*
+ * pitr.c - the command-line tool: one cmd_<name>() per command, dispatched
+ * from a table; each command has its usage text.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pitr.h"
+#include "tool.h"
+
+static const struct command commands[] = {
+	{ "create", cmd_create, "create a new account" },
+	{ "info", cmd_info, "show an account's policy, window and size" },
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: pitr [--version] [--help] COMMAND [ARGS]\n\n"
+		     "commands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "   %-10s %s\n", commands[i].name,
+			commands[i].summary);
+	fprintf(out, "\n'pitr COMMAND --help' tells more of one command.\n");
+}
+
+int main(int argc, char *argv[])
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("pitr %s\n", PITR_VERSION_STRING);
+		return 0;
+	}
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	warnx("'%s' is not a pitr command; see 'pitr --help'", argv[1]);
+	return 2;
+}
