@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -208,6 +209,11 @@ int main(int argc, char *argv[])
 	fs.se = fuse_session_new(&args, &pitrfs_ops, sizeof(pitrfs_ops), NULL);
 	if (!fs.se)
 		goto out_store;
+	/* Started in the background by a shell, SIGINT comes ignored, and
+	 * libfuse only replaces default actions: SIGINT must still unmount. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	if (fuse_set_signal_handlers(fs.se))
 		goto out_session;
 	if (fuse_session_mount(fs.se, cmd.mountpoint)) {

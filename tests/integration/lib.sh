@@ -1,0 +1,167 @@
+# lib.sh - sourced by every integration test: TAP steps, mounts that are
+# always unmounted, and exact errno checks.
+#
+#   test_expect_success 'what' 'commands'   a step: passes if commands do
+#   test_must_fail CMD...                   CMD must exit non-zero (not crash)
+#   expect_errno ENAME 'python statements'  the statements raise ENAME
+#   mount_fs STORE MNT [pitrfs options]     mount, wait until it serves
+#   unmount_fs MNT                          unmount; the daemon must exit 0
+#
+# Steps run in a subshell with `set -e`: state that later steps need is
+# kept in files under $TMP, or set outside the steps.
+
+set -u
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+PITR=$TOP/bin/pitr
+PITRFS=$TOP/bin/pitrfs
+TMP=$(mktemp -d /tmp/pitrfs-test.XXXXXX)
+LOG=$TMP/daemon.log
+export TOP PITR PITRFS TMP LOG
+test_count=0
+test_failed=0
+
+# Mounts are recorded in files, not variables: steps run in subshells.
+key_of() { printf '%s' "$1" | md5sum | cut -c1-12; }
+
+cleanup() {
+	local m k
+	if [ -f "$TMP/mounts" ]; then
+		while read -r m; do
+			k=$(key_of "$m")
+			fusermount3 -u "$m" 2>/dev/null ||
+				fusermount3 -uz "$m" 2>/dev/null
+			[ -f "$TMP/pid.$k" ] && kill -9 "$(cat "$TMP/pid.$k")" 2>/dev/null
+		done <"$TMP/mounts"
+	fi
+	wait 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if ! [ -e /dev/fuse ] || ! command -v fusermount3 >/dev/null; then
+	echo "1..0 # SKIP FUSE is not available (/dev/fuse, fusermount3)"
+	exit 0
+fi
+
+test_expect_success() {
+	local out
+	test_count=$((test_count + 1))
+	if out=$( (set -e; eval "$2") 2>&1 ); then
+		echo "ok $test_count - $1"
+	else
+		test_failed=$((test_failed + 1))
+		echo "not ok $test_count - $1"
+		printf '%s\n' "$out" | sed 's/^/#   /'
+		if [ -s "$LOG" ]; then
+			echo "#   daemon log (last lines):"
+			tail -5 "$LOG" | sed 's/^/#   /'
+		fi
+	fi
+}
+
+test_done() {
+	echo "1..$test_count"
+	echo "$((test_count - test_failed)) passed, $test_failed failed"
+	[ "$test_failed" = 0 ]
+}
+
+# Run a command that must fail cleanly: non-zero, and not killed by a signal.
+test_must_fail() {
+	local rc=0
+	"$@" || rc=$?
+	if [ "$rc" = 0 ]; then
+		echo "expected failure, succeeded: $*" >&2
+		return 1
+	fi
+	if [ "$rc" -gt 128 ]; then
+		echo "died of signal $((rc - 128)): $*" >&2
+		return 1
+	fi
+	return 0
+}
+
+# expect_errno ENAME 'python statements': they must raise OSError(ENAME).
+expect_errno() {
+	python3 - "$1" "$2" <<'EOF'
+import errno, os, sys
+want, code = sys.argv[1], sys.argv[2]
+try:
+    exec(code)
+except OSError as e:
+    got = errno.errorcode.get(e.errno, str(e.errno))
+    if got == want:
+        sys.exit(0)
+    print(f"got {got}, want {want}: {e}", file=sys.stderr)
+    sys.exit(1)
+print(f"no error, want {want}", file=sys.stderr)
+sys.exit(1)
+EOF
+}
+
+# write_file PATH TEXT: write, fsync nothing, close; prints close's error.
+write_file() {
+	python3 - "$1" "$2" <<'EOF'
+import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+os.write(fd, sys.argv[2].encode())
+os.close(fd)
+EOF
+}
+
+mount_fs() {
+	local store=$1 mnt=$2 k i
+	shift 2
+	k=$(key_of "$mnt")
+	mkdir -p "$mnt"
+	rm -f "$TMP/status.$k" "$TMP/pid.$k"
+	echo "$mnt" >>"$TMP/mounts"
+	# The wrapper records the daemon's pid and exit status.
+	(
+		"$PITRFS" -f "$@" "$store" "$mnt" >>"$LOG" 2>&1 &
+		echo $! >"$TMP/pid.$k"
+		wait $!
+		echo $? >"$TMP/status.$k"
+	) </dev/null >/dev/null 2>&1 &
+	for i in $(seq 200); do
+		mountpoint -q "$mnt" && return 0
+		[ -f "$TMP/status.$k" ] && break
+		sleep 0.05
+	done
+	echo "mount of $store at $mnt failed" >&2
+	return 1
+}
+
+# Wait for the daemon of MNT to exit; print its status.
+daemon_status() {
+	local k i
+	k=$(key_of "$1")
+	for i in $(seq 200); do
+		[ -f "$TMP/status.$k" ] && { cat "$TMP/status.$k"; return 0; }
+		sleep 0.05
+	done
+	echo "daemon did not exit" >&2
+	echo timeout
+}
+
+unmount_fs() {
+	local st
+	fusermount3 -u "$1" || return 1
+	st=$(daemon_status "$1")
+	[ "$st" = 0 ] || { echo "daemon exited with status $st" >&2; return 1; }
+}
+
+# kill -9 the daemon of MNT and clear the dead mount.
+crash_fs() {
+	local k
+	k=$(key_of "$1")
+	kill -9 "$(cat "$TMP/pid.$k")"
+	daemon_status "$1" >/dev/null
+	fusermount3 -uz "$1" 2>/dev/null || umount -l "$1" 2>/dev/null
+	return 0
+}
+
+# The timestamp of the version of FILE.
+ts_of() {
+	getfattr --absolute-names -n user.pitr.ts --only-values "$1"
+}

@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# The live tree: databases, containers, documents, scratch files, and the
+# exact errno of every refusal, with earlier data intact.
+. "$(dirname "$0")/lib.sh"
+
+S=$TMP/store M=$TMP/mnt
+"$PITR" create "$S" --max-doc-size 4096
+mount_fs "$S" "$M"
+export M
+
+test_expect_success 'mkdir makes databases and containers' '
+	mkdir "$M/shop" "$M/shop/orders" "$M/shop/users"
+	[ "$(ls "$M/shop" | tr "\n" " ")" = "orders users " ]
+	[ "$(stat -c %F "$M/shop/orders")" = directory ]
+'
+
+test_expect_success 'bad names: EINVAL; deeper than a container: EPERM' '
+	expect_errno EINVAL "os.mkdir(os.environ[\"M\"] + \"/a#b\")"
+	expect_errno EINVAL "os.mkdir(os.environ[\"M\"] + \"/a?b\")"
+	expect_errno EINVAL "os.mkdir(os.environ[\"M\"] + \"/a\\\\b\")"
+	expect_errno EINVAL "os.mkdir(os.environ[\"M\"] + \"/trailing \")"
+	expect_errno EINVAL "os.mkdir(os.environ[\"M\"] + \"/@db\")"
+	expect_errno EEXIST "os.mkdir(os.environ[\"M\"] + \"/shop\")"
+	expect_errno EPERM "os.mkdir(os.environ[\"M\"] + \"/shop/orders/deeper\")"
+	expect_errno ENAMETOOLONG "os.mkdir(os.environ[\"M\"] + \"/\" + \"x\" * 256)"
+	mkdir "$M/$(printf "%0255d" 7)"
+	rmdir "$M/$(printf "%0255d" 7)"
+'
+
+test_expect_success 'files only in containers; no links, symlinks, nodes' '
+	expect_errno EPERM "open(os.environ[\"M\"] + \"/top.json\", \"w\")"
+	expect_errno EPERM "open(os.environ[\"M\"] + \"/shop/x.json\", \"w\")"
+	echo "{}" >"$M/shop/orders/a.json"
+	expect_errno EPERM "os.symlink(\"a.json\", os.environ[\"M\"] + \"/shop/orders/l.json\")"
+	expect_errno EPERM "os.link(os.environ[\"M\"] + \"/shop/orders/a.json\", os.environ[\"M\"] + \"/shop/orders/h.json\")"
+	expect_errno EPERM "os.mkfifo(os.environ[\"M\"] + \"/shop/orders/f\")"
+	expect_errno EPERM "os.mknod(os.environ[\"M\"] + \"/shop/orders/n\", 0o600 | 0o020000, os.makedev(1, 3))"
+'
+
+test_expect_success 'a document reads back byte for byte' '
+	printf "{\n  \"id\": \"o1\",\n  \"total\": 12.5,\n  \"note\": \"caf\\u00e9 ☕\"\n}\n" >"$TMP/o1"
+	cp "$TMP/o1" "$M/shop/orders/o1.json"
+	cmp "$TMP/o1" "$M/shop/orders/o1.json"
+	[ "$(stat -c %s "$M/shop/orders/o1.json")" = "$(stat -c %s "$TMP/o1")" ]
+'
+
+test_expect_success 'invalid JSON: close fails EINVAL, previous version stays, log names line and column' '
+	expect_errno EINVAL "
+fd = os.open(os.environ[\"M\"] + \"/shop/orders/o1.json\", os.O_WRONLY | os.O_TRUNC)
+os.write(fd, b\"{\\n  \\\"a\\\": 1,\\n}\")
+os.close(fd)"
+	cmp "$TMP/o1" "$M/shop/orders/o1.json"
+	grep -q "shop/orders/o1.json: .*line 3, column 1" "$LOG"
+'
+
+test_expect_success 'not an object, empty, bad UTF-8: EINVAL at close' '
+	expect_errno EINVAL "
+fd = os.open(os.environ[\"M\"] + \"/shop/orders/o1.json\", os.O_WRONLY | os.O_TRUNC)
+os.write(fd, b\"[1, 2]\")
+os.close(fd)"
+	expect_errno EINVAL "
+fd = os.open(os.environ[\"M\"] + \"/shop/orders/o1.json\", os.O_WRONLY | os.O_TRUNC)
+os.write(fd, b\"{\\\"a\\\": \\\"\\xff\\\"}\")
+os.close(fd)"
+	cmp "$TMP/o1" "$M/shop/orders/o1.json"
+'
+
+test_expect_success 'fsync of invalid JSON fails EINVAL too' '
+	expect_errno EINVAL "
+fd = os.open(os.environ[\"M\"] + \"/shop/orders/o1.json\", os.O_WRONLY | os.O_TRUNC)
+os.write(fd, b\"nope\")
+os.fsync(fd)"
+	cmp "$TMP/o1" "$M/shop/orders/o1.json"
+'
+
+test_expect_success 'a later valid rewrite succeeds' '
+	echo "{\"v\": 2}" >"$M/shop/orders/o1.json"
+	[ "$(cat "$M/shop/orders/o1.json")" = "{\"v\": 2}" ]
+'
+
+test_expect_success 'over the size limit: EFBIG, previous version stays' '
+	expect_errno EFBIG "
+fd = os.open(os.environ[\"M\"] + \"/shop/orders/o1.json\", os.O_WRONLY | os.O_TRUNC)
+os.write(fd, b\"{\\\"big\\\": \\\"\" + b\"x\" * 5000 + b\"\\\"}\")
+os.close(fd)"
+	[ "$(cat "$M/shop/orders/o1.json")" = "{\"v\": 2}" ]
+	python3 -c "import json; json.dump({\"k\": \"y\" * 4000}, open(\"$M/shop/orders/big.json\", \"w\"))"
+	[ "$(stat -c %s "$M/shop/orders/big.json")" = 4009 ]
+'
+
+test_expect_success 'mtime is the version timestamp; xattrs ts and etag' '
+	ts=$(ts_of "$M/shop/orders/o1.json")
+	case "$ts" in 20[0-9][0-9]-*T*.?????????Z) ;; *) exit 1 ;; esac
+	sec=$(date -u -d "${ts%.*}Z" +%s)
+	[ "$(stat -c %Y "$M/shop/orders/o1.json")" = "$sec" ]
+	etag=$(getfattr -n user.pitr.etag --only-values "$M/shop/orders/o1.json")
+	[ ${#etag} = 16 ]
+	getfattr -d "$M/shop/orders/o1.json" | grep -q user.pitr.etag
+	expect_errno ENOTSUP "os.setxattr(os.environ[\"M\"] + \"/shop/orders/o1.json\", \"user.x\", b\"1\")"
+	expect_errno ENODATA "os.getxattr(os.environ[\"M\"] + \"/shop/orders/o1.json\", \"user.nope\")"
+'
+
+test_expect_success 'chmod, chown, touch succeed' '
+	chmod 600 "$M/shop/orders/o1.json"
+	chown "$(id -u):$(id -g)" "$M/shop/orders/o1.json"
+	touch -d "2001-01-01" "$M/shop/orders/o1.json"
+	[ "$(cat "$M/shop/orders/o1.json")" = "{\"v\": 2}" ]
+'
+
+test_expect_success 'scratch files are kept and listed, then renamed onto a document' '
+	printf "{\"v\": 3}" >"$M/shop/orders/.o1.json.tmp"
+	ls -a "$M/shop/orders" | grep -qx ".o1.json.tmp"
+	mv "$M/shop/orders/.o1.json.tmp" "$M/shop/orders/o1.json"
+	[ "$(cat "$M/shop/orders/o1.json")" = "{\"v\": 3}" ]
+	! ls -a "$M/shop/orders" | grep -q tmp
+'
+
+test_expect_success 'renaming invalid scratch onto a document: EINVAL, both kept' '
+	printf "junk" >"$M/shop/orders/scratch"
+	expect_errno EINVAL "os.rename(os.environ[\"M\"] + \"/shop/orders/scratch\", os.environ[\"M\"] + \"/shop/orders/o1.json\")"
+	[ "$(cat "$M/shop/orders/o1.json")" = "{\"v\": 3}" ]
+	[ "$(cat "$M/shop/orders/scratch")" = junk ]
+	rm "$M/shop/orders/scratch"
+'
+
+test_expect_success 'rename documents within and across containers' '
+	mv "$M/shop/orders/a.json" "$M/shop/orders/b.json"
+	[ "$(cat "$M/shop/orders/b.json")" = "{}" ]
+	[ ! -e "$M/shop/orders/a.json" ]
+	mv "$M/shop/orders/b.json" "$M/shop/users/u.json"
+	[ "$(cat "$M/shop/users/u.json")" = "{}" ]
+	[ ! -e "$M/shop/orders/b.json" ]
+'
+
+test_expect_success 'rename containers and databases' '
+	mkdir "$M/tmpdb" "$M/tmpdb/c"
+	echo "{\"k\": 1}" >"$M/tmpdb/c/d.json"
+	mv "$M/tmpdb/c" "$M/tmpdb/c2"
+	[ "$(cat "$M/tmpdb/c2/d.json")" = "{\"k\": 1}" ]
+	mv "$M/tmpdb" "$M/db2"
+	[ "$(cat "$M/db2/c2/d.json")" = "{\"k\": 1}" ]
+	mv "$M/db2/c2" "$M/shop/moved"
+	[ "$(cat "$M/shop/moved/d.json")" = "{\"k\": 1}" ]
+'
+
+test_expect_success 'rmdir: ENOTEMPTY with documents, works when empty' '
+	expect_errno ENOTEMPTY "os.rmdir(os.environ[\"M\"] + \"/shop/moved\")"
+	expect_errno ENOTEMPTY "os.rmdir(os.environ[\"M\"] + \"/shop\")"
+	rm "$M/shop/moved/d.json"
+	rmdir "$M/shop/moved" "$M/db2"
+	[ ! -e "$M/db2" ]
+'
+
+test_expect_success 'unlink: ENOENT for a missing document' '
+	expect_errno ENOENT "os.unlink(os.environ[\"M\"] + \"/shop/orders/nope.json\")"
+	expect_errno EISDIR "os.unlink(os.environ[\"M\"] + \"/shop/orders\")"
+'
+
+test_expect_success 'statfs works (df)' '
+	df "$M" | tail -1 | grep -q pitrfs
+'
+
+test_expect_success 'everything survives a remount' '
+	unmount_fs "$M"
+	mount_fs "$S" "$M"
+	[ "$(cat "$M/shop/orders/o1.json")" = "{\"v\": 3}" ]
+	[ "$(cat "$M/shop/users/u.json")" = "{}" ]
+'
+
+unmount_fs "$M"
+test_done
