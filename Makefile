@@ -89,7 +89,7 @@ fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do n=$${f##*/fuzz_}; \
 		d=$$(mktemp -d); cp tests/fuzz/corpus/$$n/* $$d/ 2>/dev/null; \
 		echo "# $$f for $(FUZZ_SECONDS)s"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 $$d \
+		$$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/ $$d \
 			2>build/fuzz/$$n.log || { tail -40 build/fuzz/$$n.log; \
 			rm -rf $$d; exit 1; }; rm -rf $$d; \
 		echo "ok fuzz $$n"; done

@@ -15,7 +15,7 @@ static int inc_put(pitr_txn *t, uint64_t inc, int kind, uint64_t parent,
 		   size_t len)
 {
 	unsigned char k[8], v[INC_HDR + PITR_NAME_MAX];
-	MDB_val key = { 8, k }, val = { INC_HDR + len, v };
+	MDB_val key = {8, k}, val = {INC_HDR + len, v};
 
 	put_be64(k, inc);
 	v[0] = (unsigned char)kind;
@@ -31,7 +31,7 @@ static int inc_get(pitr_txn *t, uint64_t inc, const unsigned char **v,
 		   size_t *vlen)
 {
 	unsigned char k[8];
-	MDB_val key = { 8, k }, val;
+	MDB_val key = {8, k}, val;
 	int rc;
 
 	put_be64(k, inc);
@@ -105,12 +105,12 @@ static int name_lookup(pitr_txn *t, uint64_t at, uint64_t parent,
 	return rc;
 }
 
-static int name_put(pitr_txn *t, uint64_t parent, const char *name,
-		    size_t len, int op, uint64_t inc)
+static int name_put(pitr_txn *t, uint64_t parent, const char *name, size_t len,
+		    int op, uint64_t inc)
 {
 	unsigned char k[KEY_MAX], v[NAME_VAL];
-	MDB_val key = { key_named(k, parent, name, len, t->ts), k };
-	MDB_val val = { NAME_VAL, v };
+	MDB_val key = {key_named(k, parent, name, len, t->ts), k};
+	MDB_val val = {NAME_VAL, v};
 
 	v[0] = (unsigned char)op;
 	put_le64(v + 1, inc);
@@ -150,8 +150,8 @@ static int db_empty(pitr_txn *t, uint64_t db)
 {
 	pitr_iter *it;
 	pitr_entry e;
-	int rc = pitr_iter_begin(t, PITR_LIST_CONTAINERS, db, PITR_NOW, NULL,
-				 0, 0, &it);
+	int rc = pitr_iter_begin(t, PITR_LIST_CONTAINERS, db, PITR_NOW, NULL, 0,
+				 0, &it);
 
 	if (rc)
 		return rc;
@@ -165,7 +165,7 @@ static int db_empty(pitr_txn *t, uint64_t db)
 static int ct_empty(pitr_txn *t, uint64_t ct)
 {
 	unsigned char k[8];
-	MDB_val key = { 8, k }, val;
+	MDB_val key = {8, k}, val;
 	MDB_cursor *c;
 	int rc;
 
@@ -178,8 +178,8 @@ static int ct_empty(pitr_txn *t, uint64_t ct)
 		rc = 0;
 	else if (rc == 0)
 		rc = key.mv_size >= 8 && get_be64(key.mv_data) == ct
-			     ? PITR_NOTEMPTY
-			     : 0;
+			 ? PITR_NOTEMPTY
+			 : 0;
 	else
 		rc = mdb_rc(rc);
 	mdb_cursor_close(c);
@@ -236,8 +236,8 @@ static int named_rename(pitr_txn *t, int kind, uint64_t parent,
 	if ((rc = name_put(t, parent, from, flen, NAME_DELETE, inc)) ||
 	    (rc = name_put(t, toparent, to, tlen, NAME_CREATE, inc)) ||
 	    (rc = inc_update(t, inc, toparent, 0, to, tlen)) ||
-	    (rc = log_append(t, del, parent, inc, from, flen, NULL, 0, 0,
-			     &idx)))
+	    (rc =
+		 log_append(t, del, parent, inc, from, flen, NULL, 0, 0, &idx)))
 		return rc;
 	return log_append(t, del + 1, toparent, inc, to, tlen, NULL, 0, 0,
 			  &idx);
@@ -297,10 +297,10 @@ struct pitr_iter {
 	MDB_cursor *c;
 	enum pitr_list_kind kind;
 	uint64_t parent, at;
-	int live;    /* documents at PITR_NOW: a scan of the live table */
+	int live; /* documents at PITR_NOW: a scan of the live table */
 	int started;
-	int type;    /* live scan: type of the last entry */
-	size_t len;  /* the last name returned */
+	int type;   /* live scan: type of the last entry */
+	size_t len; /* the last name returned */
 	char name[PITR_NAME_MAX + 1];
 };
 
@@ -328,8 +328,9 @@ int pitr_iter_begin(pitr_txn *t, enum pitr_list_kind kind, uint64_t parent,
 		it->type = after_scratch ? LIVE_SCRATCH : LIVE_DOC;
 		it->started = 1;
 	}
-	dbi = it->live ? t->s->live
-	      : kind == PITR_LIST_DOCUMENTS ? t->s->versions : t->s->names;
+	dbi = it->live			    ? t->s->live
+	      : kind == PITR_LIST_DOCUMENTS ? t->s->versions
+					    : t->s->names;
 	rc = mdb_rc(mdb_cursor_open(t->txn, dbi, &it->c));
 	if (rc) {
 		free(it);
@@ -358,8 +359,8 @@ static int iter_next_live(pitr_iter *it, pitr_entry *e)
 		key.mv_data = k;
 		rc = mdb_cursor_get(it->c, &key, &val, MDB_SET_RANGE);
 	} else {
-		key.mv_size = key_live(k, it->parent, it->type, it->name,
-				       it->len);
+		key.mv_size =
+		    key_live(k, it->parent, it->type, it->name, it->len);
 		key.mv_data = k;
 		rc = mdb_cursor_get(it->c, &key, &val, MDB_SET_RANGE);
 		if (!rc && key.mv_size == 9 + it->len &&

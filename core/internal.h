@@ -59,7 +59,7 @@ struct log_rec {
 	int flags;
 	uint64_t parent;
 	uint64_t inc;
-	uint32_t size;   /* body bytes, uncompressed */
+	uint32_t size;	 /* body bytes, uncompressed */
 	uint32_t stored; /* body bytes as stored */
 	uint64_t etag;
 	const char *name;
@@ -104,8 +104,8 @@ struct pitr_store {
 struct pitr_txn {
 	pitr_store *s;
 	MDB_txn *txn;
-	uint64_t ts;    /* write transactions */
-	uint32_t idx;   /* next log index under ts */
+	uint64_t ts;	/* write transactions */
+	uint32_t idx;	/* next log index under ts */
 	int dirty_meta; /* last_ts/next_inc to write back */
 	uint64_t next_inc;
 	char err[160];
@@ -179,13 +179,12 @@ int log_decode(const MDB_val *v, struct log_rec *r);
 /* Append a log record under the transaction's timestamp; `*idx` receives
  * its index. The body is compressed here. */
 int log_append(pitr_txn *t, int op, uint64_t parent, uint64_t inc,
-	       const char *name, size_t namelen, const void *body,
-	       size_t size, uint64_t etag, uint32_t *idx);
+	       const char *name, size_t namelen, const void *body, size_t size,
+	       uint64_t etag, uint32_t *idx);
 
 /* Append a record whose body is already stored (copied from `src`). */
 int log_append_stored(pitr_txn *t, int op, uint64_t parent, const char *name,
-		      size_t namelen, const struct log_rec *src,
-		      uint32_t *idx);
+		      size_t namelen, const struct log_rec *src, uint32_t *idx);
 
 /* Decompress and verify a record's body into a malloc'd buffer. */
 int log_body(pitr_txn *t, const struct log_rec *r, void **body, size_t *len);

@@ -47,8 +47,10 @@ int json_check(const void *body, size_t len, uint32_t max, char *err,
 		return PITR_BADJSON;
 	}
 	if (!json_is_object(j)) {
-		snprintf(err, errlen, "line 1, column 1: top level is %s, "
-			 "not an object", type_name(j));
+		snprintf(err, errlen,
+			 "line 1, column 1: top level is %s, "
+			 "not an object",
+			 type_name(j));
 		rc = PITR_BADJSON;
 	}
 	json_decref(j);

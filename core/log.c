@@ -79,7 +79,7 @@ int log_decode(const MDB_val *v, struct log_rec *r)
 static int log_put(pitr_txn *t, const struct log_rec *r, uint32_t *idx)
 {
 	unsigned char k[12], *p;
-	MDB_val key = { sizeof(k), k }, val;
+	MDB_val key = {sizeof(k), k}, val;
 	int rc;
 
 	key_log(k, t->ts, t->idx);
@@ -106,13 +106,19 @@ static int log_put(pitr_txn *t, const struct log_rec *r, uint32_t *idx)
 }
 
 int log_append(pitr_txn *t, int op, uint64_t parent, uint64_t inc,
-	       const char *name, size_t namelen, const void *body,
-	       size_t size, uint64_t etag, uint32_t *idx)
+	       const char *name, size_t namelen, const void *body, size_t size,
+	       uint64_t etag, uint32_t *idx)
 {
 	struct log_rec r = {
-		.op = op, .parent = parent, .inc = inc, .size = (uint32_t)size,
-		.etag = etag, .name = name, .namelen = namelen,
-		.body = body, .stored = (uint32_t)size,
+	    .op = op,
+	    .parent = parent,
+	    .inc = inc,
+	    .size = (uint32_t)size,
+	    .etag = etag,
+	    .name = name,
+	    .namelen = namelen,
+	    .body = body,
+	    .stored = (uint32_t)size,
 	};
 	char small[8192], *buf = small;
 	int bound, n, rc;

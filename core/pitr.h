@@ -40,20 +40,20 @@
 #define PITR_FORMAT 1
 
 /** @defgroup errors Return codes (a reserved negative band) */
-#define PITR_NOTFOUND (-32000)   /* no such database, container, document */
-#define PITR_EXISTS (-32001)     /* the name is already in use */
-#define PITR_BADNAME (-32002)    /* the name breaks the naming rules */
-#define PITR_BADJSON (-32003)    /* not a JSON object; see pitr_txn_error() */
-#define PITR_TOOBIG (-32004)     /* document over the account's size limit */
-#define PITR_NOTEMPTY (-32005)   /* database or container not empty */
-#define PITR_CORRUPT (-32006)    /* stored data fails its checksum */
-#define PITR_NOTSTORE (-32007)   /* the directory is not a pitrfs account */
-#define PITR_NEWFORMAT (-32008)  /* the account has a newer on-disk format */
-#define PITR_BADTIME (-32009)    /* malformed time or duration */
+#define PITR_NOTFOUND	(-32000) /* no such database, container, document */
+#define PITR_EXISTS	(-32001) /* the name is already in use */
+#define PITR_BADNAME	(-32002) /* the name breaks the naming rules */
+#define PITR_BADJSON	(-32003) /* not a JSON object; see pitr_txn_error() */
+#define PITR_TOOBIG	(-32004) /* document over the account's size limit */
+#define PITR_NOTEMPTY	(-32005) /* database or container not empty */
+#define PITR_CORRUPT	(-32006) /* stored data fails its checksum */
+#define PITR_NOTSTORE	(-32007) /* the directory is not a pitrfs account */
+#define PITR_NEWFORMAT	(-32008) /* the account has a newer on-disk format */
+#define PITR_BADTIME	(-32009) /* malformed time or duration */
 #define PITR_OUTOFRANGE (-32010) /* time outside the retention window */
-#define PITR_RDONLY (-32011)     /* mutation in a read transaction */
-#define PITR_BUSY (-32012)       /* the account is mounted by another daemon */
-#define PITR_BADPOLICY (-32013)  /* invalid or refused backup policy */
+#define PITR_RDONLY	(-32011) /* mutation in a read transaction */
+#define PITR_BUSY	(-32012) /* the account is mounted by another daemon */
+#define PITR_BADPOLICY	(-32013) /* invalid or refused backup policy */
 #define PITR_FIRST_CODE PITR_BADPOLICY
 
 /* The `at` argument that means "the live state". */
@@ -82,8 +82,8 @@ typedef struct pitr_policy {
 
 /* What pitr_store_create() fixes for the life of the account. */
 typedef struct pitr_config {
-	const char *name;      /* account name; NULL: the directory's basename */
-	pitr_policy policy;    /* see pitr_policy_default() */
+	const char *name;   /* account name; NULL: the directory's basename */
+	pitr_policy policy; /* see pitr_policy_default() */
 	uint32_t max_doc_size; /* bytes; 0: PITR_DEFAULT_MAX_DOC */
 } pitr_config;
 
@@ -113,9 +113,9 @@ typedef struct pitr_version {
 typedef struct pitr_entry {
 	const char *name;
 	size_t namelen;
-	int scratch;        /* a scratch file (live container listings only) */
-	uint64_t inc;       /* incarnation id of a database or container */
-	pitr_version ver;   /* documents: the version visible at `at` */
+	int scratch;	  /* a scratch file (live container listings only) */
+	uint64_t inc;	  /* incarnation id of a database or container */
+	pitr_version ver; /* documents: the version visible at `at` */
 } pitr_entry;
 
 /*
@@ -140,7 +140,8 @@ int pitr_policy_check(const pitr_policy *p);
 int pitr_store_create(const char *path, const pitr_config *cfg);
 
 /* Flags for pitr_store_open(). */
-#define PITR_OPEN_DAEMON 0x1 /* exclusive: the one daemon serving the account */
+#define PITR_OPEN_DAEMON 0x1 /* exclusive: the one daemon serving the account  \
+			      */
 #define PITR_OPEN_NOSYNC 0x2 /* no fsync at commit (bulk loads; see sync()) */
 #define PITR_OPEN_RDONLY 0x4 /* read-only; no write transactions */
 
@@ -194,7 +195,7 @@ void pitr_store_wait_visible(pitr_store *s, uint64_t at);
  * Transactions
  */
 
-#define PITR_TXN_READ 0
+#define PITR_TXN_READ  0
 #define PITR_TXN_WRITE 1
 
 /*
@@ -320,16 +321,14 @@ int pitr_scratch_get(pitr_txn *t, uint64_t ct, const char *name, size_t len,
 		     void **data, size_t *dlen, uint64_t *mtime);
 int pitr_scratch_stat(pitr_txn *t, uint64_t ct, const char *name, size_t len,
 		      size_t *dlen, uint64_t *mtime);
-int pitr_scratch_delete(pitr_txn *t, uint64_t ct, const char *name,
-			size_t len);
+int pitr_scratch_delete(pitr_txn *t, uint64_t ct, const char *name, size_t len);
 
 /*
  * Commit scratch file `name` of `ct` as document `id` of `toct`: validates
  * it, puts it, and removes the scratch file, in this transaction.
  */
-int pitr_scratch_promote(pitr_txn *t, uint64_t ct, const char *name,
-			 size_t len, uint64_t toct, const char *id,
-			 size_t idlen);
+int pitr_scratch_promote(pitr_txn *t, uint64_t ct, const char *name, size_t len,
+			 uint64_t toct, const char *id, size_t idlen);
 
 /*
  * Listings, streamed in name order.

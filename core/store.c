@@ -15,25 +15,25 @@
 
 /* The map only reserves address space; it is grown at open to twice the
  * file, so no fixed size is reachable before the disk fills. */
-#define MAP_MIN (1ull << 40)
+#define MAP_MIN	    (1ull << 40)
 #define MAX_READERS 510
 #define DAEMON_LOCK "daemon.lock"
 
 static const char *const errors[] = {
-	[-PITR_NOTFOUND - 32000] = "no such database, container or document",
-	[-PITR_EXISTS - 32000] = "already exists",
-	[-PITR_BADNAME - 32000] = "invalid name",
-	[-PITR_BADJSON - 32000] = "not a JSON object",
-	[-PITR_TOOBIG - 32000] = "document too large",
-	[-PITR_NOTEMPTY - 32000] = "not empty",
-	[-PITR_CORRUPT - 32000] = "stored data is damaged (checksum mismatch)",
-	[-PITR_NOTSTORE - 32000] = "not a pitrfs account",
-	[-PITR_NEWFORMAT - 32000] = "account has a newer on-disk format",
-	[-PITR_BADTIME - 32000] = "invalid time",
-	[-PITR_OUTOFRANGE - 32000] = "time outside the retention window",
-	[-PITR_RDONLY - 32000] = "read-only",
-	[-PITR_BUSY - 32000] = "account is mounted by another daemon",
-	[-PITR_BADPOLICY - 32000] = "invalid backup policy",
+    [-PITR_NOTFOUND - 32000] = "no such database, container or document",
+    [-PITR_EXISTS - 32000] = "already exists",
+    [-PITR_BADNAME - 32000] = "invalid name",
+    [-PITR_BADJSON - 32000] = "not a JSON object",
+    [-PITR_TOOBIG - 32000] = "document too large",
+    [-PITR_NOTEMPTY - 32000] = "not empty",
+    [-PITR_CORRUPT - 32000] = "stored data is damaged (checksum mismatch)",
+    [-PITR_NOTSTORE - 32000] = "not a pitrfs account",
+    [-PITR_NEWFORMAT - 32000] = "account has a newer on-disk format",
+    [-PITR_BADTIME - 32000] = "invalid time",
+    [-PITR_OUTOFRANGE - 32000] = "time outside the retention window",
+    [-PITR_RDONLY - 32000] = "read-only",
+    [-PITR_BUSY - 32000] = "account is mounted by another daemon",
+    [-PITR_BADPOLICY - 32000] = "invalid backup policy",
 };
 
 const char *pitr_strerror(int rc)
@@ -121,7 +121,7 @@ int pitr_policy_check(const pitr_policy *p)
 static int meta_put(MDB_txn *txn, MDB_dbi dbi, const char *key,
 		    const void *data, size_t len)
 {
-	MDB_val k = { strlen(key), (void *)key }, v = { len, (void *)data };
+	MDB_val k = {strlen(key), (void *)key}, v = {len, (void *)data};
 
 	return mdb_rc(mdb_put(txn, dbi, &k, &v, 0));
 }
@@ -137,7 +137,7 @@ static int meta_put64(MDB_txn *txn, MDB_dbi dbi, const char *key,
 
 static int meta_get(MDB_txn *txn, MDB_dbi dbi, const char *key, MDB_val *v)
 {
-	MDB_val k = { strlen(key), (void *)key };
+	MDB_val k = {strlen(key), (void *)key};
 
 	return mdb_rc(mdb_get(txn, dbi, &k, v));
 }
@@ -172,8 +172,7 @@ static int join(char path[PATH_MAX], const char *dir, const char *file)
 }
 
 /* Open the environment and its tables; `create` makes the tables. */
-static int env_open(const char *dir, unsigned flags, int create,
-		    pitr_store *s)
+static int env_open(const char *dir, unsigned flags, int create, pitr_store *s)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -205,8 +204,8 @@ static int env_open(const char *dir, unsigned flags, int create,
 	rc = mdb_env_open(s->env, dir, envflags, 0600);
 	if (rc)
 		goto out_env;
-	rc = mdb_txn_begin(s->env, NULL, flags & PITR_OPEN_RDONLY ? MDB_RDONLY : 0,
-			   &txn);
+	rc = mdb_txn_begin(s->env, NULL,
+			   flags & PITR_OPEN_RDONLY ? MDB_RDONLY : 0, &txn);
 	if (rc)
 		goto out_env;
 	unsigned dbflags = create ? MDB_CREATE : 0;
@@ -254,8 +253,7 @@ static void store_free(pitr_store *s)
 	free(s);
 }
 
-static int write_meta(pitr_store *s, const char *name,
-		      const pitr_config *cfg)
+static int write_meta(pitr_store *s, const char *name, const pitr_config *cfg)
 {
 	unsigned char pol[17], fmt[4], maxdoc[4];
 	uint64_t now = pitr_clock();
@@ -266,8 +264,8 @@ static int write_meta(pitr_store *s, const char *name,
 	if (rc)
 		return rc;
 	put_le32(fmt, PITR_FORMAT);
-	put_le32(maxdoc, cfg->max_doc_size ? cfg->max_doc_size
-					   : PITR_DEFAULT_MAX_DOC);
+	put_le32(maxdoc,
+		 cfg->max_doc_size ? cfg->max_doc_size : PITR_DEFAULT_MAX_DOC);
 	policy_encode(pol, &cfg->policy);
 	if ((rc = meta_put(txn, s->meta, "format", fmt, 4)) ||
 	    (rc = meta_put(txn, s->meta, "name", name, strlen(name))) ||
@@ -286,8 +284,8 @@ static int write_meta(pitr_store *s, const char *name,
 static void remove_store_dir(const char *dir)
 {
 	char path[PATH_MAX];
-	static const char *const files[] = { "data.mdb", "lock.mdb",
-					     DAEMON_LOCK };
+	static const char *const files[] = {"data.mdb", "lock.mdb",
+					    DAEMON_LOCK};
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		if (join(path, dir, files[i]) == 0)
@@ -307,7 +305,7 @@ int pitr_store_create(const char *path, const pitr_config *cfg)
 		return rc;
 	if (snprintf(base, sizeof(base), "%s", path) >= (int)sizeof(base) ||
 	    snprintf(tmp, sizeof(tmp), "%s.creating-XXXXXX", path) >=
-		    (int)sizeof(tmp))
+		(int)sizeof(tmp))
 		return ENAMETOOLONG;
 	name = cfg->name ? cfg->name : basename(base);
 	if (pitr_name_check(name, strlen(name)))
@@ -483,8 +481,8 @@ int pitr_store_resolve_ns(pitr_store *s, uint64_t t, uint64_t *at)
 	if (t > now || t < earliest(s, now))
 		return PITR_OUTOFRANGE;
 	if (s->policy.mode == PITR_PERIODIC) {
-		t = s->created + (t - s->created) / s->policy.interval *
-					 s->policy.interval;
+		t = s->created +
+		    (t - s->created) / s->policy.interval * s->policy.interval;
 		if (t < earliest(s, now))
 			return PITR_OUTOFRANGE;
 	}
@@ -511,7 +509,9 @@ static uint64_t file_blocks(const char *dir, const char *file)
 	char path[PATH_MAX];
 	struct stat st;
 
-	return join(path, dir, file) == 0 && stat(path, &st) == 0 ? (uint64_t)st.st_blocks * 512 : 0;
+	return join(path, dir, file) == 0 && stat(path, &st) == 0
+		   ? (uint64_t)st.st_blocks * 512
+		   : 0;
 }
 
 int pitr_store_info(pitr_store *s, pitr_info *info)
@@ -529,7 +529,8 @@ int pitr_store_info(pitr_store *s, pitr_info *info)
 		return rc;
 	rc = meta_get(txn, s->meta, "name", &v);
 	if (!rc) {
-		size_t n = v.mv_size < PITR_NAME_MAX ? v.mv_size : PITR_NAME_MAX;
+		size_t n =
+		    v.mv_size < PITR_NAME_MAX ? v.mv_size : PITR_NAME_MAX;
 		memcpy(info->name, v.mv_data, n);
 	}
 	if (!rc)
@@ -555,8 +556,8 @@ int pitr_store_info(pitr_store *s, pitr_info *info)
 	mdb_env_stat(s->env, &st);
 	info->used_bytes = (uint64_t)(ei.me_last_pgno + 1) * st.ms_psize;
 	mdb_env_get_path(s->env, &dir);
-	info->disk_bytes = file_blocks(dir, "data.mdb") +
-			   file_blocks(dir, "lock.mdb");
+	info->disk_bytes =
+	    file_blocks(dir, "data.mdb") + file_blocks(dir, "lock.mdb");
 	return 0;
 }
 
@@ -575,8 +576,8 @@ int pitr_txn_begin(pitr_store *s, int write, pitr_txn **out)
 	if (!t)
 		return ENOMEM;
 	t->s = s;
-	rc = mdb_rc(mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY,
-				  &t->txn));
+	rc = mdb_rc(
+	    mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn));
 	if (rc)
 		goto out_free;
 	if (write) {

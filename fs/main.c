@@ -19,7 +19,7 @@
 #include "fs.h"
 #include "node.h"
 
-struct fs fs = { .history_gid = (gid_t)-1 };
+struct fs fs = {.history_gid = (gid_t)-1};
 
 struct options {
 	char *store;
@@ -29,35 +29,38 @@ struct options {
 	int show_help;
 };
 
-#define OPT(t, p) { t, offsetof(struct options, p), 1 }
+#define OPT(t, p)                                                              \
+	{                                                                      \
+		t, offsetof(struct options, p), 1                              \
+	}
 static const struct fuse_opt option_spec[] = {
-	OPT("--backup-dir=%s", backup_dir),
-	OPT("--backup-dir %s", backup_dir),
-	OPT("--history-group=%s", history_group),
-	OPT("--history-group %s", history_group),
-	OPT("--sync-interval=%s", sync_interval),
-	OPT("--sync-interval %s", sync_interval),
-	FUSE_OPT_END
-};
+    OPT("--backup-dir=%s", backup_dir),
+    OPT("--backup-dir %s", backup_dir),
+    OPT("--history-group=%s", history_group),
+    OPT("--history-group %s", history_group),
+    OPT("--sync-interval=%s", sync_interval),
+    OPT("--sync-interval %s", sync_interval),
+    FUSE_OPT_END};
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: pitrfs [options] STORE MOUNTPOINT\n"
-		"\n"
-		"Mount the pitrfs account STORE at MOUNTPOINT: the live account\n"
-		"read-write, and MOUNTPOINT/@<time>/ as it was at that time.\n"
-		"\n"
-		"pitrfs options:\n"
-		"    --sync-interval=S      flush commits to disk within S seconds "
-		"(default 1)\n"
-		"    --history-group=GROUP  this group may read history views too\n"
-		"    --backup-dir=DIR       ship every mutation to DIR "
-		"(not yet available)\n"
-		"    -f                     stay in the foreground, log to stderr\n"
-		"    -o OPT[,OPT...]        FUSE mount options\n"
-		"    -h, --help             this help\n"
-		"    -V, --version          version\n");
+	fprintf(
+	    out,
+	    "usage: pitrfs [options] STORE MOUNTPOINT\n"
+	    "\n"
+	    "Mount the pitrfs account STORE at MOUNTPOINT: the live account\n"
+	    "read-write, and MOUNTPOINT/@<time>/ as it was at that time.\n"
+	    "\n"
+	    "pitrfs options:\n"
+	    "    --sync-interval=S      flush commits to disk within S seconds "
+	    "(default 1)\n"
+	    "    --history-group=GROUP  this group may read history views too\n"
+	    "    --backup-dir=DIR       ship every mutation to DIR "
+	    "(not yet available)\n"
+	    "    -f                     stay in the foreground, log to stderr\n"
+	    "    -o OPT[,OPT...]        FUSE mount options\n"
+	    "    -h, --help             this help\n"
+	    "    -V, --version          version\n");
 }
 
 void fs_log(int prio, const char *fmt, ...)
@@ -147,7 +150,8 @@ static int parse_options(struct options *o)
 		char *end;
 		sync_interval = strtod(o->sync_interval, &end);
 		if (*end || !(sync_interval > 0 && sync_interval <= 3600)) {
-			fprintf(stderr, "pitrfs: invalid --sync-interval '%s'\n",
+			fprintf(stderr,
+				"pitrfs: invalid --sync-interval '%s'\n",
 				o->sync_interval);
 			return -1;
 		}
@@ -158,8 +162,8 @@ static int parse_options(struct options *o)
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	struct fuse_cmdline_opts cmd = { 0 };
-	struct options o = { 0 };
+	struct fuse_cmdline_opts cmd = {0};
+	struct options o = {0};
 	struct fuse_loop_config *loop;
 	char store[PATH_MAX], opts[PATH_MAX + 64];
 	pthread_t sync_thread;
@@ -186,14 +190,14 @@ int main(int argc, char *argv[])
 	if (parse_options(&o))
 		return 2;
 	if (!realpath(o.store, store)) {
-		fprintf(stderr, "pitrfs: cannot open store '%s': %s\n",
-			o.store, strerror(errno));
+		fprintf(stderr, "pitrfs: cannot open store '%s': %s\n", o.store,
+			strerror(errno));
 		return 1;
 	}
 	rc = pitr_store_open(store, PITR_OPEN_DAEMON, &fs.store);
 	if (rc) {
-		fprintf(stderr, "pitrfs: cannot open store '%s': %s\n",
-			o.store, pitr_strerror(rc));
+		fprintf(stderr, "pitrfs: cannot open store '%s': %s\n", o.store,
+			pitr_strerror(rc));
 		return 1;
 	}
 	fs.store_path = store;

@@ -15,7 +15,7 @@ struct node {
 	struct node *parent; /* holds a child reference on it */
 	uint64_t nlookup;    /* kernel lookups */
 	uint32_t children;   /* nodes whose parent this is */
-	uint32_t opens;      /* open handles */
+	uint32_t opens;	     /* open handles */
 	int hashed;
 	enum node_kind kind;
 	uint64_t at, inc, db;
@@ -26,8 +26,12 @@ struct node {
 		       itself must stay where the kernel's node id points */
 };
 
-static struct node root = { .kind = N_ROOT, .at = PITR_NOW, .nlookup = 1,
-			    .hashed = 0, .pending_size = -1, .name = (char[1]){ 0 } };
+static struct node root = {.kind = N_ROOT,
+			   .at = PITR_NOW,
+			   .nlookup = 1,
+			   .hashed = 0,
+			   .pending_size = -1,
+			   .name = (char[1]){0}};
 static pthread_mutex_t table_mtx = PTHREAD_MUTEX_INITIALIZER;
 static struct node **buckets;
 static size_t nbuckets, nnodes;
@@ -147,9 +151,9 @@ static void maybe_free_locked(struct node *n)
 	}
 }
 
-struct node *node_lookup(struct node *parent, enum node_kind kind,
-			 uint64_t at, uint64_t inc, uint64_t db,
-			 const char *name, size_t len)
+struct node *node_lookup(struct node *parent, enum node_kind kind, uint64_t at,
+			 uint64_t inc, uint64_t db, const char *name,
+			 size_t len)
 {
 	struct node **p, *n;
 
@@ -305,9 +309,9 @@ void node_path(struct node *n, char *buf, size_t size)
 		chain[depth++] = n;
 	buf[0] = 0;
 	while (depth-- > 0 && off < size) {
-		int w = snprintf(buf + off, size - off, "%s%.*s",
-				 off ? "/" : "", (int)chain[depth]->namelen,
-				 chain[depth]->name);
+		int w =
+		    snprintf(buf + off, size - off, "%s%.*s", off ? "/" : "",
+			     (int)chain[depth]->namelen, chain[depth]->name);
 		off += w > 0 ? (size_t)w : 0;
 	}
 	pthread_mutex_unlock(&table_mtx);

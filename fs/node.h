@@ -49,9 +49,9 @@ void node_get(struct node *n, struct node_ref *r);
  * one kernel lookup on it (lookup and readdirplus replies). For view roots,
  * `name` is a canonical key of the instant, not what the user typed.
  */
-struct node *node_lookup(struct node *parent, enum node_kind kind,
-			 uint64_t at, uint64_t inc, uint64_t db,
-			 const char *name, size_t len);
+struct node *node_lookup(struct node *parent, enum node_kind kind, uint64_t at,
+			 uint64_t inc, uint64_t db, const char *name,
+			 size_t len);
 
 /* Drop `n` kernel lookups (forget). */
 void node_forget(struct node *n, uint64_t nlookup);

@@ -20,13 +20,13 @@
 #include "fs.h"
 #include "node.h"
 
-#define LIVE_TIMEOUT 60.0
-#define VIEW_TIMEOUT 86400.0
+#define LIVE_TIMEOUT	  60.0
+#define VIEW_TIMEOUT	  86400.0
 #define VIEW_ROOT_TIMEOUT 1.0 /* absolute views leave the window in time */
-#define VIEW_BIT (1ull << 63)
-#define XATTR_TS "user.pitr.ts"
-#define XATTR_ETAG "user.pitr.etag"
-#define SCRATCH_FACTOR 8
+#define VIEW_BIT	  (1ull << 63)
+#define XATTR_TS	  "user.pitr.ts"
+#define XATTR_ETAG	  "user.pitr.etag"
+#define SCRATCH_FACTOR	  8
 
 /* An open file: the whole body, read at open or being written. */
 struct fh {
@@ -34,10 +34,10 @@ struct fh {
 	struct node_ref ref;
 	char *buf;
 	size_t len, cap;
-	int write;  /* opened for writing */
-	int dirty;  /* changed since the last commit */
+	int write;   /* opened for writing */
+	int dirty;   /* changed since the last commit */
 	int written; /* data written (not only truncated) since then */
-	int toobig; /* a write went past the size limit */
+	int toobig;  /* a write went past the size limit */
 };
 
 /* An open directory: where the listing resumes. */
@@ -107,10 +107,10 @@ static void fill_dir(const struct node_ref *r, struct stat *st, uint64_t ts)
 		st->st_mode = S_IFDIR | 0755;
 		st->st_gid = fs.gid;
 	} else {
-		st->st_mode = S_IFDIR | (fs.history_gid != (gid_t)-1 ? 0550
-								     : 0500);
-		st->st_gid = fs.history_gid != (gid_t)-1 ? fs.history_gid
-							 : fs.gid;
+		st->st_mode =
+		    S_IFDIR | (fs.history_gid != (gid_t)-1 ? 0550 : 0500);
+		st->st_gid =
+		    fs.history_gid != (gid_t)-1 ? fs.history_gid : fs.gid;
 	}
 	st->st_uid = fs.uid;
 	st->st_mtim.tv_sec = (time_t)(ts / PITR_NS_PER_SEC);
@@ -119,8 +119,8 @@ static void fill_dir(const struct node_ref *r, struct stat *st, uint64_t ts)
 	st->st_blksize = 4096;
 }
 
-static void fill_file(const struct node_ref *r, struct stat *st,
-		      uint64_t size, uint64_t ts)
+static void fill_file(const struct node_ref *r, struct stat *st, uint64_t size,
+		      uint64_t ts)
 {
 	fill_dir(r, st, ts);
 	st->st_ino = ino_of(r, ts);
@@ -128,8 +128,8 @@ static void fill_file(const struct node_ref *r, struct stat *st,
 	if (is_live(r))
 		st->st_mode = S_IFREG | 0644;
 	else
-		st->st_mode = S_IFREG | (fs.history_gid != (gid_t)-1 ? 0440
-								     : 0400);
+		st->st_mode =
+		    S_IFREG | (fs.history_gid != (gid_t)-1 ? 0440 : 0400);
 	st->st_size = (off_t)size;
 	st->st_blocks = (blkcnt_t)((size + 511) / 512);
 }
@@ -196,7 +196,6 @@ static void reply_rc(fuse_req_t req, int rc)
 {
 	fuse_reply_err(req, pitr_errno(rc));
 }
-
 
 /*
  * Lookup
@@ -276,7 +275,7 @@ static int make_entry(pitr_txn *t, struct node *parent, enum node_kind kind,
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct fuse_entry_param e = { 0 };
+	struct fuse_entry_param e = {0};
 	struct node_ref p;
 	enum node_kind kind;
 	uint64_t at, inc, db;
@@ -395,8 +394,10 @@ static int fh_commit(struct fh *h)
 	if (h->toobig) {
 		h->toobig = 0;
 		node_path(h->ref.node, path, sizeof(path));
-		fs_log(LOG_ERR, "%s: not committed: over the size limit of %zu "
-		       "bytes", path, limit_of(&h->ref));
+		fs_log(LOG_ERR,
+		       "%s: not committed: over the size limit of %zu "
+		       "bytes",
+		       path, limit_of(&h->ref));
 		return EFBIG;
 	}
 	rc = pitr_txn_begin(fs.store, PITR_TXN_WRITE, &t);
@@ -434,7 +435,7 @@ static int fh_commit(struct fh *h)
 /* Load the current body (or scratch data) into the handle. */
 static int fh_load(struct fh *h, uint64_t *version)
 {
-	pitr_version v = { 0 };
+	pitr_version v = {0};
 	size_t idlen;
 	void *body;
 	pitr_txn *t;
@@ -474,13 +475,19 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int rc;
 
 	node_get(node_of(ino), &r);
-	if (r.kind != N_DOC && r.kind != N_SCRATCH)
-		{ fuse_reply_err(req, EISDIR); return; }
-	if (write && !is_live(&r))
-		{ fuse_reply_err(req, EROFS); return; }
+	if (r.kind != N_DOC && r.kind != N_SCRATCH) {
+		fuse_reply_err(req, EISDIR);
+		return;
+	}
+	if (write && !is_live(&r)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
 	h = fh_new(&r, write);
-	if (!h)
-		{ fuse_reply_err(req, ENOMEM); return; }
+	if (!h) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
 	if (write && (fi->flags & O_TRUNC)) {
 		h->dirty = 1;
 		node_set_pending(r.node, 0);
@@ -509,7 +516,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      mode_t mode, struct fuse_file_info *fi)
 {
-	struct fuse_entry_param e = { 0 };
+	struct fuse_entry_param e = {0};
 	size_t len = strlen(name), idlen;
 	enum node_kind kind;
 	struct node_ref p, r;
@@ -518,21 +525,32 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 
 	(void)mode;
 	node_get(node_of(parent), &p);
-	if (!is_live(&p))
-		{ fuse_reply_err(req, EROFS); return; }
-	if (p.kind != N_CT)
-		{ fuse_reply_err(req, EPERM); return; }
+	if (!is_live(&p)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (p.kind != N_CT) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
 	kind = doc_id_len(name, len, &idlen) ? N_DOC : N_SCRATCH;
-	if (pitr_name_check(name, kind == N_DOC ? idlen : len))
-		{ fuse_reply_err(req, EINVAL); return; }
+	if (pitr_name_check(name, kind == N_DOC ? idlen : len)) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
 	n = node_lookup(p.node, kind, PITR_NOW, p.inc, 0, name, len);
-	if (!n)
-		{ fuse_reply_err(req, ENOMEM); return; }
+	if (!n) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
 	node_get(n, &r);
 	h = fh_new(&r, 1);
 	if (!h) {
 		node_forget(n, 1);
-		{ fuse_reply_err(req, ENOMEM); return; }
+		{
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
 	}
 	h->dirty = 1;
 	node_set_pending(n, 0);
@@ -626,8 +644,7 @@ static int fh_settle(struct fh *h, int always)
 	return rc;
 }
 
-static void op_flush(fuse_req_t req, fuse_ino_t ino,
-		     struct fuse_file_info *fi)
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
 	fuse_reply_err(req, fh_settle((struct fh *)(uintptr_t)fi->fh, 0));
@@ -685,11 +702,15 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	int rc = 0;
 
 	node_get(node_of(ino), &r);
-	if (!is_live(&r))
-		{ fuse_reply_err(req, EROFS); return; }
+	if (!is_live(&r)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
 	if (to_set & FUSE_SET_ATTR_SIZE) {
-		if (r.kind != N_DOC && r.kind != N_SCRATCH)
-			{ fuse_reply_err(req, EISDIR); return; }
+		if (r.kind != N_DOC && r.kind != N_SCRATCH) {
+			fuse_reply_err(req, EISDIR);
+			return;
+		}
 		if (fi) {
 			struct fh *h = (struct fh *)(uintptr_t)fi->fh;
 			pthread_mutex_lock(&h->mtx);
@@ -703,8 +724,10 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		} else {
 			rc = truncate_ref(&r, (size_t)attr->st_size);
 		}
-		if (rc)
-			{ fuse_reply_err(req, rc); return; }
+		if (rc) {
+			fuse_reply_err(req, rc);
+			return;
+		}
 	}
 	/* Modes, owners and times are accepted and not kept: a document's
 	 * mtime is its version's timestamp. */
@@ -725,7 +748,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 		     mode_t mode)
 {
-	struct fuse_entry_param e = { 0 };
+	struct fuse_entry_param e = {0};
 	size_t len = strlen(name);
 	struct node_ref p;
 	uint64_t inc;
@@ -734,10 +757,14 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 
 	(void)mode;
 	node_get(node_of(parent), &p);
-	if (!is_live(&p))
-		{ fuse_reply_err(req, EROFS); return; }
-	if (p.kind != N_ROOT && p.kind != N_DB)
-		{ fuse_reply_err(req, EPERM); return; }
+	if (!is_live(&p)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (p.kind != N_ROOT && p.kind != N_DB) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
 	rc = pitr_txn_begin(fs.store, PITR_TXN_WRITE, &t);
 	if (rc)
 		return reply_rc(req, rc);
@@ -770,10 +797,14 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int rc;
 
 	node_get(node_of(parent), &p);
-	if (!is_live(&p))
-		{ fuse_reply_err(req, EROFS); return; }
-	if (p.kind == N_CT)
-		{ fuse_reply_err(req, ENOTDIR); return; }
+	if (!is_live(&p)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (p.kind == N_CT) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
 	rc = pitr_txn_begin(fs.store, PITR_TXN_WRITE, &t);
 	if (rc)
 		return reply_rc(req, rc);
@@ -799,10 +830,14 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int rc;
 
 	node_get(node_of(parent), &p);
-	if (!is_live(&p))
-		{ fuse_reply_err(req, EROFS); return; }
-	if (p.kind != N_CT)
-		{ fuse_reply_err(req, EISDIR); return; }
+	if (!is_live(&p)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (p.kind != N_CT) {
+		fuse_reply_err(req, EISDIR);
+		return;
+	}
 	rc = pitr_txn_begin(fs.store, PITR_TXN_WRITE, &t);
 	if (rc)
 		return reply_rc(req, rc);
@@ -879,12 +914,18 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 
 	node_get(node_of(parent), &p);
 	node_get(node_of(newparent), &np);
-	if (!is_live(&p) || !is_live(&np))
-		{ fuse_reply_err(req, EROFS); return; }
-	if (flags & RENAME_EXCHANGE)
-		{ fuse_reply_err(req, EINVAL); return; }
-	if (p.kind != np.kind || p.kind == N_VIEW)
-		{ fuse_reply_err(req, EXDEV); return; }
+	if (!is_live(&p) || !is_live(&np)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (flags & RENAME_EXCHANGE) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (p.kind != np.kind || p.kind == N_VIEW) {
+		fuse_reply_err(req, EXDEV);
+		return;
+	}
 	rc = pitr_txn_begin(fs.store, PITR_TXN_WRITE, &t);
 	if (rc)
 		return reply_rc(req, rc);
@@ -906,9 +947,10 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		int root = p.kind == N_ROOT;
 		uint64_t target;
 		kind = root ? N_DB : N_CT;
-		rc = root ? pitr_db_lookup(t, PITR_NOW, newname, newlen, &target)
-			  : pitr_ct_lookup(t, PITR_NOW, np.inc, newname, newlen,
-					   &target);
+		rc = root
+			 ? pitr_db_lookup(t, PITR_NOW, newname, newlen, &target)
+			 : pitr_ct_lookup(t, PITR_NOW, np.inc, newname, newlen,
+					  &target);
 		if (rc == 0 && (flags & RENAME_NOREPLACE))
 			rc = PITR_EXISTS;
 		else if (rc == 0) /* replace an empty directory, as rename(2) */
@@ -921,10 +963,10 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 				  : pitr_ct_lookup(t, PITR_NOW, p.inc, name,
 						   len, &inc);
 		if (!rc)
-			rc = root ? pitr_db_rename(t, name, len, newname,
-						   newlen)
-				  : pitr_ct_rename(t, p.inc, name, len, np.inc,
-						   newname, newlen);
+			rc = root
+				 ? pitr_db_rename(t, name, len, newname, newlen)
+				 : pitr_ct_rename(t, p.inc, name, len, np.inc,
+						  newname, newlen);
 		db = np.inc;
 	}
 	if (rc) {
@@ -945,12 +987,17 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 {
 	struct dh *d = calloc(1, sizeof(*d));
 
-	if (!d)
-		{ fuse_reply_err(req, ENOMEM); return; }
+	if (!d) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
 	node_get(node_of(ino), &d->ref);
 	if (d->ref.kind == N_DOC || d->ref.kind == N_SCRATCH) {
 		free(d);
-		{ fuse_reply_err(req, ENOTDIR); return; }
+		{
+			fuse_reply_err(req, ENOTDIR);
+			return;
+		}
 	}
 	node_open(d->ref.node);
 	if (!is_live(&d->ref)) {
@@ -982,8 +1029,8 @@ static size_t add_entry(fuse_req_t req, struct dh *d, pitr_txn *t, char *buf,
 			const pitr_entry *en, off_t off, int plus)
 {
 	char fname[PITR_NAME_MAX + 8];
-	struct fuse_entry_param e = { 0 };
-	struct node_ref r = { 0 };
+	struct fuse_entry_param e = {0};
+	struct node_ref r = {0};
 	enum node_kind kind;
 	size_t n;
 
@@ -1023,16 +1070,15 @@ static size_t add_entry(fuse_req_t req, struct dh *d, pitr_txn *t, char *buf,
 	if (!plus)
 		return fuse_add_direntry(req, buf, size, fname, &e.attr, off);
 	if (en) {
-		struct node *nd = node_lookup(d->ref.node, kind, d->ref.at,
-					      r.inc, kind == N_CT ? d->ref.inc : 0,
-					      fname, len);
+		struct node *nd =
+		    node_lookup(d->ref.node, kind, d->ref.at, r.inc,
+				kind == N_CT ? d->ref.inc : 0, fname, len);
 		if (!nd)
 			return 0;
 		r.node = nd;
 		e.ino = node_id(nd);
 		e.attr_timeout = e.entry_timeout = timeout_of(&d->ref);
-		if (kind == N_DOC && is_live(&r) &&
-		    node_pending_size(nd) >= 0)
+		if (kind == N_DOC && is_live(&r) && node_pending_size(nd) >= 0)
 			stat_ref(t, &r, &e.attr);
 	}
 	n = fuse_add_direntry_plus(req, buf, size, fname, &e, off);
@@ -1043,7 +1089,7 @@ static size_t add_entry(fuse_req_t req, struct dh *d, pitr_txn *t, char *buf,
 
 static enum pitr_list_kind list_kind(enum node_kind k)
 {
-	return k == N_DB ? PITR_LIST_CONTAINERS
+	return k == N_DB   ? PITR_LIST_CONTAINERS
 	       : k == N_CT ? PITR_LIST_DOCUMENTS
 			   : PITR_LIST_DATABASES;
 }
@@ -1066,8 +1112,10 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 		d->lastlen = 0;
 	}
 	buf = malloc(size);
-	if (!buf)
-		{ fuse_reply_err(req, ENOMEM); return; }
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
 	while (d->off < 2) {
 		n = add_entry(req, d, NULL, buf + used, size - used,
 			      d->off ? ".." : ".", d->off ? 2 : 1, NULL,
@@ -1168,8 +1216,10 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	struct statvfs sv;
 
 	(void)ino;
-	if (statvfs(fs.store_path, &sv))
-		{ fuse_reply_err(req, errno); return; }
+	if (statvfs(fs.store_path, &sv)) {
+		fuse_reply_err(req, errno);
+		return;
+	}
 	sv.f_namemax = PITR_NAME_MAX;
 	fuse_reply_statfs(req, &sv);
 }
@@ -1186,16 +1236,21 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 
 	node_get(node_of(ino), &r);
 	if (r.kind != N_DOC ||
-	    (strcmp(name, XATTR_TS) && strcmp(name, XATTR_ETAG)))
-		{ fuse_reply_err(req, ENODATA); return; }
+	    (strcmp(name, XATTR_TS) && strcmp(name, XATTR_ETAG))) {
+		fuse_reply_err(req, ENODATA);
+		return;
+	}
 	rc = read_txn(&t);
 	if (rc)
 		return reply_rc(req, rc);
 	doc_id_len(r.name, r.namelen, &idlen);
 	rc = pitr_doc_stat(t, r.inc, r.name, idlen, r.at, &v);
 	pitr_txn_abort(t);
-	if (rc)
-		{ fuse_reply_err(req, rc == PITR_NOTFOUND ? ENODATA : pitr_errno(rc)); return; }
+	if (rc) {
+		fuse_reply_err(req,
+			       rc == PITR_NOTFOUND ? ENODATA : pitr_errno(rc));
+		return;
+	}
 	if (!strcmp(name, XATTR_TS))
 		pitr_time_format(v.ts, val);
 	else
@@ -1252,33 +1307,33 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 }
 
 const struct fuse_lowlevel_ops pitrfs_ops = {
-	.init = op_init,
-	.lookup = op_lookup,
-	.forget = op_forget,
-	.forget_multi = op_forget_multi,
-	.getattr = op_getattr,
-	.setattr = op_setattr,
-	.mknod = op_mknod,
-	.mkdir = op_mkdir,
-	.unlink = op_unlink,
-	.rmdir = op_rmdir,
-	.symlink = op_symlink,
-	.rename = op_rename,
-	.link = op_link,
-	.open = op_open,
-	.create = op_create,
-	.read = op_read,
-	.write = op_write,
-	.flush = op_flush,
-	.fsync = op_fsync,
-	.release = op_release,
-	.opendir = op_opendir,
-	.readdir = op_readdir,
-	.readdirplus = op_readdirplus,
-	.releasedir = op_releasedir,
-	.statfs = op_statfs,
-	.getxattr = op_getxattr,
-	.listxattr = op_listxattr,
-	.setxattr = op_setxattr,
-	.removexattr = op_removexattr,
+    .init = op_init,
+    .lookup = op_lookup,
+    .forget = op_forget,
+    .forget_multi = op_forget_multi,
+    .getattr = op_getattr,
+    .setattr = op_setattr,
+    .mknod = op_mknod,
+    .mkdir = op_mkdir,
+    .unlink = op_unlink,
+    .rmdir = op_rmdir,
+    .symlink = op_symlink,
+    .rename = op_rename,
+    .link = op_link,
+    .open = op_open,
+    .create = op_create,
+    .read = op_read,
+    .write = op_write,
+    .flush = op_flush,
+    .fsync = op_fsync,
+    .release = op_release,
+    .opendir = op_opendir,
+    .readdir = op_readdir,
+    .readdirplus = op_readdirplus,
+    .releasedir = op_releasedir,
+    .statfs = op_statfs,
+    .getxattr = op_getxattr,
+    .listxattr = op_listxattr,
+    .setxattr = op_setxattr,
+    .removexattr = op_removexattr,
 };

@@ -32,33 +32,34 @@ int parse_duration_opt(const char *opt, const char *text, uint64_t *ns)
 {
 	if (pitr_duration_parse(text, strlen(text), ns)) {
 		warnx("invalid %s '%s': use a number and a unit s, m, h or d, "
-		      "e.g. 30d, 8h, 90m, 45s", opt, text);
+		      "e.g. 30d, 8h, 90m, 45s",
+		      opt, text);
 		return -1;
 	}
 	return 0;
 }
 
 static const char create_usage[] =
-	"usage: pitr create STORE [--backup-mode continuous|periodic]\n"
-	"                         [--retention D] [--interval D]\n"
-	"                         [--max-doc-size BYTES]\n"
-	"\n"
-	"Create a new account at STORE (which must not exist). The backup\n"
-	"policy is fixed now: continuous (default; retention 30d) keeps every\n"
-	"version; periodic (interval 4h, retention 8h) keeps the state at\n"
-	"each interval boundary. Durations: 30d, 8h, 90m, 45s.\n";
+    "usage: pitr create STORE [--backup-mode continuous|periodic]\n"
+    "                         [--retention D] [--interval D]\n"
+    "                         [--max-doc-size BYTES]\n"
+    "\n"
+    "Create a new account at STORE (which must not exist). The backup\n"
+    "policy is fixed now: continuous (default; retention 30d) keeps every\n"
+    "version; periodic (interval 4h, retention 8h) keeps the state at\n"
+    "each interval boundary. Durations: 30d, 8h, 90m, 45s.\n";
 
 int cmd_create(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "backup-mode", required_argument, NULL, 'm' },
-		{ "retention", required_argument, NULL, 'r' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "max-doc-size", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"backup-mode", required_argument, NULL, 'm'},
+	    {"retention", required_argument, NULL, 'r'},
+	    {"interval", required_argument, NULL, 'i'},
+	    {"max-doc-size", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	pitr_config cfg = { 0 };
+	pitr_config cfg = {0};
 	const char *retention = NULL, *interval = NULL;
 	char *end;
 	int c, rc;
@@ -73,7 +74,8 @@ int cmd_create(int argc, char *argv[])
 				cfg.policy.mode = PITR_PERIODIC;
 			} else {
 				warnx("invalid --backup-mode '%s': use "
-				      "continuous or periodic", optarg);
+				      "continuous or periodic",
+				      optarg);
 				return 2;
 			}
 			break;
@@ -109,8 +111,8 @@ int cmd_create(int argc, char *argv[])
 	}
 	if ((retention && parse_duration_opt("--retention", retention,
 					     &cfg.policy.retention)) ||
-	    (interval && parse_duration_opt("--interval", interval,
-					    &cfg.policy.interval)))
+	    (interval &&
+	     parse_duration_opt("--interval", interval, &cfg.policy.interval)))
 		return 2;
 	if (pitr_policy_check(&cfg.policy)) {
 		warnx("invalid policy: periodic retention must be at least two "
@@ -127,10 +129,10 @@ int cmd_create(int argc, char *argv[])
 }
 
 static const char info_usage[] =
-	"usage: pitr info STORE\n"
-	"\n"
-	"Show the account's name, creation time, backup policy, the window\n"
-	"of restorable times, and its size on disk.\n";
+    "usage: pitr info STORE\n"
+    "\n"
+    "Show the account's name, creation time, backup policy, the window\n"
+    "of restorable times, and its size on disk.\n";
 
 static void print_policy(const pitr_policy *p)
 {
@@ -140,7 +142,8 @@ static void print_policy(const pitr_policy *p)
 	if (p->mode == PITR_PERIODIC) {
 		pitr_duration_format(p->interval, i, sizeof(i));
 		printf("policy:              periodic, interval %s, retention "
-		       "%s\n", i, r);
+		       "%s\n",
+		       i, r);
 	} else {
 		printf("policy:              continuous, retention %s\n", r);
 	}
@@ -176,8 +179,8 @@ int cmd_info(int argc, char *argv[])
 	       pitr_time_format(info.last_write, t1));
 	printf("mutations:           %" PRIu64 "\n", info.mutations);
 	printf("max document size:   %" PRIu32 " bytes\n", info.max_doc_size);
-	printf("size on disk:        %" PRIu64 " bytes (%" PRIu64
-	       " in use)\n", info.disk_bytes, info.used_bytes);
+	printf("size on disk:        %" PRIu64 " bytes (%" PRIu64 " in use)\n",
+	       info.disk_bytes, info.used_bytes);
 	printf("format:              %" PRIu32 "\n", info.format);
 	return 0;
 }

@@ -12,8 +12,8 @@
 #include "tool.h"
 
 static const struct command commands[] = {
-	{ "create", cmd_create, "create a new account" },
-	{ "info", cmd_info, "show an account's policy, window and size" },
+    {"create", cmd_create, "create a new account"},
+    {"info", cmd_info, "show an account's policy, window and size"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -18,16 +18,14 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* 2021-01-15T10:00:00Z, and the extremes, as `now` for relative times. */
-static const uint64_t nows[] = { 1610704800ull * PITR_NS_PER_SEC, 0,
-				 UINT64_MAX };
+static const uint64_t nows[] = {1610704800ull * PITR_NS_PER_SEC, 0, UINT64_MAX};
 
 /*
  * One more zero at the end of the fraction, or ".0" where there was none,
  * names the same instant: this catches a fraction scaled wrongly, which a
  * format -> parse round trip (always 9 digits) cannot see.
  */
-static void check_padding(const char *s, size_t size, uint64_t now,
-			  uint64_t ns)
+static void check_padding(const char *s, size_t size, uint64_t now, uint64_t ns)
 {
 	char tmp[64];
 	const char *ins = ".0";
@@ -60,11 +58,14 @@ static void check_time(const char *s, size_t size, uint64_t now)
 	if (pitr_time_parse(s, size, now, &ns))
 		return;
 
-	/* A relative time is exactly `now` minus the duration after '-'. */
-	if (s[0] == '-' &&
-	    (pitr_duration_parse(s + 1, size - 1, &d) || d > now ||
-	     ns != now - d))
-		abort();
+	/* A relative time is exactly `now` minus the duration after '-';
+	 * a zero duration (which durations refuse) means `now`. */
+	if (s[0] == '-') {
+		if (pitr_duration_parse(s + 1, size - 1, &d))
+			d = 0;
+		if (d > now || ns != now - d)
+			abort();
+	}
 
 	check_padding(s, size, now, ns);
 	pitr_time_format(ns, buf);

@@ -35,7 +35,7 @@ __attribute__((format(printf, 2, 3))) static int ok(int cond, const char *fmt,
 	do {                                                                   \
 		long long g_ = (long long)(got), w_ = (long long)(want);       \
 		if (!ok(g_ == w_, "%s", name))                                 \
-			printf("#   got %lld, want %lld (%s:%d)\n", g_, w_,     \
+			printf("#   got %lld, want %lld (%s:%d)\n", g_, w_,    \
 			       __FILE__, __LINE__);                            \
 	} while (0)
 

@@ -24,7 +24,7 @@ static void rm_rf(const char *path)
 
 static pitr_store *make_store(const char *name, const pitr_policy *pol)
 {
-	pitr_config cfg = { 0 };
+	pitr_config cfg = {0};
 	pitr_store *s = NULL;
 	char path[300];
 
@@ -90,9 +90,9 @@ static int list(pitr_store *s, enum pitr_list_kind kind, uint64_t parent,
 		return rc;
 	rc = pitr_iter_begin(t, kind, parent, at, NULL, 0, 0, &it);
 	while (!rc && !(rc = pitr_iter_next(it, &e)))
-		off += snprintf(buf + off, size - off, "%s%s%.*s",
-				off ? "," : "", e.scratch ? "~" : "",
-				(int)e.namelen, e.name);
+		off +=
+		    snprintf(buf + off, size - off, "%s%s%.*s", off ? "," : "",
+			     e.scratch ? "~" : "", (int)e.namelen, e.name);
 	pitr_iter_end(it);
 	pitr_txn_abort(t);
 	return rc == PITR_NOTFOUND ? 0 : rc;
@@ -100,7 +100,7 @@ static int list(pitr_store *s, enum pitr_list_kind kind, uint64_t parent,
 
 static void test_create_open(void)
 {
-	pitr_config cfg = { 0 };
+	pitr_config cfg = {0};
 	pitr_store *s;
 	char path[300];
 
@@ -138,7 +138,7 @@ static void test_create_open(void)
 	is_int(pitr_store_info(s, &info), 0, "info");
 	ok(!strcmp(info.name, "a"), "account name defaults to the basename");
 	ok(info.policy.mode == PITR_CONTINUOUS &&
-		   info.policy.retention == 30ull * 86400 * PITR_NS_PER_SEC,
+	       info.policy.retention == 30ull * 86400 * PITR_NS_PER_SEC,
 	   "default policy: continuous, 30 days");
 	is_int(info.max_doc_size, PITR_DEFAULT_MAX_DOC, "default size limit");
 	ok(info.earliest == info.created && info.latest >= info.created,
@@ -149,7 +149,7 @@ static void test_create_open(void)
 	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
 	unsigned char fmt[4];
 	put_le32(fmt, PITR_FORMAT + 1);
-	MDB_val k = { 6, (void *)"format" }, v = { 4, fmt };
+	MDB_val k = {6, (void *)"format"}, v = {4, fmt};
 	mdb_put(t->txn, s->meta, &k, &v, 0);
 	pitr_txn_commit(t, NULL);
 	pitr_store_close(s);
@@ -199,8 +199,7 @@ static void test_catalog(void)
 	put(s, ct2, "o2", "{\"n\":2}", NULL);
 
 	pitr_txn_begin(s, PITR_TXN_READ, &t);
-	is_int(pitr_ct_lookup(t, ts1, db, "orders", 6, &x), 0,
-	       "lookup at ts1");
+	is_int(pitr_ct_lookup(t, ts1, db, "orders", 6, &x), 0, "lookup at ts1");
 	ok(x == ct, "finds the first incarnation at ts1");
 	is_int(pitr_ct_lookup(t, ts2, db, "orders", 6, &x), PITR_NOTFOUND,
 	       "none at the delete");
@@ -331,8 +330,8 @@ static void test_documents(void)
 	       "scratch put");
 	pitr_txn_commit(t, NULL);
 	list(s, PITR_LIST_DOCUMENTS, ct, PITR_NOW, buf, sizeof(buf));
-	ok(!strcmp(buf, "b,z,~tmp1"), "live listing: documents then scratch (%s)",
-	   buf);
+	ok(!strcmp(buf, "b,z,~tmp1"),
+	   "live listing: documents then scratch (%s)", buf);
 	list(s, PITR_LIST_DOCUMENTS, ct, pitr_store_now(s), buf, sizeof(buf));
 	ok(!strcmp(buf, "b,z"), "history never lists scratch (%s)", buf);
 	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
@@ -378,7 +377,7 @@ static void test_clock_and_damage(void)
 	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
 	unsigned char b[8];
 	put_le64(b, future);
-	MDB_val k = { 7, (void *)"last_ts" }, v = { 8, b };
+	MDB_val k = {7, (void *)"last_ts"}, v = {8, b};
 	mdb_put(t->txn, s->meta, &k, &v, 0);
 	pitr_txn_commit(t, NULL);
 	put(s, ct, "x", "{\"a\":\"hello hello hello hello hello\"}", &ts);
@@ -390,7 +389,7 @@ static void test_clock_and_damage(void)
 	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
 	unsigned char lk[12];
 	key_log(lk, future + 1, 0);
-	MDB_val key = { 12, lk }, val;
+	MDB_val key = {12, lk}, val;
 	int rc = mdb_get(t->txn, s->log, &key, &val);
 	unsigned char *copy = malloc(val.mv_size);
 	memcpy(copy, val.mv_data, val.mv_size);
@@ -411,7 +410,7 @@ static void test_clock_and_damage(void)
 
 static void test_window(void)
 {
-	pitr_policy pol = { PITR_CONTINUOUS, 3600 * PITR_NS_PER_SEC, 0 };
+	pitr_policy pol = {PITR_CONTINUOUS, 3600 * PITR_NS_PER_SEC, 0};
 	pitr_store *s = make_store("window", &pol);
 	uint64_t at, now = pitr_clock();
 	char text[PITR_TIME_LEN];
@@ -467,7 +466,8 @@ static void test_many_versions(void)
 	get(s, ct, "d3", mid, buf, sizeof(buf));
 	ok(!strcmp(buf, "{\"i\":150}"), "read at a middle instant (%s)", buf);
 	list(s, PITR_LIST_DOCUMENTS, ct, mid, buf, sizeof(buf));
-	ok(!strcmp(buf, "d0,d1,d2,d3,d4"), "list at a middle instant (%s)", buf);
+	ok(!strcmp(buf, "d0,d1,d2,d3,d4"), "list at a middle instant (%s)",
+	   buf);
 	pitr_store_close(s);
 }
 

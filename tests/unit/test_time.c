@@ -13,10 +13,10 @@
 #include "pitr.h"
 #include "tap.h"
 
-#define NS PITR_NS_PER_SEC
-#define MIN (60 * NS)
+#define NS   PITR_NS_PER_SEC
+#define MIN  (60 * NS)
 #define HOUR (3600 * NS)
-#define DAY (86400 * NS)
+#define DAY  (86400 * NS)
 
 /* 2021-01-15T10:00:00Z: the fixed `now` of the relative-time tests. */
 static const uint64_t now_ns = 1610704800ull * NS;
@@ -136,8 +136,8 @@ static void dur_bad_n(const char *text, size_t len, const char *what)
 	uint64_t got = 42;
 	int rc = dur_n(text, len, &got);
 
-	if (!ok(rc == PITR_BADTIME && got == 42,
-		"duration rejects %s: \"%s\"", what, esc(text, len)))
+	if (!ok(rc == PITR_BADTIME && got == 42, "duration rejects %s: \"%s\"",
+		what, esc(text, len)))
 		printf("#   rc %d, got %" PRIu64 "\n", rc, got);
 }
 
@@ -161,8 +161,8 @@ static void fmt_is(uint64_t ns, const char *want)
 	char buf[PITR_TIME_LEN];
 
 	pitr_time_format(ns, buf);
-	if (!ok(strcmp(buf, want) == 0, "time_format(%" PRIu64 ") = \"%s\"",
-		ns, want))
+	if (!ok(strcmp(buf, want) == 0, "time_format(%" PRIu64 ") = \"%s\"", ns,
+		want))
 		printf("#   got \"%s\"\n", buf);
 }
 
@@ -183,7 +183,8 @@ static void test_known_values(void)
 	time_is("1970-01-01T00:00:01Z", NS, "epoch + 1s");
 	time_is("1970-01-02T00:00:00Z", DAY, "epoch + 1d");
 	time_is("2021-01-15T10:00:00Z", 1610704800ull * NS, "2021 example");
-	time_is("2038-01-19T03:14:08Z", 2147483648ull * NS, "past int32 time_t");
+	time_is("2038-01-19T03:14:08Z", 2147483648ull * NS,
+		"past int32 time_t");
 	time_is("1999-12-31T23:59:59Z", 946684799ull * NS, "end of 1999");
 	time_is("2000-01-01T00:00:00Z", 946684800ull * NS, "start of 2000");
 	time_is("2262-04-11T23:47:16.854775807Z", (uint64_t)INT64_MAX,
@@ -203,19 +204,19 @@ static void test_fractions(void)
 		const char *text;
 		uint64_t frac;
 	} cases[] = {
-		{ "2021-01-15T10:00:00.1Z", 100000000 },
-		{ "2021-01-15T10:00:00.12Z", 120000000 },
-		{ "2021-01-15T10:00:00.123Z", 123000000 },
-		{ "2021-01-15T10:00:00.1234Z", 123400000 },
-		{ "2021-01-15T10:00:00.12345Z", 123450000 },
-		{ "2021-01-15T10:00:00.123456Z", 123456000 },
-		{ "2021-01-15T10:00:00.1234567Z", 123456700 },
-		{ "2021-01-15T10:00:00.12345678Z", 123456780 },
-		{ "2021-01-15T10:00:00.123456789Z", 123456789 },
-		{ "2021-01-15T10:00:00.000000000Z", 0 },
-		{ "2021-01-15T10:00:00.0Z", 0 },
-		{ "2021-01-15T10:00:00.999999999Z", 999999999 },
-		{ "2021-01-15T10:00:00.000000001Z", 1 },
+	    {"2021-01-15T10:00:00.1Z", 100000000},
+	    {"2021-01-15T10:00:00.12Z", 120000000},
+	    {"2021-01-15T10:00:00.123Z", 123000000},
+	    {"2021-01-15T10:00:00.1234Z", 123400000},
+	    {"2021-01-15T10:00:00.12345Z", 123450000},
+	    {"2021-01-15T10:00:00.123456Z", 123456000},
+	    {"2021-01-15T10:00:00.1234567Z", 123456700},
+	    {"2021-01-15T10:00:00.12345678Z", 123456780},
+	    {"2021-01-15T10:00:00.123456789Z", 123456789},
+	    {"2021-01-15T10:00:00.000000000Z", 0},
+	    {"2021-01-15T10:00:00.0Z", 0},
+	    {"2021-01-15T10:00:00.999999999Z", 999999999},
+	    {"2021-01-15T10:00:00.000000001Z", 1},
 	};
 	char what[32];
 	size_t i;
@@ -280,8 +281,8 @@ static void test_offsets(void)
 static void test_calendar(void)
 {
 	static const unsigned mdays[2][12] = {
-		{ 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 },
-		{ 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 },
+	    {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31},
+	    {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31},
 	};
 	char text[64], what[64];
 	unsigned m, leap;
@@ -318,7 +319,8 @@ static void test_calendar(void)
 				printf("# refused %s\n", text);
 			}
 			snprintf(text, sizeof(text), "%u-%02u-%02uT00:00:00Z",
-				 leap ? 2024u : 2023u, m, mdays[leap][m - 1] + 1);
+				 leap ? 2024u : 2023u, m,
+				 mdays[leap][m - 1] + 1);
 			if (parse_n(text, strlen(text), 0, &got) !=
 			    PITR_BADTIME) {
 				bad_next++;
@@ -363,10 +365,10 @@ static void test_range(void)
 static void test_syntax(void)
 {
 	static const char *const valid[] = {
-		"2021-01-15T10:00:00Z",
-		"2021-01-15T10:00:00.123456789Z",
-		"2021-01-15T12:00:00+02:00",
-		"2021-01-15T10:00:00.5-05:30",
+	    "2021-01-15T10:00:00Z",
+	    "2021-01-15T10:00:00.123456789Z",
+	    "2021-01-15T12:00:00+02:00",
+	    "2021-01-15T10:00:00.5-05:30",
 	};
 	size_t i, n, len;
 	uint64_t got;
@@ -441,22 +443,22 @@ static int round_trip(uint64_t ns)
 static void test_round_trip(void)
 {
 	static const uint64_t values[] = {
-		0,
-		1,
-		999999999,
-		NS,
-		NS + 1,
-		DAY - 1,
-		DAY,
-		1610704800ull * NS,
-		1709164800ull * NS, /* 2024-02-29 */
-		951782400ull * NS,  /* 2000-02-29 */
-		4107542400ull * NS, /* 2100-03-01 */
-		(uint64_t)INT64_MAX,
-		(uint64_t)INT64_MAX + 1,
-		9214646400ull * NS + 123456789, /* 2262-01-01 */
-		UINT64_MAX - 1,
-		UINT64_MAX,
+	    0,
+	    1,
+	    999999999,
+	    NS,
+	    NS + 1,
+	    DAY - 1,
+	    DAY,
+	    1610704800ull * NS,
+	    1709164800ull * NS, /* 2024-02-29 */
+	    951782400ull * NS,	/* 2000-02-29 */
+	    4107542400ull * NS, /* 2100-03-01 */
+	    (uint64_t)INT64_MAX,
+	    (uint64_t)INT64_MAX + 1,
+	    9214646400ull * NS + 123456789, /* 2262-01-01 */
+	    UINT64_MAX - 1,
+	    UINT64_MAX,
 	};
 	uint64_t x = 0x9e3779b97f4a7c15ull, ns;
 	size_t i;
@@ -501,8 +503,7 @@ static void test_relative(void)
 	time_is("-1d2h3m4s", now_ns - DAY - 2 * HOUR - 3 * MIN - 4 * NS,
 		"relative compound -1d2h3m4s");
 	time_at("-10s", 10 * NS, 0, "relative down to exactly the epoch");
-	time_at("-1s", UINT64_MAX, UINT64_MAX - NS,
-		"relative from UINT64_MAX");
+	time_at("-1s", UINT64_MAX, UINT64_MAX - NS, "relative from UINT64_MAX");
 
 	time_bad_n("-11s", 4, 10 * NS, "relative below the epoch");
 	time_bad_n("-1s", 3, 0, "relative from now = 0");
@@ -580,8 +581,17 @@ static void test_duration_parse(void)
 static void test_duration_format(void)
 {
 	static const uint64_t whole[] = {
-		NS, 59 * NS, MIN, HOUR, DAY, 30 * DAY, 90 * MIN, DAY + NS,
-		DAY + HOUR + MIN + NS, 18446744073ull * NS, 213503ull * DAY,
+	    NS,
+	    59 * NS,
+	    MIN,
+	    HOUR,
+	    DAY,
+	    30 * DAY,
+	    90 * MIN,
+	    DAY + NS,
+	    DAY + HOUR + MIN + NS,
+	    18446744073ull * NS,
+	    213503ull * DAY,
 	};
 	char buf[64], small[8];
 	uint64_t got;
@@ -622,8 +632,7 @@ static void test_duration_format(void)
 	ok(small[0] == '\0' && small[1] == 'x',
 	   "duration_format with size 1 gives \"\"");
 	memset(small, 'x', sizeof(small));
-	ok(pitr_duration_format(90 * MIN, small, 0) == small &&
-		   small[0] == 'x',
+	ok(pitr_duration_format(90 * MIN, small, 0) == small && small[0] == 'x',
 	   "duration_format with size 0 writes nothing");
 	memset(small, 'x', sizeof(small));
 	pitr_duration_format(90 * MIN, small, 6);
