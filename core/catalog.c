@@ -8,8 +8,6 @@
 
 #include "internal.h"
 
-enum { NAME_CREATE = 1, NAME_DELETE = 2 };
-
 static int inc_put(pitr_txn *t, uint64_t inc, int kind, uint64_t parent,
 		   uint64_t created, uint64_t deleted, const char *name,
 		   size_t len)

@@ -2,6 +2,7 @@
  * doc.c - documents: versions in time, and the live state; scratch files.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <xxhash.h>
 
@@ -220,6 +221,19 @@ int pitr_doc_get(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 	return rc;
 }
 
+int doc_put_stored(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+		   const struct log_rec *r)
+{
+	uint32_t idx;
+	int rc;
+
+	if ((rc = log_append_stored(t, OP_DOC_PUT, ct, id, idlen, r, &idx)) ||
+	    (rc = version_put(t, ct, id, idlen, OP_DOC_PUT, idx, r->size,
+			      r->etag)))
+		return rc;
+	return live_doc_put(t, ct, id, idlen, idx, r->size, r->etag);
+}
+
 int pitr_doc_rename(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 		    uint64_t toct, const char *toid, size_t tolen)
 {
@@ -232,11 +246,10 @@ int pitr_doc_rename(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 	if ((rc = writable_ct(t, ct, id, idlen)) ||
 	    (rc = writable_ct(t, toct, toid, tolen)))
 		return rc;
-	if (ct == toct && idlen == tolen && !memcmp(id, toid, idlen))
-		return doc_find(t, ct, id, idlen, PITR_NOW, &v, &idx);
 	rc = doc_find(t, ct, id, idlen, PITR_NOW, &v, &idx);
-	if (!rc)
-		rc = doc_record(t, ct, id, idlen, &v, idx, &r);
+	if (rc || (ct == toct && idlen == tolen && !memcmp(id, toid, idlen)))
+		return rc;
+	rc = doc_record(t, ct, id, idlen, &v, idx, &r);
 	if (rc)
 		return rc;
 	/* The record lives in the map, which the writes below may move. */
@@ -245,14 +258,33 @@ int pitr_doc_rename(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 		return ENOMEM;
 	memcpy(copy, r.body, r.stored);
 	r.body = copy;
-	rc = log_append_stored(t, OP_DOC_PUT, toct, toid, tolen, &r, &idx);
+	rc = doc_put_stored(t, toct, toid, tolen, &r);
 	free(copy);
-	if ((rc) ||
-	    (rc = version_put(t, toct, toid, tolen, OP_DOC_PUT, idx, v.size,
-			      v.etag)) ||
-	    (rc = live_doc_put(t, toct, toid, tolen, idx, v.size, v.etag)))
+	return rc ? rc : pitr_doc_delete(t, ct, id, idlen);
+}
+
+int pitr_doc_copy(pitr_txn *dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
+		  const char *id, size_t idlen, uint64_t at)
+{
+	pitr_version v;
+	struct log_rec r;
+	uint32_t idx;
+	void *body;
+	size_t len;
+	int rc;
+
+	if ((rc = writable_ct(dst, ct, id, idlen)) ||
+	    (rc = doc_find(src, srcct, id, idlen, at, &v, &idx)) ||
+	    (rc = doc_record(src, srcct, id, idlen, &v, idx, &r)))
 		return rc;
-	return pitr_doc_delete(t, ct, id, idlen);
+	/* Damage must not travel into the copy. */
+	rc = log_body(src, &r, &body, &len);
+	if (rc) {
+		snprintf(dst->err, sizeof(dst->err), "%s", src->err);
+		return rc;
+	}
+	free(body);
+	return doc_put_stored(dst, ct, id, idlen, &r);
 }
 
 /*

@@ -33,15 +33,13 @@
 
 #include "pitr.h"
 
-/* Kinds of mutation, as recorded in the log. */
-enum pitr_op {
-	OP_DOC_PUT = 1,
-	OP_DOC_DEL = 2,
-	OP_DB_CREATE = 3,
-	OP_DB_DELETE = 4,
-	OP_CT_CREATE = 5,
-	OP_CT_DELETE = 6,
-};
+/* Kinds of mutation, as recorded in the log: the public codes. */
+#define OP_DOC_PUT PITR_OP_DOC_PUT
+#define OP_DOC_DEL PITR_OP_DOC_DELETE
+#define OP_DB_CREATE PITR_OP_DB_CREATE
+#define OP_DB_DELETE PITR_OP_DB_DELETE
+#define OP_CT_CREATE PITR_OP_CT_CREATE
+#define OP_CT_DELETE PITR_OP_CT_DELETE
 
 /* Log record flags. */
 #define LOG_LZ4 0x1 /* body is lz4-compressed */
@@ -192,12 +190,19 @@ int log_body(pitr_txn *t, const struct log_rec *r, void **body, size_t *len);
 /* Translate an LMDB return code into a pitr one. */
 int mdb_rc(int rc);
 
+/* Name value ops. */
+enum { NAME_CREATE = 1, NAME_DELETE = 2 };
+
 /* Is `ct` a live container incarnation? 0 or PITR_NOTFOUND. */
 int ct_alive(pitr_txn *t, uint64_t ct);
 
 /* JSON acceptance (json.c). */
 int json_check(const void *body, size_t len, uint32_t max, char *err,
 	       size_t errlen);
+
+/* Insert a document version whose body is already stored (restore). */
+int doc_put_stored(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+		   const struct log_rec *r);
 
 /* Seek the newest entry of (parent, name) in a names-like table at or
  * before `at`; used by catalog and documents alike. */

@@ -359,6 +359,103 @@ int pitr_iter_next(pitr_iter *it, pitr_entry *e);
 void pitr_iter_end(pitr_iter *it);
 
 /*
+ * History: what the tools read to find a restore point, and restore.
+ */
+
+enum pitr_op_kind {
+	PITR_OP_DOC_PUT = 1, /* create or replace */
+	PITR_OP_DOC_DELETE = 2,
+	PITR_OP_DB_CREATE = 3,
+	PITR_OP_DB_DELETE = 4,
+	PITR_OP_CT_CREATE = 5,
+	PITR_OP_CT_DELETE = 6,
+};
+
+/* One mutation of the log. Pointers are valid during the callback only. */
+typedef struct pitr_mutation {
+	uint64_t ts;
+	uint32_t idx;        /* order within the commit */
+	enum pitr_op_kind op;
+	uint64_t parent;     /* documents: container; containers: database */
+	uint64_t inc;        /* catalog ops: the incarnation created/deleted */
+	const char *name;    /* document id, or database/container name */
+	size_t namelen;
+	uint32_t size;       /* documents: body bytes */
+	uint64_t etag;
+} pitr_mutation;
+
+/* Called for each item; a non-zero return stops the walk and is returned. */
+typedef int (*pitr_mutation_fn)(const pitr_mutation *m, void *arg);
+
+/*
+ * Walk the mutations with after < ts <= until in commit order. Costs
+ * O(log n + mutations walked): the log is keyed by timestamp.
+ */
+int pitr_log_walk(pitr_txn *t, uint64_t after, uint64_t until,
+		  pitr_mutation_fn fn, void *arg);
+
+/*
+ * Walk every create and delete of databases and containers (one entry per
+ * event, op PITR_OP_DB_* or PITR_OP_CT_*), without reading documents. A
+ * rename shows as a delete of the old name and a create of the new one at
+ * the same instant, for the same incarnation.
+ */
+int pitr_catalog_walk(pitr_txn *t, pitr_mutation_fn fn, void *arg);
+
+/* What is known of an incarnation. */
+typedef struct pitr_inc_info {
+	int is_container;
+	uint64_t parent;  /* containers: their database's incarnation */
+	uint64_t created; /* instant of the first create */
+	uint64_t deleted; /* instant of the delete; 0 while alive */
+	size_t namelen;
+	char name[PITR_NAME_MAX + 1]; /* latest name, NUL-terminated */
+} pitr_inc_info;
+
+int pitr_inc_get(pitr_txn *t, uint64_t inc, pitr_inc_info *info);
+
+/*
+ * Walk the incarnations that were ever named `name` under `parent` (0 for
+ * databases), oldest first; `m->inc` is the incarnation, `m->ts` when it
+ * took the name.
+ */
+int pitr_name_walk(pitr_txn *t, uint64_t parent, const char *name, size_t len,
+		   pitr_mutation_fn fn, void *arg);
+
+/*
+ * Walk every version of document `id` of container `ct`, oldest first
+ * (deletes included, op PITR_OP_DOC_DELETE).
+ */
+int pitr_doc_walk(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+		  pitr_mutation_fn fn, void *arg);
+
+/*
+ * Copy the version of `id` visible at `at` in `src` (a read transaction of
+ * another store) into container `ct` of `dst` as its current version. The
+ * stored bytes are checked against their etag and copied as they are, not
+ * parsed or compressed again. PITR_NOTFOUND, PITR_CORRUPT.
+ */
+int pitr_doc_copy(pitr_txn *dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
+		  const char *id, size_t idlen, uint64_t at);
+
+/*
+ * Change an account's policy: retention may change, periodic may become
+ * continuous; continuous never becomes periodic (PITR_BADPOLICY). A daemon
+ * serving the account sees the change at its next lookup.
+ */
+int pitr_store_set_policy(pitr_store *s, const pitr_policy *p);
+
+/* The account's policy as stored now. */
+int pitr_store_policy(pitr_store *s, pitr_policy *p);
+
+/*
+ * Remove an account directory made by pitr_store_create (its own files
+ * only): for a restore that did not finish. Fails with PITR_BUSY while a
+ * process holds it with PITR_OPEN_DAEMON.
+ */
+int pitr_store_destroy(const char *path);
+
+/*
  * Names, times, errors
  */
 

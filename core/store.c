@@ -171,6 +171,18 @@ static int join(char path[PATH_MAX], const char *dir, const char *file)
 	return n < 0 || n >= PATH_MAX ? ENAMETOOLONG : 0;
 }
 
+static int policy_decode(const MDB_val *v, pitr_policy *p)
+{
+	const unsigned char *b = v->mv_data;
+
+	if (v->mv_size != 17)
+		return PITR_CORRUPT;
+	p->mode = b[0];
+	p->retention = get_le64(b + 1);
+	p->interval = get_le64(b + 9);
+	return 0;
+}
+
 /* Open the environment and its tables; `create` makes the tables. */
 static int env_open(const char *dir, unsigned flags, int create, pitr_store *s)
 {
@@ -364,14 +376,8 @@ static int load_meta(pitr_store *s)
 		s->max_doc = get_le32(v.mv_data);
 	if (!rc)
 		rc = meta_get(txn, s->meta, "policy", &v);
-	if (!rc && v.mv_size == 17) {
-		const unsigned char *p = v.mv_data;
-		s->policy.mode = p[0];
-		s->policy.retention = get_le64(p + 1);
-		s->policy.interval = get_le64(p + 9);
-	} else if (!rc) {
-		rc = PITR_CORRUPT;
-	}
+	if (!rc)
+		rc = policy_decode(&v, &s->policy);
 out:
 	mdb_txn_abort(txn);
 	return rc;
@@ -433,13 +439,23 @@ uint32_t pitr_store_max_doc(pitr_store *s)
 	return s->max_doc;
 }
 
+/* The last commit's timestamp; refreshes the policy, which `pitr policy`
+ * may change while a daemon serves the account. */
 static uint64_t last_ts(pitr_store *s)
 {
+	pitr_policy p;
 	MDB_txn *txn;
 	uint64_t ts = 0;
+	MDB_val v;
 
 	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) == 0) {
 		meta_get64(txn, s->meta, "last_ts", &ts);
+		if (meta_get(txn, s->meta, "policy", &v) == 0 &&
+		    policy_decode(&v, &p) == 0) {
+			pthread_mutex_lock(&s->clock_mtx);
+			s->policy = p;
+			pthread_mutex_unlock(&s->clock_mtx);
+		}
 		mdb_txn_abort(txn);
 	}
 	return ts;
@@ -467,9 +483,20 @@ void pitr_store_wait_visible(pitr_store *s, uint64_t at)
 }
 
 /* The earliest instant a view may show. */
+static pitr_policy policy_of(pitr_store *s)
+{
+	pitr_policy p;
+
+	pthread_mutex_lock(&s->clock_mtx);
+	p = s->policy;
+	pthread_mutex_unlock(&s->clock_mtx);
+	return p;
+}
+
 static uint64_t earliest(pitr_store *s, uint64_t now)
 {
-	uint64_t e = now > s->policy.retention ? now - s->policy.retention : 0;
+	pitr_policy p = policy_of(s);
+	uint64_t e = now > p.retention ? now - p.retention : 0;
 
 	return e > s->created ? e : s->created;
 }
@@ -477,12 +504,12 @@ static uint64_t earliest(pitr_store *s, uint64_t now)
 int pitr_store_resolve_ns(pitr_store *s, uint64_t t, uint64_t *at)
 {
 	uint64_t now = pitr_store_now(s);
+	pitr_policy p = policy_of(s);
 
 	if (t > now || t < earliest(s, now))
 		return PITR_OUTOFRANGE;
-	if (s->policy.mode == PITR_PERIODIC) {
-		t = s->created +
-		    (t - s->created) / s->policy.interval * s->policy.interval;
+	if (p.mode == PITR_PERIODIC) {
+		t = s->created + (t - s->created) / p.interval * p.interval;
 		if (t < earliest(s, now))
 			return PITR_OUTOFRANGE;
 	}
@@ -542,13 +569,13 @@ int pitr_store_info(pitr_store *s, pitr_info *info)
 	if (rc)
 		return rc;
 	info->format = PITR_FORMAT;
-	info->policy = s->policy;
 	info->max_doc_size = s->max_doc;
 	info->created = s->created;
 	info->latest = pitr_store_now(s);
+	info->policy = policy_of(s);
 	info->earliest = earliest(s, info->latest);
-	if (s->policy.mode == PITR_PERIODIC) {
-		uint64_t step = s->policy.interval;
+	if (info->policy.mode == PITR_PERIODIC) {
+		uint64_t step = info->policy.interval;
 		uint64_t k = (info->earliest - s->created + step - 1) / step;
 		info->earliest = s->created + k * step;
 	}
@@ -653,4 +680,63 @@ uint64_t pitr_txn_ts(const pitr_txn *t)
 const char *pitr_txn_error(const pitr_txn *t)
 {
 	return t->err;
+}
+
+int pitr_store_policy(pitr_store *s, pitr_policy *p)
+{
+	pitr_store_now(s);
+	*p = policy_of(s);
+	return 0;
+}
+
+int pitr_store_set_policy(pitr_store *s, const pitr_policy *p)
+{
+	unsigned char b[17];
+	pitr_policy old;
+	MDB_txn *txn;
+	MDB_val v;
+	int rc;
+
+	if ((rc = pitr_policy_check(p)))
+		return rc;
+	rc = mdb_rc(mdb_txn_begin(s->env, NULL, 0, &txn));
+	if (rc)
+		return rc;
+	rc = meta_get(txn, s->meta, "policy", &v);
+	if (!rc)
+		rc = policy_decode(&v, &old);
+	/* Periodic history has gaps that continuous mode would not have. */
+	if (!rc && old.mode == PITR_CONTINUOUS && p->mode == PITR_PERIODIC)
+		rc = PITR_BADPOLICY;
+	policy_encode(b, p);
+	if (!rc)
+		rc = meta_put(txn, s->meta, "policy", b, sizeof(b));
+	if (rc) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	rc = mdb_rc(mdb_txn_commit(txn));
+	if (!rc) {
+		pthread_mutex_lock(&s->clock_mtx);
+		s->policy = *p;
+		pthread_mutex_unlock(&s->clock_mtx);
+	}
+	return rc;
+}
+
+int pitr_store_destroy(const char *path)
+{
+	char lock[PATH_MAX];
+	int fd, rc = 0;
+
+	if ((rc = join(lock, path, DAEMON_LOCK)))
+		return rc;
+	fd = open(lock, O_RDWR | O_CLOEXEC);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB))
+		rc = PITR_BUSY;
+	if (!rc)
+		remove_store_dir(path);
+	if (fd >= 0)
+		close(fd);
+	return rc;
 }

@@ -1,0 +1,187 @@
+/*
+ * history.c - walks over the log, the catalog and one document's versions:
+ * what the tools read to find a restore point, and what restore copies.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+int pitr_log_walk(pitr_txn *t, uint64_t after, uint64_t until,
+		  pitr_mutation_fn fn, void *arg)
+{
+	unsigned char k[12];
+	MDB_val key = { sizeof(k), k }, val;
+	MDB_cursor *c;
+	struct log_rec r;
+	int rc;
+
+	if (after == UINT64_MAX || after >= until)
+		return 0;
+	rc = mdb_rc(mdb_cursor_open(t->txn, t->s->log, &c));
+	if (rc)
+		return rc;
+	key_log(k, after + 1, 0);
+	for (rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
+		if (key.mv_size != 12) {
+			rc = PITR_CORRUPT;
+			break;
+		}
+		pitr_mutation m = { .ts = get_be64(key.mv_data),
+				    .idx = get_be32((unsigned char *)key.mv_data +
+						    8) };
+		if (m.ts > until)
+			break;
+		if ((rc = log_decode(&val, &r)))
+			break;
+		m.op = (enum pitr_op_kind)r.op;
+		m.parent = r.parent;
+		m.inc = r.inc;
+		m.name = r.name;
+		m.namelen = r.namelen;
+		m.size = r.size;
+		m.etag = r.etag;
+		if ((rc = fn(&m, arg)))
+			break;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* A names entry as a mutation. */
+static int name_mutation(const MDB_val *key, const MDB_val *val,
+			 pitr_mutation *m)
+{
+	const unsigned char *p = key->mv_data, *v = val->mv_data;
+
+	if (key->mv_size < 18 || val->mv_size != NAME_VAL)
+		return PITR_CORRUPT;
+	memset(m, 0, sizeof(*m));
+	m->parent = get_be64(p);
+	m->name = (const char *)p + 8;
+	m->namelen = key->mv_size - 17;
+	m->ts = ~get_be64(p + key->mv_size - 8);
+	m->inc = get_le64(v + 1);
+	if (m->parent == 0)
+		m->op = v[0] == NAME_CREATE ? PITR_OP_DB_CREATE
+					    : PITR_OP_DB_DELETE;
+	else
+		m->op = v[0] == NAME_CREATE ? PITR_OP_CT_CREATE
+					    : PITR_OP_CT_DELETE;
+	return 0;
+}
+
+int pitr_catalog_walk(pitr_txn *t, pitr_mutation_fn fn, void *arg)
+{
+	MDB_val key, val;
+	MDB_cursor *c;
+	pitr_mutation m;
+	int rc;
+
+	rc = mdb_rc(mdb_cursor_open(t->txn, t->s->names, &c));
+	if (rc)
+		return rc;
+	for (rc = mdb_cursor_get(c, &key, &val, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT))
+		if ((rc = name_mutation(&key, &val, &m)) || (rc = fn(&m, arg)))
+			break;
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int pitr_inc_get(pitr_txn *t, uint64_t inc, pitr_inc_info *info)
+{
+	unsigned char k[8];
+	MDB_val key = { 8, k }, val;
+	const unsigned char *v;
+	int rc;
+
+	put_be64(k, inc);
+	rc = mdb_rc(mdb_get(t->txn, t->s->incs, &key, &val));
+	if (rc)
+		return rc;
+	v = val.mv_data;
+	if (val.mv_size < INC_HDR || val.mv_size > INC_HDR + PITR_NAME_MAX)
+		return PITR_CORRUPT;
+	info->is_container = v[0] == INC_CT;
+	info->parent = get_le64(v + 1);
+	info->created = get_le64(v + 9);
+	info->deleted = get_le64(v + 17);
+	info->namelen = val.mv_size - INC_HDR;
+	memcpy(info->name, v + INC_HDR, info->namelen);
+	info->name[info->namelen] = 0;
+	return 0;
+}
+
+/*
+ * Walk the entries of (parent, name) in a named table oldest first: they
+ * are stored newest first, so from the entry past the last one, backwards.
+ */
+static int walk_backward(pitr_txn *t, MDB_dbi dbi, uint64_t parent,
+			 const char *name, size_t len,
+			 int (*conv)(const MDB_val *, const MDB_val *,
+				     pitr_mutation *),
+			 pitr_mutation_fn fn, void *arg)
+{
+	unsigned char k[KEY_MAX];
+	MDB_val key, val;
+	MDB_cursor *c;
+	pitr_mutation m;
+	int rc;
+
+	if (len > PITR_NAME_MAX)
+		return PITR_NOTFOUND;
+	rc = mdb_rc(mdb_cursor_open(t->txn, dbi, &c));
+	if (rc)
+		return rc;
+	put_be64(k, parent);
+	memcpy(k + 8, name, len);
+	k[8 + len] = 1;
+	key.mv_size = 9 + len;
+	key.mv_data = k;
+	rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE);
+	rc = mdb_cursor_get(c, &key, &val, rc == 0 ? MDB_PREV : MDB_LAST);
+	for (; rc == 0; rc = mdb_cursor_get(c, &key, &val, MDB_PREV)) {
+		k[8 + len] = 0;
+		if (key.mv_size != 17 + len || memcmp(key.mv_data, k, 9 + len))
+			break;
+		if ((rc = conv(&key, &val, &m)) || (rc = fn(&m, arg)))
+			break;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int pitr_name_walk(pitr_txn *t, uint64_t parent, const char *name, size_t len,
+		   pitr_mutation_fn fn, void *arg)
+{
+	return walk_backward(t, t->s->names, parent, name, len, name_mutation,
+			     fn, arg);
+}
+
+static int version_mutation(const MDB_val *key, const MDB_val *val,
+			    pitr_mutation *m)
+{
+	const unsigned char *p = key->mv_data, *v = val->mv_data;
+
+	if (key->mv_size < 18 || val->mv_size != VER_VAL)
+		return PITR_CORRUPT;
+	memset(m, 0, sizeof(*m));
+	m->parent = get_be64(p);
+	m->name = (const char *)p + 8;
+	m->namelen = key->mv_size - 17;
+	m->ts = ~get_be64(p + key->mv_size - 8);
+	m->idx = get_le32(v);
+	m->op = v[4] == OP_DOC_DEL ? PITR_OP_DOC_DELETE : PITR_OP_DOC_PUT;
+	m->size = get_le32(v + 5);
+	m->etag = get_le64(v + 9);
+	return 0;
+}
+
+int pitr_doc_walk(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+		  pitr_mutation_fn fn, void *arg)
+{
+	return walk_backward(t, t->s->versions, ct, id, idlen,
+			     version_mutation, fn, arg);
+}
