@@ -10,35 +10,6 @@
 
 #include "tool.h"
 
-int usage_exit(const char *usage, int help)
-{
-	fputs(usage, help ? stdout : stderr);
-	return help ? 0 : 2;
-}
-
-pitr_store *open_store(const char *path, unsigned flags)
-{
-	pitr_store *s;
-	int rc = pitr_store_open(path, flags, &s);
-
-	if (rc) {
-		warnx("cannot open store '%s': %s", path, pitr_strerror(rc));
-		return NULL;
-	}
-	return s;
-}
-
-int parse_duration_opt(const char *opt, const char *text, uint64_t *ns)
-{
-	if (pitr_duration_parse(text, strlen(text), ns)) {
-		warnx("invalid %s '%s': use a number and a unit s, m, h or d, "
-		      "e.g. 30d, 8h, 90m, 45s",
-		      opt, text);
-		return -1;
-	}
-	return 0;
-}
-
 static const char create_usage[] =
     "usage: pitr create STORE [--backup-mode continuous|periodic]\n"
     "                         [--retention D] [--interval D]\n"
@@ -183,4 +154,76 @@ int cmd_info(int argc, char *argv[])
 	       info.disk_bytes, info.used_bytes);
 	printf("format:              %" PRIu32 "\n", info.format);
 	return 0;
+}
+
+static const char policy_usage[] =
+	"usage: pitr policy STORE [--retention D] [--backup-mode continuous]\n"
+	"\n"
+	"Show the backup policy, or change it: the retention may change, and\n"
+	"periodic mode may become continuous (never the reverse).\n";
+
+int cmd_policy(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "retention", required_argument, NULL, 'r' },
+		{ "backup-mode", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *retention = NULL, *mode = NULL;
+	pitr_policy p;
+	pitr_store *s;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			retention = optarg;
+			break;
+		case 'm':
+			mode = optarg;
+			break;
+		case 'h':
+			return usage_exit(policy_usage, 1);
+		default:
+			return usage_exit(policy_usage, 0);
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_exit(policy_usage, 0);
+	if (mode && strcmp(mode, "continuous")) {
+		warnx(strcmp(mode, "periodic") ? "invalid --backup-mode '%s'"
+		      : "cannot switch to %s mode: continuous history cannot "
+			"become periodic; create a new account and restore "
+			"into it instead",
+		      mode);
+		return 2;
+	}
+	s = open_store(argv[optind], 0);
+	if (!s)
+		return 1;
+	pitr_store_policy(s, &p);
+	if (retention &&
+	    parse_duration_opt("--retention", retention, &p.retention)) {
+		pitr_store_close(s);
+		return 2;
+	}
+	if (mode) {
+		p.mode = PITR_CONTINUOUS;
+		p.interval = 0;
+	}
+	rc = 0;
+	if (retention || mode) {
+		rc = pitr_store_set_policy(s, &p);
+		if (rc == PITR_BADPOLICY)
+			warnx("cannot set policy: periodic retention must be "
+			      "at least two intervals");
+		else if (rc)
+			warnx("cannot set policy of '%s': %s", argv[optind],
+			      pitr_strerror(rc));
+	}
+	if (!rc)
+		print_policy(&p);
+	pitr_store_close(s);
+	return rc ? 1 : 0;
 }

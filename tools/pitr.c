@@ -12,8 +12,13 @@
 #include "tool.h"
 
 static const struct command commands[] = {
-    {"create", cmd_create, "create a new account"},
-    {"info", cmd_info, "show an account's policy, window and size"},
+	{ "create", cmd_create, "create a new account" },
+	{ "info", cmd_info, "show an account's policy, window and size" },
+	{ "events", cmd_events, "list creates and deletes of databases and containers" },
+	{ "log", cmd_log, "list every version of one document" },
+	{ "diff", cmd_diff, "list documents changed between two times" },
+	{ "restore", cmd_restore, "restore a past state into a new account" },
+	{ "policy", cmd_policy, "show or change the backup policy" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

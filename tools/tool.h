@@ -19,17 +19,42 @@ struct command {
 
 int cmd_create(int argc, char *argv[]);
 int cmd_info(int argc, char *argv[]);
+int cmd_policy(int argc, char *argv[]);
+int cmd_events(int argc, char *argv[]);
+int cmd_log(int argc, char *argv[]);
+int cmd_diff(int argc, char *argv[]);
+int cmd_restore(int argc, char *argv[]);
 
-/*
- * Parse the common "--help" and reject unknown options: returns -1 after
- * printing `usage` to stdout for --help, or 2 after printing it to stderr.
- */
+/* Print `usage`: to stdout and return 0 for --help, else to stderr, 2. */
 int usage_exit(const char *usage, int help);
+
+/* Is --help or -h among the arguments? */
+int wants_help(int argc, char *argv[]);
 
 /* Open STORE for a command; on error print it and return NULL. */
 pitr_store *open_store(const char *path, unsigned flags);
 
 /* Parse a duration option; on error print it and return -1. */
 int parse_duration_opt(const char *opt, const char *text, uint64_t *ns);
+
+/* An instant a view or restore may show (inside the window); on error
+ * print it, naming the window, and return -1. */
+int parse_instant(pitr_store *s, const char *text, uint64_t *at);
+
+/* Any well-formed instant (for filters); on error print it, return -1. */
+int parse_any_instant(pitr_store *s, const char *text, uint64_t *at);
+
+/* Write `s` as a JSON string. */
+void json_string(FILE *out, const char *s, size_t len);
+
+/* "db", "db/ct" or "db/ct/id": pointers into the argument. */
+struct split {
+	int depth;
+	const char *db, *ct, *id;
+	size_t dblen, ctlen, idlen;
+};
+
+/* Split and check a path; -1 if malformed. */
+int split_path(const char *path, struct split *sp);
 
 #endif

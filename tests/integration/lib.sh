@@ -3,6 +3,7 @@
 #
 #   test_expect_success 'what' 'commands'   a step: passes if commands do
 #   test_must_fail CMD...                   CMD must exit non-zero (not crash)
+#   not CMD...                              CMD must fail (any way)
 #   expect_errno ENAME 'python statements'  the statements raise ENAME
 #   mount_fs STORE MNT [pitrfs options]     mount, wait until it serves
 #   unmount_fs MNT                          unmount; the daemon must exit 0
@@ -45,19 +46,30 @@ if ! [ -e /dev/fuse ] || ! command -v fusermount3 >/dev/null; then
 fi
 
 test_expect_success() {
-	local out
+	local rc=0
 	test_count=$((test_count + 1))
-	if out=$( (set -e; eval "$2") 2>&1 ); then
+	# Not inside an if: there bash would ignore set -e in the step.
+	( set -e; eval "$2" ) >"$TMP/step.out" 2>&1 || rc=$?
+	if [ "$rc" = 0 ]; then
 		echo "ok $test_count - $1"
 	else
 		test_failed=$((test_failed + 1))
 		echo "not ok $test_count - $1"
-		printf '%s\n' "$out" | sed 's/^/#   /'
+		sed 's/^/#   /' "$TMP/step.out"
 		if [ -s "$LOG" ]; then
 			echo "#   daemon log (last lines):"
 			tail -5 "$LOG" | sed 's/^/#   /'
 		fi
 	fi
+}
+
+# `not CMD...`: CMD must fail. Unlike `! CMD`, it stops a step under set -e.
+not() {
+	if "$@"; then
+		echo "expected to fail: $*" >&2
+		return 1
+	fi
+	return 0
 }
 
 test_done() {

@@ -7,7 +7,8 @@ S=$TMP/store M=$TMP/mnt
 
 test_expect_success 'mount an account, unmount with status 0' '
 	mount_fs "$S" "$M"
-	[ -d "$M" ] && ls "$M" >/dev/null
+	[ -d "$M" ]
+	ls "$M" >/dev/null
 	unmount_fs "$M"
 '
 
@@ -16,7 +17,7 @@ test_expect_success 'a plain directory is refused, nothing created' '
 	test_must_fail "$PITRFS" -f "$TMP/plain" "$M" 2>"$TMP/err"
 	grep -q "not a pitrfs account" "$TMP/err"
 	[ -z "$(ls -A "$TMP/plain")" ]
-	! mountpoint -q "$M"
+	not mountpoint -q "$M"
 '
 
 test_expect_success 'a missing store is refused' '
@@ -34,7 +35,7 @@ test_expect_success 'a store mounted by another daemon is refused' '
 	mkdir -p "$TMP/m2"
 	test_must_fail "$PITRFS" -f "$S" "$TMP/m2" 2>"$TMP/err"
 	grep -q "mounted by another daemon" "$TMP/err"
-	! mountpoint -q "$TMP/m2"
+	not mountpoint -q "$TMP/m2"
 	unmount_fs "$M"
 '
 
@@ -43,7 +44,7 @@ test_expect_success 'SIGTERM unmounts cleanly with status 0' '
 	mkdir "$M/db1"
 	kill -TERM "$(cat "$TMP/pid.$(key_of "$M")")"
 	[ "$(daemon_status "$M")" = 0 ]
-	! mountpoint -q "$M"
+	not mountpoint -q "$M"
 	mount_fs "$S" "$M"
 	[ -d "$M/db1" ]
 	unmount_fs "$M"
@@ -53,7 +54,7 @@ test_expect_success 'SIGINT unmounts cleanly with status 0' '
 	mount_fs "$S" "$M"
 	kill -INT "$(cat "$TMP/pid.$(key_of "$M")")"
 	[ "$(daemon_status "$M")" = 0 ]
-	! mountpoint -q "$M"
+	not mountpoint -q "$M"
 '
 
 test_expect_success '--help and --version' '

@@ -93,13 +93,15 @@ test_expect_success 'inodes: a view file never shares the live one, nor another 
 	live=$(stat -c %i "$M/db/c/x.json")
 	v1=$(stat -c %i "$M/@$T1/db/c/x.json")
 	v2=$(stat -c %i "$M/@$T2/db/c/x.json")
-	[ "$live" != "$v1" ] && [ "$live" != "$v2" ] && [ "$v1" != "$v2" ]
+	[ "$live" != "$v1" ]
+	[ "$live" != "$v2" ]
+	[ "$v1" != "$v2" ]
 	now=$(stat -c %i "$M/@-0s/db/c/x.json")
 	[ "$now" != "$live" ]
 '
 
 test_expect_success 'diff -r sees the real differences between a view and live' '
-	! diff -r "$M/@$T1/db" "$M/db" >"$TMP/diff"
+	not diff -r "$M/@$T1/db" "$M/db" >"$TMP/diff"
 	grep -q "v\": 1" "$TMP/diff"
 	grep -q "Only in $M/@$T1/db/c: y.json" "$TMP/diff"
 	diff -r "$M/@-0s/db" "$M/db"

@@ -44,7 +44,8 @@ test_expect_success '4 writers on one document, 4 on their own, 2 readers: nothi
 	python3 "$TMP/reader.py" "$M/db/c/shared.json" "$M/db/c/own1.json" 3 >"$TMP/r1" &
 	python3 "$TMP/reader.py" "$M/db/c/shared.json" "$M/db/c/own2.json" 3 >"$TMP/r2" &
 	wait
-	[ "$(cat "$TMP/r1")" -gt 0 ] && [ "$(cat "$TMP/r2")" -gt 0 ]
+	[ "$(cat "$TMP/r1")" -gt 0 ]
+	[ "$(cat "$TMP/r2")" -gt 0 ]
 	for w in 1 2 3 4; do
 		[ "$(wc -l <"$TMP/acked.o$w")" = 150 ]
 		[ "$(cat "$M/db/c/own$w.json")" = "$(tail -1 "$TMP/acked.o$w")" ]

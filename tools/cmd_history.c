@@ -1,0 +1,415 @@
+/*
+ * cmd_history.c - finding a restore point: pitr events, log, diff.
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tool.h"
+
+/* A growable array of mutations with their names copied. */
+struct list {
+	struct item {
+		pitr_mutation m;
+		char name[PITR_NAME_MAX + 1];
+		char db[PITR_NAME_MAX + 1]; /* containers: database name */
+	} *v;
+	size_t n, cap;
+};
+
+static struct item *list_push(struct list *l, const pitr_mutation *m)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct item *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		l->v = v;
+		l->cap = cap;
+	}
+	struct item *it = &l->v[l->n++];
+	it->m = *m;
+	memcpy(it->name, m->name, m->namelen);
+	it->name[m->namelen] = 0;
+	it->m.name = it->name;
+	it->db[0] = 0;
+	return it;
+}
+
+static int by_time(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+
+	if (x->m.ts != y->m.ts)
+		return x->m.ts < y->m.ts ? -1 : 1;
+	/* at one instant (a rename), the delete comes first */
+	int xd = x->m.op == PITR_OP_DB_DELETE || x->m.op == PITR_OP_CT_DELETE;
+	int yd = y->m.op == PITR_OP_DB_DELETE || y->m.op == PITR_OP_CT_DELETE;
+	return yd - xd;
+}
+
+static int collect(const pitr_mutation *m, void *arg)
+{
+	return list_push(arg, m) ? 0 : ENOMEM;
+}
+
+/*
+ * pitr events
+ */
+
+static const char events_usage[] =
+	"usage: pitr events STORE [--database DB] [--container C]\n"
+	"                         [--since T] [--until T] [--json]\n"
+	"\n"
+	"List creates and deletes of databases and containers, oldest first,\n"
+	"with their incarnation ids: to pick a time just before an accident.\n";
+
+static const char *event_name(enum pitr_op_kind op)
+{
+	switch (op) {
+	case PITR_OP_DB_CREATE:
+		return "create-database";
+	case PITR_OP_DB_DELETE:
+		return "delete-database";
+	case PITR_OP_CT_CREATE:
+		return "create-container";
+	case PITR_OP_CT_DELETE:
+		return "delete-container";
+	default:
+		return "?";
+	}
+}
+
+int cmd_events(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "database", required_argument, NULL, 'd' },
+		{ "container", required_argument, NULL, 'c' },
+		{ "since", required_argument, NULL, 's' },
+		{ "until", required_argument, NULL, 'u' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *db = NULL, *ct = NULL, *since = NULL, *until = NULL;
+	uint64_t from = 0, to = UINT64_MAX;
+	struct list l = { 0 };
+	char tbuf[PITR_TIME_LEN];
+	pitr_inc_info info;
+	pitr_store *s;
+	pitr_txn *t;
+	int c, json = 0, rc;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'c': ct = optarg; break;
+		case 's': since = optarg; break;
+		case 'u': until = optarg; break;
+		case 'j': json = 1; break;
+		case 'h': return usage_exit(events_usage, 1);
+		default: return usage_exit(events_usage, 0);
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_exit(events_usage, 0);
+	s = open_store(argv[optind], 0);
+	if (!s)
+		return 1;
+	if ((since && parse_any_instant(s, since, &from)) ||
+	    (until && parse_any_instant(s, until, &to))) {
+		pitr_store_close(s);
+		return 2;
+	}
+	rc = pitr_txn_begin(s, PITR_TXN_READ, &t);
+	if (!rc)
+		rc = pitr_catalog_walk(t, collect, &l);
+	for (size_t i = 0; !rc && i < l.n; i++) {
+		struct item *it = &l.v[i];
+		if (it->m.parent && pitr_inc_get(t, it->m.parent, &info) == 0)
+			memcpy(it->db, info.name, info.namelen + 1);
+	}
+	pitr_txn_abort(t);
+	if (rc) {
+		warnx("cannot read events of '%s': %s", argv[optind],
+		      pitr_strerror(rc));
+		goto out;
+	}
+	qsort(l.v, l.n, sizeof(*l.v), by_time);
+	if (!json)
+		printf("%-30s  %-16s  %-20s  %-20s  %s\n", "TIME", "EVENT",
+		       "DATABASE", "CONTAINER", "INCARNATION");
+	for (size_t i = 0; i < l.n; i++) {
+		struct item *it = &l.v[i];
+		int is_ct = it->m.parent != 0;
+		const char *dbname = is_ct ? it->db : it->name;
+		if (it->m.ts < from || it->m.ts > to ||
+		    (db && strcmp(db, dbname)) ||
+		    (ct && (!is_ct || strcmp(ct, it->name))))
+			continue;
+		pitr_time_format(it->m.ts, tbuf);
+		if (json) {
+			printf("{\"time\":\"%s\",\"event\":\"%s\",\"database\":",
+			       tbuf, event_name(it->m.op));
+			json_string(stdout, dbname, strlen(dbname));
+			if (is_ct) {
+				printf(",\"container\":");
+				json_string(stdout, it->name, strlen(it->name));
+				printf(",\"database_incarnation\":%" PRIu64,
+				       it->m.parent);
+			}
+			printf(",\"incarnation\":%" PRIu64 "}\n", it->m.inc);
+		} else {
+			printf("%-30s  %-16s  %-20s  %-20s  %" PRIu64 "\n",
+			       tbuf, event_name(it->m.op), dbname,
+			       is_ct ? it->name : "-", it->m.inc);
+		}
+	}
+out:
+	free(l.v);
+	pitr_store_close(s);
+	return rc ? 1 : 0;
+}
+
+/*
+ * pitr log
+ */
+
+static const char log_usage[] =
+	"usage: pitr log STORE DB/C/ID.json [--json]\n"
+	"\n"
+	"List every version of one document, oldest first, in every\n"
+	"incarnation of its database and container, deletes included.\n";
+
+/* Every incarnation ever named `name` under `parent`. */
+static int incarnations(pitr_txn *t, uint64_t parent, const char *name,
+			size_t len, struct list *out)
+{
+	struct list all = { 0 };
+	int rc = pitr_name_walk(t, parent, name, len, collect, &all);
+
+	for (size_t i = 0; !rc && i < all.n; i++) {
+		int seen = 0;
+		if (all.v[i].m.op != PITR_OP_DB_CREATE &&
+		    all.v[i].m.op != PITR_OP_CT_CREATE)
+			continue;
+		for (size_t j = 0; j < out->n; j++)
+			seen |= out->v[j].m.inc == all.v[i].m.inc;
+		if (!seen && !list_push(out, &all.v[i].m))
+			rc = ENOMEM;
+	}
+	free(all.v);
+	return rc;
+}
+
+int cmd_log(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct list dbs = { 0 }, cts = { 0 }, vers = { 0 };
+	char tbuf[PITR_TIME_LEN];
+	struct split sp;
+	pitr_store *s;
+	pitr_txn *t;
+	int c, json = 0, rc;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'h': return usage_exit(log_usage, 1);
+		default: return usage_exit(log_usage, 0);
+		}
+	}
+	if (optind + 2 != argc)
+		return usage_exit(log_usage, 0);
+	const char *path = argv[optind + 1];
+	size_t plen = strlen(path);
+	char *doc = strndup(path, plen > 5 && !strcmp(path + plen - 5, ".json")
+					  ? plen - 5 : plen);
+	if (!doc || split_path(doc, &sp) || sp.depth != 3) {
+		warnx("invalid document path '%s': use DB/CONTAINER/ID.json",
+		      path);
+		free(doc);
+		return 2;
+	}
+	s = open_store(argv[optind], 0);
+	if (!s) {
+		free(doc);
+		return 1;
+	}
+	rc = pitr_txn_begin(s, PITR_TXN_READ, &t);
+	if (!rc)
+		rc = incarnations(t, 0, sp.db, sp.dblen, &dbs);
+	for (size_t i = 0; !rc && i < dbs.n; i++)
+		rc = incarnations(t, dbs.v[i].m.inc, sp.ct, sp.ctlen, &cts);
+	for (size_t i = 0; !rc && i < cts.n; i++) {
+		size_t first = vers.n;
+		rc = pitr_doc_walk(t, cts.v[i].m.inc, sp.id, sp.idlen, collect,
+				   &vers);
+		for (size_t j = first; j < vers.n; j++)
+			vers.v[j].m.inc = cts.v[i].m.inc;
+	}
+	pitr_txn_abort(t);
+	if (!rc && !vers.n) {
+		warnx("no version of '%s' in '%s'", path, argv[optind]);
+		rc = 1;
+	} else if (rc) {
+		warnx("cannot read history of '%s': %s", path,
+		      pitr_strerror(rc));
+	}
+	if (!json && !rc)
+		printf("%-30s  %-7s  %8s  %-16s  %s\n", "TIME", "OP", "SIZE",
+		       "ETAG", "CONTAINER-INCARNATION");
+	/* Versions of one incarnation are in order; incarnations are too. */
+	for (size_t i = 0; !rc && i < vers.n; i++) {
+		const pitr_mutation *m = &vers.v[i].m;
+		int first = i == 0 || vers.v[i - 1].m.inc != m->inc ||
+			    vers.v[i - 1].m.op == PITR_OP_DOC_DELETE;
+		const char *op = m->op == PITR_OP_DOC_DELETE ? "delete"
+				 : first ? "create" : "replace";
+		pitr_time_format(m->ts, tbuf);
+		if (json)
+			printf("{\"time\":\"%s\",\"op\":\"%s\",\"size\":%" PRIu32
+			       ",\"etag\":\"%016" PRIx64
+			       "\",\"container_incarnation\":%" PRIu64 "}\n",
+			       tbuf, op, m->size, m->etag, m->inc);
+		else if (m->op == PITR_OP_DOC_DELETE)
+			printf("%-30s  %-7s  %8s  %-16s  %" PRIu64 "\n", tbuf,
+			       op, "-", "-", m->inc);
+		else
+			printf("%-30s  %-7s  %8" PRIu32 "  %016" PRIx64
+			       "  %" PRIu64 "\n",
+			       tbuf, op, m->size, m->etag, m->inc);
+	}
+	free(dbs.v);
+	free(cts.v);
+	free(vers.v);
+	free(doc);
+	pitr_store_close(s);
+	return rc ? 1 : 0;
+}
+
+/*
+ * pitr diff
+ */
+
+static const char diff_usage[] =
+	"usage: pitr diff STORE T1 T2 [DB[/C]] [--json]\n"
+	"\n"
+	"List documents added, changed and deleted between two instants.\n"
+	"Reads only the mutations between them.\n";
+
+static int by_doc(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+
+	if (x->m.parent != y->m.parent)
+		return x->m.parent < y->m.parent ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static int collect_docs(const pitr_mutation *m, void *arg)
+{
+	if (m->op != PITR_OP_DOC_PUT && m->op != PITR_OP_DOC_DELETE)
+		return 0;
+	return list_push(arg, m) ? 0 : ENOMEM;
+}
+
+int cmd_diff(int argc, char *argv[])
+{
+	const char *pos[4];
+	pitr_inc_info ct, db;
+	struct list l = { 0 };
+	uint64_t t1, t2;
+	struct split sp = { 0 };
+	pitr_store *s;
+	pitr_txn *t = NULL;
+	int npos = 0, json = 0, rc;
+
+	/* By hand, not getopt: relative times such as -5m are operands. */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return usage_exit(diff_usage, 1);
+		else if (argv[i][0] == '-' && !(argv[i][1] >= '0' &&
+						 argv[i][1] <= '9'))
+			return usage_exit(diff_usage, 0);
+		else if (npos < 4)
+			pos[npos++] = argv[i];
+		else
+			return usage_exit(diff_usage, 0);
+	}
+	if (npos < 3)
+		return usage_exit(diff_usage, 0);
+	if (npos == 4 && (split_path(pos[3], &sp) || sp.depth > 2)) {
+		warnx("invalid filter '%s': use DB or DB/CONTAINER", pos[3]);
+		return 2;
+	}
+	s = open_store(pos[0], 0);
+	if (!s)
+		return 1;
+	if (parse_instant(s, pos[1], &t1) || parse_instant(s, pos[2], &t2)) {
+		pitr_store_close(s);
+		return 2;
+	}
+	if (t1 > t2) {
+		uint64_t x = t1;
+		t1 = t2;
+		t2 = x;
+	}
+	rc = pitr_txn_begin(s, PITR_TXN_READ, &t);
+	if (!rc)
+		rc = pitr_log_walk(t, t1, t2, collect_docs, &l);
+	if (rc) {
+		warnx("cannot read the log of '%s': %s", pos[0],
+		      pitr_strerror(rc));
+		goto out;
+	}
+	qsort(l.v, l.n, sizeof(*l.v), by_doc);
+	for (size_t i = 0; i < l.n; i++) {
+		struct item *it = &l.v[i];
+		pitr_version a, b;
+		if (i && !by_doc(it, it - 1))
+			continue; /* one line per document */
+		int had = pitr_doc_stat(t, it->m.parent, it->name,
+					it->m.namelen, t1, &a) == 0;
+		int has = pitr_doc_stat(t, it->m.parent, it->name,
+					it->m.namelen, t2, &b) == 0;
+		const char *change = had && has ? (a.etag != b.etag ? "changed"
+							: NULL)
+				     : had ? "deleted"
+				     : has ? "added" : NULL;
+		if (!change || pitr_inc_get(t, it->m.parent, &ct) ||
+		    pitr_inc_get(t, ct.parent, &db))
+			continue;
+		if ((sp.depth >= 1 &&
+		     (db.namelen != sp.dblen || memcmp(db.name, sp.db, sp.dblen))) ||
+		    (sp.depth == 2 &&
+		     (ct.namelen != sp.ctlen || memcmp(ct.name, sp.ct, sp.ctlen))))
+			continue;
+		if (json) {
+			printf("{\"change\":\"%s\",\"database\":", change);
+			json_string(stdout, db.name, db.namelen);
+			printf(",\"container\":");
+			json_string(stdout, ct.name, ct.namelen);
+			printf(",\"id\":");
+			json_string(stdout, it->name, it->m.namelen);
+			printf("}\n");
+		} else {
+			printf("%-8s %s/%s/%s.json\n", change, db.name,
+			       ct.name, it->name);
+		}
+	}
+out:
+	pitr_txn_abort(t);
+	free(l.v);
+	pitr_store_close(s);
+	return rc ? 1 : 0;
+}
