@@ -185,3 +185,51 @@ int pitr_doc_walk(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 	return walk_backward(t, t->s->versions, ct, id, idlen,
 			     version_mutation, fn, arg);
 }
+
+/* Over every version of container `ct`: the newest put, and the oldest
+ * delete after `after`. */
+static int scan_ct(pitr_txn *t, uint64_t ct, uint64_t after, uint64_t *put,
+		   uint64_t *del)
+{
+	unsigned char k[8];
+	MDB_val key = { 8, k }, val;
+	MDB_cursor *c;
+	pitr_mutation m;
+	int rc;
+
+	*put = 0;
+	*del = UINT64_MAX;
+	put_be64(k, ct);
+	rc = mdb_rc(mdb_cursor_open(t->txn, t->s->versions, &c));
+	if (rc)
+		return rc;
+	for (rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
+		if (key.mv_size < 8 || get_be64(key.mv_data) != ct)
+			break;
+		if ((rc = version_mutation(&key, &val, &m)))
+			break;
+		if (m.op == PITR_OP_DOC_PUT && m.ts > *put)
+			*put = m.ts;
+		else if (m.op == PITR_OP_DOC_DELETE && m.ts > after &&
+			 m.ts < *del)
+			*del = m.ts;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int pitr_ct_before_emptied(pitr_txn *t, uint64_t ct, uint64_t *at)
+{
+	uint64_t put, del;
+	int rc = scan_ct(t, ct, 0, &put, &del);
+
+	if (!rc)
+		rc = scan_ct(t, ct, put, &put, &del);
+	if (rc)
+		return rc;
+	if (del == UINT64_MAX)
+		return PITR_NOTFOUND;
+	*at = del - 1;
+	return 0;
+}

@@ -22,9 +22,11 @@
  *  - Only one write transaction runs at a time per account (LMDB's writer
  *    lock); keep them short. Read transactions never block writers, but a read
  *    transaction held open for long keeps old pages from being reused.
- *  - Strictly increasing timestamps hold across processes; the guarantee that
- *    a view at T never changes once read holds for writers of this process
- *    (see pitr_store_wait_visible), the only writer of a mounted account.
+ *  - Strictly increasing timestamps hold across processes, and so does the
+ *    guarantee that the state at T never changes once T is resolved: a
+ *    process other than the daemon that resolves an instant at or after the
+ *    last commit takes the writer lock once, to wait for writes in flight
+ *    and to record T as a floor for later timestamps.
  *  - Names (databases, containers, document ids) are byte strings, not
  *    NUL-terminated; they are checked with pitr_name_check().
  */
@@ -428,6 +430,15 @@ int pitr_name_walk(pitr_txn *t, uint64_t parent, const char *name, size_t len,
  */
 int pitr_doc_walk(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 		  pitr_mutation_fn fn, void *arg);
+
+/*
+ * The last instant at which container `ct` still held the documents that
+ * its final run of deletes removed (as `rm -r` deletes every document
+ * before the container): just before the first delete after its last
+ * write. PITR_NOTFOUND if no document was deleted after its last write.
+ * Costs one scan of the container's versions.
+ */
+int pitr_ct_before_emptied(pitr_txn *t, uint64_t ct, uint64_t *at);
 
 /*
  * Copy the version of `id` visible at `at` in `src` (a read transaction of

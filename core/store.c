@@ -398,22 +398,19 @@ int pitr_store_open(const char *path, unsigned flags, pitr_store **out)
 	if (!s)
 		return ENOMEM;
 	s->flags = flags;
-	if (flags & PITR_OPEN_DAEMON) {
-		if ((rc = join(lock, path, DAEMON_LOCK)))
-			goto out_free;
-		s->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (s->lockfd < 0) {
-			rc = errno;
-			goto out_free;
-		}
-		if (flock(s->lockfd, LOCK_EX | LOCK_NB)) {
-			rc = errno == EWOULDBLOCK ? PITR_BUSY : errno;
-			goto out_free;
-		}
-	}
 	rc = env_open(path, flags, 0, s);
 	if (!rc)
 		rc = load_meta(s);
+	/* Only an account gets a lock file. */
+	if (!rc && (flags & PITR_OPEN_DAEMON)) {
+		if ((rc = join(lock, path, DAEMON_LOCK)))
+			goto out_free;
+		s->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (s->lockfd < 0)
+			rc = errno;
+		else if (flock(s->lockfd, LOCK_EX | LOCK_NB))
+			rc = errno == EWOULDBLOCK ? PITR_BUSY : errno;
+	}
 	if (rc)
 		goto out_free;
 	*out = s;
@@ -501,6 +498,31 @@ static uint64_t earliest(pitr_store *s, uint64_t now)
 	return e > s->created ? e : s->created;
 }
 
+/*
+ * Another process (the daemon) may be committing a write whose timestamp
+ * is <= t: take the writer lock, which waits for it, and store t as a floor
+ * below which no later write may land.
+ */
+static int floor_barrier(pitr_store *s, uint64_t t)
+{
+	uint64_t floor = 0;
+	MDB_txn *txn;
+	int rc;
+
+	if (s->flags & PITR_OPEN_RDONLY)
+		return 0; /* cannot write: a reader of a quiet store */
+	rc = mdb_rc(mdb_txn_begin(s->env, NULL, 0, &txn));
+	if (rc)
+		return rc;
+	meta_get64(txn, s->meta, "read_floor", &floor);
+	rc = floor < t ? meta_put64(txn, s->meta, "read_floor", t) : 0;
+	if (rc) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return mdb_rc(mdb_txn_commit(txn));
+}
+
 int pitr_store_resolve_ns(pitr_store *s, uint64_t t, uint64_t *at)
 {
 	uint64_t now = pitr_store_now(s);
@@ -518,6 +540,11 @@ int pitr_store_resolve_ns(pitr_store *s, uint64_t t, uint64_t *at)
 	if (s->read_floor < t)
 		s->read_floor = t;
 	pthread_mutex_unlock(&s->clock_mtx);
+	if (!(s->flags & PITR_OPEN_DAEMON) && t >= last_ts(s)) {
+		int rc = floor_barrier(s, t);
+		if (rc)
+			return rc;
+	}
 	*at = t;
 	return 0;
 }
@@ -618,8 +645,13 @@ int pitr_txn_begin(pitr_store *s, int write, pitr_txn **out)
 			goto out_free;
 		}
 		/* Strictly increasing even when the wall clock steps back,
-		 * and after every instant a view has already shown. */
+		 * and after every instant a view has already shown, here or
+		 * in another process (the stored floor). */
 		t->ts = now > last ? now : last + 1;
+		uint64_t floor;
+		if (meta_get64(t->txn, s->meta, "read_floor", &floor) == 0 &&
+		    t->ts <= floor)
+			t->ts = floor + 1;
 		pthread_mutex_lock(&s->clock_mtx);
 		if (t->ts <= s->read_floor)
 			t->ts = s->read_floor + 1;

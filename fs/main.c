@@ -243,6 +243,10 @@ int main(int argc, char *argv[])
 		ret = fuse_session_loop_mt(fs.se, loop);
 		fuse_loop_cfg_destroy(loop);
 	}
+	/* libfuse reports an exit on SIGTERM, SIGINT or SIGHUP as that
+	 * signal's number: for us it is a clean unmount. */
+	if (ret == SIGTERM || ret == SIGINT || ret == SIGHUP)
+		ret = 0;
 	pthread_mutex_lock(&sync_mtx);
 	sync_stop = 1;
 	pthread_cond_signal(&sync_cond);

@@ -19,7 +19,6 @@ struct node {
 	int hashed;
 	enum node_kind kind;
 	uint64_t at, inc, db;
-	uint64_t cached_ts;   /* version in the kernel's page cache */
 	int64_t pending_size; /* uncommitted write, -1 if none */
 	size_t namelen;
 	char *name; /* own allocation: a rename may lengthen it, and the node
@@ -269,17 +268,6 @@ void node_move(struct node *parent, const char *name, size_t len,
 		n->hashed = 1;
 	}
 	pthread_mutex_unlock(&table_mtx);
-}
-
-uint64_t node_swap_cached(struct node *n, uint64_t ts)
-{
-	uint64_t old;
-
-	pthread_mutex_lock(&table_mtx);
-	old = n->cached_ts;
-	n->cached_ts = ts;
-	pthread_mutex_unlock(&table_mtx);
-	return old;
 }
 
 int64_t node_pending_size(struct node *n)

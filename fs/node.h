@@ -72,13 +72,6 @@ void node_move(struct node *parent, const char *name, size_t len,
 /* Take the child (parent, name) out of the table (unlink, rmdir). */
 void node_unhash(struct node *parent, const char *name, size_t len);
 
-/*
- * The version the kernel's page cache holds for a live document: an open
- * may keep the cache when the version is unchanged. Returns the previous
- * value and stores `ts`.
- */
-uint64_t node_swap_cached(struct node *n, uint64_t ts);
-
 /* The node's path below the mount, "db/ct/x.json", for messages. */
 void node_path(struct node *n, char *buf, size_t size);
 

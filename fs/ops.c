@@ -197,6 +197,12 @@ static void reply_rc(fuse_req_t req, int rc)
 	fuse_reply_err(req, pitr_errno(rc));
 }
 
+/* The kernel passes names up to 1024 bytes; ours stop at 255. */
+static int too_long(const char *name)
+{
+	return strlen(name) > PITR_NAME_MAX;
+}
+
 /*
  * Lookup
  */
@@ -283,6 +289,10 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	pitr_txn *t;
 	int rc;
 
+	if (too_long(name)) {
+		fuse_reply_err(req, ENAMETOOLONG);
+		return;
+	}
 	node_get(node_of(parent), &p);
 	rc = read_txn(&t);
 	if (rc)
@@ -433,7 +443,7 @@ static int fh_commit(struct fh *h)
 }
 
 /* Load the current body (or scratch data) into the handle. */
-static int fh_load(struct fh *h, uint64_t *version)
+static int fh_load(struct fh *h)
 {
 	pitr_version v = {0};
 	size_t idlen;
@@ -462,14 +472,12 @@ static int fh_load(struct fh *h, uint64_t *version)
 		return rc;
 	h->buf = body;
 	h->cap = h->len;
-	*version = v.ts;
 	return 0;
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	int write = (fi->flags & O_ACCMODE) != O_RDONLY;
-	uint64_t version = 0;
 	struct node_ref r;
 	struct fh *h;
 	int rc;
@@ -491,7 +499,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (write && (fi->flags & O_TRUNC)) {
 		h->dirty = 1;
 		node_set_pending(r.node, 0);
-	} else if ((rc = fh_load(h, &version))) {
+	} else if ((rc = fh_load(h))) {
 		if (!(write && rc == PITR_NOTFOUND &&
 		      node_pending_size(r.node) >= 0)) {
 			fh_free(h);
@@ -499,15 +507,17 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		}
 		/* opened again while its creator has not committed yet */
 	}
-	if (write) {
-		/* Writes bypass the page cache, so no reader can see a
-		 * version before it is committed. */
+	if (is_live(&r)) {
+		/* The kernel's inode, and its size, are shared with writers
+		 * whose versions are not committed: a cached read would be
+		 * cut to that size. Each handle reads its own snapshot. */
 		fi->direct_io = 1;
 	} else {
-		fi->noflush = 1;
-		fi->keep_cache = !is_live(&r) ||
-				 node_swap_cached(r.node, version) == version;
+		/* history never changes */
+		fi->keep_cache = 1;
 	}
+	if (!write)
+		fi->noflush = 1;
 	fi->fh = (uintptr_t)h;
 	if (fuse_reply_open(req, fi) == -ENOENT)
 		fh_free(h); /* interrupted: no release will come */
@@ -524,6 +534,10 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct fh *h;
 
 	(void)mode;
+	if (too_long(name)) {
+		fuse_reply_err(req, ENAMETOOLONG);
+		return;
+	}
 	node_get(node_of(parent), &p);
 	if (!is_live(&p)) {
 		fuse_reply_err(req, EROFS);
@@ -678,13 +692,12 @@ static void op_release(fuse_req_t req, fuse_ino_t ino,
 /* truncate(2) on a path: one commit of the resized body. */
 static int truncate_ref(const struct node_ref *r, size_t size)
 {
-	uint64_t version;
 	struct fh *h = fh_new(r, 1);
 	int rc;
 
 	if (!h)
 		return ENOMEM;
-	rc = pitr_errno(fh_load(h, &version));
+	rc = pitr_errno(fh_load(h));
 	if (!rc)
 		rc = fh_resize(h, size);
 	if (!rc)
@@ -756,6 +769,10 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 	int rc;
 
 	(void)mode;
+	if (too_long(name)) {
+		fuse_reply_err(req, ENAMETOOLONG);
+		return;
+	}
 	node_get(node_of(parent), &p);
 	if (!is_live(&p)) {
 		fuse_reply_err(req, EROFS);
@@ -912,6 +929,10 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	pitr_txn *t;
 	int rc;
 
+	if (too_long(newname)) {
+		fuse_reply_err(req, ENAMETOOLONG);
+		return;
+	}
 	node_get(node_of(parent), &p);
 	node_get(node_of(newparent), &np);
 	if (!is_live(&p) || !is_live(&np)) {
@@ -1036,8 +1057,17 @@ static size_t add_entry(fuse_req_t req, struct dh *d, pitr_txn *t, char *buf,
 
 	memcpy(fname, name, len);
 	fname[len] = 0;
+	if (!en) {
+		/* "." and "..": no lookup; glibc skips inode 0 */
+		e.attr.st_ino = len == 1 ? ino_of(&d->ref, 0) : 1;
+		e.attr.st_mode = S_IFDIR;
+		return plus ? fuse_add_direntry_plus(req, buf, size, fname, &e,
+						     off)
+			    : fuse_add_direntry(req, buf, size, fname, &e.attr,
+						off);
+	}
 	r.at = d->ref.at;
-	r.inc = en ? en->inc : 0;
+	r.inc = en->inc;
 	switch (d->ref.kind) {
 	case N_ROOT:
 	case N_VIEW:
@@ -1047,7 +1077,7 @@ static size_t add_entry(fuse_req_t req, struct dh *d, pitr_txn *t, char *buf,
 		kind = N_CT;
 		break;
 	default:
-		kind = en && en->scratch ? N_SCRATCH : N_DOC;
+		kind = en->scratch ? N_SCRATCH : N_DOC;
 		r.inc = d->ref.inc;
 		if (kind == N_DOC) {
 			if (len + 5 > PITR_NAME_MAX)
@@ -1059,31 +1089,24 @@ static size_t add_entry(fuse_req_t req, struct dh *d, pitr_txn *t, char *buf,
 	r.kind = kind;
 	memcpy(r.name, fname, len + 1);
 	r.namelen = len;
-	if (!en || kind == N_DB || kind == N_CT)
+	if (kind == N_DB || kind == N_CT)
 		fill_dir(&r, &e.attr, d->ref.at == PITR_NOW ? 0 : d->ref.at);
 	else
 		fill_file(&r, &e.attr, en->ver.size, en->ver.ts);
-	if (!en) { /* "." and ".." */
-		e.attr.st_ino = 0;
-		e.attr.st_mode = S_IFDIR;
-	}
 	if (!plus)
 		return fuse_add_direntry(req, buf, size, fname, &e.attr, off);
-	if (en) {
-		struct node *nd =
-		    node_lookup(d->ref.node, kind, d->ref.at, r.inc,
-				kind == N_CT ? d->ref.inc : 0, fname, len);
-		if (!nd)
-			return 0;
-		r.node = nd;
-		e.ino = node_id(nd);
-		e.attr_timeout = e.entry_timeout = timeout_of(&d->ref);
-		if (kind == N_DOC && is_live(&r) && node_pending_size(nd) >= 0)
-			stat_ref(t, &r, &e.attr);
-	}
+	struct node *nd = node_lookup(d->ref.node, kind, d->ref.at, r.inc,
+				      kind == N_CT ? d->ref.inc : 0, fname, len);
+	if (!nd)
+		return 0;
+	r.node = nd;
+	e.ino = node_id(nd);
+	e.attr_timeout = e.entry_timeout = timeout_of(&d->ref);
+	if (kind == N_DOC && is_live(&r) && node_pending_size(nd) >= 0)
+		stat_ref(t, &r, &e.attr);
 	n = fuse_add_direntry_plus(req, buf, size, fname, &e, off);
-	if (n > size && e.ino)
-		node_forget(node_of(e.ino), 1);
+	if (n > size)
+		node_forget(nd, 1);
 	return n;
 }
 
@@ -1302,8 +1325,6 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	(void)userdata;
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
-	/* Pages are kept or dropped at open, by version. */
-	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
 }
 
 const struct fuse_lowlevel_ops pitrfs_ops = {

@@ -100,7 +100,7 @@ int cmd_events(int argc, char *argv[])
 	char tbuf[PITR_TIME_LEN];
 	pitr_inc_info info;
 	pitr_store *s;
-	pitr_txn *t;
+	pitr_txn *t = NULL;
 	int c, json = 0, rc;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -132,7 +132,6 @@ int cmd_events(int argc, char *argv[])
 		if (it->m.parent && pitr_inc_get(t, it->m.parent, &info) == 0)
 			memcpy(it->db, info.name, info.namelen + 1);
 	}
-	pitr_txn_abort(t);
 	if (rc) {
 		warnx("cannot read events of '%s': %s", argv[optind],
 		      pitr_strerror(rc));
@@ -140,8 +139,9 @@ int cmd_events(int argc, char *argv[])
 	}
 	qsort(l.v, l.n, sizeof(*l.v), by_time);
 	if (!json)
-		printf("%-30s  %-16s  %-20s  %-20s  %s\n", "TIME", "EVENT",
-		       "DATABASE", "CONTAINER", "INCARNATION");
+		printf("%-30s  %-16s  %-20s  %-20s  %-11s  %s\n", "TIME",
+		       "EVENT", "DATABASE", "CONTAINER", "INCARNATION",
+		       "LAST-FULL");
 	for (size_t i = 0; i < l.n; i++) {
 		struct item *it = &l.v[i];
 		int is_ct = it->m.parent != 0;
@@ -151,6 +151,14 @@ int cmd_events(int argc, char *argv[])
 		    (ct && (!is_ct || strcmp(ct, it->name))))
 			continue;
 		pitr_time_format(it->m.ts, tbuf);
+		/* A container emptied before its delete (rm -r): when it
+		 * still held those documents, the instant to restore. */
+		uint64_t full = 0;
+		char fbuf[PITR_TIME_LEN] = "-";
+		if (it->m.op == PITR_OP_CT_DELETE &&
+		    pitr_ct_before_emptied(t, it->m.inc, &full) == 0 &&
+		    full < it->m.ts)
+			pitr_time_format(full, fbuf);
 		if (json) {
 			printf("{\"time\":\"%s\",\"event\":\"%s\",\"database\":",
 			       tbuf, event_name(it->m.op));
@@ -161,14 +169,18 @@ int cmd_events(int argc, char *argv[])
 				printf(",\"database_incarnation\":%" PRIu64,
 				       it->m.parent);
 			}
-			printf(",\"incarnation\":%" PRIu64 "}\n", it->m.inc);
+			printf(",\"incarnation\":%" PRIu64, it->m.inc);
+			if (full)
+				printf(",\"last_full\":\"%s\"", fbuf);
+			printf("}\n");
 		} else {
-			printf("%-30s  %-16s  %-20s  %-20s  %" PRIu64 "\n",
+			printf("%-30s  %-16s  %-20s  %-20s  %-11" PRIu64 "  %s\n",
 			       tbuf, event_name(it->m.op), dbname,
-			       is_ct ? it->name : "-", it->m.inc);
+			       is_ct ? it->name : "-", it->m.inc, fbuf);
 		}
 	}
 out:
+	pitr_txn_abort(t);
 	free(l.v);
 	pitr_store_close(s);
 	return rc ? 1 : 0;

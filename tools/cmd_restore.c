@@ -332,7 +332,7 @@ int cmd_restore(int argc, char *argv[])
 		      target, parent);
 		return 1;
 	}
-	src_store = open_store(source, PITR_OPEN_RDONLY);
+	src_store = open_store(source, 0);
 	if (!src_store)
 		return 1;
 	if (parse_instant(src_store, when, &at))

@@ -46,10 +46,16 @@ if ! [ -e /dev/fuse ] || ! command -v fusermount3 >/dev/null; then
 fi
 
 test_expect_success() {
-	local rc=0
+	local rc
 	test_count=$((test_count + 1))
-	# Not inside an if: there bash would ignore set -e in the step.
-	( set -e; eval "$2" ) >"$TMP/step.out" 2>&1 || rc=$?
+	# A plain statement: in an if, && or || list, bash would ignore the
+	# step's set -e, and only its last command would count.
+	(
+		set -eE
+		trap 'echo "failed: $BASH_COMMAND" >&2' ERR
+		eval "$2"
+	) >"$TMP/step.out" 2>&1
+	rc=$?
 	if [ "$rc" = 0 ]; then
 		echo "ok $test_count - $1"
 	else
