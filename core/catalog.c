@@ -299,8 +299,14 @@ struct pitr_iter {
 	int started;
 	int type;   /* live scan: type of the last entry */
 	size_t len; /* the last name returned */
+	uint32_t idx; /* documents in history: its version's log index */
 	char name[PITR_NAME_MAX + 1];
 };
+
+uint32_t iter_log_idx(const pitr_iter *it)
+{
+	return it->idx;
+}
 
 int pitr_iter_begin(pitr_txn *t, enum pitr_list_kind kind, uint64_t parent,
 		    uint64_t at, const char *after, size_t afterlen,
@@ -446,6 +452,7 @@ static int iter_next_named(pitr_iter *it, pitr_entry *e)
 			e->ver.ts = ts;
 			e->ver.size = get_le32(v + 5);
 			e->ver.etag = get_le64(v + 9);
+			it->idx = get_le32(v);
 		} else {
 			if (val.mv_size != NAME_VAL)
 				return PITR_CORRUPT;

@@ -380,3 +380,92 @@ int pitr_scratch_promote(pitr_txn *t, uint64_t ct, const char *name, size_t len,
 	free(data);
 	return rc ? rc : live_del(t, ct, LIVE_SCRATCH, name, len);
 }
+
+#define COPY_BATCH 10000
+
+/* Append one version, copied as stored, to the newest container. */
+static int copy_append(pitr_txn *t, uint64_t ct, const struct log_rec *r)
+{
+	unsigned char k[KEY_MAX], v[LIVE_DOC_VAL];
+	MDB_val key, val;
+	uint32_t idx;
+	int rc;
+
+	rc = log_append_stored(t, OP_DOC_PUT, ct, r->name, r->namelen, r, &idx);
+	if (rc)
+		return rc;
+	key.mv_size = key_named(k, ct, r->name, r->namelen, t->ts);
+	key.mv_data = k;
+	val.mv_size = VER_VAL;
+	val.mv_data = v;
+	put_le32(v, idx);
+	v[4] = OP_DOC_PUT;
+	put_le32(v + 5, r->size);
+	put_le64(v + 9, r->etag);
+	rc = mdb_put(t->txn, t->s->versions, &key, &val, MDB_APPEND);
+	if (rc)
+		return mdb_rc(rc);
+	key.mv_size = key_live(k, ct, LIVE_DOC, r->name, r->namelen);
+	val.mv_size = LIVE_DOC_VAL;
+	put_le64(v, t->ts);
+	put_le32(v + 8, idx);
+	put_le32(v + 12, r->size);
+	put_le64(v + 16, r->etag);
+	return mdb_rc(mdb_put(t->txn, t->s->live, &key, &val, MDB_APPEND));
+}
+
+int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
+		 uint64_t at, pitr_progress_fn fn, void *arg, uint64_t *done)
+{
+	pitr_store *ds = (*dst)->s;
+	unsigned char k[12];
+	MDB_val key = { sizeof(k), k }, val;
+	struct log_rec r;
+	pitr_iter *it;
+	pitr_entry e;
+	uint64_t n = 0;
+	char *buf;
+	int rc;
+
+	if ((rc = ct_alive(*dst, ct)))
+		return rc;
+	/* One buffer for every check: no document is larger. */
+	buf = malloc(src->s->max_doc ? src->s->max_doc : 1);
+	if (!buf)
+		return ENOMEM;
+	rc = pitr_iter_begin(src, PITR_LIST_DOCUMENTS, srcct,
+			     at == PITR_NOW ? pitr_store_now(src->s) : at, NULL,
+			     0, 0, &it);
+	while (!rc && (rc = pitr_iter_next(it, &e)) == 0) {
+		key_log(k, e.ver.ts, iter_log_idx(it));
+		rc = mdb_rc(mdb_get(src->txn, src->s->log, &key, &val));
+		if (rc == PITR_NOTFOUND)
+			rc = PITR_CORRUPT;
+		if (!rc)
+			rc = log_decode(&val, &r);
+		if (!rc && (r.op != OP_DOC_PUT || r.parent != srcct ||
+			    r.etag != e.ver.etag || r.size > src->s->max_doc ||
+			    r.namelen != e.namelen ||
+			    memcmp(r.name, e.name, e.namelen)))
+			rc = PITR_CORRUPT;
+		if (!rc && (rc = log_check(&r, buf)))
+			log_damage(*dst, &r);
+		if (!rc)
+			rc = copy_append(*dst, ct, &r);
+		if (!rc && ++n % COPY_BATCH == 0) {
+			rc = pitr_txn_commit(*dst, NULL);
+			*dst = NULL;
+			if (!rc)
+				rc = pitr_txn_begin(ds, PITR_TXN_WRITE, dst);
+			if (!rc && fn)
+				rc = fn(n, arg);
+		}
+	}
+	pitr_iter_end(it);
+	free(buf);
+	if (rc == PITR_NOTFOUND)
+		rc = fn ? fn(n, arg) : 0;
+	if (done)
+		*done = n;
+	return rc;
+}

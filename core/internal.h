@@ -204,6 +204,17 @@ int json_check(const void *body, size_t len, uint32_t max, char *err,
 int doc_put_stored(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 		   const struct log_rec *r);
 
+/* The log index of the version a history listing of documents returned
+ * last. */
+uint32_t iter_log_idx(const pitr_iter *it);
+
+/* Check a record's body against its etag, decompressing into `buf` of at
+ * least r->size bytes. 0 or PITR_CORRUPT. */
+int log_check(const struct log_rec *r, void *buf);
+
+/* Describe a damaged record in the transaction's error text. */
+void log_damage(pitr_txn *t, const struct log_rec *r);
+
 /* Seek the newest entry of (parent, name) in a names-like table at or
  * before `at`; used by catalog and documents alike. */
 int seek_at(MDB_cursor *c, uint64_t parent, const char *name, size_t len,

@@ -154,30 +154,39 @@ int log_append_stored(pitr_txn *t, int op, uint64_t parent, const char *name,
 	return log_put(t, &r, idx);
 }
 
+int log_check(const struct log_rec *r, void *buf)
+{
+	if (r->flags & LOG_LZ4) {
+		int n = LZ4_decompress_safe(r->body, buf, (int)r->stored,
+					    (int)r->size);
+		if (n < 0 || (uint32_t)n != r->size)
+			return PITR_CORRUPT;
+	} else if (r->stored == r->size) {
+		memcpy(buf, r->body, r->size);
+	} else {
+		return PITR_CORRUPT;
+	}
+	return XXH3_64bits(buf, r->size) == r->etag ? 0 : PITR_CORRUPT;
+}
+
 int log_body(pitr_txn *t, const struct log_rec *r, void **body, size_t *len)
 {
 	char *out = malloc(r->size ? r->size : 1);
 
 	if (!out)
 		return ENOMEM;
-	if (r->flags & LOG_LZ4) {
-		int n = LZ4_decompress_safe(r->body, out, (int)r->stored,
-					    (int)r->size);
-		if (n < 0 || (uint32_t)n != r->size)
-			goto out_corrupt;
-	} else if (r->stored == r->size) {
-		memcpy(out, r->body, r->size);
-	} else {
-		goto out_corrupt;
+	if (log_check(r, out) == 0) {
+		*body = out;
+		*len = r->size;
+		return 0;
 	}
-	if (XXH3_64bits(out, r->size) != r->etag)
-		goto out_corrupt;
-	*body = out;
-	*len = r->size;
-	return 0;
-out_corrupt:
 	free(out);
+	log_damage(t, r);
+	return PITR_CORRUPT;
+}
+
+void log_damage(pitr_txn *t, const struct log_rec *r)
+{
 	snprintf(t->err, sizeof(t->err), "body of '%.*s' fails its checksum",
 		 (int)(r->namelen > 64 ? 64 : r->namelen), r->name);
-	return PITR_CORRUPT;
 }

@@ -146,6 +146,9 @@ int pitr_store_create(const char *path, const pitr_config *cfg);
 			      */
 #define PITR_OPEN_NOSYNC 0x2 /* no fsync at commit (bulk loads; see sync()) */
 #define PITR_OPEN_RDONLY 0x4 /* read-only; no write transactions */
+#define PITR_OPEN_BULK 0x8   /* a new account being filled alone: pages
+				are written in place, unsynced until
+				pitr_store_sync(); for restore */
 
 /*
  * Open the account at `path`. With PITR_OPEN_DAEMON the call fails with
@@ -430,6 +433,23 @@ int pitr_name_walk(pitr_txn *t, uint64_t parent, const char *name, size_t len,
  */
 int pitr_doc_walk(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 		  pitr_mutation_fn fn, void *arg);
+
+/* Progress of a bulk copy: documents copied so far; non-zero stops it. */
+typedef int (*pitr_progress_fn)(uint64_t done, void *arg);
+
+/*
+ * Copy every document of container `srcct` visible at `at` in `src` into
+ * container `ct` of the write transaction `*dst`: the restore of one
+ * container. Bodies are copied as stored, each checked against its etag
+ * (PITR_CORRUPT: nothing of the damaged document is written). `ct` must be
+ * empty and the newest container of its store, so that every key is
+ * appended. Commits `*dst` and begins a new one every 10000 documents
+ * (LMDB bounds a transaction's size), so `*dst` changes; `fn` (may be NULL)
+ * is called after each commit and at the end. `*done` (may be NULL) counts
+ * the documents copied.
+ */
+int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
+		 uint64_t at, pitr_progress_fn fn, void *arg, uint64_t *done);
 
 /*
  * The last instant at which container `ct` still held the documents that

@@ -203,8 +203,10 @@ static int env_open(const char *dir, unsigned flags, int create, pitr_store *s)
 			return errno;
 		return PITR_NOTSTORE;
 	}
-	if (flags & PITR_OPEN_NOSYNC)
+	if (flags & (PITR_OPEN_NOSYNC | PITR_OPEN_BULK))
 		envflags |= MDB_NOSYNC;
+	if (flags & PITR_OPEN_BULK)
+		envflags |= MDB_WRITEMAP;
 	if (flags & PITR_OPEN_RDONLY)
 		envflags |= MDB_RDONLY;
 	rc = mdb_env_create(&s->env);
@@ -256,6 +258,22 @@ static pitr_store *store_alloc(void)
 
 static void store_free(pitr_store *s)
 {
+	char path[PATH_MAX];
+	const char *dir;
+	MDB_envinfo ei;
+	MDB_stat st;
+
+	if (s->env && (s->flags & PITR_OPEN_BULK) &&
+	    mdb_env_get_path(s->env, &dir) == 0 &&
+	    join(path, dir, "data.mdb") == 0 && mdb_env_info(s->env, &ei) == 0 &&
+	    mdb_env_stat(s->env, &st) == 0) {
+		/* A write map sizes the file to the whole map: give back
+		 * what lies past the last page once the map is gone. */
+		mdb_env_close(s->env);
+		s->env = NULL;
+		/* on failure only space is lost */
+		(void)!truncate(path, (off_t)(ei.me_last_pgno + 1) * st.ms_psize);
+	}
 	if (s->env)
 		mdb_env_close(s->env);
 	if (s->lockfd >= 0)

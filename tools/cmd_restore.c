@@ -24,8 +24,6 @@
 
 #include "tool.h"
 
-#define BATCH 10000 /* documents per transaction of the new account */
-
 static const char restore_usage[] =
 	"usage: pitr restore SOURCE TARGET --at T [--database DB | --database DB/C]...\n"
 	"                    [--retention D] [--mount MNT]\n"
@@ -101,44 +99,36 @@ static void remove_stale(const char *target)
 	globfree(&g);
 }
 
-/* Copy the documents of container `from` at `at` into `to`. */
-static int copy_container(pitr_store *dst, pitr_txn **dt, pitr_txn *src,
-			  uint64_t from, uint64_t to, uint64_t at,
-			  struct progress *p)
-{
-	pitr_iter *it;
-	pitr_entry e;
-	int rc;
+struct copy_state {
+	struct progress *p;
+	uint64_t base; /* documents of earlier containers */
+};
 
-	rc = pitr_iter_begin(src, PITR_LIST_DOCUMENTS, from, at, NULL, 0, 0,
-			     &it);
-	while (!rc && (rc = pitr_iter_next(it, &e)) == 0) {
-		rc = pitr_doc_copy(*dt, to, src, from, e.name, e.namelen, at);
-		if (rc) {
-			warnx("cannot restore document '%.*s': %s%s%s",
-			      (int)e.namelen, e.name, pitr_strerror(rc),
-			      *pitr_txn_error(*dt) ? ": " : "",
-			      pitr_txn_error(*dt));
-			break;
-		}
-		if (++p->done % BATCH == 0) {
-			if (interrupted) {
-				rc = EINTR;
-				break;
-			}
-			rc = pitr_txn_commit(*dt, NULL);
-			*dt = NULL;
-			if (!rc)
-				rc = pitr_txn_begin(dst, PITR_TXN_WRITE, dt);
-		}
-		progress_show(p, 0);
-	}
-	pitr_iter_end(it);
-	return rc == PITR_NOTFOUND ? 0 : rc;
+static int on_progress(uint64_t done, void *arg)
+{
+	struct copy_state *cs = arg;
+
+	cs->p->done = cs->base + done;
+	progress_show(cs->p, 0);
+	return interrupted ? EINTR : 0;
+}
+
+/* Copy the documents of container `from` at `at` into `to`. */
+static int copy_container(pitr_txn **dt, pitr_txn *src, uint64_t from,
+			  uint64_t to, uint64_t at, struct progress *p)
+{
+	struct copy_state cs = { p, p->done };
+	int rc = pitr_ct_copy(dt, to, src, from, at, on_progress, &cs, NULL);
+
+	if (rc && rc != EINTR)
+		warnx("cannot restore a document: %s%s%s", pitr_strerror(rc),
+		      *dt && *pitr_txn_error(*dt) ? ": " : "",
+		      *dt ? pitr_txn_error(*dt) : "");
+	return rc;
 }
 
 /* The containers of database `db` at `at`, or the one named `only`. */
-static int restore_db(pitr_store *dst, pitr_txn **dt, pitr_txn *src,
+static int restore_db(pitr_txn **dt, pitr_txn *src,
 		      const char *dbname, uint64_t db, const char *only,
 		      uint64_t at, struct progress *p)
 {
@@ -161,7 +151,7 @@ static int restore_db(pitr_store *dst, pitr_txn **dt, pitr_txn *src,
 			rc = pitr_ct_create(*dt, newdb, only, strlen(only),
 					    &newct);
 		return rc ? rc
-			  : copy_container(dst, dt, src, ct, newct, at, p);
+			  : copy_container(dt, src, ct, newct, at, p);
 	}
 	rc = pitr_iter_begin(src, PITR_LIST_CONTAINERS, db, at, NULL, 0, 0,
 			     &it);
@@ -175,7 +165,7 @@ static int restore_db(pitr_store *dst, pitr_txn **dt, pitr_txn *src,
 			continue;
 		rc = pitr_ct_create(*dt, newdb, name, e.namelen, &newct);
 		if (!rc)
-			rc = copy_container(dst, dt, src, ct, newct, at, p);
+			rc = copy_container(dt, src, ct, newct, at, p);
 	}
 	pitr_iter_end(it);
 	return rc == PITR_NOTFOUND ? 0 : rc;
@@ -355,7 +345,7 @@ int cmd_restore(int argc, char *argv[])
 	cfg.name = basename(parent);
 	int crc = pitr_store_create(tmp, &cfg);
 	if (!crc)
-		crc = pitr_store_open(tmp, PITR_OPEN_DAEMON | PITR_OPEN_NOSYNC,
+		crc = pitr_store_open(tmp, PITR_OPEN_DAEMON | PITR_OPEN_BULK,
 				      &dst);
 	if (crc) {
 		warnx("cannot create '%s': %s", tmp, pitr_strerror(crc));
@@ -380,7 +370,7 @@ int cmd_restore(int argc, char *argv[])
 			char name[PITR_NAME_MAX + 1];
 			memcpy(name, e.name, e.namelen);
 			name[e.namelen] = 0;
-			crc = restore_db(dst, &dt, src, name, e.inc, NULL, at,
+			crc = restore_db(&dt, src, name, e.inc, NULL, at,
 					 &prog);
 		}
 		pitr_iter_end(it);
@@ -391,7 +381,7 @@ int cmd_restore(int argc, char *argv[])
 		uint64_t db;
 		crc = pitr_db_lookup(src, at, sel[i].db, strlen(sel[i].db), &db);
 		if (!crc)
-			crc = restore_db(dst, &dt, src, sel[i].db, db,
+			crc = restore_db(&dt, src, sel[i].db, db,
 					 sel[i].ct, at, &prog);
 	}
 	if (!crc && interrupted)
