@@ -193,8 +193,12 @@ static int doc_record(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 	if (rc)
 		return rc == PITR_NOTFOUND ? PITR_CORRUPT : rc;
 	rc = log_decode(&val, r);
-	if (rc)
+	if (rc) {
+		snprintf(t->err, sizeof(t->err),
+			 "record of '%.*s' fails its checksum",
+			 (int)(idlen > 64 ? 64 : idlen), id);
 		return rc;
+	}
 	if (r->op != OP_DOC_PUT || r->parent != ct || r->namelen != idlen ||
 	    memcmp(r->name, id, idlen) || r->etag != v->etag ||
 	    r->size != v->size)
@@ -269,21 +273,18 @@ int pitr_doc_copy(pitr_txn *dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 	pitr_version v;
 	struct log_rec r;
 	uint32_t idx;
-	void *body;
-	size_t len;
 	int rc;
 
 	if ((rc = writable_ct(dst, ct, id, idlen)) ||
-	    (rc = doc_find(src, srcct, id, idlen, at, &v, &idx)) ||
-	    (rc = doc_record(src, srcct, id, idlen, &v, idx, &r)))
+	    (rc = doc_find(src, srcct, id, idlen, at, &v, &idx)))
 		return rc;
-	/* Damage must not travel into the copy. */
-	rc = log_body(src, &r, &body, &len);
+	/* Damage must not travel into the copy: the record's checksum is
+	 * checked as it is decoded. */
+	rc = doc_record(src, srcct, id, idlen, &v, idx, &r);
 	if (rc) {
 		snprintf(dst->err, sizeof(dst->err), "%s", src->err);
 		return rc;
 	}
-	free(body);
 	return doc_put_stored(dst, ct, id, idlen, &r);
 }
 
@@ -424,15 +425,10 @@ int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 	pitr_iter *it;
 	pitr_entry e;
 	uint64_t n = 0;
-	char *buf;
 	int rc;
 
 	if ((rc = ct_alive(*dst, ct)))
 		return rc;
-	/* One buffer for every check: no document is larger. */
-	buf = malloc(src->s->max_doc ? src->s->max_doc : 1);
-	if (!buf)
-		return ENOMEM;
 	rc = pitr_iter_begin(src, PITR_LIST_DOCUMENTS, srcct,
 			     at == PITR_NOW ? pitr_store_now(src->s) : at, NULL,
 			     0, 0, &it);
@@ -441,15 +437,16 @@ int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 		rc = mdb_rc(mdb_get(src->txn, src->s->log, &key, &val));
 		if (rc == PITR_NOTFOUND)
 			rc = PITR_CORRUPT;
-		if (!rc)
-			rc = log_decode(&val, &r);
+		/* The record's checksum proves the stored bytes whole: they
+		 * are copied as they are, never decompressed. */
+		if (!rc && (rc = log_decode(&val, &r)))
+			snprintf((*dst)->err, sizeof((*dst)->err),
+				 "record of '%.*s' fails its checksum",
+				 (int)e.namelen, e.name);
 		if (!rc && (r.op != OP_DOC_PUT || r.parent != srcct ||
-			    r.etag != e.ver.etag || r.size > src->s->max_doc ||
-			    r.namelen != e.namelen ||
+			    r.etag != e.ver.etag || r.namelen != e.namelen ||
 			    memcmp(r.name, e.name, e.namelen)))
 			rc = PITR_CORRUPT;
-		if (!rc && (rc = log_check(&r, buf)))
-			log_damage(*dst, &r);
 		if (!rc)
 			rc = copy_append(*dst, ct, &r);
 		if (!rc && ++n % COPY_BATCH == 0) {
@@ -462,7 +459,6 @@ int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 		}
 	}
 	pitr_iter_end(it);
-	free(buf);
 	if (rc == PITR_NOTFOUND)
 		rc = fn ? fn(n, arg) : 0;
 	if (done)

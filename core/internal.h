@@ -47,11 +47,14 @@
 /*
  * A log record, encoded as:
  *   u8 op, u8 flags, u16 namelen, u64 parent, u64 inc, u32 size,
- *   u32 stored, u64 etag, name[namelen], body[stored]
+ *   u32 stored, u64 etag, name[namelen], body[stored], u64 sum
  * parent: the container (documents), the database (containers) or 0.
  * inc: the incarnation created or deleted (catalog ops), else 0.
+ * sum: XXH3-64 of every byte before it, checked at every decode, so a
+ * record is proven whole without decompressing its body.
  */
 #define LOG_HDR 36
+#define LOG_SUM 8
 struct log_rec {
 	int op;
 	int flags;
@@ -207,10 +210,6 @@ int doc_put_stored(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 /* The log index of the version a history listing of documents returned
  * last. */
 uint32_t iter_log_idx(const pitr_iter *it);
-
-/* Check a record's body against its etag, decompressing into `buf` of at
- * least r->size bytes. 0 or PITR_CORRUPT. */
-int log_check(const struct log_rec *r, void *buf);
 
 /* Describe a damaged record in the transaction's error text. */
 void log_damage(pitr_txn *t, const struct log_rec *r);

@@ -67,8 +67,10 @@ int log_decode(const MDB_val *v, struct log_rec *r)
 	r->size = get_le32(p + 20);
 	r->stored = get_le32(p + 24);
 	r->etag = get_le64(p + 28);
-	if (v->mv_size != LOG_HDR + r->namelen + r->stored ||
-	    r->op < OP_DOC_PUT || r->op > OP_CT_DELETE)
+	if (v->mv_size != LOG_HDR + r->namelen + r->stored + LOG_SUM ||
+	    r->op < OP_DOC_PUT || r->op > OP_CT_DELETE ||
+	    XXH3_64bits(p, v->mv_size - LOG_SUM) !=
+		    get_le64(p + v->mv_size - LOG_SUM))
 		return PITR_CORRUPT;
 	r->name = (const char *)p + LOG_HDR;
 	r->body = p + LOG_HDR + r->namelen;
@@ -83,7 +85,7 @@ static int log_put(pitr_txn *t, const struct log_rec *r, uint32_t *idx)
 	int rc;
 
 	key_log(k, t->ts, t->idx);
-	val.mv_size = LOG_HDR + r->namelen + r->stored;
+	val.mv_size = LOG_HDR + r->namelen + r->stored + LOG_SUM;
 	/* Timestamps only grow, so every record is appended at the end. */
 	rc = mdb_put(t->txn, t->s->log, &key, &val, MDB_APPEND | MDB_RESERVE);
 	if (rc)
@@ -101,6 +103,8 @@ static int log_put(pitr_txn *t, const struct log_rec *r, uint32_t *idx)
 	memcpy(p + LOG_HDR, r->name, r->namelen);
 	if (r->stored)
 		memcpy(p + LOG_HDR + r->namelen, r->body, r->stored);
+	put_le64(p + val.mv_size - LOG_SUM,
+		 XXH3_64bits(p, val.mv_size - LOG_SUM));
 	*idx = t->idx++;
 	return 0;
 }
@@ -154,7 +158,7 @@ int log_append_stored(pitr_txn *t, int op, uint64_t parent, const char *name,
 	return log_put(t, &r, idx);
 }
 
-int log_check(const struct log_rec *r, void *buf)
+static int log_check(const struct log_rec *r, void *buf)
 {
 	if (r->flags & LOG_LZ4) {
 		int n = LZ4_decompress_safe(r->body, buf, (int)r->stored,
