@@ -92,7 +92,7 @@ static int name_lookup(pitr_txn *t, uint64_t at, uint64_t parent,
 	rc = mdb_rc(mdb_cursor_open(t->txn, t->s->names, &c));
 	if (rc)
 		return rc;
-	rc = seek_at(c, parent, name, len, at, &key, &val);
+	rc = seek_at(c, parent, name, len, NAME_SUFFIX, at, &key, &val);
 	if (!rc && val.mv_size != NAME_VAL)
 		rc = PITR_CORRUPT;
 	if (!rc && ((unsigned char *)val.mv_data)[0] != NAME_CREATE)
@@ -107,7 +107,7 @@ static int name_put(pitr_txn *t, uint64_t parent, const char *name, size_t len,
 		    int op, uint64_t inc)
 {
 	unsigned char k[KEY_MAX], v[NAME_VAL];
-	MDB_val key = {key_named(k, parent, name, len, t->ts), k};
+	MDB_val key = {key_event(k, parent, name, len, t->ts, t->idx), k};
 	MDB_val val = {NAME_VAL, v};
 
 	v[0] = (unsigned char)op;
@@ -230,15 +230,16 @@ static int named_rename(pitr_txn *t, int kind, uint64_t parent,
 	if (rc != PITR_NOTFOUND)
 		return rc ? rc : PITR_EXISTS;
 	/* The incarnation moves: history shows it under the old name before
-	 * this instant and under the new one from it on. */
+	 * this instant and under the new one from it on. Each names entry
+	 * carries its event's log index: name_put, then its log_append. */
 	if ((rc = name_put(t, parent, from, flen, NAME_DELETE, inc)) ||
+	    (rc = log_append(t, del, parent, inc, from, flen, NULL, 0, 0,
+			     &idx)) ||
 	    (rc = name_put(t, toparent, to, tlen, NAME_CREATE, inc)) ||
-	    (rc = inc_update(t, inc, toparent, 0, to, tlen)) ||
-	    (rc =
-		 log_append(t, del, parent, inc, from, flen, NULL, 0, 0, &idx)))
+	    (rc = log_append(t, del + 1, toparent, inc, to, tlen, NULL, 0, 0,
+			     &idx)))
 		return rc;
-	return log_append(t, del + 1, toparent, inc, to, tlen, NULL, 0, 0,
-			  &idx);
+	return inc_update(t, inc, toparent, 0, to, tlen);
 }
 
 int pitr_db_create(pitr_txn *t, const char *name, size_t len, uint64_t *inc)
@@ -300,6 +301,7 @@ struct pitr_iter {
 	int type;   /* live scan: type of the last entry */
 	size_t len; /* the last name returned */
 	uint32_t idx; /* documents in history: its version's log index */
+	size_t suffix; /* of the table's keys after (parent, name, 0) */
 	char name[PITR_NAME_MAX + 1];
 };
 
@@ -326,6 +328,7 @@ int pitr_iter_begin(pitr_txn *t, enum pitr_list_kind kind, uint64_t parent,
 	it->parent = kind == PITR_LIST_DATABASES ? 0 : parent;
 	it->at = at;
 	it->live = kind == PITR_LIST_DOCUMENTS && at == PITR_NOW;
+	it->suffix = kind == PITR_LIST_DOCUMENTS ? VER_SUFFIX : NAME_SUFFIX;
 	if (after) {
 		memcpy(it->name, after, afterlen);
 		it->len = afterlen;
@@ -422,16 +425,16 @@ static int iter_next_named(pitr_iter *it, pitr_entry *e)
 		if (rc)
 			return mdb_rc(rc);
 		const unsigned char *p = key.mv_data;
-		if (key.mv_size < 18 || get_be64(p) != it->parent)
+		if (key.mv_size < 10 + it->suffix || get_be64(p) != it->parent)
 			return PITR_NOTFOUND;
 		it->started = 1;
-		it->len = key.mv_size - 17;
+		it->len = key.mv_size - 9 - it->suffix;
 		if (it->len > PITR_NAME_MAX)
 			return PITR_CORRUPT;
 		memcpy(it->name, p + 8, it->len);
 		uint64_t ts = ~get_be64(p + 9 + it->len);
 		if (ts > it->at) {
-			rc = seek_at(it->c, it->parent, it->name, it->len,
+			rc = seek_at(it->c, it->parent, it->name, it->len, it->suffix,
 				     it->at, &key, &val);
 			if (rc == PITR_NOTFOUND)
 				continue; /* born after `at` */

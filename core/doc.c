@@ -155,7 +155,7 @@ static int doc_find(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 	rc = mdb_rc(mdb_cursor_open(t->txn, t->s->versions, &c));
 	if (rc)
 		return rc;
-	rc = seek_at(c, ct, id, idlen, at, &key, &val);
+	rc = seek_at(c, ct, id, idlen, VER_SUFFIX, at, &key, &val);
 	if (!rc && val.mv_size != VER_VAL)
 		rc = PITR_CORRUPT;
 	if (!rc) {

@@ -55,13 +55,14 @@ static int name_mutation(const MDB_val *key, const MDB_val *val,
 {
 	const unsigned char *p = key->mv_data, *v = val->mv_data;
 
-	if (key->mv_size < 18 || val->mv_size != NAME_VAL)
+	if (key->mv_size < 10 + NAME_SUFFIX || val->mv_size != NAME_VAL)
 		return PITR_CORRUPT;
 	memset(m, 0, sizeof(*m));
 	m->parent = get_be64(p);
 	m->name = (const char *)p + 8;
-	m->namelen = key->mv_size - 17;
-	m->ts = ~get_be64(p + key->mv_size - 8);
+	m->namelen = key->mv_size - 9 - NAME_SUFFIX;
+	m->ts = ~get_be64(p + 9 + m->namelen);
+	m->idx = ~get_be32(p + 17 + m->namelen);
 	m->inc = get_le64(v + 1);
 	if (m->parent == 0)
 		m->op = v[0] == NAME_CREATE ? PITR_OP_DB_CREATE
@@ -119,7 +120,7 @@ int pitr_inc_get(pitr_txn *t, uint64_t inc, pitr_inc_info *info)
  * are stored newest first, so from the entry past the last one, backwards.
  */
 static int walk_backward(pitr_txn *t, MDB_dbi dbi, uint64_t parent,
-			 const char *name, size_t len,
+			 const char *name, size_t len, size_t suffix,
 			 int (*conv)(const MDB_val *, const MDB_val *,
 				     pitr_mutation *),
 			 pitr_mutation_fn fn, void *arg)
@@ -144,7 +145,8 @@ static int walk_backward(pitr_txn *t, MDB_dbi dbi, uint64_t parent,
 	rc = mdb_cursor_get(c, &key, &val, rc == 0 ? MDB_PREV : MDB_LAST);
 	for (; rc == 0; rc = mdb_cursor_get(c, &key, &val, MDB_PREV)) {
 		k[8 + len] = 0;
-		if (key.mv_size != 17 + len || memcmp(key.mv_data, k, 9 + len))
+		if (key.mv_size != 9 + len + suffix ||
+		    memcmp(key.mv_data, k, 9 + len))
 			break;
 		if ((rc = conv(&key, &val, &m)) || (rc = fn(&m, arg)))
 			break;
@@ -156,8 +158,8 @@ static int walk_backward(pitr_txn *t, MDB_dbi dbi, uint64_t parent,
 int pitr_name_walk(pitr_txn *t, uint64_t parent, const char *name, size_t len,
 		   pitr_mutation_fn fn, void *arg)
 {
-	return walk_backward(t, t->s->names, parent, name, len, name_mutation,
-			     fn, arg);
+	return walk_backward(t, t->s->names, parent, name, len, NAME_SUFFIX,
+			     name_mutation, fn, arg);
 }
 
 static int version_mutation(const MDB_val *key, const MDB_val *val,
@@ -165,12 +167,12 @@ static int version_mutation(const MDB_val *key, const MDB_val *val,
 {
 	const unsigned char *p = key->mv_data, *v = val->mv_data;
 
-	if (key->mv_size < 18 || val->mv_size != VER_VAL)
+	if (key->mv_size < 10 + VER_SUFFIX || val->mv_size != VER_VAL)
 		return PITR_CORRUPT;
 	memset(m, 0, sizeof(*m));
 	m->parent = get_be64(p);
 	m->name = (const char *)p + 8;
-	m->namelen = key->mv_size - 17;
+	m->namelen = key->mv_size - 9 - VER_SUFFIX;
 	m->ts = ~get_be64(p + key->mv_size - 8);
 	m->idx = get_le32(v);
 	m->op = v[4] == OP_DOC_DEL ? PITR_OP_DOC_DELETE : PITR_OP_DOC_PUT;
@@ -182,7 +184,7 @@ static int version_mutation(const MDB_val *key, const MDB_val *val,
 int pitr_doc_walk(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 		  pitr_mutation_fn fn, void *arg)
 {
-	return walk_backward(t, t->s->versions, ct, id, idlen,
+	return walk_backward(t, t->s->versions, ct, id, idlen, VER_SUFFIX,
 			     version_mutation, fn, arg);
 }
 

@@ -15,9 +15,11 @@
  *             (ct, id, 0, ~T).
  *   live      (ct u64, type u8, name) -> live value: the documents (type 0)
  *             and scratch files (type 1) of live containers.
- *   names     (parent u64, name, 0x00, ~ts u64) -> name value: every create
- *             and delete of a database (parent 0) or container (parent: its
- *             database's incarnation).
+ *   names     (parent u64, name, 0x00, ~ts u64, ~idx u32) -> name value:
+ *             every create and delete of a database (parent 0) or container
+ *             (parent: its database's incarnation). idx, the event's log
+ *             index, keeps apart two events of one name in one commit (a
+ *             directory renamed over an empty one).
  *   incs      (inc u64) -> incarnation record: kind, parent, created,
  *             deleted, name.
  *
@@ -82,7 +84,10 @@ struct log_rec {
 enum { LIVE_DOC = 0, LIVE_SCRATCH = 1 };
 enum { INC_DB = 1, INC_CT = 2 };
 
-#define KEY_MAX (8 + 1 + PITR_NAME_MAX + 1 + 8)
+/* What follows (parent, name, 0x00) in the two named tables. */
+#define VER_SUFFIX 8  /* ~ts */
+#define NAME_SUFFIX 12 /* ~ts, ~idx */
+#define KEY_MAX (8 + 1 + PITR_NAME_MAX + 1 + NAME_SUFFIX)
 
 struct pitr_store {
 	MDB_env *env;
@@ -170,6 +175,8 @@ static inline uint32_t get_le32(const unsigned char *p)
 /* Key builders: return the key length written to `k` (KEY_MAX bytes). */
 size_t key_named(unsigned char *k, uint64_t parent, const char *name,
 		 size_t len, uint64_t ts);
+size_t key_event(unsigned char *k, uint64_t parent, const char *name,
+		 size_t len, uint64_t ts, uint32_t idx);
 size_t key_live(unsigned char *k, uint64_t ct, int type, const char *name,
 		size_t len);
 void key_log(unsigned char *k, uint64_t ts, uint32_t idx);
@@ -217,6 +224,6 @@ void log_damage(pitr_txn *t, const struct log_rec *r);
 /* Seek the newest entry of (parent, name) in a names-like table at or
  * before `at`; used by catalog and documents alike. */
 int seek_at(MDB_cursor *c, uint64_t parent, const char *name, size_t len,
-	    uint64_t at, MDB_val *key, MDB_val *val);
+	    size_t suffix, uint64_t at, MDB_val *key, MDB_val *val);
 
 #endif

@@ -21,6 +21,15 @@ size_t key_named(unsigned char *k, uint64_t parent, const char *name,
 	return 17 + len;
 }
 
+size_t key_event(unsigned char *k, uint64_t parent, const char *name,
+		 size_t len, uint64_t ts, uint32_t idx)
+{
+	size_t n = key_named(k, parent, name, len, ts);
+
+	put_be32(k + n, ~idx);
+	return n + 4;
+}
+
 size_t key_live(unsigned char *k, uint64_t ct, int type, const char *name,
 		size_t len)
 {
@@ -37,7 +46,7 @@ void key_log(unsigned char *k, uint64_t ts, uint32_t idx)
 }
 
 int seek_at(MDB_cursor *c, uint64_t parent, const char *name, size_t len,
-	    uint64_t at, MDB_val *key, MDB_val *val)
+	    size_t suffix, uint64_t at, MDB_val *key, MDB_val *val)
 {
 	unsigned char k[KEY_MAX];
 	size_t prefix = 9 + len;
@@ -48,7 +57,7 @@ int seek_at(MDB_cursor *c, uint64_t parent, const char *name, size_t len,
 	rc = mdb_cursor_get(c, key, val, MDB_SET_RANGE);
 	if (rc)
 		return mdb_rc(rc);
-	if (key->mv_size != prefix + 8 || memcmp(key->mv_data, k, prefix))
+	if (key->mv_size != prefix + suffix || memcmp(key->mv_data, k, prefix))
 		return PITR_NOTFOUND;
 	return 0;
 }
