@@ -89,6 +89,8 @@ static int name_lookup(pitr_txn *t, uint64_t at, uint64_t parent,
 
 	if (pitr_name_check(name, len))
 		return PITR_NOTFOUND;
+	if ((rc = at_readable(t, at)))
+		return rc;
 	rc = mdb_rc(mdb_cursor_open(t->txn, t->s->names, &c));
 	if (rc)
 		return rc;
@@ -320,6 +322,8 @@ int pitr_iter_begin(pitr_txn *t, enum pitr_list_kind kind, uint64_t parent,
 
 	if (afterlen > PITR_NAME_MAX)
 		return PITR_BADNAME;
+	if ((rc = at_readable(t, at)))
+		return rc;
 	it = calloc(1, sizeof(*it));
 	if (!it)
 		return ENOMEM;

@@ -138,6 +138,8 @@ static int doc_find(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 
 	if (pitr_name_check(id, idlen))
 		return PITR_NOTFOUND;
+	if ((rc = at_readable(t, at)))
+		return rc;
 	if (at == PITR_NOW) {
 		rc = live_get(t, ct, LIVE_DOC, id, idlen, &val);
 		if (rc)

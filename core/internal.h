@@ -105,6 +105,7 @@ struct pitr_store {
 	/* The latest instant a view of this process has resolved: later
 	 * commits get later timestamps, so a view never changes. */
 	uint64_t read_floor;
+	uint64_t pruned; /* instants before it are pruned (meta) */
 };
 
 struct pitr_txn {
@@ -114,6 +115,8 @@ struct pitr_txn {
 	uint32_t idx;	/* next log index under ts */
 	int dirty_meta; /* last_ts/next_inc to write back */
 	uint64_t next_inc;
+	uint64_t pruned; /* the prune floor this transaction sees, +1; 0:
+			    not read yet */
 	char err[160];
 };
 
@@ -202,6 +205,10 @@ int mdb_rc(int rc);
 
 /* Name value ops. */
 enum { NAME_CREATE = 1, NAME_DELETE = 2 };
+
+/* May this transaction read the state at `at`? 0, or PITR_OUTOFRANGE when
+ * pruning has removed it. */
+int at_readable(pitr_txn *t, uint64_t at);
 
 /* Is `ct` a live container incarnation? 0 or PITR_NOTFOUND. */
 int ct_alive(pitr_txn *t, uint64_t ct);

@@ -480,6 +480,37 @@ int pitr_store_set_policy(pitr_store *s, const pitr_policy *p);
 int pitr_store_policy(pitr_store *s, pitr_policy *p);
 
 /*
+ * Retention
+ */
+
+/*
+ * The start of the window at instant `now`: max(now - retention, creation),
+ * in periodic mode the first interval boundary at or after it, and never
+ * before what pruning has removed. Views and restores accept
+ * [window start, now].
+ */
+uint64_t pitr_store_window_start(pitr_store *s, uint64_t now);
+
+typedef struct pitr_prune_stats {
+	uint64_t until;    /* the window's start: its state is kept */
+	uint64_t versions; /* document versions removed */
+	uint64_t events;   /* database and container events removed */
+	uint64_t bytes;    /* bytes of log records removed */
+} pitr_prune_stats;
+
+/*
+ * Remove the history that no instant in the window at `now` can see: every
+ * version superseded at or before the window's start, deletes visible
+ * there, and deleted databases and containers. The state at the window's
+ * start is kept. Works in transactions of at most 1000 mutations; costs
+ * O(mutations since the last prune). The instants before the window's start
+ * become unreadable (PITR_OUTOFRANGE) at the first commit, before anything
+ * is removed; a prune that dies resumes at the next call. With `dry_run`
+ * nothing changes and `st` counts what would go.
+ */
+int pitr_prune(pitr_store *s, uint64_t now, int dry_run, pitr_prune_stats *st);
+
+/*
  * Remove an account directory made by pitr_store_create (its own files
  * only): for a restore that did not finish. Fails with PITR_BUSY while a
  * process holds it with PITR_OPEN_DAEMON.

@@ -465,6 +465,12 @@ static uint64_t last_ts(pitr_store *s)
 
 	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) == 0) {
 		meta_get64(txn, s->meta, "last_ts", &ts);
+		uint64_t pruned = 0;
+		if (meta_get64(txn, s->meta, "pruned_until", &pruned) == 0) {
+			pthread_mutex_lock(&s->clock_mtx);
+			s->pruned = pruned;
+			pthread_mutex_unlock(&s->clock_mtx);
+		}
 		if (meta_get(txn, s->meta, "policy", &v) == 0 &&
 		    policy_decode(&v, &p) == 0) {
 			pthread_mutex_lock(&s->clock_mtx);
@@ -511,9 +517,37 @@ static pitr_policy policy_of(pitr_store *s)
 static uint64_t earliest(pitr_store *s, uint64_t now)
 {
 	pitr_policy p = policy_of(s);
-	uint64_t e = now > p.retention ? now - p.retention : 0;
+	uint64_t e = now > p.retention ? now - p.retention : 0, pruned;
 
-	return e > s->created ? e : s->created;
+	if (e < s->created)
+		e = s->created;
+	if (p.mode == PITR_PERIODIC) {
+		uint64_t k = (e - s->created + p.interval - 1) / p.interval;
+		e = s->created + k * p.interval;
+	}
+	pthread_mutex_lock(&s->clock_mtx);
+	pruned = s->pruned;
+	pthread_mutex_unlock(&s->clock_mtx);
+	return e > pruned ? e : pruned;
+}
+
+uint64_t pitr_store_window_start(pitr_store *s, uint64_t now)
+{
+	pitr_store_now(s); /* refreshes policy and prune floor */
+	return earliest(s, now);
+}
+
+int at_readable(pitr_txn *t, uint64_t at)
+{
+	uint64_t floor = 0;
+
+	if (at == PITR_NOW)
+		return 0;
+	if (!t->pruned) {
+		meta_get64(t->txn, t->s->meta, "pruned_until", &floor);
+		t->pruned = floor + 1;
+	}
+	return at + 1 < t->pruned ? PITR_OUTOFRANGE : 0;
 }
 
 /*
@@ -619,11 +653,6 @@ int pitr_store_info(pitr_store *s, pitr_info *info)
 	info->latest = pitr_store_now(s);
 	info->policy = policy_of(s);
 	info->earliest = earliest(s, info->latest);
-	if (info->policy.mode == PITR_PERIODIC) {
-		uint64_t step = info->policy.interval;
-		uint64_t k = (info->earliest - s->created + step - 1) / step;
-		info->earliest = s->created + k * step;
-	}
 	mdb_env_info(s->env, &ei);
 	mdb_env_stat(s->env, &st);
 	info->used_bytes = (uint64_t)(ei.me_last_pgno + 1) * st.ms_psize;

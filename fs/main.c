@@ -130,6 +130,47 @@ static void *syncer(void *arg)
 	return NULL;
 }
 
+/*
+ * Retention: prune what left the window, a little at a time (pitr_prune
+ * commits every 1000 mutations, so writers never wait long). It runs every
+ * tenth of the retention, between 1 s and 60 s.
+ */
+static void *pruner(void *arg)
+{
+	pitr_prune_stats st;
+	pitr_policy p;
+	struct timespec until;
+	int failing = 0;
+
+	(void)arg;
+	pthread_mutex_lock(&sync_mtx);
+	while (!sync_stop) {
+		pitr_store_policy(fs.store, &p);
+		uint64_t every = p.retention / 10;
+		if (every < PITR_NS_PER_SEC)
+			every = PITR_NS_PER_SEC;
+		if (every > 60 * PITR_NS_PER_SEC)
+			every = 60 * PITR_NS_PER_SEC;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += (time_t)(every / PITR_NS_PER_SEC);
+		pthread_cond_timedwait(&sync_cond, &sync_mtx, &until);
+		if (sync_stop)
+			break;
+		pthread_mutex_unlock(&sync_mtx);
+		int rc = pitr_prune(fs.store, pitr_store_now(fs.store), 0, &st);
+		if (rc && !failing) /* once per change of state, not per try */
+			fs_log(LOG_ERR, "pruning failed: %s", pitr_strerror(rc));
+		else if (!rc && failing)
+			fs_log(LOG_INFO, "pruning works again");
+		failing = rc != 0;
+		if (!rc && st.versions + st.events)
+			atomic_fetch_add(&fs.commits, 1);
+		pthread_mutex_lock(&sync_mtx);
+	}
+	pthread_mutex_unlock(&sync_mtx);
+	return NULL;
+}
+
 static int parse_options(struct options *o)
 {
 	if (o->backup_dir) {
@@ -166,7 +207,7 @@ int main(int argc, char *argv[])
 	struct options o = {0};
 	struct fuse_loop_config *loop;
 	char store[PATH_MAX], opts[PATH_MAX + 64];
-	pthread_t sync_thread;
+	pthread_t sync_thread, prune_thread;
 	int rc, ret = 1;
 
 	if (fuse_opt_parse(&args, &o, option_spec, option_proc) ||
@@ -231,6 +272,10 @@ int main(int argc, char *argv[])
 	/* Threads are started after daemonizing: fork keeps none. */
 	if (pthread_create(&sync_thread, NULL, syncer, NULL))
 		goto out_unmount;
+	if (pthread_create(&prune_thread, NULL, pruner, NULL)) {
+		prune_thread = sync_thread; /* joined once below */
+		fs_log(LOG_ERR, "cannot start pruning: history will grow");
+	}
 	if (cmd.singlethread) {
 		ret = fuse_session_loop(fs.se);
 	} else {
@@ -249,9 +294,11 @@ int main(int argc, char *argv[])
 		ret = 0;
 	pthread_mutex_lock(&sync_mtx);
 	sync_stop = 1;
-	pthread_cond_signal(&sync_cond);
+	pthread_cond_broadcast(&sync_cond);
 	pthread_mutex_unlock(&sync_mtx);
 	pthread_join(sync_thread, NULL);
+	if (!pthread_equal(prune_thread, sync_thread))
+		pthread_join(prune_thread, NULL);
 	rc = pitr_store_sync(fs.store);
 	if (rc) {
 		fs_log(LOG_ERR, "final sync failed: %s", pitr_strerror(rc));

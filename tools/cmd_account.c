@@ -227,3 +227,53 @@ int cmd_policy(int argc, char *argv[])
 	pitr_store_close(s);
 	return rc ? 1 : 0;
 }
+
+static const char prune_usage[] =
+	"usage: pitr prune STORE [--dry-run]\n"
+	"\n"
+	"Remove the history older than the retention window, keeping the state\n"
+	"at the window's start (a mounted daemon does this by itself). With\n"
+	"--dry-run, only report what would be removed.\n";
+
+int cmd_prune(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char when[PITR_TIME_LEN];
+	pitr_prune_stats st;
+	pitr_store *s;
+	int c, dry = 0, rc;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			dry = 1;
+			break;
+		case 'h':
+			return usage_exit(prune_usage, 1);
+		default:
+			return usage_exit(prune_usage, 0);
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_exit(prune_usage, 0);
+	s = open_store(argv[optind], 0);
+	if (!s)
+		return 1;
+	rc = pitr_prune(s, pitr_store_now(s), dry, &st);
+	pitr_store_close(s);
+	if (rc) {
+		warnx("cannot prune '%s': %s", argv[optind], pitr_strerror(rc));
+		return 1;
+	}
+	printf("%s %" PRIu64 " document versions, %" PRIu64
+	       " database/container events, %" PRIu64 " bytes\n",
+	       dry ? "would remove" : "removed", st.versions, st.events,
+	       st.bytes);
+	printf("history %s at %s\n", dry ? "would start" : "starts",
+	       pitr_time_format(st.until, when));
+	return 0;
+}

@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ "diff", cmd_diff, "list documents changed between two times" },
 	{ "restore", cmd_restore, "restore a past state into a new account" },
 	{ "policy", cmd_policy, "show or change the backup policy" },
+	{ "prune", cmd_prune, "remove history older than the retention window" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

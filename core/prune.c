@@ -1,0 +1,338 @@
+/*
+ * prune.c - retention: remove the history that no instant inside the
+ * window can see, keeping the state at the window's start.
+ *
+ * After a prune up to P, every document and name has at most one entry at
+ * or before P: the one visible at P, never a delete. A prune up to W > P
+ * walks only the mutations in (P, W] (the log is keyed by time): each is
+ * removed if a newer entry of its document or name is at or before W, or
+ * if it is a delete visible at W; and the first mutation after P of a
+ * document or name also removes the entry left at P. Each decision is a
+ * B-tree seek, so a prune costs O(mutations since the last one).
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+#define PRUNE_BATCH 1000 /* mutations per write transaction */
+
+/* Entries to remove, gathered while the log cursor walks. */
+struct doomed {
+	struct gone {
+		MDB_dbi dbi;
+		size_t len;
+		unsigned char key[KEY_MAX];
+	} *v;
+	size_t n, cap;
+};
+
+static int doom(struct doomed *d, MDB_dbi dbi, const void *key, size_t len)
+{
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 256;
+		struct gone *v = realloc(d->v, cap * sizeof(*v));
+		if (!v)
+			return ENOMEM;
+		d->v = v;
+		d->cap = cap;
+	}
+	d->v[d->n].dbi = dbi;
+	d->v[d->n].len = len;
+	memcpy(d->v[d->n].key, key, len);
+	d->n++;
+	return 0;
+}
+
+struct walk {
+	pitr_txn *t;
+	uint64_t floor, until; /* P and W */
+	int dry_run;
+	struct doomed d;
+	pitr_prune_stats *st;
+};
+
+/* Doom the log record (ts, idx), counting its bytes. */
+static int doom_record(struct walk *w, uint64_t ts, uint32_t idx)
+{
+	unsigned char k[12];
+	MDB_val key = { sizeof(k), k }, val;
+
+	key_log(k, ts, idx);
+	if (mdb_get(w->t->txn, w->t->s->log, &key, &val) == 0)
+		w->st->bytes += val.mv_size;
+	return doom(&w->d, w->t->s->log, k, sizeof(k));
+}
+
+/*
+ * One entry of a named table: where it is, and what it says.
+ */
+struct entry {
+	uint64_t ts;
+	uint32_t idx; /* log index */
+	int gone;     /* a delete */
+	uint64_t inc; /* names: the incarnation */
+	size_t klen;
+	unsigned char key[KEY_MAX];
+};
+
+/* The newest entry of (parent, name) at or before `at`. */
+static int entry_at(struct walk *w, MDB_dbi dbi, int names, uint64_t parent,
+		    const char *name, size_t len, uint64_t at, struct entry *e)
+{
+	size_t suffix = names ? NAME_SUFFIX : VER_SUFFIX;
+	const unsigned char *v;
+	MDB_cursor *c;
+	MDB_val key, val;
+	int rc;
+
+	rc = mdb_rc(mdb_cursor_open(w->t->txn, dbi, &c));
+	if (rc)
+		return rc;
+	rc = seek_at(c, parent, name, len, suffix, at, &key, &val);
+	if (!rc) {
+		v = val.mv_data;
+		e->ts = ~get_be64((unsigned char *)key.mv_data + 9 + len);
+		if (names) {
+			if (val.mv_size != NAME_VAL)
+				rc = PITR_CORRUPT;
+			e->idx = ~get_be32((unsigned char *)key.mv_data + 17 +
+					   len);
+			e->gone = v[0] == NAME_DELETE;
+			e->inc = get_le64(v + 1);
+		} else {
+			if (val.mv_size != VER_VAL)
+				rc = PITR_CORRUPT;
+			e->idx = get_le32(v);
+			e->gone = v[4] == OP_DOC_DEL;
+			e->inc = 0;
+		}
+		e->klen = key.mv_size;
+		memcpy(e->key, key.mv_data, key.mv_size);
+	}
+	mdb_cursor_close(c);
+	return rc;
+}
+
+/* Doom entry `e` of a named table with its log record. */
+static int doom_entry(struct walk *w, MDB_dbi dbi, int names,
+		      const struct entry *e)
+{
+	int rc = doom(&w->d, dbi, e->key, e->klen);
+
+	if (!rc)
+		rc = doom_record(w, e->ts, e->idx);
+	if (!rc && names)
+		w->st->events++;
+	else if (!rc)
+		w->st->versions++;
+	/* A deleted incarnation leaves history with its delete. */
+	if (!rc && names && e->gone) {
+		pitr_inc_info info;
+		unsigned char k[8];
+		if (pitr_inc_get(w->t, e->inc, &info) == 0 && info.deleted &&
+		    info.deleted <= w->until) {
+			put_be64(k, e->inc);
+			rc = doom(&w->d, w->t->s->incs, k, 8);
+		}
+	}
+	return rc;
+}
+
+/* Decide for mutation (ts, idx) of (parent, name) in a named table. */
+static int decide(struct walk *w, MDB_dbi dbi, int names, uint64_t parent,
+		  const char *name, size_t len, uint64_t ts, uint32_t idx)
+{
+	struct entry at_w, self, before;
+	int rc;
+
+	rc = entry_at(w, dbi, names, parent, name, len, w->until, &at_w);
+	if (rc)
+		return rc == PITR_NOTFOUND ? 0 : rc;
+	/* this mutation's own entry (already gone: decided before) */
+	rc = entry_at(w, dbi, names, parent, name, len, ts, &self);
+	if (rc == PITR_NOTFOUND || (!rc && (self.ts != ts || self.idx != idx)))
+		return 0;
+	if (rc)
+		return rc;
+	if (ts < at_w.ts || (self.idx < at_w.idx && ts == at_w.ts) ||
+	    (ts == at_w.ts && self.idx == at_w.idx && at_w.gone))
+		if ((rc = doom_entry(w, dbi, names, &self)))
+			return rc;
+	/* The first mutation after the floor retires the entry left there. */
+	if (w->floor && ts > 0) {
+		rc = entry_at(w, dbi, names, parent, name, len, ts - 1,
+			      &before);
+		if (rc == PITR_NOTFOUND)
+			return 0;
+		if (rc)
+			return rc;
+		if (before.ts <= w->floor)
+			return doom_entry(w, dbi, names, &before);
+	}
+	return 0;
+}
+
+static int apply(struct walk *w)
+{
+	for (size_t i = 0; i < w->d.n; i++) {
+		MDB_val key = { w->d.v[i].len, w->d.v[i].key };
+		int rc = mdb_del(w->t->txn, w->d.v[i].dbi, &key, NULL);
+		if (rc && rc != MDB_NOTFOUND)
+			return mdb_rc(rc);
+	}
+	w->d.n = 0;
+	return 0;
+}
+
+static int meta_get_raw(pitr_txn *t, const char *name, MDB_val *v)
+{
+	MDB_val k = { strlen(name), (void *)name };
+
+	return mdb_get(t->txn, t->s->meta, &k, v);
+}
+
+static uint64_t meta_u64(pitr_txn *t, const char *name)
+{
+	MDB_val v;
+
+	if (meta_get_raw(t, name, &v) || v.mv_size != 8)
+		return 0;
+	return get_le64(v.mv_data);
+}
+
+static int meta_set(pitr_txn *t, const char *name, const void *data,
+		    size_t len)
+{
+	MDB_val k = { strlen(name), (void *)name }, v = { len, (void *)data };
+
+	if (!data) {
+		int rc = mdb_del(t->txn, t->s->meta, &k, NULL);
+		return rc == MDB_NOTFOUND ? 0 : mdb_rc(rc);
+	}
+	return mdb_rc(mdb_put(t->txn, t->s->meta, &k, &v, 0));
+}
+
+/* Walk one batch from (*ts, *idx); *end once the walk passed W. */
+static int walk_batch(struct walk *w, uint64_t *ts, uint32_t *idx, int *end)
+{
+	unsigned char k[12];
+	MDB_val key = { sizeof(k), k }, val;
+	struct log_rec r;
+	MDB_cursor *c;
+	int rc, n = 0;
+
+	rc = mdb_rc(mdb_cursor_open(w->t->txn, w->t->s->log, &c));
+	if (rc)
+		return rc;
+	key_log(k, *ts, *idx);
+	*end = 1;
+	for (rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
+		uint64_t mts = get_be64(key.mv_data);
+		uint32_t midx = get_be32((unsigned char *)key.mv_data + 8);
+		if (mts > w->until)
+			break;
+		if (n++ == PRUNE_BATCH) {
+			*ts = mts;
+			*idx = midx;
+			*end = 0;
+			break;
+		}
+		if ((rc = log_decode(&val, &r)))
+			break;
+		/* copied: the decisions below may move the cursor's page */
+		char name[PITR_NAME_MAX];
+		size_t len = r.namelen;
+		uint64_t parent = r.parent;
+		int doc = r.op == OP_DOC_PUT || r.op == OP_DOC_DEL;
+		memcpy(name, r.name, len);
+		rc = decide(w, doc ? w->t->s->versions : w->t->s->names, !doc,
+			    parent, name, len, mts, midx);
+		if (rc)
+			break;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * Walk (floor, until] from (ts, idx) in committed batches. The new floor is
+ * stored by the first batch, before anything is removed, so no reader ever
+ * sees an instant half pruned; progress is stored by every batch, so a
+ * prune that dies resumes where it stopped.
+ */
+static int prune_walk(pitr_store *s, struct walk *w, uint64_t ts,
+		      uint32_t idx)
+{
+	unsigned char b[12];
+	int end = 0, rc = 0;
+
+	while (!rc && !end) {
+		rc = pitr_txn_begin(s, w->dry_run ? PITR_TXN_READ
+						  : PITR_TXN_WRITE, &w->t);
+		if (rc)
+			break;
+		rc = walk_batch(w, &ts, &idx, &end);
+		if (!rc && !w->dry_run) {
+			put_le64(b, w->until);
+			rc = meta_set(w->t, "pruned_until", b, 8);
+			put_le64(b, w->floor);
+			if (!rc)
+				rc = meta_set(w->t, "prune_base", b, 8);
+			put_le64(b, ts);
+			put_le32(b + 8, idx);
+			if (!rc)
+				rc = meta_set(w->t, "prune_next", end ? NULL : b,
+					      12);
+			if (!rc)
+				rc = apply(w);
+		}
+		w->d.n = 0;
+		if (w->dry_run || rc) {
+			pitr_txn_abort(w->t);
+		} else {
+			rc = pitr_txn_commit(w->t, NULL);
+		}
+		w->t = NULL;
+	}
+	return rc;
+}
+
+int pitr_prune(pitr_store *s, uint64_t now, int dry_run, pitr_prune_stats *st)
+{
+	struct walk w = { .dry_run = dry_run, .st = st };
+	uint64_t floor, base, next_ts = 0, target;
+	uint32_t next_idx = 0;
+	int resume, rc;
+	pitr_txn *t;
+	MDB_val v;
+
+	memset(st, 0, sizeof(*st));
+	target = pitr_store_window_start(s, now);
+	rc = pitr_txn_begin(s, PITR_TXN_READ, &t);
+	if (rc)
+		return rc;
+	floor = meta_u64(t, "pruned_until");
+	base = meta_u64(t, "prune_base");
+	resume = meta_get_raw(t, "prune_next", &v) == 0 && v.mv_size == 12;
+	if (resume) {
+		next_ts = get_le64(v.mv_data);
+		next_idx = get_le32((unsigned char *)v.mv_data + 8);
+	}
+	pitr_txn_abort(t);
+	/* first finish a walk that died */
+	if (resume && !dry_run) {
+		w.floor = base;
+		w.until = floor;
+		rc = prune_walk(s, &w, next_ts, next_idx);
+	}
+	if (!rc && target > floor) {
+		w.floor = floor;
+		w.until = target;
+		rc = prune_walk(s, &w, floor + 1, 0);
+	}
+	st->until = target > floor ? target : floor;
+	free(w.d.v);
+	return rc;
+}

@@ -1,0 +1,189 @@
+/*
+ * test_prune.c - retention: what pruning removes, what it keeps, and that
+ * pruned instants are refused rather than shown wrong. Time is simulated
+ * by the `now` given to pitr_prune().
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pitr.h"
+#include "tap.h"
+
+#define SEC PITR_NS_PER_SEC
+#define RETENTION (3600 * SEC)
+
+static char dir[64];
+
+struct count {
+	int n, puts, dels;
+	uint64_t last;
+};
+
+static int counter(const pitr_mutation *m, void *arg)
+{
+	struct count *c = arg;
+
+	c->n++;
+	c->puts += m->op == PITR_OP_DOC_PUT || m->op == PITR_OP_CT_CREATE ||
+		   m->op == PITR_OP_DB_CREATE;
+	c->dels += m->op == PITR_OP_DOC_DELETE || m->op == PITR_OP_CT_DELETE ||
+		   m->op == PITR_OP_DB_DELETE;
+	c->last = m->ts;
+	return 0;
+}
+
+static struct count versions(pitr_store *s, uint64_t ct, const char *id)
+{
+	struct count c = { 0 };
+	pitr_txn *t;
+
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	pitr_doc_walk(t, ct, id, strlen(id), counter, &c);
+	pitr_txn_abort(t);
+	return c;
+}
+
+static struct count names(pitr_store *s, uint64_t db, const char *name)
+{
+	struct count c = { 0 };
+	pitr_txn *t;
+
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	pitr_name_walk(t, db, name, strlen(name), counter, &c);
+	pitr_txn_abort(t);
+	return c;
+}
+
+static uint64_t put(pitr_store *s, uint64_t ct, const char *id,
+		    const char *body)
+{
+	pitr_txn *t;
+	uint64_t ts = 0;
+
+	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+	if (pitr_doc_put(t, ct, id, strlen(id), body, strlen(body)))
+		pitr_txn_abort(t);
+	else
+		pitr_txn_commit(t, &ts);
+	return ts;
+}
+
+static int get(pitr_store *s, uint64_t ct, const char *id, uint64_t at,
+	       char *buf, size_t size)
+{
+	pitr_txn *t;
+	void *body;
+	size_t len;
+	int rc;
+
+	buf[0] = 0;
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	rc = pitr_doc_get(t, ct, id, strlen(id), at, NULL, &body, &len);
+	pitr_txn_abort(t);
+	if (!rc) {
+		snprintf(buf, size, "%.*s", (int)len, (char *)body);
+		free(body);
+	}
+	return rc;
+}
+
+int main(void)
+{
+	pitr_config cfg = { 0 };
+	pitr_prune_stats st, dry;
+	uint64_t db, ct, ct2, t1, t2, t3, inc;
+	char path[128], buf[64];
+	pitr_store *s;
+	pitr_txn *t;
+
+	snprintf(dir, sizeof(dir), "/tmp/pitr-prune-XXXXXX");
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(path, sizeof(path), "%s/s", dir);
+	pitr_policy_default(&cfg.policy);
+	cfg.policy.retention = RETENTION;
+	if (pitr_store_create(path, &cfg) || pitr_store_open(path, 0, &s))
+		return 1;
+
+	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+	pitr_db_create(t, "d", 1, &db);
+	pitr_ct_create(t, db, "c", 1, &ct);
+	pitr_ct_create(t, db, "gone", 4, &ct2);
+	pitr_txn_commit(t, NULL);
+	t1 = put(s, ct, "x", "{\"x\":1}");
+	put(s, ct, "y", "{\"y\":1}");
+	put(s, ct, "z", "{\"z\":1}");
+	put(s, ct2, "g", "{\"g\":1}");
+	/* t2: x changes, z and the container "gone" are deleted */
+	put(s, ct, "x", "{\"x\":2}");
+	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+	pitr_doc_delete(t, ct, "z", 1);
+	pitr_doc_delete(t, ct2, "g", 1);
+	pitr_ct_delete(t, db, "gone", 4);
+	pitr_txn_commit(t, &t2);
+	t3 = put(s, ct, "x", "{\"x\":3}");
+
+	is_int(pitr_prune(s, t2 + RETENTION, 1, &dry), 0, "dry run");
+	ok(dry.until == t2, "dry run: the window starts at t2");
+	ok(versions(s, ct, "x").n == 3, "dry run removes nothing");
+	is_int(pitr_prune(s, t2 + RETENTION, 0, &st), 0, "prune up to t2");
+	is_int(st.versions, dry.versions, "dry run counted what went");
+	is_int(st.events, dry.events, "dry run counted the events too");
+	ok(st.bytes > 0, "bytes freed are counted (%llu)",
+	   (unsigned long long)st.bytes);
+
+	struct count x = versions(s, ct, "x");
+	is_int(x.n, 2, "x: the version superseded before t2 is gone");
+	is_int(versions(s, ct, "y").n, 1, "y: its only version is kept");
+	is_int(versions(s, ct, "z").n, 0, "z: deleted before t2, all gone");
+	is_int(versions(s, ct2, "g").n, 0, "g of a deleted container: gone");
+	is_int(names(s, db, "gone").n, 0,
+	       "a container deleted before t2 leaves history");
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	pitr_inc_info info;
+	is_int(pitr_inc_get(t, ct2, &info), PITR_NOTFOUND,
+	       "and so does its incarnation");
+	is_int(pitr_ct_lookup(t, t2, db, "c", 1, &inc), 0,
+	       "the live container is still there at t2");
+	is_int(pitr_ct_lookup(t, t1, db, "c", 1, &inc), PITR_OUTOFRANGE,
+	       "an instant before t2 is refused, not shown wrong");
+	pitr_iter *it;
+	is_int(pitr_iter_begin(t, PITR_LIST_DOCUMENTS, ct, t1, NULL, 0, 0, &it),
+	       PITR_OUTOFRANGE, "listing before t2 is refused");
+	pitr_txn_abort(t);
+
+	is_int(get(s, ct, "x", t2, buf, sizeof(buf)), 0, "x at t2");
+	ok(!strcmp(buf, "{\"x\":2}"), "x at t2 is version 2 (%s)", buf);
+	is_int(get(s, ct, "y", t2, buf, sizeof(buf)), 0, "y at t2");
+	ok(!strcmp(buf, "{\"y\":1}"), "the state at the window start is kept");
+	is_int(get(s, ct, "z", t2, buf, sizeof(buf)), PITR_NOTFOUND,
+	       "z is absent at t2");
+	is_int(get(s, ct, "x", t1, buf, sizeof(buf)), PITR_OUTOFRANGE,
+	       "x before t2: refused");
+	get(s, ct, "x", PITR_NOW, buf, sizeof(buf));
+	ok(!strcmp(buf, "{\"x\":3}"), "the live state is untouched");
+
+	pitr_info pi;
+	pitr_store_info(s, &pi);
+	ok(pitr_store_window_start(s, pitr_clock()) == t2,
+	   "the window now starts at the prune floor");
+
+	/* Again, further: incremental from t2 up to t3. */
+	is_int(pitr_prune(s, t3 + RETENTION, 0, &st), 0, "prune up to t3");
+	is_int(st.versions, 1, "only x's version at t2 goes");
+	is_int(versions(s, ct, "x").n, 1, "x: one version left, at t3");
+	ok(versions(s, ct, "x").last == t3, "and it is version 3");
+	is_int(versions(s, ct, "y").n, 1, "y still kept");
+	is_int(names(s, db, "c").n, 1, "the live container's create is kept");
+	is_int(pitr_prune(s, t3 + RETENTION, 0, &st), 0, "prune again");
+	is_int(st.versions + st.events, 0, "nothing more to prune");
+
+	/* Writes go on after pruning. */
+	ok(put(s, ct, "x", "{\"x\":4}") > t3, "writes after pruning");
+	pitr_store_close(s);
+	pitr_store_destroy(path);
+	rmdir(dir);
+	return tap_done();
+}
