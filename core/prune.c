@@ -48,6 +48,8 @@ struct walk {
 	pitr_txn *t;
 	uint64_t floor, until; /* P and W */
 	int dry_run;
+	int between;       /* periodic: prune between boundaries instead */
+	uint64_t created, interval;
 	struct doomed d;
 	pitr_prune_stats *st;
 };
@@ -173,6 +175,49 @@ static int decide(struct walk *w, MDB_dbi dbi, int names, uint64_t parent,
 	return 0;
 }
 
+/*
+ * Periodic mode keeps history only at interval boundaries: a mutation
+ * whose next version comes before the next boundary is seen by none.
+ * Tombstones stay (they hide the older version at a boundary).
+ */
+static int decide_between(struct walk *w, MDB_dbi dbi, int names,
+			  uint64_t parent, const char *name, size_t len,
+			  uint64_t ts, uint32_t idx)
+{
+	size_t suffix = names ? NAME_SUFFIX : VER_SUFFIX;
+	struct entry self;
+	MDB_cursor *c;
+	MDB_val key, val;
+	int rc;
+
+	rc = entry_at(w, dbi, names, parent, name, len, ts, &self);
+	if (rc == PITR_NOTFOUND || (!rc && (self.ts != ts || self.idx != idx)))
+		return 0;
+	if (rc || self.gone)
+		return rc;
+	rc = mdb_rc(mdb_cursor_open(w->t->txn, dbi, &c));
+	if (rc)
+		return rc;
+	key.mv_size = self.klen;
+	key.mv_data = self.key;
+	rc = mdb_cursor_get(c, &key, &val, MDB_SET_KEY);
+	if (!rc) /* newest first: the next version is the previous key */
+		rc = mdb_cursor_get(c, &key, &val, MDB_PREV);
+	int newer = !rc && key.mv_size == 9 + len + suffix &&
+		    !memcmp(key.mv_data, self.key, 9 + len);
+	uint64_t next = newer ? ~get_be64((unsigned char *)key.mv_data + 9 +
+					  len)
+			      : 0;
+	mdb_cursor_close(c);
+	if (!newer || next > w->until)
+		return 0;
+	uint64_t boundary = w->created + (next - 1 - w->created) /
+						 w->interval * w->interval;
+	if (boundary < ts)
+		return doom_entry(w, dbi, names, &self);
+	return 0;
+}
+
 static int apply(struct walk *w)
 {
 	for (size_t i = 0; i < w->d.n; i++) {
@@ -247,8 +292,9 @@ static int walk_batch(struct walk *w, uint64_t *ts, uint32_t *idx, int *end)
 		uint64_t parent = r.parent;
 		int doc = r.op == OP_DOC_PUT || r.op == OP_DOC_DEL;
 		memcpy(name, r.name, len);
-		rc = decide(w, doc ? w->t->s->versions : w->t->s->names, !doc,
-			    parent, name, len, mts, midx);
+		rc = (w->between ? decide_between : decide)(
+			w, doc ? w->t->s->versions : w->t->s->names, !doc,
+			parent, name, len, mts, midx);
 		if (rc)
 			break;
 	}
@@ -274,7 +320,15 @@ static int prune_walk(pitr_store *s, struct walk *w, uint64_t ts,
 		if (rc)
 			break;
 		rc = walk_batch(w, &ts, &idx, &end);
-		if (!rc && !w->dry_run) {
+		if (!rc && !w->dry_run && w->between) {
+			/* nothing a view can see goes: no floor to move, and
+			 * a walk redone after a crash decides the same */
+			put_le64(b, w->until);
+			if (end)
+				rc = meta_set(w->t, "between_until", b, 8);
+			if (!rc)
+				rc = apply(w);
+		} else if (!rc && !w->dry_run) {
 			put_le64(b, w->until);
 			rc = meta_set(w->t, "pruned_until", b, 8);
 			put_le64(b, w->floor);
@@ -333,6 +387,27 @@ int pitr_prune(pitr_store *s, uint64_t now, int dry_run, pitr_prune_stats *st)
 		rc = prune_walk(s, &w, floor + 1, 0);
 	}
 	st->until = target > floor ? target : floor;
+	pitr_policy p;
+	pitr_store_policy(s, &p);
+	if (!rc && p.mode == PITR_PERIODIC && now > s->created) {
+		uint64_t latest = s->created + (now - s->created) / p.interval *
+						       p.interval;
+		uint64_t done = 0;
+		if (!pitr_txn_begin(s, PITR_TXN_READ, &t)) {
+			done = meta_u64(t, "between_until");
+			pitr_txn_abort(t);
+		}
+		if (done < st->until)
+			done = st->until;
+		if (latest > done) {
+			w.between = 1;
+			w.created = s->created;
+			w.interval = p.interval;
+			w.floor = done;
+			w.until = latest;
+			rc = prune_walk(s, &w, done + 1, 0);
+		}
+	}
 	free(w.d.v);
 	return rc;
 }

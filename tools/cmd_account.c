@@ -153,6 +153,21 @@ int cmd_info(int argc, char *argv[])
 	printf("size on disk:        %" PRIu64 " bytes (%" PRIu64 " in use)\n",
 	       info.disk_bytes, info.used_bytes);
 	printf("format:              %" PRIu32 "\n", info.format);
+	if (info.policy.mode == PITR_PERIODIC) {
+		/* the instants a view or restore can show, newest first */
+		uint64_t step = info.policy.interval, n = 0;
+		uint64_t b = info.created +
+			     (info.latest - info.created) / step * step;
+		printf("restore points:\n");
+		for (; b >= info.earliest && n < 20; b -= step, n++) {
+			printf("  %s\n", pitr_time_format(b, t1));
+			if (b < step)
+				break;
+		}
+		if (b >= info.earliest && n == 20)
+			printf("  ... and %" PRIu64 " earlier\n",
+			       (b - info.earliest) / step + 1);
+	}
 	return 0;
 }
 

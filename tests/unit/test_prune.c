@@ -89,6 +89,60 @@ static int get(pitr_store *s, uint64_t ct, const char *id, uint64_t at,
 	return rc;
 }
 
+/* Periodic mode: only what an interval boundary shows is kept. */
+static void test_periodic(void)
+{
+	pitr_config cfg = { 0 };
+	pitr_prune_stats st;
+	pitr_info info;
+	uint64_t db, ct, c2, at;
+	char path[128], buf[64];
+	pitr_store *s;
+	pitr_txn *t;
+
+	snprintf(path, sizeof(path), "%s/p", dir);
+	cfg.policy.mode = PITR_PERIODIC;
+	cfg.policy.interval = 10 * SEC;
+	cfg.policy.retention = 100 * SEC;
+	if (pitr_store_create(path, &cfg) || pitr_store_open(path, 0, &s))
+		return;
+	pitr_store_info(s, &info);
+	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+	pitr_db_create(t, "d", 1, &db);
+	pitr_ct_create(t, db, "c", 1, &ct);
+	pitr_ct_create(t, db, "brief", 5, &c2);
+	pitr_txn_commit(t, NULL);
+	/* all within the first interval: only the last is seen at c+10s */
+	put(s, ct, "x", "{\"x\":1}");
+	put(s, ct, "x", "{\"x\":2}");
+	put(s, ct, "x", "{\"x\":3}");
+	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+	pitr_ct_delete(t, db, "brief", 5);
+	pitr_txn_commit(t, NULL);
+
+	is_int(pitr_prune(s, info.created + 25 * SEC, 0, &st), 0,
+	       "periodic: prune at the third interval");
+	is_int(st.versions, 2, "periodic: two versions no boundary shows");
+	is_int(versions(s, ct, "x").n, 1, "periodic: x keeps one version");
+	is_int(names(s, db, "brief").n, 1,
+	       "periodic: a container born and gone between boundaries "
+	       "keeps only its delete");
+	at = info.created + 10 * SEC;
+	is_int(get(s, ct, "x", at, buf, sizeof(buf)), 0,
+	       "periodic: x at the first boundary");
+	ok(!strcmp(buf, "{\"x\":3}"), "periodic: it is the last version (%s)",
+	   buf);
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	is_int(pitr_ct_lookup(t, at, db, "brief", 5, NULL), PITR_NOTFOUND,
+	       "periodic: the brief container is absent at the boundary");
+	pitr_txn_abort(t);
+	is_int(pitr_prune(s, info.created + 25 * SEC, 0, &st), 0,
+	       "periodic: prune again");
+	is_int(st.versions + st.events, 0, "periodic: nothing more");
+	pitr_store_close(s);
+	pitr_store_destroy(path);
+}
+
 int main(void)
 {
 	pitr_config cfg = { 0 };
@@ -184,6 +238,7 @@ int main(void)
 	ok(put(s, ct, "x", "{\"x\":4}") > t3, "writes after pruning");
 	pitr_store_close(s);
 	pitr_store_destroy(path);
+	test_periodic();
 	rmdir(dir);
 	return tap_done();
 }
