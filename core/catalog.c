@@ -476,3 +476,28 @@ int pitr_iter_next(pitr_iter *it, pitr_entry *e)
 {
 	return it->live ? iter_next_live(it, e) : iter_next_named(it, e);
 }
+
+int catalog_replay(pitr_txn *t, const struct log_rec *r)
+{
+	int create = r->op == OP_DB_CREATE || r->op == OP_CT_CREATE;
+	int kind = r->op == OP_DB_CREATE || r->op == OP_DB_DELETE ? INC_DB
+								  : INC_CT;
+	const unsigned char *v;
+	size_t vlen;
+	int rc;
+
+	rc = name_put(t, r->parent, r->name, r->namelen,
+		      create ? NAME_CREATE : NAME_DELETE, r->inc);
+	if (rc)
+		return rc;
+	if (!create) /* a rename's create, next, makes it alive again */
+		return inc_update(t, r->inc, r->parent, t->ts, NULL, 0);
+	if (r->inc >= t->next_inc) {
+		t->next_inc = r->inc + 1;
+		t->dirty_meta = 1;
+	}
+	if (inc_get(t, r->inc, &v, &vlen) == 0) /* a rename */
+		return inc_update(t, r->inc, r->parent, 0, r->name, r->namelen);
+	return inc_put(t, r->inc, kind, r->parent, t->ts, 0, r->name,
+		       r->namelen);
+}

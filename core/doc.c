@@ -467,3 +467,21 @@ int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 		*done = n;
 	return rc;
 }
+
+int doc_replay(pitr_txn *t, const struct log_rec *r, uint32_t idx)
+{
+	int rc;
+
+	if (r->op == OP_DOC_PUT) {
+		rc = version_put(t, r->parent, r->name, r->namelen, OP_DOC_PUT,
+				 idx, r->size, r->etag);
+		return rc ? rc
+			  : live_doc_put(t, r->parent, r->name, r->namelen, idx,
+					 r->size, r->etag);
+	}
+	rc = version_put(t, r->parent, r->name, r->namelen, OP_DOC_DEL, idx, 0,
+			 0);
+	if (!rc)
+		rc = live_del(t, r->parent, LIVE_DOC, r->name, r->namelen);
+	return rc == PITR_NOTFOUND ? 0 : rc;
+}

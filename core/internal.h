@@ -228,6 +228,19 @@ uint32_t iter_log_idx(const pitr_iter *it);
 /* Describe a damaged record in the transaction's error text. */
 void log_damage(pitr_txn *t, const struct log_rec *r);
 
+/* Apply a log record being replayed from backup media, under t->ts and
+ * t->idx set to the record's own key. */
+int doc_replay(pitr_txn *t, const struct log_rec *r, uint32_t idx);
+int catalog_replay(pitr_txn *t, const struct log_rec *r);
+
+/* What is on the backup media: every mutation at or before the result;
+ * `*configured` says whether a backup directory is set. */
+uint64_t backup_shipped(pitr_store *s, int *configured);
+
+/* Wait for writes in flight and make `t` a floor that every later commit
+ * lands above (see pitr_store_resolve). */
+int floor_barrier(pitr_store *s, uint64_t t);
+
 /* Seek the newest entry of (parent, name) in a names-like table at or
  * before `at`; used by catalog and documents alike. */
 int seek_at(MDB_cursor *c, uint64_t parent, const char *name, size_t len,

@@ -56,7 +56,9 @@
 #define PITR_RDONLY	(-32011) /* mutation in a read transaction */
 #define PITR_BUSY	(-32012) /* the account is mounted by another daemon */
 #define PITR_BADPOLICY	(-32013) /* invalid or refused backup policy */
-#define PITR_FIRST_CODE PITR_BADPOLICY
+#define PITR_FOREIGN	(-32014) /* backup directory of another account */
+#define PITR_NOBACKUP	(-32015) /* no backup directory is set */
+#define PITR_FIRST_CODE PITR_NOBACKUP
 
 /* The `at` argument that means "the live state". */
 #define PITR_NOW UINT64_MAX
@@ -87,6 +89,8 @@ typedef struct pitr_config {
 	const char *name;   /* account name; NULL: the directory's basename */
 	pitr_policy policy; /* see pitr_policy_default() */
 	uint32_t max_doc_size; /* bytes; 0: PITR_DEFAULT_MAX_DOC */
+	uint64_t created;      /* creation instant; 0: now (replays keep the
+				  original's) */
 } pitr_config;
 
 typedef struct pitr_info {
@@ -509,6 +513,68 @@ typedef struct pitr_prune_stats {
  * nothing changes and `st` counts what would go.
  */
 int pitr_prune(pitr_store *s, uint64_t now, int dry_run, pitr_prune_stats *st);
+
+/*
+ * Backup media: a directory of append-only segment files holding every
+ * mutation of the log in commit order, each segment lz4-compressed,
+ * checksummed with XXH3 and chained to the one before by checksum (the
+ * format is in README.md). A segment never splits a commit. What is on the
+ * media is read from the directory itself, so a copy cut short is simply
+ * made again, never twice.
+ */
+
+/* Set the account's backup directory (kept in the account; NULL: none). */
+int pitr_backup_set_dir(pitr_store *s, const char *dir);
+
+typedef struct pitr_backup_info {
+	char dir[4096];          /* "" when none is set */
+	uint64_t shipped;        /* every mutation at or before it is on the
+				    media; 0: none yet */
+	uint64_t pending;        /* mutations not yet on the media */
+	uint64_t oldest_pending; /* the oldest of them; 0 if none */
+	char error[256];         /* the last shipping error; "" if none */
+} pitr_backup_info;
+
+/* Where shipping stands (reads the store only). */
+int pitr_backup_status(pitr_store *s, pitr_backup_info *st);
+
+/*
+ * Copy the mutations not yet on the media to the backup directory: one
+ * segment, or with `all` until none is pending. `*count` (may be NULL)
+ * receives the mutations copied. Takes the directory's lock (waits for
+ * another shipper). Returns 0, PITR_NOBACKUP, PITR_FOREIGN, PITR_CORRUPT
+ * (the last segment is damaged) or the errno of the directory (ENOENT,
+ * EROFS, ENOSPC, ...); on error nothing partial is left in the directory.
+ * The outcome is recorded for pitr_backup_status() (error text).
+ */
+int pitr_backup_ship(pitr_store *s, int all, uint64_t *count);
+
+/* Called for each problem a verification finds. */
+typedef void (*pitr_problem_fn)(const char *where, const char *what,
+				void *arg);
+
+/*
+ * Check every segment of a backup directory: header and payload checksums,
+ * every record's checksum, the chain, no segment missing. `*complete`
+ * (may be NULL) receives the instant up to which the media is proven
+ * complete. Returns 0, or PITR_CORRUPT after reporting each problem.
+ */
+int pitr_backup_verify(const char *dir, pitr_problem_fn fn, void *arg,
+		       uint64_t *segments, uint64_t *complete);
+
+/* Check every record of a store's log. 0 or PITR_CORRUPT. */
+int pitr_store_verify(pitr_store *s, pitr_problem_fn fn, void *arg,
+		      uint64_t *records);
+
+/*
+ * Rebuild an account at `path` (which must not exist) from a backup
+ * directory alone: every mutation up to `until` replayed with its own
+ * timestamp, so the state at any instant up to `until` is the original's.
+ * PITR_OUTOFRANGE (with `*complete` set) when the media cannot prove
+ * `until` complete.
+ */
+int pitr_backup_replay(const char *dir, const char *path, uint64_t until,
+		       uint64_t *complete);
 
 /*
  * Remove an account directory made by pitr_store_create (its own files

@@ -364,6 +364,11 @@ int pitr_prune(pitr_store *s, uint64_t now, int dry_run, pitr_prune_stats *st)
 
 	memset(st, 0, sizeof(*st));
 	target = pitr_store_window_start(s, now);
+	/* nothing that is not on the backup media yet */
+	int backup;
+	uint64_t shipped = backup_shipped(s, &backup);
+	if (backup && target > shipped)
+		target = shipped;
 	rc = pitr_txn_begin(s, PITR_TXN_READ, &t);
 	if (rc)
 		return rc;

@@ -60,6 +60,8 @@ int pitr_errno(int rc)
 	case PITR_BADJSON:
 	case PITR_NOTSTORE:
 	case PITR_BADPOLICY:
+	case PITR_FOREIGN:
+	case PITR_NOBACKUP:
 		return EINVAL;
 	case PITR_TOOBIG:
 		return EFBIG;
@@ -286,7 +288,7 @@ static void store_free(pitr_store *s)
 static int write_meta(pitr_store *s, const char *name, const pitr_config *cfg)
 {
 	unsigned char pol[17], fmt[4], maxdoc[4];
-	uint64_t now = pitr_clock();
+	uint64_t now = cfg->created ? cfg->created : pitr_clock();
 	MDB_txn *txn;
 	int rc;
 
@@ -555,7 +557,7 @@ int at_readable(pitr_txn *t, uint64_t at)
  * is <= t: take the writer lock, which waits for it, and store t as a floor
  * below which no later write may land.
  */
-static int floor_barrier(pitr_store *s, uint64_t t)
+int floor_barrier(pitr_store *s, uint64_t t)
 {
 	uint64_t floor = 0;
 	MDB_txn *txn;

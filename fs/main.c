@@ -55,8 +55,8 @@ static void usage(FILE *out)
 	    "    --sync-interval=S      flush commits to disk within S seconds "
 	    "(default 1)\n"
 	    "    --history-group=GROUP  this group may read history views too\n"
-	    "    --backup-dir=DIR       ship every mutation to DIR "
-	    "(not yet available)\n"
+	    "    --backup-dir=DIR       copy every mutation to DIR, the backup "
+	    "media\n"
 	    "    -f                     stay in the foreground, log to stderr\n"
 	    "    -o OPT[,OPT...]        FUSE mount options\n"
 	    "    -h, --help             this help\n"
@@ -171,13 +171,49 @@ static void *pruner(void *arg)
 	return NULL;
 }
 
+/*
+ * Backup media: ship what is pending every second; when the directory
+ * fails, retry with backoff up to 16 s, logging once per change of state.
+ */
+static void *shipper(void *arg)
+{
+	pitr_backup_info b;
+	struct timespec until;
+	int failing = 0;
+	unsigned backoff = 1;
+
+	(void)arg;
+	pthread_mutex_lock(&sync_mtx);
+	while (!sync_stop) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += failing ? backoff : 1;
+		pthread_cond_timedwait(&sync_cond, &sync_mtx, &until);
+		if (sync_stop)
+			break;
+		pthread_mutex_unlock(&sync_mtx);
+		/* idle, the latest restorable instant still moves on */
+		if (pitr_backup_status(fs.store, &b) == 0 && *b.dir &&
+		    (b.pending ||
+		     pitr_clock() > b.shipped + 5 * PITR_NS_PER_SEC)) {
+			int rc = pitr_backup_ship(fs.store, 1, NULL);
+			if (rc && !failing)
+				fs_log(LOG_ERR, "backup to '%s' failing, will "
+				       "retry: %s", b.dir, pitr_strerror(rc));
+			else if (!rc && failing)
+				fs_log(LOG_INFO, "backup to '%s' works again",
+				       b.dir);
+			failing = rc != 0;
+			backoff = failing ? (backoff < 16 ? backoff * 2 : 16)
+					  : 1;
+		}
+		pthread_mutex_lock(&sync_mtx);
+	}
+	pthread_mutex_unlock(&sync_mtx);
+	return NULL;
+}
+
 static int parse_options(struct options *o)
 {
-	if (o->backup_dir) {
-		fprintf(stderr, "pitrfs: --backup-dir: backup media are not "
-				"available in this version\n");
-		return -1;
-	}
 	if (o->history_group) {
 		struct group *g = getgrnam(o->history_group);
 		if (!g) {
@@ -207,7 +243,7 @@ int main(int argc, char *argv[])
 	struct options o = {0};
 	struct fuse_loop_config *loop;
 	char store[PATH_MAX], opts[PATH_MAX + 64];
-	pthread_t sync_thread, prune_thread;
+	pthread_t sync_thread, prune_thread, ship_thread;
 	int rc, ret = 1;
 
 	if (fuse_opt_parse(&args, &o, option_spec, option_proc) ||
@@ -242,6 +278,22 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 	fs.store_path = store;
+	if (o.backup_dir) {
+		/* kept in the account: a remount ships there too */
+		char dir[PATH_MAX + 1], cwd[PATH_MAX];
+		if (o.backup_dir[0] != '/' && getcwd(cwd, sizeof(cwd)))
+			snprintf(dir, sizeof(dir), "%.2000s/%.2000s", cwd,
+				 o.backup_dir);
+		else
+			snprintf(dir, sizeof(dir), "%s", o.backup_dir);
+		rc = pitr_backup_set_dir(fs.store, dir);
+		if (rc) {
+			fprintf(stderr, "pitrfs: cannot set the backup "
+				"directory: %s\n", pitr_strerror(rc));
+			pitr_store_close(fs.store);
+			return 1;
+		}
+	}
 	fs.uid = getuid();
 	fs.gid = getgid();
 	fs.foreground = cmd.foreground;
@@ -276,6 +328,10 @@ int main(int argc, char *argv[])
 		prune_thread = sync_thread; /* joined once below */
 		fs_log(LOG_ERR, "cannot start pruning: history will grow");
 	}
+	if (pthread_create(&ship_thread, NULL, shipper, NULL)) {
+		ship_thread = sync_thread;
+		fs_log(LOG_ERR, "cannot start shipping to backup media");
+	}
 	if (cmd.singlethread) {
 		ret = fuse_session_loop(fs.se);
 	} else {
@@ -299,6 +355,8 @@ int main(int argc, char *argv[])
 	pthread_join(sync_thread, NULL);
 	if (!pthread_equal(prune_thread, sync_thread))
 		pthread_join(prune_thread, NULL);
+	if (!pthread_equal(ship_thread, sync_thread))
+		pthread_join(ship_thread, NULL);
 	rc = pitr_store_sync(fs.store);
 	if (rc) {
 		fs_log(LOG_ERR, "final sync failed: %s", pitr_strerror(rc));

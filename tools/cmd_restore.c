@@ -93,7 +93,12 @@ static void remove_stale(const char *target)
 	    (int)sizeof(pattern))
 		return;
 	if (glob(pattern, 0, NULL, &g))
-		return;
+		g.gl_pathc = 0;
+	if (snprintf(pattern, sizeof(pattern), "%s.replay-*", target) <
+		    (int)sizeof(pattern) &&
+	    glob(pattern, g.gl_pathc ? GLOB_APPEND : 0, NULL, &g))
+		if (!g.gl_pathc)
+			return;
 	for (size_t i = 0; i < g.gl_pathc; i++)
 		pitr_store_destroy(g.gl_pathv[i]); /* busy: alive, kept */
 	globfree(&g);
@@ -263,7 +268,8 @@ int cmd_restore(int argc, char *argv[])
 	pitr_txn *src = NULL, *dt = NULL;
 	struct stat st;
 	uint64_t at;
-	int c, nsel = 0, rc = 1;
+	int c, nsel = 0, rc = 1, from_backup = 0;
+	char replay[PATH_MAX] = "";
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -295,9 +301,8 @@ int cmd_restore(int argc, char *argv[])
 			mnt = optarg;
 			break;
 		case 'b':
-			warnx("--from-backup: backup media are not available "
-			      "in this version");
-			return 2;
+			from_backup = 1;
+			break;
 		case 'h':
 			return usage_exit(restore_usage, 1);
 		default:
@@ -307,6 +312,7 @@ int cmd_restore(int argc, char *argv[])
 	if (optind + 2 != argc || !when)
 		return usage_exit(restore_usage, 0);
 	const char *source = argv[optind], *target = argv[optind + 1];
+	const char *named = source; /* in messages: what the user gave */
 	pitr_policy_default(&cfg.policy);
 	if (retention &&
 	    parse_duration_opt("--retention", retention, &cfg.policy.retention))
@@ -322,9 +328,35 @@ int cmd_restore(int argc, char *argv[])
 		      target, parent);
 		return 1;
 	}
+	if (from_backup) {
+		/* The media alone: replay them into a hidden account, then
+		 * restore from it exactly as from a live one. */
+		uint64_t until, complete = 0;
+		char c1[PITR_TIME_LEN];
+		if (pitr_time_parse(when, strlen(when), pitr_clock(), &until)) {
+			warnx("invalid time '%s'", when);
+			return 1;
+		}
+		snprintf(replay, sizeof(replay), "%s.replay-%ld", target,
+			 (long)getpid());
+		int brc = pitr_backup_replay(source, replay, until, &complete);
+		if (brc == PITR_OUTOFRANGE) {
+			warnx("the backup in '%s' is complete only up to %s; "
+			      "'%s' is later (see pitr verify)", source,
+			      complete ? pitr_time_format(complete, c1) : "-",
+			      when);
+			return 1;
+		}
+		if (brc) {
+			warnx("cannot read the backup in '%s': %s", source,
+			      pitr_strerror(brc));
+			return 1;
+		}
+		source = replay;
+	}
 	src_store = open_store(source, 0);
 	if (!src_store)
-		return 1;
+		goto out_replay;
 	if (parse_instant(src_store, when, &at))
 		goto out;
 	pitr_time_format(at, when_buf);
@@ -414,7 +446,7 @@ int cmd_restore(int argc, char *argv[])
 		close(dfd);
 	}
 	fprintf(stderr, "restored '%s' at %s into '%s': %llu documents\n",
-		source, when_buf, target, (unsigned long long)prog.done);
+		named, when_buf, target, (unsigned long long)prog.done);
 	rc = mnt ? (mount_target(argv[0], target, mnt) ? 1 : 0) : 0;
 	goto out;
 out_destroy:
@@ -427,5 +459,8 @@ out:
 	pitr_txn_abort(src);
 	pitr_store_close(dst);
 	pitr_store_close(src_store);
+out_replay:
+	if (*replay)
+		pitr_store_destroy(replay);
 	return rc;
 }

@@ -20,6 +20,8 @@ static const struct command commands[] = {
 	{ "restore", cmd_restore, "restore a past state into a new account" },
 	{ "policy", cmd_policy, "show or change the backup policy" },
 	{ "prune", cmd_prune, "remove history older than the retention window" },
+	{ "backup", cmd_backup, "backup media: status, flush" },
+	{ "verify", cmd_verify, "check every checksum of a store or backup directory" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

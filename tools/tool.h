@@ -21,6 +21,8 @@ int cmd_create(int argc, char *argv[]);
 int cmd_info(int argc, char *argv[]);
 int cmd_policy(int argc, char *argv[]);
 int cmd_prune(int argc, char *argv[]);
+int cmd_backup(int argc, char *argv[]);
+int cmd_verify(int argc, char *argv[]);
 int cmd_events(int argc, char *argv[]);
 int cmd_log(int argc, char *argv[]);
 int cmd_diff(int argc, char *argv[]);

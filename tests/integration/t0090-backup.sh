@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Backup media: shipping that survives a missing, read-only or full
+# directory and a killed daemon; verify; restore from the media alone.
+. "$(dirname "$0")/lib.sh"
+
+S=$TMP/store M=$TMP/mnt D=$TMP/media
+"$PITR" create "$S" --retention 1h
+mount_fs "$S" "$M" --backup-dir "$D"
+mkdir "$M/db" "$M/db/c"
+echo '{"v": 1}' >"$M/db/c/x.json"
+
+# wait_shipped: until nothing is pending (at most 20 s)
+wait_shipped() {
+	local i
+	for i in $(seq 100); do
+		"$PITR" backup "$S" status | grep -q "^pending: 0$" && return 0
+		sleep 0.2
+	done
+	"$PITR" backup "$S" status >&2
+	return 1
+}
+
+test_expect_success 'DIR missing at mount: writes succeed, status says why' '
+	echo "{\"v\": 2}" >"$M/db/c/x.json"
+	sleep 1.5
+	"$PITR" backup "$S" status >"$TMP/st"
+	grep -q "^pending: [1-9]" "$TMP/st"
+	grep -q "^last-error: .*No such file or directory" "$TMP/st"
+	grep -q "^latest-restorable: -$" "$TMP/st"
+	"$PITR" backup "$S" status --json | python3 -c "
+import json, sys
+s = json.load(sys.stdin)
+assert s[\"pending\"] > 0 and s[\"latest_restorable\"] is None, s"
+'
+
+test_expect_success 'DIR created: everything is shipped within seconds' '
+	mkdir "$D"
+	wait_shipped
+	"$PITR" backup "$S" status | grep -q "^last-error: none$"
+	ls "$D" | grep -q "^seg-0000000001.pseg$"
+	grep -c "backup to .* failing" "$LOG" | grep -qx 1
+	grep -q "backup to .* works again" "$LOG"
+'
+
+test_expect_success 'DIR read-only, then writable again' '
+	mount --bind "$D" "$D"
+	mount -o remount,ro,bind "$D"
+	echo "{\"v\": 3}" >"$M/db/c/x.json"
+	echo "{\"y\": 1}" >"$M/db/c/y.json"
+	sleep 1.5
+	"$PITR" backup "$S" status | grep -q "^last-error: .*Read-only file system"
+	umount "$D"
+	"$PITR" backup "$S" flush | grep -q "^flushed [1-9]"
+	"$PITR" backup "$S" status | grep -q "^pending: 0$"
+'
+
+test_expect_success 'DIR full: writes still succeed, shipping resumes when space comes back' '
+	mkdir "$TMP/small"
+	mount -t tmpfs -o size=256k tmpfs "$TMP/small"
+	"$PITR" create "$TMP/s2"
+	mount_fs "$TMP/s2" "$TMP/m2" --backup-dir "$TMP/small/media"
+	mkdir "$TMP/small/media" "$TMP/m2/d" "$TMP/m2/d/c"
+	dd if=/dev/zero of="$TMP/small/filler" bs=64k count=3 status=none 2>/dev/null || true
+	python3 -c "
+import os, random, sys
+random.seed(3)
+for i in range(60):
+    with open(os.path.join(sys.argv[1], \"n%d.json\" % i), \"w\") as f:
+        f.write(\"{\\\"r\\\": \\\"%x\\\"}\" % random.getrandbits(8000))" "$TMP/m2/d/c"
+	"$PITR" backup "$TMP/s2" flush 2>"$TMP/e" && exit 1
+	grep -q "No space left on device" "$TMP/e"
+	[ "$(ls "$TMP/m2/d/c" | wc -l)" = 60 ]
+	rm "$TMP/small/filler"
+	"$PITR" backup "$TMP/s2" flush | grep -q "^flushed"
+	"$PITR" verify "$TMP/small/media" | grep -q "ok; complete up to"
+	unmount_fs "$TMP/m2"
+	umount "$TMP/small"
+'
+
+test_expect_success 'kill -9 while shipping: nothing lost, nothing twice' '
+	python3 -c "
+import os, sys
+for i in range(3000):
+    with open(os.path.join(sys.argv[1], \"k%d.json\" % (i % 300)), \"w\") as f:
+        f.write(\"{\\\"i\\\": %d}\" % i)" "$M/db/c"
+	crash_fs "$M"
+	mount_fs "$S" "$M"
+	wait_shipped
+	"$PITR" verify "$D" | grep -q "ok; complete up to"
+	T=$("$PITR" backup "$S" status | sed -n "s/^latest-restorable: //p")
+	"$PITR" restore "$D" "$TMP/fromb" --from-backup --at "$T" 2>/dev/null
+	mount_fs "$TMP/fromb" "$TMP/fbm"
+	diff -r "$M/@$T/" "$TMP/fbm/"
+	unmount_fs "$TMP/fbm"
+'
+
+test_expect_success 'the primary store lost: restore from the media equals the views' '
+	echo "{\"late\": 1}" >"$M/db/c/late.json"
+	T=$(ts_of "$M/db/c/late.json")
+	rm -r "$M/db/c/k1.json" "$M/db/c/k2.json"
+	wait_shipped
+	mkdir "$TMP/saved"
+	cp -a "$M/@$T/." "$TMP/saved/"
+	"$PITR" restore "$S" "$TMP/fromlive" --at "$T" 2>/dev/null
+	unmount_fs "$M"
+	rm -rf "$S"
+	"$PITR" restore "$D" "$TMP/fromb2" --from-backup --at "$T" 2>/dev/null
+	mount_fs "$TMP/fromb2" "$TMP/fb2"
+	mount_fs "$TMP/fromlive" "$TMP/fl"
+	diff -r "$TMP/saved" "$TMP/fb2"
+	diff -r "$TMP/fl" "$TMP/fb2"
+	unmount_fs "$TMP/fb2"
+	unmount_fs "$TMP/fl"
+'
+
+test_expect_success 'a corrupted byte is found by pitr verify, and restore refuses what it cannot prove' '
+	last=$(ls "$D"/seg-*.pseg | tail -1)
+	first=$(ls "$D"/seg-*.pseg | head -1)
+	python3 -c "
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, \"rb\").read())
+b[len(b) // 2] ^= 0x40
+open(p, \"wb\").write(b)" "$last"
+	rc=0; "$PITR" verify "$D" >"$TMP/v" || rc=$?
+	[ $rc = 1 ]
+	grep -q "damaged: $(basename "$last"): payload checksum mismatch" "$TMP/v"
+	rc=0; "$PITR" restore "$D" "$TMP/bad" --from-backup --at -0s 2>"$TMP/e" || rc=$?
+	[ $rc = 1 ]
+	grep -q "complete only up to" "$TMP/e"
+	[ ! -e "$TMP/bad" ]
+	not grep -q replay <(ls "$TMP")
+'
+
+test_expect_success 'nothing unshipped is pruned' '
+	"$PITR" create "$TMP/s3" --retention 2s
+	mount_fs "$TMP/s3" "$TMP/m3" --backup-dir "$TMP/nowhere"
+	mkdir "$TMP/m3/d" "$TMP/m3/d/c"
+	for i in 1 2 3; do echo "{\"i\": $i}" >"$TMP/m3/d/c/a.json"; done
+	sleep 3
+	"$PITR" prune "$TMP/s3" | grep -q "^removed 0 document versions"
+	"$PITR" log "$TMP/s3" d/c/a.json | grep -c "create\|replace" | grep -qx 3
+	mkdir "$TMP/nowhere"
+	"$PITR" backup "$TMP/s3" flush >/dev/null
+	"$PITR" prune "$TMP/s3" | grep -q "^removed 2 document versions"
+	unmount_fs "$TMP/m3"
+'
+
+test_done

@@ -1,0 +1,150 @@
+/*
+ * cmd_backup.c - backup media: pitr backup STORE status|flush, pitr verify.
+ */
+#include <err.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "tool.h"
+
+static const char backup_usage[] =
+	"usage: pitr backup STORE status [--json]\n"
+	"       pitr backup STORE flush\n"
+	"\n"
+	"status: the backup directory, lag (age of the oldest mutation not\n"
+	"yet on the media), pending mutations, latest-restorable (everything\n"
+	"at or before it is on the media) and the last error.\n"
+	"flush: copy every pending mutation to the media now, and wait.\n"
+	"The daemon (pitrfs --backup-dir DIR) ships by itself within seconds.\n";
+
+static int status(pitr_store *s, const char *store, int json)
+{
+	char t1[PITR_TIME_LEN] = "-", lag[32] = "0s";
+	pitr_backup_info b;
+	int rc = pitr_backup_status(s, &b);
+
+	if (rc) {
+		warnx("cannot read backup status of '%s': %s", store,
+		      pitr_strerror(rc));
+		return 1;
+	}
+	if (b.shipped)
+		pitr_time_format(b.shipped, t1);
+	uint64_t now = pitr_clock(), l = 0;
+	if (b.oldest_pending && now > b.oldest_pending)
+		l = now - b.oldest_pending;
+	if (l >= PITR_NS_PER_SEC)
+		pitr_duration_format(l / PITR_NS_PER_SEC * PITR_NS_PER_SEC, lag,
+				     sizeof(lag));
+	else if (l)
+		snprintf(lag, sizeof(lag), "%.3fs", l / 1e9);
+	if (json) {
+		printf("{\"dir\":");
+		json_string(stdout, b.dir, strlen(b.dir));
+		printf(",\"lag_ns\":%" PRIu64 ",\"pending\":%" PRIu64
+		       ",\"latest_restorable\":",
+		       l, b.pending);
+		if (b.shipped)
+			printf("\"%s\"", t1);
+		else
+			printf("null");
+		printf(",\"last_error\":");
+		if (*b.error)
+			json_string(stdout, b.error, strlen(b.error));
+		else
+			printf("null");
+		printf("}\n");
+	} else {
+		printf("dir: %s\n", *b.dir ? b.dir : "(none)");
+		printf("lag: %s\n", lag);
+		printf("pending: %" PRIu64 "\n", b.pending);
+		printf("latest-restorable: %s\n", t1);
+		printf("last-error: %s\n", *b.error ? b.error : "none");
+	}
+	return 0;
+}
+
+int cmd_backup(int argc, char *argv[])
+{
+	pitr_store *s;
+	uint64_t n = 0;
+	int rc, json = argc == 4 && !strcmp(argv[3], "--json");
+
+	if (wants_help(argc, argv))
+		return usage_exit(backup_usage, 1);
+	if (argc < 3 || (argc > 3 && !json) ||
+	    (strcmp(argv[2], "status") && strcmp(argv[2], "flush")) ||
+	    (json && strcmp(argv[2], "status")))
+		return usage_exit(backup_usage, 0);
+	s = open_store(argv[1], 0);
+	if (!s)
+		return 1;
+	if (!strcmp(argv[2], "status")) {
+		rc = status(s, argv[1], json);
+	} else {
+		rc = pitr_backup_ship(s, 1, &n);
+		if (rc)
+			warnx("cannot flush '%s' to its backup media: %s",
+			      argv[1], pitr_strerror(rc));
+		else
+			printf("flushed %" PRIu64 " mutations\n", n);
+		rc = rc ? 1 : 0;
+	}
+	pitr_store_close(s);
+	return rc;
+}
+
+static const char verify_usage[] =
+	"usage: pitr verify STORE|DIR\n"
+	"\n"
+	"Check every checksum of an account's log, or of a backup directory's\n"
+	"segments and their chain. Names each damaged or missing segment;\n"
+	"exit status 1 if there is any.\n";
+
+static void problem(const char *where, const char *what, void *arg)
+{
+	(*(int *)arg)++;
+	printf("damaged: %s: %s\n", where, what);
+}
+
+int cmd_verify(int argc, char *argv[])
+{
+	char path[4096];
+	struct stat st;
+	uint64_t n = 0, complete = 0;
+	int problems = 0, rc;
+
+	if (wants_help(argc, argv))
+		return usage_exit(verify_usage, 1);
+	if (argc != 2)
+		return usage_exit(verify_usage, 0);
+	snprintf(path, sizeof(path), "%s/data.mdb", argv[1]);
+	if (stat(path, &st) == 0) {
+		pitr_store *s = open_store(argv[1], 0);
+		if (!s)
+			return 1;
+		rc = pitr_store_verify(s, problem, &problems, &n);
+		pitr_store_close(s);
+		if (rc && rc != PITR_CORRUPT) {
+			warnx("cannot verify '%s': %s", argv[1],
+			      pitr_strerror(rc));
+			return 1;
+		}
+		printf("%s: %" PRIu64 " records checked, %s\n", argv[1], n,
+		       problems ? "DAMAGED" : "ok");
+		return problems ? 1 : 0;
+	}
+	rc = pitr_backup_verify(argv[1], problem, &problems, &n, &complete);
+	if (rc && rc != PITR_CORRUPT) {
+		warnx("cannot verify '%s': %s", argv[1], pitr_strerror(rc));
+		return 1;
+	}
+	char t[PITR_TIME_LEN] = "-";
+	if (complete)
+		pitr_time_format(complete, t);
+	printf("%s: %" PRIu64 " segments checked, %s; complete up to %s\n",
+	       argv[1], n, problems ? "DAMAGED" : "ok", t);
+	return problems ? 1 : 0;
+}
