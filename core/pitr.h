@@ -105,6 +105,10 @@ typedef struct pitr_info {
 	uint64_t mutations;  /* entries in the mutation log */
 	uint64_t disk_bytes; /* size of the store's files on disk */
 	uint64_t used_bytes; /* bytes of pages in use inside the store */
+	uint64_t live_docs;  /* documents now */
+	uint64_t live_bytes; /* their bytes (JSON, uncompressed) */
+	uint64_t versions;   /* document versions kept, live ones included */
+	uint64_t log_bytes;  /* pages of the log (bodies of every version) */
 } pitr_info;
 
 /* One version of a document. */

@@ -11,6 +11,7 @@
  * B-tree seek, so a prune costs O(mutations since the last one).
  */
 #include <errno.h>
+#include <time.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -349,6 +350,10 @@ static int prune_walk(pitr_store *s, struct walk *w, uint64_t ts,
 			rc = pitr_txn_commit(w->t, NULL);
 		}
 		w->t = NULL;
+		/* LMDB's writer lock is not fair: let a waiting writer in
+		 * before the next batch takes it again */
+		if (!end)
+			nanosleep(&(struct timespec){ 0, 100000 }, NULL);
 	}
 	return rc;
 }

@@ -646,6 +646,27 @@ int pitr_store_info(pitr_store *s, pitr_info *info)
 	if (!rc)
 		rc = mdb_rc(mdb_stat(txn, s->log, &st));
 	info->mutations = st.ms_entries;
+	info->log_bytes = (uint64_t)(st.ms_branch_pages + st.ms_leaf_pages +
+				     st.ms_overflow_pages) * st.ms_psize;
+	if (!rc)
+		rc = mdb_rc(mdb_stat(txn, s->versions, &st));
+	info->versions = st.ms_entries;
+	/* one sequential pass over the live table: O(documents) */
+	MDB_cursor *c;
+	MDB_val lk, lv;
+	if (!rc && !(rc = mdb_rc(mdb_cursor_open(txn, s->live, &c)))) {
+		for (int r = mdb_cursor_get(c, &lk, &lv, MDB_FIRST); r == 0;
+		     r = mdb_cursor_get(c, &lk, &lv, MDB_NEXT)) {
+			if (lk.mv_size > 8 &&
+			    ((unsigned char *)lk.mv_data)[8] == LIVE_DOC &&
+			    lv.mv_size == LIVE_DOC_VAL) {
+				info->live_docs++;
+				info->live_bytes +=
+					get_le32((unsigned char *)lv.mv_data + 12);
+			}
+		}
+		mdb_cursor_close(c);
+	}
 	mdb_txn_abort(txn);
 	if (rc)
 		return rc;

@@ -135,9 +135,9 @@ int cmd_info(int argc, char *argv[])
 	if (!s)
 		return 1;
 	rc = pitr_store_info(s, &info);
-	pitr_store_close(s);
 	if (rc) {
 		warnx("cannot read store '%s': %s", argv[1], pitr_strerror(rc));
+		pitr_store_close(s);
 		return 1;
 	}
 	printf("account:             %s\n", info.name);
@@ -150,8 +150,24 @@ int cmd_info(int argc, char *argv[])
 	       pitr_time_format(info.last_write, t1));
 	printf("mutations:           %" PRIu64 "\n", info.mutations);
 	printf("max document size:   %" PRIu32 " bytes\n", info.max_doc_size);
-	printf("size on disk:        %" PRIu64 " bytes (%" PRIu64 " in use)\n",
-	       info.disk_bytes, info.used_bytes);
+	printf("size on disk:        %" PRIu64 " bytes (%" PRIu64
+	       " in use)\n", info.disk_bytes, info.used_bytes);
+	printf("live:                %" PRIu64 " documents, %" PRIu64
+	       " bytes of JSON\n", info.live_docs, info.live_bytes);
+	printf("history:             %" PRIu64 " versions kept, %" PRIu64
+	       " bytes of log pages\n", info.versions, info.log_bytes);
+	pitr_backup_info bk;
+	if (pitr_backup_status(s, &bk) == 0 && *bk.dir) {
+		uint64_t now = pitr_clock();
+		double lag = bk.oldest_pending && now > bk.oldest_pending
+				     ? (now - bk.oldest_pending) / 1e9
+				     : 0;
+		printf("backup:              %s, lag %.1fs, %" PRIu64
+		       " pending%s%s\n", bk.dir, lag, bk.pending,
+		       *bk.error ? ", last error: " : "", bk.error);
+	} else {
+		printf("backup:              none\n");
+	}
 	printf("format:              %" PRIu32 "\n", info.format);
 	if (info.policy.mode == PITR_PERIODIC) {
 		/* the instants a view or restore can show, newest first */
@@ -168,6 +184,7 @@ int cmd_info(int argc, char *argv[])
 			printf("  ... and %" PRIu64 " earlier\n",
 			       (b - info.earliest) / step + 1);
 	}
+	pitr_store_close(s);
 	return 0;
 }
 
