@@ -26,6 +26,7 @@ struct options {
 	char *backup_dir;
 	char *history_group;
 	char *sync_interval;
+	char *backup_interval;
 	int show_help;
 };
 
@@ -34,12 +35,11 @@ struct options {
 		t, offsetof(struct options, p), 1                              \
 	}
 static const struct fuse_opt option_spec[] = {
-    OPT("--backup-dir=%s", backup_dir),
-    OPT("--backup-dir %s", backup_dir),
-    OPT("--history-group=%s", history_group),
-    OPT("--history-group %s", history_group),
-    OPT("--sync-interval=%s", sync_interval),
-    OPT("--sync-interval %s", sync_interval),
+	/* "--opt %s" matches "--opt VALUE" and "--opt=VALUE" (as "=VALUE") */
+	OPT("--backup-dir %s", backup_dir),
+	OPT("--backup-interval %s", backup_interval),
+	OPT("--history-group %s", history_group),
+	OPT("--sync-interval %s", sync_interval),
     FUSE_OPT_END};
 
 static void usage(FILE *out)
@@ -57,6 +57,8 @@ static void usage(FILE *out)
 	    "    --history-group=GROUP  this group may read history views too\n"
 	    "    --backup-dir=DIR       copy every mutation to DIR, the backup "
 	    "media\n"
+	    "    --backup-interval=S    ship to it every S seconds (default 1;\n"
+	    "                           backoff up to 16 s while it fails)\n"
 	    "    -f                     stay in the foreground, log to stderr\n"
 	    "    -o OPT[,OPT...]        FUSE mount options\n"
 	    "    -h, --help             this help\n"
@@ -96,6 +98,7 @@ static pthread_mutex_t sync_mtx = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t sync_cond = PTHREAD_COND_INITIALIZER;
 static int sync_stop;
 static double sync_interval = 1.0;
+static unsigned backup_interval = 1; /* seconds between shipments */
 
 /* Commits write their data at once; this bounds how long until the rest
  * (LMDB's meta page) is on disk too. */
@@ -186,7 +189,7 @@ static void *shipper(void *arg)
 	pthread_mutex_lock(&sync_mtx);
 	while (!sync_stop) {
 		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += failing ? backoff : 1;
+		until.tv_sec += failing ? backoff : backup_interval;
 		pthread_cond_timedwait(&sync_cond, &sync_mtx, &until);
 		if (sync_stop)
 			break;
@@ -212,24 +215,40 @@ static void *shipper(void *arg)
 	return NULL;
 }
 
+/* The value of an option given as "--opt=VALUE" or "--opt VALUE". */
+static const char *value(const char *v)
+{
+	return v[0] == '=' ? v + 1 : v;
+}
+
 static int parse_options(struct options *o)
 {
 	if (o->history_group) {
-		struct group *g = getgrnam(o->history_group);
+		struct group *g = getgrnam(value(o->history_group));
 		if (!g) {
 			fprintf(stderr, "pitrfs: no such group '%s'\n",
-				o->history_group);
+				value(o->history_group));
 			return -1;
 		}
 		fs.history_gid = g->gr_gid;
 	}
+	if (o->backup_interval) {
+		char *end;
+		unsigned long v = strtoul(value(o->backup_interval), &end, 10);
+		if (*end || !*value(o->backup_interval) || v < 1 || v > 60) {
+			fprintf(stderr, "pitrfs: invalid --backup-interval '%s': "
+				"1 to 60 seconds\n", value(o->backup_interval));
+			return -1;
+		}
+		backup_interval = (unsigned)v;
+	}
 	if (o->sync_interval) {
 		char *end;
-		sync_interval = strtod(o->sync_interval, &end);
+		sync_interval = strtod(value(o->sync_interval), &end);
 		if (*end || !(sync_interval > 0 && sync_interval <= 3600)) {
 			fprintf(stderr,
 				"pitrfs: invalid --sync-interval '%s'\n",
-				o->sync_interval);
+				value(o->sync_interval));
 			return -1;
 		}
 	}
@@ -281,11 +300,11 @@ int main(int argc, char *argv[])
 	if (o.backup_dir) {
 		/* kept in the account: a remount ships there too */
 		char dir[PATH_MAX + 1], cwd[PATH_MAX];
-		if (o.backup_dir[0] != '/' && getcwd(cwd, sizeof(cwd)))
-			snprintf(dir, sizeof(dir), "%.2000s/%.2000s", cwd,
-				 o.backup_dir);
+		const char *bd = value(o.backup_dir);
+		if (bd[0] != '/' && getcwd(cwd, sizeof(cwd)))
+			snprintf(dir, sizeof(dir), "%.2000s/%.2000s", cwd, bd);
 		else
-			snprintf(dir, sizeof(dir), "%s", o.backup_dir);
+			snprintf(dir, sizeof(dir), "%s", bd);
 		rc = pitr_backup_set_dir(fs.store, dir);
 		if (rc) {
 			fprintf(stderr, "pitrfs: cannot set the backup "
@@ -376,6 +395,7 @@ out_store:
 	free(o.backup_dir);
 	free(o.history_group);
 	free(o.sync_interval);
+	free(o.backup_interval);
 	fuse_opt_free_args(&args);
 	return ret ? 1 : 0;
 }

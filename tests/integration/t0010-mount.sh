@@ -67,6 +67,10 @@ test_expect_success 'usage errors exit 2' '
 	[ "$rc" = 2 ]
 	rc=0; "$PITRFS" --sync-interval=abc "$S" "$M" 2>/dev/null || rc=$?
 	[ "$rc" = 2 ]
+	rc=0; "$PITRFS" --backup-interval=0 "$S" "$M" 2>/dev/null || rc=$?
+	[ "$rc" = 2 ]
+	rc=0; "$PITRFS" --history-group=no-such-group "$S" "$M" 2>/dev/null || rc=$?
+	[ "$rc" = 2 ]
 '
 
 test_done
