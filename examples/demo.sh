@@ -4,21 +4,25 @@
 set -eu
 cd "$(dirname "$0")/.."
 STORE=examples/account
+MEDIA=examples/media
+RESTORED=examples/restored
 MNT=mnt
 PITR=bin/pitr
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 
-if mountpoint -q "$MNT" 2>/dev/null; then
-	fusermount3 -u "$MNT"
-	sleep 0.5
-fi
-rm -rf "$STORE"
-mkdir -p "$MNT"
+for m in "$MNT" mnt-restored; do
+	if mountpoint -q "$m" 2>/dev/null; then
+		fusermount3 -u "$m"
+		sleep 0.5
+	fi
+done
+rm -rf "$STORE" "$MEDIA" "$RESTORED"
+mkdir -p "$MNT" "$MEDIA"
 
 say "create an account and mount it"
 run "$PITR" create "$STORE" --retention 7d
-run bin/pitrfs "$STORE" "$MNT"
+run bin/pitrfs --backup-dir "$MEDIA" "$STORE" "$MNT"
 
 say "load the example databases: cp -a examples/data/. $MNT/"
 cp -a examples/data/. "$MNT/"
@@ -43,7 +47,21 @@ run cp -a "$MNT/@$BEFORE/shop/orders/order-1002.json" "$MNT/shop/orders/"
 run jq -c '{id, status, total}' "$MNT/shop/orders/order-1002.json"
 run getfattr -d "$MNT/shop/orders/order-1002.json"
 
-say "the account"
+say "or restore the whole database as it was into a new account"
+run "$PITR" restore "$STORE" "$RESTORED" --at "$BEFORE" --database shop
+mkdir -p mnt-restored
+bin/pitrfs "$RESTORED" mnt-restored
+run ls mnt-restored/shop/orders
+fusermount3 -u mnt-restored
+rmdir mnt-restored
+
+say "what happened, from the account's history"
+run "$PITR" log "$STORE" shop/orders/order-1002.json
+run "$PITR" diff "$STORE" "$BEFORE" -0s
+
+say "the account, and its backup media"
+run "$PITR" backup "$STORE" flush
+run "$PITR" backup "$STORE" status
 run "$PITR" info "$STORE"
 
 cat <<MSG
