@@ -338,40 +338,36 @@ static int account_check(pitr_store *s, const char *dir)
 static int meta_str(pitr_store *s, const char *key, char *buf, size_t size)
 {
 	MDB_txn *txn;
-	MDB_val k = { strlen(key), (void *)key }, v;
+	MDB_val v;
 	int rc = mdb_rc(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
 
 	if (rc)
 		return rc;
-	rc = mdb_rc(mdb_get(txn, s->meta, &k, &v));
+	rc = meta_get(txn, s->meta, key, &v);
 	if (!rc)
 		snprintf(buf, size, "%.*s", (int)v.mv_size, (char *)v.mv_data);
 	mdb_txn_abort(txn);
 	return rc;
 }
 
-/* Store (or with NULL remove) a meta value, if it changes. */
+/* Store (or with NULL remove) a meta value, in its own transaction, only
+ * if it changes: shipping and status call this often. */
 static int meta_store(pitr_store *s, const char *key, const void *data,
 		      size_t len)
 {
 	MDB_txn *txn;
-	MDB_val k = { strlen(key), (void *)key }, v;
+	MDB_val v;
 	int rc = mdb_rc(mdb_txn_begin(s->env, NULL, 0, &txn));
 
 	if (rc)
 		return rc;
-	int have = mdb_get(txn, s->meta, &k, &v) == 0;
-	if (!data && have)
-		rc = mdb_rc(mdb_del(txn, s->meta, &k, NULL));
-	else if (data && (!have || v.mv_size != len ||
-			  memcmp(v.mv_data, data, len))) {
-		v.mv_size = len;
-		v.mv_data = (void *)data;
-		rc = mdb_rc(mdb_put(txn, s->meta, &k, &v, 0));
-	} else {
+	int have = meta_get(txn, s->meta, key, &v) == 0;
+	if (have == !!data && (!data || (v.mv_size == len &&
+					 !memcmp(v.mv_data, data, len)))) {
 		mdb_txn_abort(txn);
 		return 0;
 	}
+	rc = meta_put(txn, s->meta, key, data, len);
 	if (rc) {
 		mdb_txn_abort(txn);
 		return rc;

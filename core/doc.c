@@ -316,19 +316,28 @@ int pitr_scratch_put(pitr_txn *t, uint64_t ct, const char *name, size_t len,
 	return 0;
 }
 
-int pitr_scratch_stat(pitr_txn *t, uint64_t ct, const char *name, size_t len,
-		      size_t *dlen, uint64_t *mtime)
+/* The stored value of scratch file (ct, name). */
+static int scratch_val(pitr_txn *t, uint64_t ct, const char *name,
+		       size_t len, MDB_val *val)
 {
-	MDB_val val;
 	int rc;
 
 	if (pitr_name_check(name, len))
 		return PITR_NOTFOUND;
-	rc = live_get(t, ct, LIVE_SCRATCH, name, len, &val);
+	rc = live_get(t, ct, LIVE_SCRATCH, name, len, val);
+	if (!rc && val->mv_size < LIVE_SCRATCH_HDR)
+		rc = PITR_CORRUPT;
+	return rc;
+}
+
+int pitr_scratch_stat(pitr_txn *t, uint64_t ct, const char *name, size_t len,
+		      size_t *dlen, uint64_t *mtime)
+{
+	MDB_val val;
+	int rc = scratch_val(t, ct, name, len, &val);
+
 	if (rc)
 		return rc;
-	if (val.mv_size < LIVE_SCRATCH_HDR)
-		return PITR_CORRUPT;
 	*dlen = val.mv_size - LIVE_SCRATCH_HDR;
 	if (mtime)
 		*mtime = get_le64(val.mv_data);
@@ -339,15 +348,10 @@ int pitr_scratch_get(pitr_txn *t, uint64_t ct, const char *name, size_t len,
 		     void **data, size_t *dlen, uint64_t *mtime)
 {
 	MDB_val val;
-	int rc;
+	int rc = scratch_val(t, ct, name, len, &val);
 
-	if (pitr_name_check(name, len))
-		return PITR_NOTFOUND;
-	rc = live_get(t, ct, LIVE_SCRATCH, name, len, &val);
 	if (rc)
 		return rc;
-	if (val.mv_size < LIVE_SCRATCH_HDR)
-		return PITR_CORRUPT;
 	*dlen = val.mv_size - LIVE_SCRATCH_HDR;
 	*data = malloc(*dlen ? *dlen : 1);
 	if (!*data)

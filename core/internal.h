@@ -241,6 +241,11 @@ uint64_t backup_shipped(pitr_store *s, int *configured);
  * lands above (see pitr_store_resolve). */
 int floor_barrier(pitr_store *s, uint64_t t);
 
+/* The meta table: get (PITR_NOTFOUND if absent), put (NULL data: delete). */
+int meta_get(MDB_txn *txn, MDB_dbi dbi, const char *key, MDB_val *v);
+int meta_put(MDB_txn *txn, MDB_dbi dbi, const char *key, const void *data,
+	     size_t len);
+
 /* Seek the newest entry of (parent, name) in a names-like table at or
  * before `at`; used by catalog and documents alike. */
 int seek_at(MDB_cursor *c, uint64_t parent, const char *name, size_t len,

@@ -231,18 +231,11 @@ static int apply(struct walk *w)
 	return 0;
 }
 
-static int meta_get_raw(pitr_txn *t, const char *name, MDB_val *v)
-{
-	MDB_val k = { strlen(name), (void *)name };
-
-	return mdb_get(t->txn, t->s->meta, &k, v);
-}
-
 static uint64_t meta_u64(pitr_txn *t, const char *name)
 {
 	MDB_val v;
 
-	if (meta_get_raw(t, name, &v) || v.mv_size != 8)
+	if (meta_get(t->txn, t->s->meta, name, &v) || v.mv_size != 8)
 		return 0;
 	return get_le64(v.mv_data);
 }
@@ -250,13 +243,7 @@ static uint64_t meta_u64(pitr_txn *t, const char *name)
 static int meta_set(pitr_txn *t, const char *name, const void *data,
 		    size_t len)
 {
-	MDB_val k = { strlen(name), (void *)name }, v = { len, (void *)data };
-
-	if (!data) {
-		int rc = mdb_del(t->txn, t->s->meta, &k, NULL);
-		return rc == MDB_NOTFOUND ? 0 : mdb_rc(rc);
-	}
-	return mdb_rc(mdb_put(t->txn, t->s->meta, &k, &v, 0));
+	return meta_put(t->txn, t->s->meta, name, data, len);
 }
 
 /* Walk one batch from (*ts, *idx); *end once the walk passed W. */
@@ -379,7 +366,8 @@ int pitr_prune(pitr_store *s, uint64_t now, int dry_run, pitr_prune_stats *st)
 		return rc;
 	floor = meta_u64(t, "pruned_until");
 	base = meta_u64(t, "prune_base");
-	resume = meta_get_raw(t, "prune_next", &v) == 0 && v.mv_size == 12;
+	resume = meta_get(t->txn, s->meta, "prune_next", &v) == 0 &&
+		 v.mv_size == 12;
 	if (resume) {
 		next_ts = get_le64(v.mv_data);
 		next_idx = get_le32((unsigned char *)v.mv_data + 8);

@@ -120,11 +120,15 @@ int pitr_policy_check(const pitr_policy *p)
 	return p->retention / 2 >= p->interval ? 0 : PITR_BADPOLICY;
 }
 
-static int meta_put(MDB_txn *txn, MDB_dbi dbi, const char *key,
-		    const void *data, size_t len)
+int meta_put(MDB_txn *txn, MDB_dbi dbi, const char *key, const void *data,
+	     size_t len)
 {
 	MDB_val k = {strlen(key), (void *)key}, v = {len, (void *)data};
 
+	if (!data) {
+		int rc = mdb_del(txn, dbi, &k, NULL);
+		return rc == MDB_NOTFOUND ? 0 : mdb_rc(rc);
+	}
 	return mdb_rc(mdb_put(txn, dbi, &k, &v, 0));
 }
 
@@ -137,7 +141,7 @@ static int meta_put64(MDB_txn *txn, MDB_dbi dbi, const char *key,
 	return meta_put(txn, dbi, key, b, 8);
 }
 
-static int meta_get(MDB_txn *txn, MDB_dbi dbi, const char *key, MDB_val *v)
+int meta_get(MDB_txn *txn, MDB_dbi dbi, const char *key, MDB_val *v)
 {
 	MDB_val k = {strlen(key), (void *)key};
 

@@ -197,6 +197,20 @@ static void reply_rc(fuse_req_t req, int rc)
 	fuse_reply_err(req, pitr_errno(rc));
 }
 
+/* End a write transaction: abort it after an error, else commit it and
+ * count the commit for the syncer. Returns the first error. */
+static int finish(pitr_txn *t, int rc)
+{
+	if (rc) {
+		pitr_txn_abort(t);
+		return rc;
+	}
+	rc = pitr_txn_commit(t, NULL);
+	if (!rc)
+		atomic_fetch_add(&fs.commits, 1);
+	return rc;
+}
+
 /* The kernel passes names up to 1024 bytes; ours stop at 255. */
 static int too_long(const char *name)
 {
@@ -787,14 +801,9 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 		return reply_rc(req, rc);
 	rc = p.kind == N_ROOT ? pitr_db_create(t, name, len, &inc)
 			      : pitr_ct_create(t, p.inc, name, len, &inc);
-	if (rc) {
-		pitr_txn_abort(t);
-		return reply_rc(req, rc);
-	}
-	rc = pitr_txn_commit(t, NULL);
+	rc = finish(t, rc);
 	if (rc)
 		return reply_rc(req, rc);
-	atomic_fetch_add(&fs.commits, 1);
 	rc = read_txn(&t);
 	if (!rc) {
 		rc = make_entry(t, p.node, p.kind == N_ROOT ? N_DB : N_CT,
@@ -827,15 +836,9 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return reply_rc(req, rc);
 	rc = p.kind == N_ROOT ? pitr_db_delete(t, name, len)
 			      : pitr_ct_delete(t, p.inc, name, len);
-	if (rc) {
-		pitr_txn_abort(t);
-		return reply_rc(req, rc);
-	}
-	rc = pitr_txn_commit(t, NULL);
-	if (!rc) {
-		atomic_fetch_add(&fs.commits, 1);
+	rc = finish(t, rc);
+	if (!rc)
 		node_unhash(p.node, name, len);
-	}
 	reply_rc(req, rc);
 }
 
@@ -862,15 +865,9 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		rc = pitr_doc_delete(t, p.inc, name, idlen);
 	else
 		rc = pitr_scratch_delete(t, p.inc, name, len);
-	if (rc) {
-		pitr_txn_abort(t);
-		return reply_rc(req, rc);
-	}
-	rc = pitr_txn_commit(t, NULL);
-	if (!rc) {
-		atomic_fetch_add(&fs.commits, 1);
+	rc = finish(t, rc);
+	if (!rc)
 		node_unhash(p.node, name, len);
-	}
 	reply_rc(req, rc);
 }
 
@@ -990,16 +987,10 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 						  newname, newlen);
 		db = np.inc;
 	}
-	if (rc) {
-		pitr_txn_abort(t);
-		return reply_rc(req, rc);
-	}
-	rc = pitr_txn_commit(t, NULL);
-	if (!rc) {
-		atomic_fetch_add(&fs.commits, 1);
+	rc = finish(t, rc);
+	if (!rc)
 		node_move(p.node, name, len, np.node, newname, newlen, kind,
 			  inc, db);
-	}
 	reply_rc(req, rc);
 }
 
