@@ -134,8 +134,11 @@ mount_fs() {
 	mkdir -p "$mnt"
 	rm -f "$TMP/status.$k" "$TMP/pid.$k"
 	echo "$mnt" >>"$TMP/mounts"
-	# The wrapper records the daemon's pid and exit status.
+	# The wrapper records the daemon's pid and exit status (without the
+	# set -e of a step: the status of a killed daemon is the point).
 	(
+		set +eE
+		trap - ERR
 		"$PITRFS" -f "$@" "$store" "$mnt" >>"$LOG" 2>&1 &
 		echo $! >"$TMP/pid.$k"
 		wait $!
