@@ -205,7 +205,8 @@ static int env_open(const char *dir, unsigned flags, int create, pitr_store *s)
 		if ((uint64_t)st.st_size * 2 > map)
 			map = (uint64_t)st.st_size * 2;
 	} else if (!create) {
-		if (stat(dir, &st) != 0)
+		/* only a missing data file means "not an account" */
+		if (errno != ENOENT || stat(dir, &st) != 0)
 			return errno;
 		return PITR_NOTSTORE;
 	}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Access: the live tree obeys normal permissions; history views are a
+# separate permission (owner, root and --history-group only); the tools
+# refuse stores they cannot read.
+. "$(dirname "$0")/lib.sh"
+
+S=$TMP/store M=$TMP/mnt
+chmod 755 "$TMP"
+"$PITR" create "$S"
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+
+mount_fs "$S" "$M" -o allow_other
+mkdir "$M/db" "$M/db/c"
+echo '{"open": true}' >"$M/db/c/x.json"
+T=$(ts_of "$M/db/c/x.json")
+
+test_expect_success 'another user reads the live tree' '
+	[ "$(as_nobody cat "$M/db/c/x.json")" = "{\"open\": true}" ]
+'
+
+test_expect_success 'but not history, even of a world-readable file' '
+	not as_nobody cat "$M/@$T/db/c/x.json" 2>"$TMP/e"
+	grep -q "Permission denied" "$TMP/e"
+	not as_nobody ls "$M/@$T/db" 2>/dev/null
+	[ "$(cat "$M/@$T/db/c/x.json")" = "{\"open\": true}" ]
+'
+
+test_expect_success 'nor write the live tree as another user' '
+	not as_nobody sh -c "echo {} >\"$M/db/c/x.json\"" 2>/dev/null
+	[ "$(cat "$M/db/c/x.json")" = "{\"open\": true}" ]
+'
+unmount_fs "$M"
+
+test_expect_success '--history-group lets its members read history' '
+	mount_fs "$S" "$M" -o allow_other --history-group nogroup
+	[ "$(as_nobody cat "$M/@$T/db/c/x.json")" = "{\"open\": true}" ]
+	[ "$(stat -c %G "$M/@$T/db/c/x.json")" = nogroup ]
+	unmount_fs "$M"
+'
+
+test_expect_success 'the tools refuse a store they cannot read, clearly' '
+	chmod 700 "$S"
+	rc=0; as_nobody "$PITR" info "$S" 2>"$TMP/e" || rc=$?
+	[ $rc = 1 ]
+	grep -q "cannot open store .*Permission denied" "$TMP/e"
+'
+
+test_done
