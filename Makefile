@@ -29,7 +29,7 @@ PACKAGES := gcc make pkg-config libfuse3-dev fuse3 liblmdb-dev \
             libxxhash-dev liblz4-dev libjansson-dev clang lmdb-utils \
             jq rsync attr python3 lz4
 
-.PHONY: all deps test unit unit-san fuzz integration bench demo clean format
+.PHONY: all deps test unit unit-san fuzz integration integration-san bench demo clean format
 
 all: bin/pitr bin/pitrfs
 
@@ -97,7 +97,23 @@ fuzz: $(FUZZ_BIN)
 integration: all
 	@tests/run-integration
 
-test: unit unit-san fuzz integration
+# The daemon and the tool built with ASan+UBSan, the mount tests run once
+# against them: a leak or undefined behaviour makes a daemon exit non-zero,
+# which the tests check.
+build/san/pitr: $(TOOL_SRC) tools/*.h $(CORE_SRC) core/*.h
+	@mkdir -p $(@D)
+	$(CLANG) $(ALL_CFLAGS) -O1 $(SAN) $(TOOL_SRC) $(CORE_SRC) $(CORE_LIBS) -o $@
+
+build/san/pitrfs: $(FS_SRC) fs/*.h $(CORE_SRC) core/*.h
+	@mkdir -p $(@D)
+	$(CLANG) $(ALL_CFLAGS) -O1 $(SAN) $(FUSE_CFLAGS) $(FS_SRC) $(CORE_SRC) \
+		$(FUSE_LIBS) $(CORE_LIBS) -o $@
+
+integration-san: all build/san/pitr build/san/pitrfs
+	@PITR_BIN=$(CURDIR)/build/san/pitr PITRFS_BIN=$(CURDIR)/build/san/pitrfs \
+		ASAN_OPTIONS=detect_leaks=1 tests/run-integration
+
+test: unit unit-san fuzz integration integration-san
 	@echo "make test: all suites passed"
 
 bench: all

@@ -268,33 +268,37 @@ int main(int argc, char *argv[])
 	if (fuse_opt_parse(&args, &o, option_spec, option_proc) ||
 	    fuse_parse_cmdline(&args, &cmd)) {
 		usage(stderr);
-		return 2;
+		ret = 2;
+		goto out_args;
 	}
-	if (cmd.show_help) {
-		usage(stdout);
-		return 0;
-	}
-	if (cmd.show_version) {
-		printf("pitrfs %s (libfuse %s)\n", PITR_VERSION_STRING,
-		       fuse_pkgversion());
-		return 0;
+	if (cmd.show_help || cmd.show_version) {
+		if (cmd.show_help)
+			usage(stdout);
+		else
+			printf("pitrfs %s (libfuse %s)\n", PITR_VERSION_STRING,
+			       fuse_pkgversion());
+		ret = 0;
+		goto out_args;
 	}
 	if (!o.store || !cmd.mountpoint) {
 		usage(stderr);
-		return 2;
+		ret = 2;
+		goto out_args;
 	}
-	if (parse_options(&o))
-		return 2;
+	if (parse_options(&o)) {
+		ret = 2;
+		goto out_args;
+	}
 	if (!realpath(o.store, store)) {
 		fprintf(stderr, "pitrfs: cannot open store '%s': %s\n", o.store,
 			strerror(errno));
-		return 1;
+		goto out_args;
 	}
 	rc = pitr_store_open(store, PITR_OPEN_DAEMON, &fs.store);
 	if (rc) {
 		fprintf(stderr, "pitrfs: cannot open store '%s': %s\n", o.store,
 			pitr_strerror(rc));
-		return 1;
+		goto out_args;
 	}
 	fs.store_path = store;
 	if (o.backup_dir) {
@@ -309,8 +313,7 @@ int main(int argc, char *argv[])
 		if (rc) {
 			fprintf(stderr, "pitrfs: cannot set the backup "
 				"directory: %s\n", pitr_strerror(rc));
-			pitr_store_close(fs.store);
-			return 1;
+			goto out_store;
 		}
 	}
 	fs.uid = getuid();
@@ -367,6 +370,8 @@ int main(int argc, char *argv[])
 	 * signal's number: for us it is a clean unmount. */
 	if (ret == SIGTERM || ret == SIGINT || ret == SIGHUP)
 		ret = 0;
+	else if (ret)
+		ret = 1;
 	pthread_mutex_lock(&sync_mtx);
 	sync_stop = 1;
 	pthread_cond_broadcast(&sync_cond);
@@ -390,6 +395,7 @@ out_session:
 out_store:
 	node_table_free();
 	pitr_store_close(fs.store);
+out_args:
 	free(cmd.mountpoint);
 	free(o.store);
 	free(o.backup_dir);
@@ -397,5 +403,5 @@ out_store:
 	free(o.sync_interval);
 	free(o.backup_interval);
 	fuse_opt_free_args(&args);
-	return ret ? 1 : 0;
+	return ret;
 }

@@ -13,8 +13,9 @@
 
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
-PITR=$TOP/bin/pitr
-PITRFS=$TOP/bin/pitrfs
+# PITR_BIN / PITRFS_BIN: other builds of the binaries (sanitizers)
+PITR=${PITR_BIN:-$TOP/bin/pitr}
+PITRFS=${PITRFS_BIN:-$TOP/bin/pitrfs}
 TMP=$(mktemp -d /tmp/pitrfs-test.XXXXXX)
 LOG=$TMP/daemon.log
 export TOP PITR PITRFS TMP LOG
