@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pitr.h"
@@ -143,6 +146,87 @@ static void test_periodic(void)
 	pitr_store_destroy(path);
 }
 
+static void nothing(const char *where, const char *what, void *arg)
+{
+	(void)where;
+	(void)what;
+	(*(int *)arg)++;
+}
+
+/*
+ * A prune killed at a random moment: the store stays whole, every read is
+ * either refused or right, and the next prune finishes the job.
+ */
+static void test_killed_prune(int round)
+{
+	enum { DOCS = 50, VERSIONS = 300 };
+	pitr_config cfg = { 0 };
+	pitr_prune_stats st;
+	uint64_t db, ct, mid = 0, records;
+	char path[128], id[16], body[64], buf[64];
+	pitr_store *s;
+	pitr_txn *t;
+	int problems = 0, status;
+
+	snprintf(path, sizeof(path), "%s/k%d", dir, round);
+	pitr_policy_default(&cfg.policy);
+	cfg.policy.retention = RETENTION;
+	if (pitr_store_create(path, &cfg) ||
+	    pitr_store_open(path, PITR_OPEN_NOSYNC, &s))
+		return;
+	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+	pitr_db_create(t, "d", 1, &db);
+	pitr_ct_create(t, db, "c", 1, &ct);
+	for (int v = 0; v < VERSIONS; v++) {
+		for (int i = 0; i < DOCS; i++) {
+			snprintf(id, sizeof(id), "d%d", i);
+			int n = snprintf(body, sizeof(body), "{\"v\":%d}", v);
+			pitr_doc_put(t, ct, id, strlen(id), body, (size_t)n);
+		}
+		pitr_txn_commit(t, v == VERSIONS / 2 ? &mid : NULL);
+		pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+	}
+	pitr_txn_abort(t);
+	uint64_t until = pitr_store_now(s);
+	pitr_store_sync(s);
+	pitr_store_close(s);
+
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (pitr_store_open(path, 0, &s) == 0)
+			pitr_prune(s, until + RETENTION, 0, &st);
+		_exit(0);
+	}
+	/* kill it somewhere between its first and its last batch */
+	struct timespec d = { 0, (long)(1 + round * 7) * 1000000L };
+	nanosleep(&d, NULL);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+
+	if (pitr_store_open(path, 0, &s))
+		return;
+	is_int(pitr_store_verify(s, nothing, &problems, &records), 0,
+	       "killed prune: every record still whole");
+	/* the middle instant: refused, or exactly version VERSIONS/2 */
+	int rc = get(s, ct, "d7", mid, buf, sizeof(buf));
+	snprintf(body, sizeof(body), "{\"v\":%d}", VERSIONS / 2);
+	ok(rc == PITR_OUTOFRANGE || (rc == 0 && !strcmp(buf, body)),
+	   "killed prune: the middle instant is refused or right (%d %s)", rc,
+	   buf);
+	is_int(pitr_prune(s, until + RETENTION, 0, &st), 0,
+	       "killed prune: the next prune finishes");
+	struct count c = versions(s, ct, "d7");
+	is_int(c.n, 1, "killed prune: one version left per document");
+	get(s, ct, "d7", PITR_NOW, buf, sizeof(buf));
+	snprintf(body, sizeof(body), "{\"v\":%d}", VERSIONS - 1);
+	ok(!strcmp(buf, body), "killed prune: the last version kept (%s)", buf);
+	is_int(pitr_prune(s, until + RETENTION, 0, &st), 0,
+	       "killed prune: and again");
+	is_int(st.versions, 0, "killed prune: nothing left to do");
+	pitr_store_close(s);
+	pitr_store_destroy(path);
+}
+
 int main(void)
 {
 	pitr_config cfg = { 0 };
@@ -239,6 +323,8 @@ int main(void)
 	pitr_store_close(s);
 	pitr_store_destroy(path);
 	test_periodic();
+	for (int r = 0; r < 4; r++)
+		test_killed_prune(r);
 	rmdir(dir);
 	return tap_done();
 }
