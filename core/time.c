@@ -367,8 +367,50 @@ char *pitr_duration_format(uint64_t ns, char *buf, size_t size)
 	return buf;
 }
 
+/* Is p[0..n) well-formed UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates, nothing past U+10FFFF)? */
+static int utf8_ok(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = p[i];
+		size_t len;
+		unsigned char lo = 0x80, hi = 0xBF; /* bounds of byte 2 */
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			len = 2;
+		else if (c >= 0xE0 && c <= 0xEF)
+			len = 3;
+		else if (c >= 0xF0 && c <= 0xF4)
+			len = 4;
+		else
+			return 0;
+		if (c == 0xE0)
+			lo = 0xA0;
+		else if (c == 0xED)
+			hi = 0x9F;
+		else if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F;
+		if (n - i < len || p[i + 1] < lo || p[i + 1] > hi)
+			return 0;
+		for (size_t k = 2; k < len; k++)
+			if ((p[i + k] & 0xC0) != 0x80)
+				return 0;
+		i += len;
+	}
+	return 1;
+}
+
 /*
- * Check a name: 1-255 bytes; no '/', '\\' or NUL, which a path cannot carry;
+ * Check a name: 1-255 bytes of UTF-8 (names are strings, in JSON output
+ * too); no '/', '\\' or NUL, which a path cannot carry;
  * no '#' or '?', which would cut a URL; no trailing space, which many tools
  * strip silently; no leading '@', kept free for names the filesystem itself
  * shows; not "." or "..", which every directory already has.
@@ -394,5 +436,5 @@ int pitr_name_check(const char *name, size_t len)
 			return PITR_BADNAME;
 		}
 	}
-	return 0;
+	return utf8_ok((const unsigned char *)name, len) ? 0 : PITR_BADNAME;
 }

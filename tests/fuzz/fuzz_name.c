@@ -24,6 +24,43 @@ static int byte_allowed(uint8_t c)
 	return memchr(banned, c, sizeof(banned)) == NULL;
 }
 
+/* UTF-8 by decoding: the code point of each sequence must need exactly
+ * that many bytes and be a scalar value. */
+static int reference_utf8(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		size_t len;
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		} else if ((p[i] & 0xE0) == 0xC0) {
+			len = 2;
+			cp = p[i] & 0x1F;
+		} else if ((p[i] & 0xF0) == 0xE0) {
+			len = 3;
+			cp = p[i] & 0x0F;
+		} else if ((p[i] & 0xF8) == 0xF0) {
+			len = 4;
+			cp = p[i] & 0x07;
+		} else {
+			return 0;
+		}
+		if (i + len > n)
+			return 0;
+		for (size_t k = 1; k < len; k++) {
+			if ((p[i + k] & 0xC0) != 0x80)
+				return 0;
+			cp = cp << 6 | (p[i + k] & 0x3F);
+		}
+		uint32_t min = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
+		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
 static int reference_valid(const uint8_t *p, size_t n)
 {
 	size_t i;
@@ -37,7 +74,7 @@ static int reference_valid(const uint8_t *p, size_t n)
 	for (i = 0; i < n; i++)
 		if (!byte_allowed(p[i]))
 			return 0;
-	return 1;
+	return reference_utf8(p, n);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

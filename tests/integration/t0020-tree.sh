@@ -25,6 +25,11 @@ test_expect_success 'bad names: EINVAL; deeper than a container: EPERM' '
 	expect_errno ENAMETOOLONG "os.mkdir(os.environ[\"M\"] + \"/\" + \"x\" * 256)"
 	mkdir "$M/$(printf "%0255d" 7)"
 	rmdir "$M/$(printf "%0255d" 7)"
+	expect_errno EINVAL "os.mkdir(os.environ[\"M\"].encode() + b\"/caf\\xe9\")"
+	mkdir "$M/café"
+	[ -d "$M/café" ]
+	rmdir "$M/café"
+	expect_errno ENOENT "os.stat(os.environ[\"M\"] + \"/shop/..hidden\")"
 '
 
 test_expect_success 'files only in containers; no links, symlinks, nodes' '

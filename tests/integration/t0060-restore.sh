@@ -102,6 +102,21 @@ test_expect_success 'refusals: each with its message and exit status, nothing cr
 	not grep -q restoring <(ls "$TMP")
 '
 
+test_expect_success 'TARGET paths: a symlinked parent works, a symlink TARGET is refused' '
+	T=$(cat "$TMP/before")
+	mkdir "$TMP/real"
+	ln -s "$TMP/real" "$TMP/link"
+	"$PITR" restore "$S" "$TMP/link/viaLink" --at "$T" --database blog 2>/dev/null
+	"$PITR" info "$TMP/real/viaLink" | grep -q "^account: *viaLink$"
+	ln -s "$TMP/nowhere" "$TMP/dangling"
+	rc=0; "$PITR" restore "$S" "$TMP/dangling" --at "$T" 2>"$TMP/e" || rc=$?
+	[ $rc = 1 ]
+	grep -q "it exists" "$TMP/e"
+	[ ! -e "$TMP/nowhere" ]
+	"$PITR" restore "$S" "$TMP/real/../dotdot" --at "$T" --database blog 2>/dev/null
+	[ -d "$TMP/dotdot" ]
+'
+
 test_expect_success 'a deleted database can be restored' '
 	rm -r "$M/crm" 2>/dev/null || true
 	mkdir "$M/gone" "$M/gone/c"

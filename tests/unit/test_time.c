@@ -643,6 +643,14 @@ static void test_names(void)
 {
 	char name[PITR_NAME_MAX + 2];
 
+	name_ok_n("caf\xc3\xa9", 5, "name in UTF-8 (two-byte)");
+	name_ok_n("\xe6\x97\xa5\xe6\x9c\xac", 6, "name in UTF-8 (three-byte)");
+	name_ok_n("\xf0\x9f\x93\xa6", 4, "name in UTF-8 (four-byte)");
+	name_bad_n("caf\xe9", 4, "name in Latin-1, not UTF-8");
+	name_bad_n("\xc0\xaf", 2, "overlong UTF-8");
+	name_bad_n("\xed\xa0\x80", 3, "UTF-8 surrogate");
+	name_bad_n("\xf4\x90\x80\x80", 4, "past U+10FFFF");
+	name_bad_n("ab\xe6\x97", 4, "truncated UTF-8 sequence");
 	name_ok_n("a", 1, "name \"a\"");
 	name_ok_n("mydb", 4, "name \"mydb\"");
 	name_ok_n("orders-2021_v1.json", 19, "name with - _ .");
