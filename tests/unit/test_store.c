@@ -362,6 +362,13 @@ static void test_documents(void)
 	pitr_store_close(s);
 }
 
+static void count_problem(const char *where, const char *what, void *arg)
+{
+	(void)what;
+	ok(strstr(where, "log record") != NULL, "problem located (%s)", where);
+	(*(int *)arg)++;
+}
+
 static void test_clock_and_damage(void)
 {
 	pitr_store *s = make_store("clock", NULL);
@@ -405,6 +412,11 @@ static void test_clock_and_damage(void)
 	is_int(get(s, ct, "x", PITR_NOW, buf, sizeof(buf)), 0,
 	       "other versions still read");
 	is_int(pitr_errno(PITR_CORRUPT), EIO, "damage maps to EIO");
+	int problems = 0;
+	uint64_t records;
+	is_int(pitr_store_verify(s, count_problem, &problems, &records),
+	       PITR_CORRUPT, "verify finds the damaged record");
+	is_int(problems, 1, "and reports it once");
 	pitr_store_close(s);
 }
 
