@@ -29,7 +29,7 @@ PACKAGES := gcc make pkg-config libfuse3-dev fuse3 liblmdb-dev \
             libxxhash-dev liblz4-dev libjansson-dev clang lmdb-utils \
             jq rsync attr python3 lz4
 
-.PHONY: all deps test unit unit-san fuzz integration integration-san bench demo clean format
+.PHONY: all deps test unit unit-san fuzz integration integration-san integration-valgrind bench demo clean format
 
 all: bin/pitr bin/pitrfs
 
@@ -108,6 +108,15 @@ build/san/pitrfs: $(FS_SRC) fs/*.h $(CORE_SRC) core/*.h
 	@mkdir -p $(@D)
 	$(CLANG) $(ALL_CFLAGS) -O1 $(SAN) $(FUSE_CFLAGS) $(FS_SRC) $(CORE_SRC) \
 		$(FUSE_LIBS) $(CORE_LIBS) -o $@
+
+# The daemon under valgrind (slow; not part of `make test`): memory errors
+# or definite leaks make it exit 99, which the tests catch.
+integration-valgrind: all
+	@mkdir -p build/valgrind
+	@printf '#!/bin/sh\nexec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "%s/bin/pitrfs" "$$@"\n' \
+		"$(CURDIR)" >build/valgrind/pitrfs
+	@chmod +x build/valgrind/pitrfs
+	@PITRFS_BIN=$(CURDIR)/build/valgrind/pitrfs tests/run-integration
 
 integration-san: all build/san/pitr build/san/pitrfs
 	@PITR_BIN=$(CURDIR)/build/san/pitr PITRFS_BIN=$(CURDIR)/build/san/pitrfs \

@@ -16,6 +16,7 @@
 /* The map only reserves address space; it is grown at open to twice the
  * file, so no fixed size is reachable before the disk fills. */
 #define MAP_MIN	    (1ull << 40)
+#define MAP_FLOOR (64ull << 20)
 #define MAX_READERS 510
 #define DAEMON_LOCK "daemon.lock"
 
@@ -195,15 +196,16 @@ static int env_open(const char *dir, unsigned flags, int create, pitr_store *s)
 	char path[PATH_MAX];
 	struct stat st;
 	unsigned envflags = MDB_NOTLS | MDB_NOMETASYNC;
-	uint64_t map = MAP_MIN;
+	uint64_t map = MAP_MIN, fsize = 0;
 	MDB_txn *txn;
 	int rc;
 
 	if (join(path, dir, "data.mdb"))
 		return ENAMETOOLONG;
 	if (stat(path, &st) == 0) {
-		if ((uint64_t)st.st_size * 2 > map)
-			map = (uint64_t)st.st_size * 2;
+		fsize = (uint64_t)st.st_size;
+		if (fsize * 2 > map)
+			map = fsize * 2;
 	} else if (!create) {
 		/* only a missing data file means "not an account" */
 		if (errno != ENOENT || stat(dir, &st) != 0)
@@ -216,15 +218,25 @@ static int env_open(const char *dir, unsigned flags, int create, pitr_store *s)
 		envflags |= MDB_WRITEMAP;
 	if (flags & PITR_OPEN_RDONLY)
 		envflags |= MDB_RDONLY;
-	rc = mdb_env_create(&s->env);
-	if (rc)
-		return mdb_rc(rc);
-	mdb_env_set_maxdbs(s->env, 8);
-	mdb_env_set_maxreaders(s->env, MAX_READERS);
-	mdb_env_set_mapsize(s->env, map);
-	rc = mdb_env_open(s->env, dir, envflags, 0600);
-	if (rc)
-		goto out_env;
+	/* Where address space is limited (ulimit -v, valgrind), reserve
+	 * less, but never less than twice the file. */
+	uint64_t floor = fsize * 2 > MAP_FLOOR ? fsize * 2 : MAP_FLOOR;
+	for (;;) {
+		rc = mdb_env_create(&s->env);
+		if (rc)
+			return mdb_rc(rc);
+		mdb_env_set_maxdbs(s->env, 8);
+		mdb_env_set_maxreaders(s->env, MAX_READERS);
+		mdb_env_set_mapsize(s->env, map);
+		rc = mdb_env_open(s->env, dir, envflags, 0600);
+		if (!rc)
+			break;
+		if ((rc != EINVAL && rc != ENOMEM) || map / 4 < floor)
+			goto out_env;
+		mdb_env_close(s->env);
+		s->env = NULL;
+		map /= 4;
+	}
 	rc = mdb_txn_begin(s->env, NULL,
 			   flags & PITR_OPEN_RDONLY ? MDB_RDONLY : 0, &txn);
 	if (rc)
