@@ -76,7 +76,8 @@ int log_decode(const MDB_val *v, struct log_rec *r)
 	r->size = get_le32(p + 20);
 	r->stored = get_le32(p + 24);
 	r->etag = get_le64(p + 28);
-	if (v->mv_size != LOG_HDR + r->namelen + r->stored + LOG_SUM ||
+	if (r->namelen > PITR_NAME_MAX ||
+	    v->mv_size != LOG_HDR + r->namelen + r->stored + LOG_SUM ||
 	    r->op < OP_DOC_PUT || r->op > OP_CT_DELETE ||
 	    XXH3_64bits(p, v->mv_size - LOG_SUM) !=
 		    get_le64(p + v->mv_size - LOG_SUM))

@@ -35,6 +35,8 @@ static const char *const errors[] = {
     [-PITR_RDONLY - 32000] = "read-only",
     [-PITR_BUSY - 32000] = "account is mounted by another daemon",
     [-PITR_BADPOLICY - 32000] = "invalid backup policy",
+    [-PITR_FOREIGN - 32000] = "backup directory belongs to another account",
+    [-PITR_NOBACKUP - 32000] = "no backup directory is set",
 };
 
 const char *pitr_strerror(int rc)
@@ -649,6 +651,7 @@ int pitr_store_info(pitr_store *s, pitr_info *info)
 	int rc;
 
 	memset(info, 0, sizeof(*info));
+	memset(&st, 0, sizeof(st));
 	rc = mdb_rc(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
 	if (rc)
 		return rc;

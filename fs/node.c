@@ -304,3 +304,13 @@ void node_path(struct node *n, char *buf, size_t size)
 	}
 	pthread_mutex_unlock(&table_mtx);
 }
+
+int node_hashed(struct node *n)
+{
+	int hashed;
+
+	pthread_mutex_lock(&table_mtx);
+	hashed = n->hashed;
+	pthread_mutex_unlock(&table_mtx);
+	return hashed;
+}

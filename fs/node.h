@@ -72,6 +72,9 @@ void node_move(struct node *parent, const char *name, size_t len,
 /* Take the child (parent, name) out of the table (unlink, rmdir). */
 void node_unhash(struct node *parent, const char *name, size_t len);
 
+/* Is the node still reachable by its name (not unlinked or replaced)? */
+int node_hashed(struct node *n);
+
 /* The node's path below the mount, "db/ct/x.json", for messages. */
 void node_path(struct node *n, char *buf, size_t size);
 

@@ -415,6 +415,14 @@ static int fh_commit(struct fh *h)
 	int rc;
 
 	h->dirty = h->written = 0;
+	/* A rename may have moved the file since it was opened; an unlink
+	 * or a rename over it took its name away: its data goes nowhere,
+	 * as with a file deleted while open. */
+	if (!node_hashed(h->ref.node)) {
+		h->toobig = 0;
+		return 0;
+	}
+	node_get(h->ref.node, &h->ref);
 	if (h->toobig) {
 		h->toobig = 0;
 		node_path(h->ref.node, path, sizeof(path));
@@ -608,11 +616,17 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	pthread_mutex_unlock(&h->mtx);
 }
 
-/* Make the buffer `len` bytes long, zero-filling; h->mtx held. */
-static int fh_resize(struct fh *h, size_t len)
+/*
+ * Make the buffer `len` bytes long, zero-filling; h->mtx held. A write
+ * past the limit (`writing`) dooms the version: the data it would have
+ * held is lost, so its close must fail too. A refused truncate loses
+ * nothing.
+ */
+static int fh_resize(struct fh *h, size_t len, int writing)
 {
 	if (len > limit_of(&h->ref)) {
-		h->toobig = 1;
+		if (writing)
+			h->toobig = 1;
 		return EFBIG;
 	}
 	if (len > h->cap) {
@@ -643,7 +657,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	if (!h->write)
 		rc = EBADF;
 	else if (end > h->len)
-		rc = fh_resize(h, end);
+		rc = fh_resize(h, end, 1);
 	if (!rc) {
 		memcpy(h->buf + off, buf, size);
 		h->dirty = h->written = 1;
@@ -713,7 +727,7 @@ static int truncate_ref(const struct node_ref *r, size_t size)
 		return ENOMEM;
 	rc = pitr_errno(fh_load(h));
 	if (!rc)
-		rc = fh_resize(h, size);
+		rc = fh_resize(h, size, 0);
 	if (!rc)
 		rc = fh_commit(h);
 	fh_free(h);
@@ -741,7 +755,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		if (fi) {
 			struct fh *h = (struct fh *)(uintptr_t)fi->fh;
 			pthread_mutex_lock(&h->mtx);
-			rc = h->write ? fh_resize(h, (size_t)attr->st_size)
+			rc = h->write ? fh_resize(h, (size_t)attr->st_size, 0)
 				      : EBADF;
 			if (!rc) {
 				h->dirty = 1;

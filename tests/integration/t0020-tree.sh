@@ -148,6 +148,47 @@ test_expect_success 'rename containers and databases' '
 	[ "$(cat "$M/shop/moved/d.json")" = "{\"k\": 1}" ]
 '
 
+test_expect_success 'a file renamed, unlinked or replaced while open for writing' '
+	python3 - <<PY
+import os
+d = os.environ["M"] + "/shop/users/"
+def opened(name, body):
+    fd = os.open(d + name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    os.write(fd, body)
+    return fd
+# renamed away: the data follows the file
+open(d + "mv1.json", "w").write("{\"v\": 0}")
+fd = opened("mv1.json", b"{\"v\": 1}")
+os.rename(d + "mv1.json", d + "mv2.json")
+os.close(fd)
+assert open(d + "mv2.json").read() == "{\"v\": 1}"
+assert not os.path.exists(d + "mv1.json")
+# unlinked: the name stays gone
+open(d + "rm.json", "w").write("{\"old\": 1}")
+fd = opened("rm.json", b"{\"new\": 1}")
+os.unlink(d + "rm.json")
+os.close(fd)
+assert not os.path.exists(d + "rm.json")
+# replaced by a rename: the rename wins
+open(d + "src.json", "w").write("{\"src\": 1}")
+fd = opened("dst.json", b"{\"writer\": 1}")
+os.rename(d + "src.json", d + "dst.json")
+os.close(fd)
+assert open(d + "dst.json").read() == "{\"src\": 1}", open(d + "dst.json").read()
+# a refused ftruncate loses nothing written after it
+fd = opened("tr.json", b"{}")
+try:
+    os.ftruncate(fd, 1 << 30)
+    raise SystemExit("ftruncate past the limit succeeded")
+except OSError as e:
+    assert e.errno == 27, e  # EFBIG
+os.ftruncate(fd, 0)
+os.pwrite(fd, b"{\"t\": 1}", 0)
+os.close(fd)
+assert open(d + "tr.json").read() == "{\"t\": 1}"
+PY
+'
+
 test_expect_success 'rmdir: ENOTEMPTY with documents, works when empty' '
 	expect_errno ENOTEMPTY "os.rmdir(os.environ[\"M\"] + \"/shop/moved\")"
 	expect_errno ENOTEMPTY "os.rmdir(os.environ[\"M\"] + \"/shop\")"

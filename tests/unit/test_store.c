@@ -412,6 +412,10 @@ static void test_clock_and_damage(void)
 	is_int(get(s, ct, "x", PITR_NOW, buf, sizeof(buf)), 0,
 	       "other versions still read");
 	is_int(pitr_errno(PITR_CORRUPT), EIO, "damage maps to EIO");
+	int named = 1;
+	for (int c = PITR_NOTFOUND; c >= PITR_FIRST_CODE; c--)
+		named &= pitr_strerror(c) && *pitr_strerror(c);
+	ok(named, "every return code has a message");
 	int problems = 0;
 	uint64_t records;
 	is_int(pitr_store_verify(s, count_problem, &problems, &records),
