@@ -278,20 +278,25 @@ static int payload_walk(const unsigned char *p, const struct seg_hdr *h,
  * The account a directory belongs to
  */
 
+static int meta_str(pitr_store *s, const char *key, char *buf, size_t size);
+
+/* What ACCOUNT says: read from the store's settings, not by scanning it
+ * (shipping asks every second). */
 static int account_text(pitr_store *s, char *buf, size_t size)
 {
-	pitr_info info;
-	int rc = pitr_store_info(s, &info);
+	char name[PITR_NAME_MAX + 1];
+	pitr_policy p;
+	int rc;
 
-	if (rc)
+	if ((rc = meta_str(s, "name", name, sizeof(name))) ||
+	    (rc = pitr_store_policy(s, &p)))
 		return rc;
 	snprintf(buf, size,
 		 "pitr-backup 1\naccount: %s\ncreated: %" PRIu64
 		 "\nmode: %d\nretention: %" PRIu64 "\ninterval: %" PRIu64
 		 "\nmax-doc-size: %" PRIu32 "\n",
-		 info.name, info.created, (int)info.policy.mode,
-		 info.policy.retention, info.policy.interval,
-		 info.max_doc_size);
+		 name, s->created, (int)p.mode, p.retention, p.interval,
+		 s->max_doc);
 	return 0;
 }
 
@@ -388,6 +393,18 @@ uint64_t backup_shipped(pitr_store *s, int *configured)
 	if (meta_str(s, "shipped_ts", buf, sizeof(buf)))
 		return 0;
 	return strtoull(buf, NULL, 10);
+}
+
+/* Record what is on the media; it only ever grows. */
+static int store_shipped(pitr_store *s, uint64_t ts)
+{
+	char buf[32];
+	int configured, len;
+
+	if (ts <= backup_shipped(s, &configured))
+		return 0;
+	len = snprintf(buf, sizeof(buf), "%" PRIu64, ts);
+	return meta_store(s, "shipped_ts", buf, (size_t)len);
 }
 
 struct payload {
@@ -546,6 +563,29 @@ static int ship_one(pitr_store *s, const char *dir, uint64_t *count,
 			goto out;
 		}
 	}
+	if (n) {
+		/* media holding what this log never had belong to another
+		 * history (an older copy of the account, say) */
+		unsigned char lk[12];
+		MDB_val key = { sizeof(lk), lk }, val;
+		pitr_txn *t;
+		key_log(lk, last.last_ts, last.last_idx);
+		if ((rc = pitr_txn_begin(s, PITR_TXN_READ, &t)))
+			goto out;
+		uint64_t mine = 0;
+		MDB_val mv;
+		if (meta_get(t->txn, s->meta, "last_ts", &mv) == 0 &&
+		    mv.mv_size == 8)
+			mine = get_le64(mv.mv_data);
+		int have = mdb_get(t->txn, s->log, &key, &val) == 0;
+		pitr_txn_abort(t);
+		int configured;
+		if (last.last_ts > mine ||
+		    (!have && last.last_ts > backup_shipped(s, &configured))) {
+			rc = PITR_FOREIGN;
+			goto out;
+		}
+	}
 	pl.h.seq = last.seq + 1;
 	pl.h.prev_sum = last.header_sum;
 	rc = gather(s, last.last_ts, last.last_idx, &pl);
@@ -554,10 +594,8 @@ static int ship_one(pitr_store *s, const char *dir, uint64_t *count,
 	if (!rc && pl.h.count)
 		rc = seg_write(dir, &pl);
 	if (!rc) {
-		char buf[32];
 		uint64_t shipped = pl.h.count ? pl.h.last_ts : last.last_ts;
-		int len = snprintf(buf, sizeof(buf), "%" PRIu64, shipped);
-		rc = meta_store(s, "shipped_ts", buf, (size_t)len);
+		rc = store_shipped(s, shipped);
 		*count += pl.h.count;
 	}
 out:
@@ -598,7 +636,7 @@ static int mark_complete(pitr_store *s, const char *dir)
 		unlink(tmp);
 		return rc;
 	}
-	return meta_store(s, "shipped_ts", buf, (size_t)len - 1);
+	return store_shipped(s, now);
 }
 
 int pitr_backup_ship(pitr_store *s, int all, uint64_t *count)
@@ -886,7 +924,9 @@ int pitr_backup_replay(const char *dir, const char *path, uint64_t until,
 	size_t n;
 	int rc;
 
-	pitr_backup_verify(dir, ignore, NULL, NULL, &upto);
+	rc = pitr_backup_verify(dir, ignore, NULL, NULL, &upto);
+	if (rc && rc != PITR_CORRUPT)
+		return rc;
 	if (complete)
 		*complete = upto;
 	if (until > upto)

@@ -490,8 +490,11 @@ int catalog_replay(pitr_txn *t, const struct log_rec *r)
 		      create ? NAME_CREATE : NAME_DELETE, r->inc);
 	if (rc)
 		return rc;
-	if (!create) /* a rename's create, next, makes it alive again */
-		return inc_update(t, r->inc, r->parent, t->ts, NULL, 0);
+	if (!create) { /* a rename's create, next, makes it alive again */
+		rc = inc_update(t, r->inc, r->parent, t->ts, NULL, 0);
+		/* its create was pruned before it was shipped: nothing to mark */
+		return rc == PITR_NOTFOUND ? 0 : rc;
+	}
 	if (r->inc >= t->next_inc) {
 		t->next_inc = r->inc + 1;
 		t->dirty_meta = 1;

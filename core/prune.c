@@ -142,6 +142,35 @@ static int doom_entry(struct walk *w, MDB_dbi dbi, int names,
 	return rc;
 }
 
+/* The entry of (parent, name) written by mutation (ts, idx) itself. */
+static int entry_exact(struct walk *w, MDB_dbi dbi, int names,
+		       uint64_t parent, const char *name, size_t len,
+		       uint64_t ts, uint32_t idx, struct entry *e)
+{
+	unsigned char k[KEY_MAX];
+	MDB_val key, val;
+	int rc;
+
+	key.mv_size = names ? key_event(k, parent, name, len, ts, idx)
+			    : key_named(k, parent, name, len, ts);
+	key.mv_data = k;
+	rc = mdb_rc(mdb_get(w->t->txn, dbi, &key, &val));
+	if (rc)
+		return rc;
+	const unsigned char *v = val.mv_data;
+	if (val.mv_size != (names ? NAME_VAL : VER_VAL))
+		return PITR_CORRUPT;
+	e->ts = ts;
+	e->idx = names ? idx : get_le32(v);
+	e->gone = names ? v[0] == NAME_DELETE : v[4] == OP_DOC_DEL;
+	e->inc = names ? get_le64(v + 1) : 0;
+	e->klen = key.mv_size;
+	memcpy(e->key, k, key.mv_size);
+	/* a document's entry at ts belongs to this mutation only if its
+	 * index says so (a later one in the commit replaced it) */
+	return e->idx == idx ? 0 : PITR_NOTFOUND;
+}
+
 /* Decide for mutation (ts, idx) of (parent, name) in a named table. */
 static int decide(struct walk *w, MDB_dbi dbi, int names, uint64_t parent,
 		  const char *name, size_t len, uint64_t ts, uint32_t idx)
@@ -153,8 +182,8 @@ static int decide(struct walk *w, MDB_dbi dbi, int names, uint64_t parent,
 	if (rc)
 		return rc == PITR_NOTFOUND ? 0 : rc;
 	/* this mutation's own entry (already gone: decided before) */
-	rc = entry_at(w, dbi, names, parent, name, len, ts, &self);
-	if (rc == PITR_NOTFOUND || (!rc && (self.ts != ts || self.idx != idx)))
+	rc = entry_exact(w, dbi, names, parent, name, len, ts, idx, &self);
+	if (rc == PITR_NOTFOUND)
 		return 0;
 	if (rc)
 		return rc;
@@ -191,8 +220,8 @@ static int decide_between(struct walk *w, MDB_dbi dbi, int names,
 	MDB_val key, val;
 	int rc;
 
-	rc = entry_at(w, dbi, names, parent, name, len, ts, &self);
-	if (rc == PITR_NOTFOUND || (!rc && (self.ts != ts || self.idx != idx)))
+	rc = entry_exact(w, dbi, names, parent, name, len, ts, idx, &self);
+	if (rc == PITR_NOTFOUND)
 		return 0;
 	if (rc || self.gone)
 		return rc;
@@ -390,6 +419,8 @@ int pitr_prune(pitr_store *s, uint64_t now, int dry_run, pitr_prune_stats *st)
 	if (!rc && p.mode == PITR_PERIODIC && now > s->created) {
 		uint64_t latest = s->created + (now - s->created) / p.interval *
 						       p.interval;
+		if (backup && latest > shipped)
+			latest = shipped;
 		uint64_t done = 0;
 		if (!pitr_txn_begin(s, PITR_TXN_READ, &t)) {
 			done = meta_u64(t, "between_until");

@@ -603,13 +603,32 @@ int pitr_store_resolve_ns(pitr_store *s, uint64_t t, uint64_t *at)
 
 	if (t > now || t < earliest(s, now))
 		return PITR_OUTOFRANGE;
+	uint64_t until = 0, step = 0;
+	if (p.mode == PITR_CONTINUOUS) {
+		/* a formerly periodic account: its old history is boundaries */
+		MDB_txn *txn;
+		if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) == 0) {
+			if (meta_get64(txn, s->meta, "periodic_until", &until) ||
+			    meta_get64(txn, s->meta, "periodic_interval", &step))
+				until = 0;
+			mdb_txn_abort(txn);
+		}
+	}
+	if (until && step && t <= until) {
+		t = s->created + (t - s->created) / step * step;
+		if (t < earliest(s, now))
+			return PITR_OUTOFRANGE;
+	}
 	if (p.mode == PITR_PERIODIC) {
 		t = s->created + (t - s->created) / p.interval * p.interval;
 		if (t < earliest(s, now))
 			return PITR_OUTOFRANGE;
 	}
-	pitr_store_wait_visible(s, t);
+	/* one critical section: no writer may take a timestamp <= t between
+	 * the wait and the floor */
 	pthread_mutex_lock(&s->clock_mtx);
+	while (s->pending_ts && s->pending_ts <= t)
+		pthread_cond_wait(&s->clock_cond, &s->clock_mtx);
 	if (s->read_floor < t)
 		s->read_floor = t;
 	pthread_mutex_unlock(&s->clock_mtx);
@@ -830,6 +849,14 @@ int pitr_store_set_policy(pitr_store *s, const pitr_policy *p)
 	/* Periodic history has gaps that continuous mode would not have. */
 	if (!rc && old.mode == PITR_CONTINUOUS && p->mode == PITR_PERIODIC)
 		rc = PITR_BADPOLICY;
+	/* The history kept so far has only its boundaries: instants up to
+	 * now keep resolving to them. */
+	if (!rc && old.mode == PITR_PERIODIC && p->mode == PITR_CONTINUOUS) {
+		rc = meta_put64(txn, s->meta, "periodic_until", pitr_clock());
+		if (!rc)
+			rc = meta_put64(txn, s->meta, "periodic_interval",
+					old.interval);
+	}
 	policy_encode(b, p);
 	if (!rc)
 		rc = meta_put(txn, s->meta, "policy", b, sizeof(b));

@@ -292,9 +292,18 @@ int cmd_prune(int argc, char *argv[])
 	}
 	if (optind + 1 != argc)
 		return usage_exit(prune_usage, 0);
-	s = open_store(argv[optind], 0);
-	if (!s)
+	/* the daemon prunes a mounted account itself: one pruner at a time
+	 * (a dry run only reads) */
+	rc = pitr_store_open(argv[optind], dry ? 0 : PITR_OPEN_DAEMON, &s);
+	if (rc == PITR_BUSY) {
+		warnx("'%s' is mounted: its daemon prunes it", argv[optind]);
 		return 1;
+	}
+	if (rc) {
+		warnx("cannot open store '%s': %s", argv[optind],
+		      pitr_strerror(rc));
+		return 1;
+	}
 	rc = pitr_prune(s, pitr_store_now(s), dry, &st);
 	pitr_store_close(s);
 	if (rc) {

@@ -56,6 +56,8 @@ test_expect_success 'periodic becomes continuous, never the reverse' '
 	grep -q "cannot switch to periodic" "$TMP/e"
 	"$PITR" policy "$S" --backup-mode continuous | grep -q "continuous, retention 20s"
 	"$PITR" info "$S" | grep -q "continuous, retention 20s"
+	# the history kept so far has only boundaries: it still shows them
+	[ "$(cat "$M/@$NOW/db/c/x.json")" = "{\"v\": 1}" ]
 	rc=0; "$PITR" policy "$S" --backup-mode periodic 2>/dev/null || rc=$?
 	[ $rc = 2 ]
 '

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -142,6 +143,32 @@ static void test_periodic(void)
 	is_int(pitr_prune(s, info.created + 25 * SEC, 0, &st), 0,
 	       "periodic: prune again");
 	is_int(st.versions + st.events, 0, "periodic: nothing more");
+
+	/* media begun after that prune still replay: the brief container's
+	 * delete arrives without its create */
+	char media[128], replay[128];
+	uint64_t n, complete;
+	snprintf(media, sizeof(media), "%s/media", dir);
+	snprintf(replay, sizeof(replay), "%s/replay", dir);
+	mkdir(media, 0700);
+	is_int(pitr_backup_set_dir(s, media), 0, "periodic: set media");
+	is_int(pitr_backup_ship(s, 1, &n), 0, "periodic: ship");
+	pitr_store_info(s, &info);
+	is_int(pitr_backup_replay(media, replay, info.last_write, &complete),
+	       0, "periodic: the media replay");
+	ok(complete >= info.last_write, "periodic: complete up to the last write");
+	pitr_store *r;
+	if (pitr_store_open(replay, 0, &r) == 0) {
+		is_int(get(r, ct, "x", PITR_NOW, buf, sizeof(buf)), 0,
+		       "periodic: replayed x");
+		ok(!strcmp(buf, "{\"x\":3}"), "periodic: as it is live");
+		pitr_store_close(r);
+	}
+	pitr_store_destroy(replay);
+	char cmd[200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", media);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", media);
 	pitr_store_close(s);
 	pitr_store_destroy(path);
 }
