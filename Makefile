@@ -120,7 +120,7 @@ integration-valgrind: all
 
 integration-san: all build/san/pitr build/san/pitrfs
 	@PITR_BIN=$(CURDIR)/build/san/pitr PITRFS_BIN=$(CURDIR)/build/san/pitrfs \
-		ASAN_OPTIONS=detect_leaks=1 tests/run-integration
+		PITR_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1 tests/run-integration
 
 test: unit unit-san fuzz integration integration-san
 	@echo "make test: all suites passed"

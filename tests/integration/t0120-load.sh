@@ -89,7 +89,8 @@ test_expect_success 'memory stays flat and no descriptor leaks' '
 	early=$(sed -n "$(( (n + 3) / 4 ))p" "$TMP/rss")
 	late=$(tail -1 "$TMP/rss")
 	echo "# RSS KiB over time: $(tr "\n" " " <"$TMP/rss")" >&2
-	[ "$late" -le $((early * 3 / 2 + 16384)) ]
+	# (AddressSanitizer holds freed memory in quarantine: not under it)
+	[ -n "${PITR_SANITIZED:-}" ] || [ "$late" -le $((early * 3 / 2 + 16384)) ]
 	sleep 0.5
 	fds1=$(ls "/proc/'"$PID"'/fd" | wc -l)
 	[ "$fds1" -le $(('"$fds0"' + 2)) ]
