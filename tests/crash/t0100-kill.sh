@@ -83,7 +83,18 @@ for r in $(seq "$ROUNDS"); do
 		for w in a b c; do
 			python3 "$TMP/writer.py" $w '"$r"' 2>/dev/null &
 		done
-		sleep 0.$((RANDOM % 8 + 2))
+		# every writer under way (a busy machine starts them slowly),
+		# then a random moment
+		for i in $(seq 200); do
+			n=0
+			for w in a b c; do
+				grep -qv "^pending" "$TMP/acked.$w.'"$r"'" 2>/dev/null &&
+					n=$((n + 1))
+			done
+			[ $n = 3 ] && break
+			sleep 0.05
+		done
+		sleep 0.$((RANDOM % 6 + 1))
 		crash_fs "$M"
 		wait
 		mount_fs "$S" "$M"
