@@ -218,6 +218,25 @@ static int too_long(const char *name)
 }
 
 /*
+ * The parent of a name about to be created, removed or renamed: live, and
+ * the name not too long. Otherwise reply with the error and return -1.
+ */
+static int changeable(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      struct node_ref *p)
+{
+	if (too_long(name)) {
+		fuse_reply_err(req, ENAMETOOLONG);
+		return -1;
+	}
+	node_get(node_of(parent), p);
+	if (!is_live(p)) {
+		fuse_reply_err(req, EROFS);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Lookup
  */
 
@@ -556,15 +575,8 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct fh *h;
 
 	(void)mode;
-	if (too_long(name)) {
-		fuse_reply_err(req, ENAMETOOLONG);
+	if (changeable(req, parent, name, &p))
 		return;
-	}
-	node_get(node_of(parent), &p);
-	if (!is_live(&p)) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
 	if (p.kind != N_CT) {
 		fuse_reply_err(req, EPERM);
 		return;
@@ -797,15 +809,8 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 	int rc;
 
 	(void)mode;
-	if (too_long(name)) {
-		fuse_reply_err(req, ENAMETOOLONG);
+	if (changeable(req, parent, name, &p))
 		return;
-	}
-	node_get(node_of(parent), &p);
-	if (!is_live(&p)) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
 	if (p.kind != N_ROOT && p.kind != N_DB) {
 		fuse_reply_err(req, EPERM);
 		return;
@@ -836,11 +841,8 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	pitr_txn *t;
 	int rc;
 
-	node_get(node_of(parent), &p);
-	if (!is_live(&p)) {
-		fuse_reply_err(req, EROFS);
+	if (changeable(req, parent, name, &p))
 		return;
-	}
 	if (p.kind == N_CT) {
 		fuse_reply_err(req, ENOTDIR);
 		return;
@@ -863,11 +865,8 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	pitr_txn *t;
 	int rc;
 
-	node_get(node_of(parent), &p);
-	if (!is_live(&p)) {
-		fuse_reply_err(req, EROFS);
+	if (changeable(req, parent, name, &p))
 		return;
-	}
 	if (p.kind != N_CT) {
 		fuse_reply_err(req, EISDIR);
 		return;
