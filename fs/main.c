@@ -319,6 +319,7 @@ int main(int argc, char *argv[])
 	fs.uid = getuid();
 	fs.gid = getgid();
 	fs.foreground = cmd.foreground;
+	fs.mounted = pitr_clock();
 	node_table_init();
 	/* The kernel checks permissions from the modes we report: history
 	 * views are readable by the owner (and --history-group) only. */

@@ -147,7 +147,7 @@ static int stat_ref(pitr_txn *t, const struct node_ref *r, struct stat *st)
 	case N_ROOT:
 	case N_DB:
 	case N_CT:
-		fill_dir(r, st, is_live(r) ? pitr_store_now(fs.store) : r->at);
+		fill_dir(r, st, is_live(r) ? fs.mounted : r->at);
 		return 0;
 	case N_VIEW:
 		fill_dir(r, st, r->at);
@@ -1094,7 +1094,7 @@ static size_t add_entry(fuse_req_t req, struct dh *d, pitr_txn *t, char *buf,
 	memcpy(r.name, fname, len + 1);
 	r.namelen = len;
 	if (kind == N_DB || kind == N_CT)
-		fill_dir(&r, &e.attr, d->ref.at == PITR_NOW ? 0 : d->ref.at);
+		fill_dir(&r, &e.attr, is_live(&r) ? fs.mounted : r.at);
 	else
 		fill_file(&r, &e.attr, en->ver.size, en->ver.ts);
 	if (!plus)
