@@ -37,8 +37,8 @@
 
 #include "internal.h"
 
-#define SEG_HDR 76
-#define SEG_RAW_MAX (4u << 20) /* payload bytes before a segment is cut */
+#define SEG_HDR	     76
+#define SEG_RAW_MAX  (4u << 20) /* payload bytes before a segment is cut */
 #define REPLAY_BATCH 10000
 
 struct seg_hdr {
@@ -65,8 +65,7 @@ static void hdr_encode(unsigned char *p, struct seg_hdr *h)
 
 static int hdr_decode(const unsigned char *p, struct seg_hdr *h)
 {
-	if (memcmp(p, "PITRSEG1", 8) ||
-	    XXH3_64bits(p, 68) != get_le64(p + 68))
+	if (memcmp(p, "PITRSEG1", 8) || XXH3_64bits(p, 68) != get_le64(p + 68))
 		return PITR_CORRUPT;
 	h->seq = get_le64(p + 8);
 	h->first_ts = get_le64(p + 16);
@@ -143,8 +142,8 @@ static int dir_file(char path[PATH_MAX], const char *dir, const char *name)
 
 static int seg_path(char path[PATH_MAX], const char *dir, uint64_t seq)
 {
-	int n = snprintf(path, PATH_MAX, "%s/seg-%010" PRIu64 ".pseg", dir,
-			 seq);
+	int n =
+	    snprintf(path, PATH_MAX, "%s/seg-%010" PRIu64 ".pseg", dir, seq);
 
 	return n < 0 || n >= PATH_MAX ? ENAMETOOLONG : 0;
 }
@@ -163,7 +162,8 @@ static int list_segments(const char *dir, uint64_t **seqs, size_t *n)
 	if (!d)
 		return errno;
 	while ((e = readdir(d))) {
-		if (sscanf(e->d_name, "seg-%20" SCNu64 ".%5s", &seq, tail) != 2 ||
+		if (sscanf(e->d_name, "seg-%20" SCNu64 ".%5s", &seq, tail) !=
+			2 ||
 		    strcmp(tail, "pseg"))
 			continue;
 		if (*n == cap) {
@@ -198,7 +198,8 @@ static int seg_read(const char *dir, uint64_t seq, struct seg_hdr *h,
 	int rc;
 
 	*raw = NULL;
-	if ((rc = seg_path(path, dir, seq)) || (rc = read_file(path, &buf, &len))) {
+	if ((rc = seg_path(path, dir, seq)) ||
+	    (rc = read_file(path, &buf, &len))) {
 		snprintf(why, whylen, "cannot read: %s", strerror(rc));
 		return rc;
 	}
@@ -214,14 +215,14 @@ static int seg_read(const char *dir, uint64_t seq, struct seg_hdr *h,
 	}
 	*raw = malloc(h->raw_len ? h->raw_len : 1);
 	if (!*raw || LZ4F_isError(LZ4F_createDecompressionContext(
-			     &dctx, LZ4F_VERSION))) {
+			 &dctx, LZ4F_VERSION))) {
 		rc = ENOMEM;
 		goto out;
 	}
 	out_len = h->raw_len;
 	in_len = h->packed_len;
-	size_t r = LZ4F_decompress(dctx, *raw, &out_len, buf + SEG_HDR,
-				   &in_len, NULL);
+	size_t r =
+	    LZ4F_decompress(dctx, *raw, &out_len, buf + SEG_HDR, &in_len, NULL);
 	if (LZ4F_isError(r) || r != 0 || out_len != h->raw_len) {
 		snprintf(why, whylen, "payload does not decompress");
 		goto out;
@@ -367,8 +368,8 @@ static int meta_store(pitr_store *s, const char *key, const void *data,
 	if (rc)
 		return rc;
 	int have = meta_get(txn, s->meta, key, &v) == 0;
-	if (have == !!data && (!data || (v.mv_size == len &&
-					 !memcmp(v.mv_data, data, len)))) {
+	if (have == !!data &&
+	    (!data || (v.mv_size == len && !memcmp(v.mv_data, data, len)))) {
 		mdb_txn_abort(txn);
 		return 0;
 	}
@@ -533,8 +534,7 @@ static int seg_write(const char *dir, struct payload *pl)
 }
 
 /* Ship one segment; *done when nothing was left. */
-static int ship_one(pitr_store *s, const char *dir, uint64_t *count,
-		    int *done)
+static int ship_one(pitr_store *s, const char *dir, uint64_t *count, int *done)
 {
 	struct payload pl = { 0 };
 	struct seg_hdr last = { 0 };
@@ -669,7 +669,8 @@ int pitr_backup_ship(pitr_store *s, int all, uint64_t *count)
 		*count = shipped;
 	/* the outcome, for pitr backup status: written when it changes */
 	if (rc)
-		snprintf(err, sizeof(err), "%.200s: %s", dir, pitr_strerror(rc));
+		snprintf(err, sizeof(err), "%.200s: %s", dir,
+			 pitr_strerror(rc));
 	meta_store(s, "backup_error", rc ? err : NULL, rc ? strlen(err) : 0);
 	return rc;
 }
@@ -741,8 +742,8 @@ int pitr_backup_verify(const char *dir, pitr_problem_fn fn, void *arg,
 		return rc;
 	for (size_t i = 0; i < n; i++) {
 		for (; expect < seqs[i]; expect++) {
-			snprintf(where, sizeof(where), "seg-%010" PRIu64 ".pseg",
-				 expect);
+			snprintf(where, sizeof(where),
+				 "seg-%010" PRIu64 ".pseg", expect);
 			fn(where, "missing", arg);
 			bad = 1;
 			prefix = 0;
@@ -851,13 +852,13 @@ static int replay_record(uint64_t ts, uint32_t idx, const MDB_val *rec,
 	rp->t->idx = idx;
 	rp->t->dirty_meta = 1;
 	key_log(k, ts, idx);
-	rc = mdb_rc(mdb_put(rp->t->txn, rp->s->log, &key, (MDB_val *)rec,
-			    MDB_APPEND));
+	rc = mdb_rc(
+	    mdb_put(rp->t->txn, rp->s->log, &key, (MDB_val *)rec, MDB_APPEND));
 	if (rc)
 		return rc;
 	rc = r->op == OP_DOC_PUT || r->op == OP_DOC_DEL
-		     ? doc_replay(rp->t, r, idx)
-		     : catalog_replay(rp->t, r);
+		 ? doc_replay(rp->t, r, idx)
+		 : catalog_replay(rp->t, r);
 	rp->n++;
 	return rc;
 }

@@ -13,7 +13,7 @@ static int inc_put(pitr_txn *t, uint64_t inc, int kind, uint64_t parent,
 		   size_t len)
 {
 	unsigned char k[8], v[INC_HDR + PITR_NAME_MAX];
-	MDB_val key = {8, k}, val = {INC_HDR + len, v};
+	MDB_val key = { 8, k }, val = { INC_HDR + len, v };
 
 	put_be64(k, inc);
 	v[0] = (unsigned char)kind;
@@ -29,7 +29,7 @@ static int inc_get(pitr_txn *t, uint64_t inc, const unsigned char **v,
 		   size_t *vlen)
 {
 	unsigned char k[8];
-	MDB_val key = {8, k}, val;
+	MDB_val key = { 8, k }, val;
 	int rc;
 
 	put_be64(k, inc);
@@ -109,8 +109,8 @@ static int name_put(pitr_txn *t, uint64_t parent, const char *name, size_t len,
 		    int op, uint64_t inc)
 {
 	unsigned char k[KEY_MAX], v[NAME_VAL];
-	MDB_val key = {key_event(k, parent, name, len, t->ts, t->idx), k};
-	MDB_val val = {NAME_VAL, v};
+	MDB_val key = { key_event(k, parent, name, len, t->ts, t->idx), k };
+	MDB_val val = { NAME_VAL, v };
 
 	v[0] = (unsigned char)op;
 	put_le64(v + 1, inc);
@@ -165,7 +165,7 @@ static int db_empty(pitr_txn *t, uint64_t db)
 static int ct_empty(pitr_txn *t, uint64_t ct)
 {
 	unsigned char k[8];
-	MDB_val key = {8, k}, val;
+	MDB_val key = { 8, k }, val;
 	MDB_cursor *c;
 	int rc;
 
@@ -300,9 +300,9 @@ struct pitr_iter {
 	uint64_t parent, at;
 	int live; /* documents at PITR_NOW: a scan of the live table */
 	int started;
-	int type;   /* live scan: type of the last entry */
-	size_t len; /* the last name returned */
-	uint32_t idx; /* documents in history: its version's log index */
+	int type;      /* live scan: type of the last entry */
+	size_t len;    /* the last name returned */
+	uint32_t idx;  /* documents in history: its version's log index */
 	size_t suffix; /* of the table's keys after (parent, name, 0) */
 	char name[PITR_NAME_MAX + 1];
 };
@@ -438,8 +438,8 @@ static int iter_next_named(pitr_iter *it, pitr_entry *e)
 		memcpy(it->name, p + 8, it->len);
 		uint64_t ts = ~get_be64(p + 9 + it->len);
 		if (ts > it->at) {
-			rc = seek_at(it->c, it->parent, it->name, it->len, it->suffix,
-				     it->at, &key, &val);
+			rc = seek_at(it->c, it->parent, it->name, it->len,
+				     it->suffix, it->at, &key, &val);
 			if (rc == PITR_NOTFOUND)
 				continue; /* born after `at` */
 			if (rc)
@@ -480,8 +480,8 @@ int pitr_iter_next(pitr_iter *it, pitr_entry *e)
 int catalog_replay(pitr_txn *t, const struct log_rec *r)
 {
 	int create = r->op == OP_DB_CREATE || r->op == OP_CT_CREATE;
-	int kind = r->op == OP_DB_CREATE || r->op == OP_DB_DELETE ? INC_DB
-								  : INC_CT;
+	int kind =
+	    r->op == OP_DB_CREATE || r->op == OP_DB_DELETE ? INC_DB : INC_CT;
 	const unsigned char *v;
 	size_t vlen;
 	int rc;
@@ -492,7 +492,8 @@ int catalog_replay(pitr_txn *t, const struct log_rec *r)
 		return rc;
 	if (!create) { /* a rename's create, next, makes it alive again */
 		rc = inc_update(t, r->inc, r->parent, t->ts, NULL, 0);
-		/* its create was pruned before it was shipped: nothing to mark */
+		/* its create was pruned before it was shipped: nothing to mark
+		 */
 		return rc == PITR_NOTFOUND ? 0 : rc;
 	}
 	if (r->inc >= t->next_inc) {

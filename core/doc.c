@@ -23,15 +23,15 @@ static int version_put(pitr_txn *t, uint64_t ct, const char *id, size_t len,
 		       int op, uint32_t idx, uint32_t size, uint64_t etag)
 {
 	unsigned char k[KEY_MAX], v[VER_VAL], old[12];
-	MDB_val key = {key_named(k, ct, id, len, t->ts), k};
-	MDB_val val = {VER_VAL, v}, prev;
+	MDB_val key = { key_named(k, ct, id, len, t->ts), k };
+	MDB_val val = { VER_VAL, v }, prev;
 	int rc;
 
 	/* A second mutation of one document in one transaction replaces the
 	 * first: drop the first one's log record with it. */
 	if (mdb_get(t->txn, t->s->versions, &key, &prev) == 0 &&
 	    prev.mv_size == VER_VAL) {
-		MDB_val lk = {sizeof(old), old};
+		MDB_val lk = { sizeof(old), old };
 		key_log(old, t->ts, get_le32(prev.mv_data));
 		rc = mdb_del(t->txn, t->s->log, &lk, NULL);
 		if (rc && rc != MDB_NOTFOUND)
@@ -48,8 +48,8 @@ static int live_doc_put(pitr_txn *t, uint64_t ct, const char *id, size_t len,
 			uint32_t idx, uint32_t size, uint64_t etag)
 {
 	unsigned char k[KEY_MAX], v[LIVE_DOC_VAL];
-	MDB_val key = {key_live(k, ct, LIVE_DOC, id, len), k};
-	MDB_val val = {LIVE_DOC_VAL, v};
+	MDB_val key = { key_live(k, ct, LIVE_DOC, id, len), k };
+	MDB_val val = { LIVE_DOC_VAL, v };
 
 	put_le64(v, t->ts);
 	put_le32(v + 8, idx);
@@ -62,7 +62,7 @@ static int live_get(pitr_txn *t, uint64_t ct, int type, const char *name,
 		    size_t len, MDB_val *val)
 {
 	unsigned char k[KEY_MAX];
-	MDB_val key = {key_live(k, ct, type, name, len), k};
+	MDB_val key = { key_live(k, ct, type, name, len), k };
 
 	return mdb_rc(mdb_get(t->txn, t->s->live, &key, val));
 }
@@ -71,7 +71,7 @@ static int live_del(pitr_txn *t, uint64_t ct, int type, const char *name,
 		    size_t len)
 {
 	unsigned char k[KEY_MAX];
-	MDB_val key = {key_live(k, ct, type, name, len), k};
+	MDB_val key = { key_live(k, ct, type, name, len), k };
 
 	return mdb_rc(mdb_del(t->txn, t->s->live, &key, NULL));
 }
@@ -187,7 +187,7 @@ static int doc_record(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 		      const pitr_version *v, uint32_t idx, struct log_rec *r)
 {
 	unsigned char k[12];
-	MDB_val key = {sizeof(k), k}, val;
+	MDB_val key = { sizeof(k), k }, val;
 	int rc;
 
 	key_log(k, v->ts, idx);
@@ -298,8 +298,8 @@ int pitr_scratch_put(pitr_txn *t, uint64_t ct, const char *name, size_t len,
 		     const void *data, size_t dlen)
 {
 	unsigned char k[KEY_MAX];
-	MDB_val key = {key_live(k, ct, LIVE_SCRATCH, name, len), k};
-	MDB_val val = {LIVE_SCRATCH_HDR + dlen, NULL};
+	MDB_val key = { key_live(k, ct, LIVE_SCRATCH, name, len), k };
+	MDB_val val = { LIVE_SCRATCH_HDR + dlen, NULL };
 	int rc;
 
 	rc = writable_ct(t, ct, name, len);
@@ -317,8 +317,8 @@ int pitr_scratch_put(pitr_txn *t, uint64_t ct, const char *name, size_t len,
 }
 
 /* The stored value of scratch file (ct, name). */
-static int scratch_val(pitr_txn *t, uint64_t ct, const char *name,
-		       size_t len, MDB_val *val)
+static int scratch_val(pitr_txn *t, uint64_t ct, const char *name, size_t len,
+		       MDB_val *val)
 {
 	int rc;
 

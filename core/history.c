@@ -29,8 +29,8 @@ int pitr_log_walk(pitr_txn *t, uint64_t after, uint64_t until,
 			break;
 		}
 		pitr_mutation m = { .ts = get_be64(key.mv_data),
-				    .idx = get_be32((unsigned char *)key.mv_data +
-						    8) };
+				    .idx = get_be32(
+					(unsigned char *)key.mv_data + 8) };
 		if (m.ts > until)
 			break;
 		if ((rc = log_decode(&val, &r)))
@@ -65,11 +65,11 @@ static int name_mutation(const MDB_val *key, const MDB_val *val,
 	m->idx = ~get_be32(p + 17 + m->namelen);
 	m->inc = get_le64(v + 1);
 	if (m->parent == 0)
-		m->op = v[0] == NAME_CREATE ? PITR_OP_DB_CREATE
-					    : PITR_OP_DB_DELETE;
+		m->op =
+		    v[0] == NAME_CREATE ? PITR_OP_DB_CREATE : PITR_OP_DB_DELETE;
 	else
-		m->op = v[0] == NAME_CREATE ? PITR_OP_CT_CREATE
-					    : PITR_OP_CT_DELETE;
+		m->op =
+		    v[0] == NAME_CREATE ? PITR_OP_CT_CREATE : PITR_OP_CT_DELETE;
 	return 0;
 }
 

@@ -36,8 +36,8 @@
 #include "pitr.h"
 
 /* Kinds of mutation, as recorded in the log: the public codes. */
-#define OP_DOC_PUT PITR_OP_DOC_PUT
-#define OP_DOC_DEL PITR_OP_DOC_DELETE
+#define OP_DOC_PUT   PITR_OP_DOC_PUT
+#define OP_DOC_DEL   PITR_OP_DOC_DELETE
 #define OP_DB_CREATE PITR_OP_DB_CREATE
 #define OP_DB_DELETE PITR_OP_DB_DELETE
 #define OP_CT_CREATE PITR_OP_CT_CREATE
@@ -85,9 +85,9 @@ enum { LIVE_DOC = 0, LIVE_SCRATCH = 1 };
 enum { INC_DB = 1, INC_CT = 2 };
 
 /* What follows (parent, name, 0x00) in the two named tables. */
-#define VER_SUFFIX 8  /* ~ts */
+#define VER_SUFFIX  8  /* ~ts */
 #define NAME_SUFFIX 12 /* ~ts, ~idx */
-#define KEY_MAX (8 + 1 + PITR_NAME_MAX + 1 + NAME_SUFFIX)
+#define KEY_MAX	    (8 + 1 + PITR_NAME_MAX + 1 + NAME_SUFFIX)
 
 struct pitr_store {
 	MDB_env *env;

@@ -80,7 +80,7 @@ int log_decode(const MDB_val *v, struct log_rec *r)
 	    v->mv_size != LOG_HDR + r->namelen + r->stored + LOG_SUM ||
 	    r->op < OP_DOC_PUT || r->op > OP_CT_DELETE ||
 	    XXH3_64bits(p, v->mv_size - LOG_SUM) !=
-		    get_le64(p + v->mv_size - LOG_SUM))
+		get_le64(p + v->mv_size - LOG_SUM))
 		return PITR_CORRUPT;
 	r->name = (const char *)p + LOG_HDR;
 	r->body = p + LOG_HDR + r->namelen;
@@ -91,7 +91,7 @@ int log_decode(const MDB_val *v, struct log_rec *r)
 static int log_put(pitr_txn *t, const struct log_rec *r, uint32_t *idx)
 {
 	unsigned char k[12], *p;
-	MDB_val key = {sizeof(k), k}, val;
+	MDB_val key = { sizeof(k), k }, val;
 	int rc;
 
 	key_log(k, t->ts, t->idx);
@@ -124,15 +124,15 @@ int log_append(pitr_txn *t, int op, uint64_t parent, uint64_t inc,
 	       uint64_t etag, uint32_t *idx)
 {
 	struct log_rec r = {
-	    .op = op,
-	    .parent = parent,
-	    .inc = inc,
-	    .size = (uint32_t)size,
-	    .etag = etag,
-	    .name = name,
-	    .namelen = namelen,
-	    .body = body,
-	    .stored = (uint32_t)size,
+		.op = op,
+		.parent = parent,
+		.inc = inc,
+		.size = (uint32_t)size,
+		.etag = etag,
+		.name = name,
+		.namelen = namelen,
+		.body = body,
+		.stored = (uint32_t)size,
 	};
 	char small[8192], *buf = small;
 	int bound, n, rc;

@@ -150,13 +150,15 @@ int pitr_policy_check(const pitr_policy *p);
 int pitr_store_create(const char *path, const pitr_config *cfg);
 
 /* Flags for pitr_store_open(). */
-#define PITR_OPEN_DAEMON 0x1 /* exclusive: the one daemon serving the account  \
+#define PITR_OPEN_DAEMON                                                       \
+	0x1		     /* exclusive: the one daemon serving the account  \
 			      */
 #define PITR_OPEN_NOSYNC 0x2 /* no fsync at commit (bulk loads; see sync()) */
 #define PITR_OPEN_RDONLY 0x4 /* read-only; no write transactions */
-#define PITR_OPEN_BULK 0x8   /* a new account being filled alone: pages
-				are written in place, unsynced until
-				pitr_store_sync(); for restore */
+#define PITR_OPEN_BULK                                                         \
+	0x8 /* a new account being filled alone: pages                         \
+	       are written in place, unsynced until                            \
+	       pitr_store_sync(); for restore */
 
 /*
  * Open the account at `path`. With PITR_OPEN_DAEMON the call fails with
@@ -387,13 +389,13 @@ enum pitr_op_kind {
 /* One mutation of the log. Pointers are valid during the callback only. */
 typedef struct pitr_mutation {
 	uint64_t ts;
-	uint32_t idx;        /* order within the commit */
+	uint32_t idx; /* order within the commit */
 	enum pitr_op_kind op;
-	uint64_t parent;     /* documents: container; containers: database */
-	uint64_t inc;        /* catalog ops: the incarnation created/deleted */
-	const char *name;    /* document id, or database/container name */
+	uint64_t parent;  /* documents: container; containers: database */
+	uint64_t inc;	  /* catalog ops: the incarnation created/deleted */
+	const char *name; /* document id, or database/container name */
 	size_t namelen;
-	uint32_t size;       /* documents: body bytes */
+	uint32_t size; /* documents: body bytes */
 	uint64_t etag;
 } pitr_mutation;
 
@@ -500,10 +502,10 @@ int pitr_store_policy(pitr_store *s, pitr_policy *p);
 uint64_t pitr_store_window_start(pitr_store *s, uint64_t now);
 
 typedef struct pitr_prune_stats {
-	uint64_t until;    /* the window's start: its state is kept */
+	uint64_t until;	   /* the window's start: its state is kept */
 	uint64_t versions; /* document versions removed */
 	uint64_t events;   /* database and container events removed */
-	uint64_t bytes;    /* bytes of log records removed */
+	uint64_t bytes;	   /* bytes of log records removed */
 } pitr_prune_stats;
 
 /*
@@ -531,12 +533,12 @@ int pitr_prune(pitr_store *s, uint64_t now, int dry_run, pitr_prune_stats *st);
 int pitr_backup_set_dir(pitr_store *s, const char *dir);
 
 typedef struct pitr_backup_info {
-	char dir[4096];          /* "" when none is set */
-	uint64_t shipped;        /* every mutation at or before it is on the
+	char dir[4096];		 /* "" when none is set */
+	uint64_t shipped;	 /* every mutation at or before it is on the
 				    media; 0: none yet */
-	uint64_t pending;        /* mutations not yet on the media */
+	uint64_t pending;	 /* mutations not yet on the media */
 	uint64_t oldest_pending; /* the oldest of them; 0 if none */
-	char error[256];         /* the last shipping error; "" if none */
+	char error[256];	 /* the last shipping error; "" if none */
 } pitr_backup_info;
 
 /* Where shipping stands (reads the store only). */
@@ -554,8 +556,7 @@ int pitr_backup_status(pitr_store *s, pitr_backup_info *st);
 int pitr_backup_ship(pitr_store *s, int all, uint64_t *count);
 
 /* Called for each problem a verification finds. */
-typedef void (*pitr_problem_fn)(const char *where, const char *what,
-				void *arg);
+typedef void (*pitr_problem_fn)(const char *where, const char *what, void *arg);
 
 /*
  * Check every segment of a backup directory: header and payload checksums,

@@ -24,7 +24,7 @@ struct doomed {
 		MDB_dbi dbi;
 		size_t len;
 		unsigned char key[KEY_MAX];
-	} *v;
+	} * v;
 	size_t n, cap;
 };
 
@@ -49,7 +49,7 @@ struct walk {
 	pitr_txn *t;
 	uint64_t floor, until; /* P and W */
 	int dry_run;
-	int between;       /* periodic: prune between boundaries instead */
+	int between; /* periodic: prune between boundaries instead */
 	uint64_t created, interval;
 	struct doomed d;
 	pitr_prune_stats *st;
@@ -99,8 +99,8 @@ static int entry_at(struct walk *w, MDB_dbi dbi, int names, uint64_t parent,
 		if (names) {
 			if (val.mv_size != NAME_VAL)
 				rc = PITR_CORRUPT;
-			e->idx = ~get_be32((unsigned char *)key.mv_data + 17 +
-					   len);
+			e->idx =
+			    ~get_be32((unsigned char *)key.mv_data + 17 + len);
 			e->gone = v[0] == NAME_DELETE;
 			e->inc = get_le64(v + 1);
 		} else {
@@ -143,9 +143,9 @@ static int doom_entry(struct walk *w, MDB_dbi dbi, int names,
 }
 
 /* The entry of (parent, name) written by mutation (ts, idx) itself. */
-static int entry_exact(struct walk *w, MDB_dbi dbi, int names,
-		       uint64_t parent, const char *name, size_t len,
-		       uint64_t ts, uint32_t idx, struct entry *e)
+static int entry_exact(struct walk *w, MDB_dbi dbi, int names, uint64_t parent,
+		       const char *name, size_t len, uint64_t ts, uint32_t idx,
+		       struct entry *e)
 {
 	unsigned char k[KEY_MAX];
 	MDB_val key, val;
@@ -193,8 +193,8 @@ static int decide(struct walk *w, MDB_dbi dbi, int names, uint64_t parent,
 			return rc;
 	/* The first mutation after the floor retires the entry left there. */
 	if (w->floor && ts > 0) {
-		rc = entry_at(w, dbi, names, parent, name, len, ts - 1,
-			      &before);
+		rc =
+		    entry_at(w, dbi, names, parent, name, len, ts - 1, &before);
 		if (rc == PITR_NOTFOUND)
 			return 0;
 		if (rc)
@@ -235,14 +235,13 @@ static int decide_between(struct walk *w, MDB_dbi dbi, int names,
 		rc = mdb_cursor_get(c, &key, &val, MDB_PREV);
 	int newer = !rc && key.mv_size == 9 + len + suffix &&
 		    !memcmp(key.mv_data, self.key, 9 + len);
-	uint64_t next = newer ? ~get_be64((unsigned char *)key.mv_data + 9 +
-					  len)
-			      : 0;
+	uint64_t next =
+	    newer ? ~get_be64((unsigned char *)key.mv_data + 9 + len) : 0;
 	mdb_cursor_close(c);
 	if (!newer || next > w->until)
 		return 0;
-	uint64_t boundary = w->created + (next - 1 - w->created) /
-						 w->interval * w->interval;
+	uint64_t boundary =
+	    w->created + (next - 1 - w->created) / w->interval * w->interval;
 	if (boundary < ts)
 		return doom_entry(w, dbi, names, &self);
 	return 0;
@@ -269,8 +268,7 @@ static uint64_t meta_u64(pitr_txn *t, const char *name)
 	return get_le64(v.mv_data);
 }
 
-static int meta_set(pitr_txn *t, const char *name, const void *data,
-		    size_t len)
+static int meta_set(pitr_txn *t, const char *name, const void *data, size_t len)
 {
 	return meta_put(t->txn, t->s->meta, name, data, len);
 }
@@ -310,8 +308,8 @@ static int walk_batch(struct walk *w, uint64_t *ts, uint32_t *idx, int *end)
 		int doc = r.op == OP_DOC_PUT || r.op == OP_DOC_DEL;
 		memcpy(name, r.name, len);
 		rc = (w->between ? decide_between : decide)(
-			w, doc ? w->t->s->versions : w->t->s->names, !doc,
-			parent, name, len, mts, midx);
+		    w, doc ? w->t->s->versions : w->t->s->names, !doc, parent,
+		    name, len, mts, midx);
 		if (rc)
 			break;
 	}
@@ -325,15 +323,14 @@ static int walk_batch(struct walk *w, uint64_t *ts, uint32_t *idx, int *end)
  * sees an instant half pruned; progress is stored by every batch, so a
  * prune that dies resumes where it stopped.
  */
-static int prune_walk(pitr_store *s, struct walk *w, uint64_t ts,
-		      uint32_t idx)
+static int prune_walk(pitr_store *s, struct walk *w, uint64_t ts, uint32_t idx)
 {
 	unsigned char b[12];
 	int end = 0, rc = 0;
 
 	while (!rc && !end) {
-		rc = pitr_txn_begin(s, w->dry_run ? PITR_TXN_READ
-						  : PITR_TXN_WRITE, &w->t);
+		rc = pitr_txn_begin(
+		    s, w->dry_run ? PITR_TXN_READ : PITR_TXN_WRITE, &w->t);
 		if (rc)
 			break;
 		rc = walk_batch(w, &ts, &idx, &end);
@@ -354,8 +351,8 @@ static int prune_walk(pitr_store *s, struct walk *w, uint64_t ts,
 			put_le64(b, ts);
 			put_le32(b + 8, idx);
 			if (!rc)
-				rc = meta_set(w->t, "prune_next", end ? NULL : b,
-					      12);
+				rc = meta_set(w->t, "prune_next",
+					      end ? NULL : b, 12);
 			if (!rc)
 				rc = apply(w);
 		}
@@ -395,8 +392,8 @@ int pitr_prune(pitr_store *s, uint64_t now, int dry_run, pitr_prune_stats *st)
 		return rc;
 	floor = meta_u64(t, "pruned_until");
 	base = meta_u64(t, "prune_base");
-	resume = meta_get(t->txn, s->meta, "prune_next", &v) == 0 &&
-		 v.mv_size == 12;
+	resume =
+	    meta_get(t->txn, s->meta, "prune_next", &v) == 0 && v.mv_size == 12;
 	if (resume) {
 		next_ts = get_le64(v.mv_data);
 		next_idx = get_le32((unsigned char *)v.mv_data + 8);
@@ -417,8 +414,8 @@ int pitr_prune(pitr_store *s, uint64_t now, int dry_run, pitr_prune_stats *st)
 	pitr_policy p;
 	pitr_store_policy(s, &p);
 	if (!rc && p.mode == PITR_PERIODIC && now > s->created) {
-		uint64_t latest = s->created + (now - s->created) / p.interval *
-						       p.interval;
+		uint64_t latest =
+		    s->created + (now - s->created) / p.interval * p.interval;
 		if (backup && latest > shipped)
 			latest = shipped;
 		uint64_t done = 0;

@@ -16,27 +16,27 @@
 /* The map only reserves address space; it is grown at open to twice the
  * file, so no fixed size is reachable before the disk fills. */
 #define MAP_MIN	    (1ull << 40)
-#define MAP_FLOOR (64ull << 20)
+#define MAP_FLOOR   (64ull << 20)
 #define MAX_READERS 510
 #define DAEMON_LOCK "daemon.lock"
 
 static const char *const errors[] = {
-    [-PITR_NOTFOUND - 32000] = "no such database, container or document",
-    [-PITR_EXISTS - 32000] = "already exists",
-    [-PITR_BADNAME - 32000] = "invalid name",
-    [-PITR_BADJSON - 32000] = "not a JSON object",
-    [-PITR_TOOBIG - 32000] = "document too large",
-    [-PITR_NOTEMPTY - 32000] = "not empty",
-    [-PITR_CORRUPT - 32000] = "stored data is damaged (checksum mismatch)",
-    [-PITR_NOTSTORE - 32000] = "not a pitrfs account",
-    [-PITR_NEWFORMAT - 32000] = "account has a newer on-disk format",
-    [-PITR_BADTIME - 32000] = "invalid time",
-    [-PITR_OUTOFRANGE - 32000] = "time outside the retention window",
-    [-PITR_RDONLY - 32000] = "read-only",
-    [-PITR_BUSY - 32000] = "account is mounted by another daemon",
-    [-PITR_BADPOLICY - 32000] = "invalid backup policy",
-    [-PITR_FOREIGN - 32000] = "backup directory belongs to another account",
-    [-PITR_NOBACKUP - 32000] = "no backup directory is set",
+	[-PITR_NOTFOUND - 32000] = "no such database, container or document",
+	[-PITR_EXISTS - 32000] = "already exists",
+	[-PITR_BADNAME - 32000] = "invalid name",
+	[-PITR_BADJSON - 32000] = "not a JSON object",
+	[-PITR_TOOBIG - 32000] = "document too large",
+	[-PITR_NOTEMPTY - 32000] = "not empty",
+	[-PITR_CORRUPT - 32000] = "stored data is damaged (checksum mismatch)",
+	[-PITR_NOTSTORE - 32000] = "not a pitrfs account",
+	[-PITR_NEWFORMAT - 32000] = "account has a newer on-disk format",
+	[-PITR_BADTIME - 32000] = "invalid time",
+	[-PITR_OUTOFRANGE - 32000] = "time outside the retention window",
+	[-PITR_RDONLY - 32000] = "read-only",
+	[-PITR_BUSY - 32000] = "account is mounted by another daemon",
+	[-PITR_BADPOLICY - 32000] = "invalid backup policy",
+	[-PITR_FOREIGN - 32000] = "backup directory belongs to another account",
+	[-PITR_NOBACKUP - 32000] = "no backup directory is set",
 };
 
 const char *pitr_strerror(int rc)
@@ -126,7 +126,7 @@ int pitr_policy_check(const pitr_policy *p)
 int meta_put(MDB_txn *txn, MDB_dbi dbi, const char *key, const void *data,
 	     size_t len)
 {
-	MDB_val k = {strlen(key), (void *)key}, v = {len, (void *)data};
+	MDB_val k = { strlen(key), (void *)key }, v = { len, (void *)data };
 
 	if (!data) {
 		int rc = mdb_del(txn, dbi, &k, NULL);
@@ -146,7 +146,7 @@ static int meta_put64(MDB_txn *txn, MDB_dbi dbi, const char *key,
 
 int meta_get(MDB_txn *txn, MDB_dbi dbi, const char *key, MDB_val *v)
 {
-	MDB_val k = {strlen(key), (void *)key};
+	MDB_val k = { strlen(key), (void *)key };
 
 	return mdb_rc(mdb_get(txn, dbi, &k, v));
 }
@@ -286,14 +286,15 @@ static void store_free(pitr_store *s)
 
 	if (s->env && (s->flags & PITR_OPEN_BULK) &&
 	    mdb_env_get_path(s->env, &dir) == 0 &&
-	    join(path, dir, "data.mdb") == 0 && mdb_env_info(s->env, &ei) == 0 &&
-	    mdb_env_stat(s->env, &st) == 0) {
+	    join(path, dir, "data.mdb") == 0 &&
+	    mdb_env_info(s->env, &ei) == 0 && mdb_env_stat(s->env, &st) == 0) {
 		/* A write map sizes the file to the whole map: give back
 		 * what lies past the last page once the map is gone. */
 		mdb_env_close(s->env);
 		s->env = NULL;
 		/* on failure only space is lost */
-		(void)!truncate(path, (off_t)(ei.me_last_pgno + 1) * st.ms_psize);
+		(void)!truncate(path,
+				(off_t)(ei.me_last_pgno + 1) * st.ms_psize);
 	}
 	if (s->env)
 		mdb_env_close(s->env);
@@ -335,8 +336,8 @@ static int write_meta(pitr_store *s, const char *name, const pitr_config *cfg)
 static void remove_store_dir(const char *dir)
 {
 	char path[PATH_MAX];
-	static const char *const files[] = {"data.mdb", "lock.mdb",
-					    DAEMON_LOCK};
+	static const char *const files[] = { "data.mdb", "lock.mdb",
+					     DAEMON_LOCK };
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		if (join(path, dir, files[i]) == 0)
@@ -608,8 +609,10 @@ int pitr_store_resolve_ns(pitr_store *s, uint64_t t, uint64_t *at)
 		/* a formerly periodic account: its old history is boundaries */
 		MDB_txn *txn;
 		if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) == 0) {
-			if (meta_get64(txn, s->meta, "periodic_until", &until) ||
-			    meta_get64(txn, s->meta, "periodic_interval", &step))
+			if (meta_get64(txn, s->meta, "periodic_until",
+				       &until) ||
+			    meta_get64(txn, s->meta, "periodic_interval",
+				       &step))
 				until = 0;
 			mdb_txn_abort(txn);
 		}
@@ -686,7 +689,8 @@ int pitr_store_info(pitr_store *s, pitr_info *info)
 		rc = mdb_rc(mdb_stat(txn, s->log, &st));
 	info->mutations = st.ms_entries;
 	info->log_bytes = (uint64_t)(st.ms_branch_pages + st.ms_leaf_pages +
-				     st.ms_overflow_pages) * st.ms_psize;
+				     st.ms_overflow_pages) *
+			  st.ms_psize;
 	if (!rc)
 		rc = mdb_rc(mdb_stat(txn, s->versions, &st));
 	info->versions = st.ms_entries;
@@ -701,7 +705,7 @@ int pitr_store_info(pitr_store *s, pitr_info *info)
 			    lv.mv_size == LIVE_DOC_VAL) {
 				info->live_docs++;
 				info->live_bytes +=
-					get_le32((unsigned char *)lv.mv_data + 12);
+				    get_le32((unsigned char *)lv.mv_data + 12);
 			}
 		}
 		mdb_cursor_close(c);

@@ -24,10 +24,10 @@ static const struct {
 	char c;
 	uint64_t secs;
 } units[] = {
-    {'d', SECS_PER_DAY},
-    {'h', 3600},
-    {'m', 60},
-    {'s', 1},
+	{ 'd', SECS_PER_DAY },
+	{ 'h', 3600 },
+	{ 'm', 60 },
+	{ 's', 1 },
 };
 
 #define NUNITS (sizeof(units) / sizeof(units[0]))
@@ -75,8 +75,8 @@ static int is_leap(unsigned y)
 /* Days in month `m` (1-12) of year `y`. */
 static unsigned month_days(unsigned y, unsigned m)
 {
-	static const unsigned char days[12] = {31, 28, 31, 30, 31, 30,
-					       31, 31, 30, 31, 30, 31};
+	static const unsigned char days[12] = { 31, 28, 31, 30, 31, 30,
+						31, 31, 30, 31, 30, 31 };
 
 	return m == 2 && is_leap(y) ? 29 : days[m - 1];
 }

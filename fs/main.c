@@ -19,7 +19,7 @@
 #include "fs.h"
 #include "node.h"
 
-struct fs fs = {.history_gid = (gid_t)-1};
+struct fs fs = { .history_gid = (gid_t)-1 };
 
 struct options {
 	char *store;
@@ -39,8 +39,8 @@ static const struct fuse_opt option_spec[] = {
 	OPT("--backup-dir %s", backup_dir),
 	OPT("--backup-interval %s", backup_interval),
 	OPT("--history-group %s", history_group),
-	OPT("--sync-interval %s", sync_interval),
-    FUSE_OPT_END};
+	OPT("--sync-interval %s", sync_interval), FUSE_OPT_END
+};
 
 static void usage(FILE *out)
 {
@@ -57,7 +57,8 @@ static void usage(FILE *out)
 	    "    --history-group=GROUP  this group may read history views too\n"
 	    "    --backup-dir=DIR       copy every mutation to DIR, the backup "
 	    "media\n"
-	    "    --backup-interval=S    ship to it every S seconds (default 1;\n"
+	    "    --backup-interval=S    ship to it every S seconds (default "
+	    "1;\n"
 	    "                           backoff up to 16 s while it fails)\n"
 	    "    -f                     stay in the foreground, log to stderr\n"
 	    "    -o OPT[,OPT...]        FUSE mount options\n"
@@ -162,7 +163,8 @@ static void *pruner(void *arg)
 		pthread_mutex_unlock(&sync_mtx);
 		int rc = pitr_prune(fs.store, pitr_store_now(fs.store), 0, &st);
 		if (rc && !failing) /* once per change of state, not per try */
-			fs_log(LOG_ERR, "pruning failed: %s", pitr_strerror(rc));
+			fs_log(LOG_ERR, "pruning failed: %s",
+			       pitr_strerror(rc));
 		else if (!rc && failing)
 			fs_log(LOG_INFO, "pruning works again");
 		failing = rc != 0;
@@ -200,14 +202,16 @@ static void *shipper(void *arg)
 		     pitr_clock() > b.shipped + 5 * PITR_NS_PER_SEC)) {
 			int rc = pitr_backup_ship(fs.store, 1, NULL);
 			if (rc && !failing)
-				fs_log(LOG_ERR, "backup to '%s' failing, will "
-				       "retry: %s", b.dir, pitr_strerror(rc));
+				fs_log(LOG_ERR,
+				       "backup to '%s' failing, will "
+				       "retry: %s",
+				       b.dir, pitr_strerror(rc));
 			else if (!rc && failing)
 				fs_log(LOG_INFO, "backup to '%s' works again",
 				       b.dir);
 			failing = rc != 0;
-			backoff = failing ? (backoff < 16 ? backoff * 2 : 16)
-					  : 1;
+			backoff =
+			    failing ? (backoff < 16 ? backoff * 2 : 16) : 1;
 		}
 		pthread_mutex_lock(&sync_mtx);
 	}
@@ -236,8 +240,10 @@ static int parse_options(struct options *o)
 		char *end;
 		unsigned long v = strtoul(value(o->backup_interval), &end, 10);
 		if (*end || !*value(o->backup_interval) || v < 1 || v > 60) {
-			fprintf(stderr, "pitrfs: invalid --backup-interval '%s': "
-				"1 to 60 seconds\n", value(o->backup_interval));
+			fprintf(stderr,
+				"pitrfs: invalid --backup-interval '%s': "
+				"1 to 60 seconds\n",
+				value(o->backup_interval));
 			return -1;
 		}
 		backup_interval = (unsigned)v;
@@ -258,8 +264,8 @@ static int parse_options(struct options *o)
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	struct fuse_cmdline_opts cmd = {0};
-	struct options o = {0};
+	struct fuse_cmdline_opts cmd = { 0 };
+	struct options o = { 0 };
 	struct fuse_loop_config *loop;
 	char store[PATH_MAX], opts[PATH_MAX + 64];
 	pthread_t sync_thread, prune_thread, ship_thread;
@@ -311,8 +317,10 @@ int main(int argc, char *argv[])
 			snprintf(dir, sizeof(dir), "%s", bd);
 		rc = pitr_backup_set_dir(fs.store, dir);
 		if (rc) {
-			fprintf(stderr, "pitrfs: cannot set the backup "
-				"directory: %s\n", pitr_strerror(rc));
+			fprintf(stderr,
+				"pitrfs: cannot set the backup "
+				"directory: %s\n",
+				pitr_strerror(rc));
 			goto out_store;
 		}
 	}

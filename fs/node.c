@@ -25,12 +25,12 @@ struct node {
 		       itself must stay where the kernel's node id points */
 };
 
-static struct node root = {.kind = N_ROOT,
-			   .at = PITR_NOW,
-			   .nlookup = 1,
-			   .hashed = 0,
-			   .pending_size = -1,
-			   .name = (char[1]){0}};
+static struct node root = { .kind = N_ROOT,
+			    .at = PITR_NOW,
+			    .nlookup = 1,
+			    .hashed = 0,
+			    .pending_size = -1,
+			    .name = (char[1]){ 0 } };
 static pthread_mutex_t table_mtx = PTHREAD_MUTEX_INITIALIZER;
 static struct node **buckets;
 static size_t nbuckets, nnodes;

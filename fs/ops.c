@@ -314,7 +314,7 @@ static int make_entry(pitr_txn *t, struct node *parent, enum node_kind kind,
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct fuse_entry_param e = {0};
+	struct fuse_entry_param e = { 0 };
 	struct node_ref p;
 	enum node_kind kind;
 	uint64_t at, inc, db;
@@ -486,7 +486,7 @@ static int fh_commit(struct fh *h)
 /* Load the current body (or scratch data) into the handle. */
 static int fh_load(struct fh *h)
 {
-	pitr_version v = {0};
+	pitr_version v = { 0 };
 	size_t idlen;
 	void *body;
 	pitr_txn *t;
@@ -567,7 +567,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      mode_t mode, struct fuse_file_info *fi)
 {
-	struct fuse_entry_param e = {0};
+	struct fuse_entry_param e = { 0 };
 	size_t len = strlen(name), idlen;
 	enum node_kind kind;
 	struct node_ref p, r;
@@ -801,7 +801,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 		     mode_t mode)
 {
-	struct fuse_entry_param e = {0};
+	struct fuse_entry_param e = { 0 };
 	size_t len = strlen(name);
 	struct node_ref p;
 	uint64_t inc;
@@ -1054,8 +1054,8 @@ static size_t add_entry(fuse_req_t req, struct dh *d, pitr_txn *t, char *buf,
 			const pitr_entry *en, off_t off, int plus)
 {
 	char fname[PITR_NAME_MAX + 8];
-	struct fuse_entry_param e = {0};
-	struct node_ref r = {0};
+	struct fuse_entry_param e = { 0 };
+	struct node_ref r = { 0 };
 	enum node_kind kind;
 	size_t n;
 
@@ -1099,8 +1099,9 @@ static size_t add_entry(fuse_req_t req, struct dh *d, pitr_txn *t, char *buf,
 		fill_file(&r, &e.attr, en->ver.size, en->ver.ts);
 	if (!plus)
 		return fuse_add_direntry(req, buf, size, fname, &e.attr, off);
-	struct node *nd = node_lookup(d->ref.node, kind, d->ref.at, r.inc,
-				      kind == N_CT ? d->ref.inc : 0, fname, len);
+	struct node *nd =
+	    node_lookup(d->ref.node, kind, d->ref.at, r.inc,
+			kind == N_CT ? d->ref.inc : 0, fname, len);
 	if (!nd)
 		return 0;
 	r.node = nd;
@@ -1332,33 +1333,33 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 }
 
 const struct fuse_lowlevel_ops pitrfs_ops = {
-    .init = op_init,
-    .lookup = op_lookup,
-    .forget = op_forget,
-    .forget_multi = op_forget_multi,
-    .getattr = op_getattr,
-    .setattr = op_setattr,
-    .mknod = op_mknod,
-    .mkdir = op_mkdir,
-    .unlink = op_unlink,
-    .rmdir = op_rmdir,
-    .symlink = op_symlink,
-    .rename = op_rename,
-    .link = op_link,
-    .open = op_open,
-    .create = op_create,
-    .read = op_read,
-    .write = op_write,
-    .flush = op_flush,
-    .fsync = op_fsync,
-    .release = op_release,
-    .opendir = op_opendir,
-    .readdir = op_readdir,
-    .readdirplus = op_readdirplus,
-    .releasedir = op_releasedir,
-    .statfs = op_statfs,
-    .getxattr = op_getxattr,
-    .listxattr = op_listxattr,
-    .setxattr = op_setxattr,
-    .removexattr = op_removexattr,
+	.init = op_init,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.setattr = op_setattr,
+	.mknod = op_mknod,
+	.mkdir = op_mkdir,
+	.unlink = op_unlink,
+	.rmdir = op_rmdir,
+	.symlink = op_symlink,
+	.rename = op_rename,
+	.link = op_link,
+	.open = op_open,
+	.create = op_create,
+	.read = op_read,
+	.write = op_write,
+	.flush = op_flush,
+	.fsync = op_fsync,
+	.release = op_release,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
+	.releasedir = op_releasedir,
+	.statfs = op_statfs,
+	.getxattr = op_getxattr,
+	.listxattr = op_listxattr,
+	.setxattr = op_setxattr,
+	.removexattr = op_removexattr,
 };

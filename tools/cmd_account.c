@@ -23,14 +23,14 @@ static const char create_usage[] =
 int cmd_create(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-	    {"backup-mode", required_argument, NULL, 'm'},
-	    {"retention", required_argument, NULL, 'r'},
-	    {"interval", required_argument, NULL, 'i'},
-	    {"max-doc-size", required_argument, NULL, 's'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+		{ "backup-mode", required_argument, NULL, 'm' },
+		{ "retention", required_argument, NULL, 'r' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "max-doc-size", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
-	pitr_config cfg = {0};
+	pitr_config cfg = { 0 };
 	const char *retention = NULL, *interval = NULL;
 	char *end;
 	int c, rc;
@@ -150,20 +150,23 @@ int cmd_info(int argc, char *argv[])
 	       pitr_time_format(info.last_write, t1));
 	printf("mutations:           %" PRIu64 "\n", info.mutations);
 	printf("max document size:   %" PRIu32 " bytes\n", info.max_doc_size);
-	printf("size on disk:        %" PRIu64 " bytes (%" PRIu64
-	       " in use)\n", info.disk_bytes, info.used_bytes);
+	printf("size on disk:        %" PRIu64 " bytes (%" PRIu64 " in use)\n",
+	       info.disk_bytes, info.used_bytes);
 	printf("live:                %" PRIu64 " documents, %" PRIu64
-	       " bytes of JSON\n", info.live_docs, info.live_bytes);
+	       " bytes of JSON\n",
+	       info.live_docs, info.live_bytes);
 	printf("history:             %" PRIu64 " versions kept, %" PRIu64
-	       " bytes of log pages\n", info.versions, info.log_bytes);
+	       " bytes of log pages\n",
+	       info.versions, info.log_bytes);
 	pitr_backup_info bk;
 	if (pitr_backup_status(s, &bk) == 0 && *bk.dir) {
 		uint64_t now = pitr_clock();
 		double lag = bk.oldest_pending && now > bk.oldest_pending
-				     ? (now - bk.oldest_pending) / 1e9
-				     : 0;
+				 ? (now - bk.oldest_pending) / 1e9
+				 : 0;
 		printf("backup:              %s, lag %.1fs, %" PRIu64
-		       " pending%s%s\n", bk.dir, lag, bk.pending,
+		       " pending%s%s\n",
+		       bk.dir, lag, bk.pending,
 		       *bk.error ? ", last error: " : "", bk.error);
 	} else {
 		printf("backup:              none\n");
@@ -172,8 +175,8 @@ int cmd_info(int argc, char *argv[])
 	if (info.policy.mode == PITR_PERIODIC) {
 		/* the instants a view or restore can show, newest first */
 		uint64_t step = info.policy.interval, n = 0;
-		uint64_t b = info.created +
-			     (info.latest - info.created) / step * step;
+		uint64_t b =
+		    info.created + (info.latest - info.created) / step * step;
 		printf("restore points:\n");
 		for (; b >= info.earliest && n < 20; b -= step, n++) {
 			printf("  %s\n", pitr_time_format(b, t1));
@@ -189,10 +192,10 @@ int cmd_info(int argc, char *argv[])
 }
 
 static const char policy_usage[] =
-	"usage: pitr policy STORE [--retention D] [--backup-mode continuous]\n"
-	"\n"
-	"Show the backup policy, or change it: the retention may change, and\n"
-	"periodic mode may become continuous (never the reverse).\n";
+    "usage: pitr policy STORE [--retention D] [--backup-mode continuous]\n"
+    "\n"
+    "Show the backup policy, or change it: the retention may change, and\n"
+    "periodic mode may become continuous (never the reverse).\n";
 
 int cmd_policy(int argc, char *argv[])
 {
@@ -224,11 +227,13 @@ int cmd_policy(int argc, char *argv[])
 	if (optind + 1 != argc)
 		return usage_exit(policy_usage, 0);
 	if (mode && strcmp(mode, "continuous")) {
-		warnx(strcmp(mode, "periodic") ? "invalid --backup-mode '%s'"
-		      : "cannot switch to %s mode: continuous history cannot "
-			"become periodic; create a new account and restore "
-			"into it instead",
-		      mode);
+		warnx(
+		    strcmp(mode, "periodic")
+			? "invalid --backup-mode '%s'"
+			: "cannot switch to %s mode: continuous history cannot "
+			  "become periodic; create a new account and restore "
+			  "into it instead",
+		    mode);
 		return 2;
 	}
 	s = open_store(argv[optind], 0);
@@ -261,11 +266,11 @@ int cmd_policy(int argc, char *argv[])
 }
 
 static const char prune_usage[] =
-	"usage: pitr prune STORE [--dry-run]\n"
-	"\n"
-	"Remove the history older than the retention window, keeping the state\n"
-	"at the window's start (a mounted daemon does this by itself). With\n"
-	"--dry-run, only report what would be removed.\n";
+    "usage: pitr prune STORE [--dry-run]\n"
+    "\n"
+    "Remove the history older than the retention window, keeping the state\n"
+    "at the window's start (a mounted daemon does this by itself). With\n"
+    "--dry-run, only report what would be removed.\n";
 
 int cmd_prune(int argc, char *argv[])
 {

@@ -10,14 +10,14 @@
 #include "tool.h"
 
 static const char backup_usage[] =
-	"usage: pitr backup STORE status [--json]\n"
-	"       pitr backup STORE flush\n"
-	"\n"
-	"status: the backup directory, lag (age of the oldest mutation not\n"
-	"yet on the media), pending mutations, latest-restorable (everything\n"
-	"at or before it is on the media) and the last error.\n"
-	"flush: copy every pending mutation to the media now, and wait.\n"
-	"The daemon (pitrfs --backup-dir DIR) ships by itself within seconds.\n";
+    "usage: pitr backup STORE status [--json]\n"
+    "       pitr backup STORE flush\n"
+    "\n"
+    "status: the backup directory, lag (age of the oldest mutation not\n"
+    "yet on the media), pending mutations, latest-restorable (everything\n"
+    "at or before it is on the media) and the last error.\n"
+    "flush: copy every pending mutation to the media now, and wait.\n"
+    "The daemon (pitrfs --backup-dir DIR) ships by itself within seconds.\n";
 
 static int status(pitr_store *s, const char *store, int json)
 {
@@ -97,11 +97,11 @@ int cmd_backup(int argc, char *argv[])
 }
 
 static const char verify_usage[] =
-	"usage: pitr verify STORE|DIR\n"
-	"\n"
-	"Check every checksum of an account's log, or of a backup directory's\n"
-	"segments and their chain. Names each damaged or missing segment;\n"
-	"exit status 1 if there is any.\n";
+    "usage: pitr verify STORE|DIR\n"
+    "\n"
+    "Check every checksum of an account's log, or of a backup directory's\n"
+    "segments and their chain. Names each damaged or missing segment;\n"
+    "exit status 1 if there is any.\n";
 
 static void problem(const char *where, const char *what, void *arg)
 {

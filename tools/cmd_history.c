@@ -16,7 +16,7 @@ struct list {
 		pitr_mutation m;
 		char name[PITR_NAME_MAX + 1];
 		char db[PITR_NAME_MAX + 1]; /* containers: database name */
-	} *v;
+	} * v;
 	size_t n, cap;
 };
 
@@ -61,11 +61,11 @@ static int collect(const pitr_mutation *m, void *arg)
  */
 
 static const char events_usage[] =
-	"usage: pitr events STORE [--database DB] [--container C]\n"
-	"                         [--since T] [--until T] [--json]\n"
-	"\n"
-	"List creates and deletes of databases and containers, oldest first,\n"
-	"with their incarnation ids: to pick a time just before an accident.\n";
+    "usage: pitr events STORE [--database DB] [--container C]\n"
+    "                         [--since T] [--until T] [--json]\n"
+    "\n"
+    "List creates and deletes of databases and containers, oldest first,\n"
+    "with their incarnation ids: to pick a time just before an accident.\n";
 
 static const char *event_name(enum pitr_op_kind op)
 {
@@ -105,13 +105,25 @@ int cmd_events(int argc, char *argv[])
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'd': db = optarg; break;
-		case 'c': ct = optarg; break;
-		case 's': since = optarg; break;
-		case 'u': until = optarg; break;
-		case 'j': json = 1; break;
-		case 'h': return usage_exit(events_usage, 1);
-		default: return usage_exit(events_usage, 0);
+		case 'd':
+			db = optarg;
+			break;
+		case 'c':
+			ct = optarg;
+			break;
+		case 's':
+			since = optarg;
+			break;
+		case 'u':
+			until = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			return usage_exit(events_usage, 1);
+		default:
+			return usage_exit(events_usage, 0);
 		}
 	}
 	if (optind + 1 != argc)
@@ -160,8 +172,9 @@ int cmd_events(int argc, char *argv[])
 		    full < it->m.ts)
 			pitr_time_format(full, fbuf);
 		if (json) {
-			printf("{\"time\":\"%s\",\"event\":\"%s\",\"database\":",
-			       tbuf, event_name(it->m.op));
+			printf(
+			    "{\"time\":\"%s\",\"event\":\"%s\",\"database\":",
+			    tbuf, event_name(it->m.op));
 			json_string(stdout, dbname, strlen(dbname));
 			if (is_ct) {
 				printf(",\"container\":");
@@ -174,7 +187,8 @@ int cmd_events(int argc, char *argv[])
 				printf(",\"last_full\":\"%s\"", fbuf);
 			printf("}\n");
 		} else {
-			printf("%-30s  %-16s  %-20s  %-20s  %-11" PRIu64 "  %s\n",
+			printf("%-30s  %-16s  %-20s  %-20s  %-11" PRIu64
+			       "  %s\n",
 			       tbuf, event_name(it->m.op), dbname,
 			       is_ct ? it->name : "-", it->m.inc, fbuf);
 		}
@@ -191,10 +205,10 @@ out:
  */
 
 static const char log_usage[] =
-	"usage: pitr log STORE DB/C/ID.json [--json]\n"
-	"\n"
-	"List every version of one document, oldest first, in every\n"
-	"incarnation of its database and container, deletes included.\n";
+    "usage: pitr log STORE DB/C/ID.json [--json]\n"
+    "\n"
+    "List every version of one document, oldest first, in every\n"
+    "incarnation of its database and container, deletes included.\n";
 
 /* Every incarnation ever named `name` under `parent`. */
 static int incarnations(pitr_txn *t, uint64_t parent, const char *name,
@@ -233,9 +247,13 @@ int cmd_log(int argc, char *argv[])
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'j': json = 1; break;
-		case 'h': return usage_exit(log_usage, 1);
-		default: return usage_exit(log_usage, 0);
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			return usage_exit(log_usage, 1);
+		default:
+			return usage_exit(log_usage, 0);
 		}
 	}
 	if (optind + 2 != argc)
@@ -243,7 +261,8 @@ int cmd_log(int argc, char *argv[])
 	const char *path = argv[optind + 1];
 	size_t plen = strlen(path);
 	char *doc = strndup(path, plen > 5 && !strcmp(path + plen - 5, ".json")
-					  ? plen - 5 : plen);
+				      ? plen - 5
+				      : plen);
 	if (!doc || split_path(doc, &sp) || sp.depth != 3) {
 		warnx("invalid document path '%s': use DB/CONTAINER/ID.json",
 		      path);
@@ -284,13 +303,15 @@ int cmd_log(int argc, char *argv[])
 		int first = i == 0 || vers.v[i - 1].m.inc != m->inc ||
 			    vers.v[i - 1].m.op == PITR_OP_DOC_DELETE;
 		const char *op = m->op == PITR_OP_DOC_DELETE ? "delete"
-				 : first ? "create" : "replace";
+				 : first		     ? "create"
+							     : "replace";
 		pitr_time_format(m->ts, tbuf);
 		if (json)
-			printf("{\"time\":\"%s\",\"op\":\"%s\",\"size\":%" PRIu32
-			       ",\"etag\":\"%016" PRIx64
-			       "\",\"container_incarnation\":%" PRIu64 "}\n",
-			       tbuf, op, m->size, m->etag, m->inc);
+			printf(
+			    "{\"time\":\"%s\",\"op\":\"%s\",\"size\":%" PRIu32
+			    ",\"etag\":\"%016" PRIx64
+			    "\",\"container_incarnation\":%" PRIu64 "}\n",
+			    tbuf, op, m->size, m->etag, m->inc);
 		else if (m->op == PITR_OP_DOC_DELETE)
 			printf("%-30s  %-7s  %8s  %-16s  %" PRIu64 "\n", tbuf,
 			       op, "-", "-", m->inc);
@@ -312,10 +333,10 @@ int cmd_log(int argc, char *argv[])
  */
 
 static const char diff_usage[] =
-	"usage: pitr diff STORE T1 T2 [DB[/C]] [--json]\n"
-	"\n"
-	"List documents added, changed and deleted between two instants.\n"
-	"Reads only the mutations between them.\n";
+    "usage: pitr diff STORE T1 T2 [DB[/C]] [--json]\n"
+    "\n"
+    "List documents added, changed and deleted between two instants.\n"
+    "Reads only the mutations between them.\n";
 
 static int by_doc(const void *a, const void *b)
 {
@@ -350,8 +371,8 @@ int cmd_diff(int argc, char *argv[])
 			json = 1;
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			return usage_exit(diff_usage, 1);
-		else if (argv[i][0] == '-' && !(argv[i][1] >= '0' &&
-						 argv[i][1] <= '9'))
+		else if (argv[i][0] == '-' &&
+			 !(argv[i][1] >= '0' && argv[i][1] <= '9'))
 			return usage_exit(diff_usage, 0);
 		else if (npos < 4)
 			pos[npos++] = argv[i];
@@ -394,17 +415,18 @@ int cmd_diff(int argc, char *argv[])
 					it->m.namelen, t1, &a) == 0;
 		int has = pitr_doc_stat(t, it->m.parent, it->name,
 					it->m.namelen, t2, &b) == 0;
-		const char *change = had && has ? (a.etag != b.etag ? "changed"
-							: NULL)
+		const char *change = had && has
+					 ? (a.etag != b.etag ? "changed" : NULL)
 				     : had ? "deleted"
-				     : has ? "added" : NULL;
+				     : has ? "added"
+					   : NULL;
 		if (!change || pitr_inc_get(t, it->m.parent, &ct) ||
 		    pitr_inc_get(t, ct.parent, &db))
 			continue;
-		if ((sp.depth >= 1 &&
-		     (db.namelen != sp.dblen || memcmp(db.name, sp.db, sp.dblen))) ||
-		    (sp.depth == 2 &&
-		     (ct.namelen != sp.ctlen || memcmp(ct.name, sp.ct, sp.ctlen))))
+		if ((sp.depth >= 1 && (db.namelen != sp.dblen ||
+				       memcmp(db.name, sp.db, sp.dblen))) ||
+		    (sp.depth == 2 && (ct.namelen != sp.ctlen ||
+				       memcmp(ct.name, sp.ct, sp.ctlen))))
 			continue;
 		if (json) {
 			printf("{\"change\":\"%s\",\"database\":", change);
@@ -415,8 +437,8 @@ int cmd_diff(int argc, char *argv[])
 			json_string(stdout, it->name, it->m.namelen);
 			printf("}\n");
 		} else {
-			printf("%-8s %s/%s/%s.json\n", change, db.name,
-			       ct.name, it->name);
+			printf("%-8s %s/%s/%s.json\n", change, db.name, ct.name,
+			       it->name);
 		}
 	}
 out:

@@ -25,15 +25,16 @@
 #include "tool.h"
 
 static const char restore_usage[] =
-	"usage: pitr restore SOURCE TARGET --at T [--database DB | --database DB/C]...\n"
-	"                    [--retention D] [--mount MNT]\n"
-	"\n"
-	"Create a new account at TARGET holding the databases and containers\n"
-	"of SOURCE (default: all) exactly as they were at T. TARGET must not\n"
-	"exist; its parent must. Deleted databases and containers can be\n"
-	"restored. Not restored: backup media, access and sync settings, mount\n"
-	"options; the new account has continuous backup (retention 30d unless\n"
-	"--retention) and its own history, starting now. --mount mounts it.\n";
+    "usage: pitr restore SOURCE TARGET --at T [--database DB | --database "
+    "DB/C]...\n"
+    "                    [--retention D] [--mount MNT]\n"
+    "\n"
+    "Create a new account at TARGET holding the databases and containers\n"
+    "of SOURCE (default: all) exactly as they were at T. TARGET must not\n"
+    "exist; its parent must. Deleted databases and containers can be\n"
+    "restored. Not restored: backup media, access and sync settings, mount\n"
+    "options; the new account has continuous backup (retention 30d unless\n"
+    "--retention) and its own history, starting now. --mount mounts it.\n";
 
 struct sel {
 	char *db, *ct; /* ct NULL: the whole database */
@@ -69,16 +70,17 @@ static void progress_show(struct progress *p, int final)
 		return;
 	p->last = now;
 	rate = p->done / (now - p->start > 1e-6 ? now - p->start : 1e-6);
-	int width = 30, fill = p->total ? (int)(width * p->done / p->total)
-				       : width;
+	int width = 30,
+	    fill = p->total ? (int)(width * p->done / p->total) : width;
 	double eta = rate > 0 && p->total > p->done
-			     ? (double)(p->total - p->done) / rate
-			     : 0;
-	fprintf(stderr, "\rrestoring [%.*s%*s] %llu/%llu documents, %.0f/s, "
-			"ETA %.0fs ",
+			 ? (double)(p->total - p->done) / rate
+			 : 0;
+	fprintf(stderr,
+		"\rrestoring [%.*s%*s] %llu/%llu documents, %.0f/s, "
+		"ETA %.0fs ",
 		fill, "##############################", width - fill, "",
-		(unsigned long long)p->done, (unsigned long long)p->total,
-		rate, eta);
+		(unsigned long long)p->done, (unsigned long long)p->total, rate,
+		eta);
 	if (final)
 		fputc('\n', stderr);
 }
@@ -95,7 +97,7 @@ static void remove_stale(const char *target)
 	if (glob(pattern, 0, NULL, &g))
 		g.gl_pathc = 0;
 	if (snprintf(pattern, sizeof(pattern), "%s.replay-*", target) <
-		    (int)sizeof(pattern) &&
+		(int)sizeof(pattern) &&
 	    glob(pattern, g.gl_pathc ? GLOB_APPEND : 0, NULL, &g))
 		if (!g.gl_pathc)
 			return;
@@ -133,9 +135,9 @@ static int copy_container(pitr_txn **dt, pitr_txn *src, uint64_t from,
 }
 
 /* The containers of database `db` at `at`, or the one named `only`. */
-static int restore_db(pitr_txn **dt, pitr_txn *src,
-		      const char *dbname, uint64_t db, const char *only,
-		      uint64_t at, struct progress *p)
+static int restore_db(pitr_txn **dt, pitr_txn *src, const char *dbname,
+		      uint64_t db, const char *only, uint64_t at,
+		      struct progress *p)
 {
 	uint64_t newdb, newct, ct;
 	pitr_iter *it;
@@ -155,11 +157,10 @@ static int restore_db(pitr_txn **dt, pitr_txn *src,
 		if (!rc)
 			rc = pitr_ct_create(*dt, newdb, only, strlen(only),
 					    &newct);
-		return rc ? rc
-			  : copy_container(dt, src, ct, newct, at, p);
+		return rc ? rc : copy_container(dt, src, ct, newct, at, p);
 	}
-	rc = pitr_iter_begin(src, PITR_LIST_CONTAINERS, db, at, NULL, 0, 0,
-			     &it);
+	rc =
+	    pitr_iter_begin(src, PITR_LIST_CONTAINERS, db, at, NULL, 0, 0, &it);
 	while (!rc && (rc = pitr_iter_next(it, &e)) == 0) {
 		char name[PITR_NAME_MAX + 1];
 		memcpy(name, e.name, e.namelen);
@@ -184,7 +185,8 @@ static uint64_t count_docs(pitr_txn *src, uint64_t parent, int depth,
 	pitr_entry e;
 	uint64_t n = 0;
 
-	if (pitr_iter_begin(src, depth == 0 ? PITR_LIST_DATABASES
+	if (pitr_iter_begin(src,
+			    depth == 0	 ? PITR_LIST_DATABASES
 			    : depth == 1 ? PITR_LIST_CONTAINERS
 					 : PITR_LIST_DOCUMENTS,
 			    parent, at, NULL, 0, 0, &it))
@@ -202,7 +204,8 @@ static int check_selection(pitr_txn *src, const struct sel *sel, int nsel,
 	uint64_t db;
 
 	for (int i = 0; i < nsel; i++) {
-		if (pitr_db_lookup(src, at, sel[i].db, strlen(sel[i].db), &db)) {
+		if (pitr_db_lookup(src, at, sel[i].db, strlen(sel[i].db),
+				   &db)) {
 			warnx("database '%s' did not exist at %s", sel[i].db,
 			      when);
 			return -1;
@@ -217,8 +220,7 @@ static int check_selection(pitr_txn *src, const struct sel *sel, int nsel,
 	return 0;
 }
 
-static int mount_target(const char *self, const char *target,
-			const char *mnt)
+static int mount_target(const char *self, const char *target, const char *mnt)
 {
 	char exe[PATH_MAX], fsbin[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -285,11 +287,14 @@ int cmd_restore(int argc, char *argv[])
 			sel[nsel].ct = strchr(optarg, '/');
 			if (sel[nsel].ct)
 				*sel[nsel].ct++ = 0;
-			if (pitr_name_check(sel[nsel].db, strlen(sel[nsel].db)) ||
+			if (pitr_name_check(sel[nsel].db,
+					    strlen(sel[nsel].db)) ||
 			    (sel[nsel].ct &&
-			     pitr_name_check(sel[nsel].ct, strlen(sel[nsel].ct)))) {
+			     pitr_name_check(sel[nsel].ct,
+					     strlen(sel[nsel].ct)))) {
 				warnx("invalid --database '%s': use DB or "
-				      "DB/CONTAINER", optarg);
+				      "DB/CONTAINER",
+				      optarg);
 				return 2;
 			}
 			nsel++;
@@ -319,7 +324,8 @@ int cmd_restore(int argc, char *argv[])
 		return 2;
 	if (lstat(target, &st) == 0) {
 		warnx("cannot restore into '%s': it exists; restore creates a "
-		      "new account", target);
+		      "new account",
+		      target);
 		return 1;
 	}
 	snprintf(parent, sizeof(parent), "%s", target);
@@ -342,7 +348,8 @@ int cmd_restore(int argc, char *argv[])
 		int brc = pitr_backup_replay(source, replay, until, &complete);
 		if (brc == PITR_OUTOFRANGE) {
 			warnx("the backup in '%s' is complete only up to %s; "
-			      "'%s' is later (see pitr verify)", source,
+			      "'%s' is later (see pitr verify)",
+			      source,
 			      complete ? pitr_time_format(complete, c1) : "-",
 			      when);
 			return 1;
@@ -402,8 +409,8 @@ int cmd_restore(int argc, char *argv[])
 			char name[PITR_NAME_MAX + 1];
 			memcpy(name, e.name, e.namelen);
 			name[e.namelen] = 0;
-			crc = restore_db(&dt, src, name, e.inc, NULL, at,
-					 &prog);
+			crc =
+			    restore_db(&dt, src, name, e.inc, NULL, at, &prog);
 		}
 		pitr_iter_end(it);
 		if (crc == PITR_NOTFOUND)
@@ -411,10 +418,11 @@ int cmd_restore(int argc, char *argv[])
 	}
 	for (int i = 0; !crc && i < nsel; i++) {
 		uint64_t db;
-		crc = pitr_db_lookup(src, at, sel[i].db, strlen(sel[i].db), &db);
+		crc =
+		    pitr_db_lookup(src, at, sel[i].db, strlen(sel[i].db), &db);
 		if (!crc)
-			crc = restore_db(&dt, src, sel[i].db, db,
-					 sel[i].ct, at, &prog);
+			crc = restore_db(&dt, src, sel[i].db, db, sel[i].ct, at,
+					 &prog);
 	}
 	if (!crc && interrupted)
 		crc = EINTR;

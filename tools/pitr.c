@@ -14,14 +14,17 @@
 static const struct command commands[] = {
 	{ "create", cmd_create, "create a new account" },
 	{ "info", cmd_info, "show an account's policy, window and size" },
-	{ "events", cmd_events, "list creates and deletes of databases and containers" },
+	{ "events", cmd_events,
+	  "list creates and deletes of databases and containers" },
 	{ "log", cmd_log, "list every version of one document" },
 	{ "diff", cmd_diff, "list documents changed between two times" },
 	{ "restore", cmd_restore, "restore a past state into a new account" },
 	{ "policy", cmd_policy, "show or change the backup policy" },
-	{ "prune", cmd_prune, "remove history older than the retention window" },
+	{ "prune", cmd_prune,
+	  "remove history older than the retention window" },
 	{ "backup", cmd_backup, "backup media: status, flush" },
-	{ "verify", cmd_verify, "check every checksum of a store or backup directory" },
+	{ "verify", cmd_verify,
+	  "check every checksum of a store or backup directory" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

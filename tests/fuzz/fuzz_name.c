@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* 1 if the naming rules allow byte `c` anywhere in a name. */
 static int byte_allowed(uint8_t c)
 {
-	static const uint8_t banned[] = {0, '/', '\\', '#', '?'};
+	static const uint8_t banned[] = { 0, '/', '\\', '#', '?' };
 
 	return memchr(banned, c, sizeof(banned)) == NULL;
 }

@@ -34,7 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (log_decode(&v, &r) == 0) {
 		if (LOG_HDR + r.namelen + r.stored + LOG_SUM != n)
 			abort();
-		if (r.size <= (1u << 20) && log_body(&t, &r, &body, &len) == 0) {
+		if (r.size <= (1u << 20) &&
+		    log_body(&t, &r, &body, &len) == 0) {
 			if (len != r.size || XXH3_64bits(body, len) != r.etag)
 				abort();
 			free(body);

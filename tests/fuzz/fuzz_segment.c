@@ -68,7 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int problems = 0;
 
 	if (!*dir) {
-		snprintf(dir, sizeof(dir), "/tmp/fuzz-segment-%d", (int)getpid());
+		snprintf(dir, sizeof(dir), "/tmp/fuzz-segment-%d",
+			 (int)getpid());
 		mkdir(dir, 0700);
 	}
 	buf = malloc(cap);

@@ -18,7 +18,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* 2021-01-15T10:00:00Z, and the extremes, as `now` for relative times. */
-static const uint64_t nows[] = {1610704800ull * PITR_NS_PER_SEC, 0, UINT64_MAX};
+static const uint64_t nows[] = { 1610704800ull * PITR_NS_PER_SEC, 0,
+				 UINT64_MAX };
 
 /*
  * One more zero at the end of the fraction, or ".0" where there was none,

@@ -15,7 +15,7 @@
 #include "pitr.h"
 #include "tap.h"
 
-#define SEC PITR_NS_PER_SEC
+#define SEC	  PITR_NS_PER_SEC
 #define RETENTION (3600 * SEC)
 
 static char dir[64];
@@ -154,9 +154,10 @@ static void test_periodic(void)
 	is_int(pitr_backup_set_dir(s, media), 0, "periodic: set media");
 	is_int(pitr_backup_ship(s, 1, &n), 0, "periodic: ship");
 	pitr_store_info(s, &info);
-	is_int(pitr_backup_replay(media, replay, info.last_write, &complete),
-	       0, "periodic: the media replay");
-	ok(complete >= info.last_write, "periodic: complete up to the last write");
+	is_int(pitr_backup_replay(media, replay, info.last_write, &complete), 0,
+	       "periodic: the media replay");
+	ok(complete >= info.last_write,
+	   "periodic: complete up to the last write");
 	pitr_store *r;
 	if (pitr_store_open(replay, 0, &r) == 0) {
 		is_int(get(r, ct, "x", PITR_NOW, buf, sizeof(buf)), 0,

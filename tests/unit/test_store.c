@@ -24,7 +24,7 @@ static void rm_rf(const char *path)
 
 static pitr_store *make_store(const char *name, const pitr_policy *pol)
 {
-	pitr_config cfg = {0};
+	pitr_config cfg = { 0 };
 	pitr_store *s = NULL;
 	char path[300];
 
@@ -100,7 +100,7 @@ static int list(pitr_store *s, enum pitr_list_kind kind, uint64_t parent,
 
 static void test_create_open(void)
 {
-	pitr_config cfg = {0};
+	pitr_config cfg = { 0 };
 	pitr_store *s;
 	char path[300];
 
@@ -149,7 +149,7 @@ static void test_create_open(void)
 	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
 	unsigned char fmt[4];
 	put_le32(fmt, PITR_FORMAT + 1);
-	MDB_val k = {6, (void *)"format"}, v = {4, fmt};
+	MDB_val k = { 6, (void *)"format" }, v = { 4, fmt };
 	mdb_put(t->txn, s->meta, &k, &v, 0);
 	pitr_txn_commit(t, NULL);
 	pitr_store_close(s);
@@ -384,7 +384,7 @@ static void test_clock_and_damage(void)
 	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
 	unsigned char b[8];
 	put_le64(b, future);
-	MDB_val k = {7, (void *)"last_ts"}, v = {8, b};
+	MDB_val k = { 7, (void *)"last_ts" }, v = { 8, b };
 	mdb_put(t->txn, s->meta, &k, &v, 0);
 	pitr_txn_commit(t, NULL);
 	put(s, ct, "x", "{\"a\":\"hello hello hello hello hello\"}", &ts);
@@ -396,7 +396,7 @@ static void test_clock_and_damage(void)
 	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
 	unsigned char lk[12];
 	key_log(lk, future + 1, 0);
-	MDB_val key = {12, lk}, val;
+	MDB_val key = { 12, lk }, val;
 	int rc = mdb_get(t->txn, s->log, &key, &val);
 	unsigned char *copy = malloc(val.mv_size);
 	memcpy(copy, val.mv_data, val.mv_size);
@@ -426,7 +426,7 @@ static void test_clock_and_damage(void)
 
 static void test_window(void)
 {
-	pitr_policy pol = {PITR_CONTINUOUS, 3600 * PITR_NS_PER_SEC, 0};
+	pitr_policy pol = { PITR_CONTINUOUS, 3600 * PITR_NS_PER_SEC, 0 };
 	pitr_store *s = make_store("window", &pol);
 	uint64_t at, now = pitr_clock();
 	char text[PITR_TIME_LEN];
