@@ -13,9 +13,28 @@
 #define SCRATCH_FACTOR 8
 
 int pitr_doc_check(pitr_store *s, const void *body, size_t len, char *err,
-		   size_t errlen)
+		   size_t errlen, pitr_checked *ok)
 {
-	return json_check(body, len, s->max_doc, err, errlen);
+	int rc = json_check(body, len, s->max_doc, err, errlen);
+
+	if (ok) {
+		XXH128_hash_t h = XXH3_128bits(body, len);
+
+		ok->len = rc ? 0 : len;
+		ok->hash_lo = rc ? 0 : h.low64;
+		ok->hash_hi = rc ? 0 : h.high64;
+	}
+	return rc;
+}
+
+static int proven(const pitr_checked *ok, const void *body, size_t len)
+{
+	XXH128_hash_t h;
+
+	if (!ok || ok->len != len || (!ok->hash_lo && !ok->hash_hi))
+		return 0;
+	h = XXH3_128bits(body, len);
+	return h.low64 == ok->hash_lo && h.high64 == ok->hash_hi;
 }
 
 /* Record version `v` of (ct, id) under the transaction's timestamp. */
@@ -88,6 +107,12 @@ static int writable_ct(pitr_txn *t, uint64_t ct, const char *id, size_t len)
 int pitr_doc_put(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 		 const void *body, size_t len)
 {
+	return pitr_doc_put_checked(t, ct, id, idlen, body, len, NULL);
+}
+
+int pitr_doc_put_checked(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+			 const void *body, size_t len, const pitr_checked *ok)
+{
 	uint64_t etag;
 	uint32_t idx;
 	int rc;
@@ -96,9 +121,12 @@ int pitr_doc_put(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 	rc = writable_ct(t, ct, id, idlen);
 	if (rc)
 		return rc;
-	rc = json_check(body, len, t->s->max_doc, t->err, sizeof(t->err));
-	if (rc)
-		return rc;
+	if (!proven(ok, body, len)) {
+		rc = json_check(body, len, t->s->max_doc, t->err,
+				sizeof(t->err));
+		if (rc)
+			return rc;
+	}
 	etag = XXH3_64bits(body, len);
 	if ((rc = log_append(t, OP_DOC_PUT, ct, 0, id, idlen, body, len, etag,
 			     &idx)) ||

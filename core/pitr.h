@@ -316,13 +316,27 @@ int pitr_doc_stat(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 int pitr_doc_get(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 		 uint64_t at, pitr_version *v, void **body, size_t *len);
 
+/* What pitr_doc_check() found of one body: a proof that it was accepted. */
+typedef struct pitr_checked {
+	uint64_t len, hash_lo, hash_hi; /* all 0: not accepted */
+} pitr_checked;
+
 /*
  * Check that `body` is a document this account accepts, without storing it.
  * Returns 0, PITR_BADJSON (detail written to `err`, `errlen` bytes), or
- * PITR_TOOBIG.
+ * PITR_TOOBIG. `ok` (may be NULL) receives the proof of acceptance, which
+ * lets a writer parse before it takes the write lock.
  */
 int pitr_doc_check(pitr_store *s, const void *body, size_t len, char *err,
-		   size_t errlen);
+		   size_t errlen, pitr_checked *ok);
+
+/*
+ * pitr_doc_put() of a body pitr_doc_check() accepted with proof `ok`: the
+ * body is hashed and compared with the proof instead of parsed again. A body
+ * that does not match its proof is checked in full.
+ */
+int pitr_doc_put_checked(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+			 const void *body, size_t len, const pitr_checked *ok);
 
 /*
  * Scratch files: named bytes in a live container, kept durably but never

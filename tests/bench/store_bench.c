@@ -293,7 +293,7 @@ static void bench_puts_gets(uint32_t n)
 		double c0 = now_s();
 		for (uint32_t i = 0; i < n; i++)
 			CHECK(pitr_doc_check(a.s, r0.data + r0.off[i],
-					     r0.len[i], err, sizeof(err)));
+					     r0.len[i], err, sizeof(err), NULL));
 		sec = now_s() - c0;
 		line("JSON validation alone (pitr_doc_check)",
 		     1e6 * sec / n, "us/doc", "%.0f%% of a 1-doc put, %.0f%% of a "

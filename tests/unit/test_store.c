@@ -307,6 +307,47 @@ static void test_documents(void)
 	get(s, ct, "b", PITR_NOW, buf, sizeof(buf));
 	ok(buf[0] == '{', "refused writes left the accepted one");
 
+	/* A proof of acceptance spares the parse only for its own body. */
+	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+	{
+		static const char good[] = "{\"p\": [1, 2, {\"q\": null}]}";
+		static const char bad[] = "{\"p\": [1, 2, {\"q\": null}]]";
+		pitr_checked proof, none;
+		char err[160];
+
+		is_int(pitr_doc_check(s, good, strlen(good), err, sizeof(err),
+				      &proof),
+		       0, "check accepts and proves");
+		ok(proof.len == strlen(good), "the proof covers the body");
+		is_int(pitr_doc_check(s, bad, strlen(bad), err, sizeof(err),
+				      &none),
+		       PITR_BADJSON, "check refuses");
+		ok(!none.len && !none.hash_lo && !none.hash_hi,
+		   "a refusal proves nothing");
+		is_int(pitr_doc_put_checked(t, ct, "c", 1, good, strlen(good),
+					    &proof),
+		       0, "a proven body is stored");
+		is_int(pitr_doc_put_checked(t, ct, "c", 1, bad, strlen(bad),
+					    &proof),
+		       PITR_BADJSON,
+		       "another body of the same length is "
+		       "parsed, and refused");
+		is_int(pitr_doc_put_checked(t, ct, "c", 1, bad, strlen(bad),
+					    &none),
+		       PITR_BADJSON, "an empty proof proves nothing");
+		is_int(pitr_doc_put_checked(t, ct, "c", 1, big, sizeof(big),
+					    &proof),
+		       PITR_TOOBIG, "the size limit still holds");
+		ok(strstr(pitr_txn_error(t), "limit") != NULL, "says why (%s)",
+		   pitr_txn_error(t));
+	}
+	is_int(pitr_doc_put(t, ct, "n", 1, "{\"id\": 18446744073709551616123}",
+			    31),
+	       0, "integers beyond 64 bits are JSON too");
+	is_int(pitr_doc_put(t, ct, "n", 1, "{\"x\": 1e999}", 13), PITR_BADJSON,
+	       "numbers beyond a double are refused");
+	pitr_txn_abort(t);
+
 	/* Rename: a delete and a create at one instant. */
 	uint64_t rts;
 	put(s, ct, "y", "{\"y\":1}", NULL);
