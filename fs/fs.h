@@ -21,6 +21,7 @@ struct fs {
 	int foreground;
 	uint64_t mounted;     /* live directories' mtime: when serving began */
 	atomic_ulong commits; /* counted for the syncer */
+	atomic_ulong attr_replies; /* see attrs_coming() */
 };
 
 extern struct fs fs;

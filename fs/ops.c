@@ -38,6 +38,7 @@ struct fh {
 	int dirty;   /* changed since the last commit */
 	int written; /* data written (not only truncated) since then */
 	int toobig;  /* a write went past the size limit */
+	unsigned long attrs_at_write; /* fs.attr_replies at the last write */
 };
 
 /* An open directory: where the listing resumes. */
@@ -180,6 +181,16 @@ static int stat_ref(pitr_txn *t, const struct node_ref *r, struct stat *st)
 		return 0;
 	}
 	return PITR_NOTFOUND;
+}
+
+/*
+ * Count a reply that may carry a file's attributes, before it reads the
+ * store. A write makes the kernel drop the file's size and times; if no
+ * such reply began since, the kernel holds none a commit made stale.
+ */
+static void attrs_coming(void)
+{
+	atomic_fetch_add(&fs.attr_replies, 1);
 }
 
 static double timeout_of(const struct node_ref *r)
@@ -327,6 +338,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	node_get(node_of(parent), &p);
+	attrs_coming();
 	rc = read_txn(&t);
 	if (rc)
 		return reply_rc(req, rc);
@@ -376,6 +388,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 
 	(void)fi;
 	node_get(node_of(ino), &r);
+	attrs_coming();
 	rc = read_txn(&t);
 	if (rc)
 		return reply_rc(req, rc);
@@ -425,23 +438,15 @@ static void invalidate_attrs(fuse_ino_t ino)
 	fuse_lowlevel_notify_inval_inode(fs.se, ino, -1, 0);
 }
 
-/* Commit the handle's buffer as the next version; h->mtx held. */
-static int fh_commit(struct fh *h)
+/* Store the handle's buffer as the next version; h->mtx held. */
+static int fh_store(struct fh *h)
 {
 	char path[3 * PITR_NAME_MAX + 8];
+	pitr_checked ok;
 	size_t idlen;
 	pitr_txn *t;
 	int rc;
 
-	h->dirty = h->written = 0;
-	/* A rename may have moved the file since it was opened; an unlink
-	 * or a rename over it took its name away: its data goes nowhere,
-	 * as with a file deleted while open. */
-	if (!node_hashed(h->ref.node)) {
-		h->toobig = 0;
-		return 0;
-	}
-	node_get(h->ref.node, &h->ref);
 	if (h->toobig) {
 		h->toobig = 0;
 		node_path(h->ref.node, path, sizeof(path));
@@ -451,13 +456,26 @@ static int fh_commit(struct fh *h)
 		       path, limit_of(&h->ref));
 		return EFBIG;
 	}
+	/* Parse before taking the write lock: writers parse in parallel. */
+	if (h->ref.kind == N_DOC) {
+		char err[160];
+
+		rc = pitr_doc_check(fs.store, h->buf, h->len, err, sizeof(err),
+				    &ok);
+		if (rc) {
+			node_path(h->ref.node, path, sizeof(path));
+			fs_log(LOG_ERR, "%s: not committed: %s: %s", path,
+			       pitr_strerror(rc), err);
+			return pitr_errno(rc);
+		}
+	}
 	rc = pitr_txn_begin(fs.store, PITR_TXN_WRITE, &t);
 	if (rc)
 		return pitr_errno(rc);
 	if (h->ref.kind == N_DOC) {
 		doc_id_len(h->ref.name, h->ref.namelen, &idlen);
-		rc = pitr_doc_put(t, h->ref.inc, h->ref.name, idlen, h->buf,
-				  h->len);
+		rc = pitr_doc_put_checked(t, h->ref.inc, h->ref.name, idlen,
+					  h->buf, h->len, &ok);
 	} else {
 		rc = pitr_scratch_put(t, h->ref.inc, h->ref.name,
 				      h->ref.namelen, h->buf, h->len);
@@ -479,8 +497,29 @@ static int fh_commit(struct fh *h)
 	}
 	atomic_fetch_add(&fs.commits, 1);
 	node_set_pending(h->ref.node, -1);
-	invalidate_attrs(node_id(h->ref.node));
 	return 0;
+}
+
+/* Commit the handle's buffer as the next version; h->mtx held. */
+static int fh_commit(struct fh *h)
+{
+	int written = h->written, rc;
+
+	h->dirty = h->written = 0;
+	/* A rename may have moved the file since it was opened; an unlink
+	 * or a rename over it took its name away: its data goes nowhere,
+	 * as with a file deleted while open. */
+	if (!node_hashed(h->ref.node)) {
+		h->toobig = 0;
+		return 0;
+	}
+	node_get(h->ref.node, &h->ref);
+	rc = fh_store(h);
+	/* The kernel dropped its size and times itself at the last write:
+	 * it holds stale ones only if a reply gave it some since. */
+	if (!written || atomic_load(&fs.attr_replies) != h->attrs_at_write)
+		invalidate_attrs(node_id(h->ref.node));
+	return rc;
 }
 
 /* Load the current body (or scratch data) into the handle. */
@@ -674,6 +713,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		memcpy(h->buf + off, buf, size);
 		h->dirty = h->written = 1;
 		node_set_pending(h->ref.node, (int64_t)h->len);
+		h->attrs_at_write = atomic_load(&fs.attr_replies);
 	}
 	pthread_mutex_unlock(&h->mtx);
 	if (rc)
@@ -754,6 +794,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	pitr_txn *t;
 	int rc = 0;
 
+	attrs_coming();
 	node_get(node_of(ino), &r);
 	if (!is_live(&r)) {
 		fuse_reply_err(req, EROFS);
@@ -1199,6 +1240,7 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
 			   off_t off, struct fuse_file_info *fi)
 {
 	(void)ino;
+	attrs_coming();
 	do_readdir(req, size, off, fi, 1);
 }
 

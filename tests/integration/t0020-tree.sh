@@ -105,6 +105,41 @@ test_expect_success 'mtime is the version timestamp; xattrs ts and etag' '
 	expect_errno ENODATA "os.getxattr(os.environ[\"M\"] + \"/shop/orders/o1.json\", \"user.nope\")"
 '
 
+test_expect_success 'after each close, stat shows that version, even if stat ran mid-write' '
+	python3 - "$M/shop/orders" <<-\EOF
+	import os, sys
+	d = sys.argv[1]
+	def same(p):
+	    st = os.stat(p)
+	    ts = os.getxattr(p, "user.pitr.ts").decode()
+	    body = open(p, "rb").read()
+	    assert st.st_size == len(body), (st.st_size, len(body))
+	    assert ts.startswith(os.popen("date -u -d @%d +%%Y-%%m-%%dT%%H:%%M:%%S" % st.st_mtime).read().strip()), ts
+	    return st
+	p = d + "/attrs.json"
+	open(p, "w").write("{\"v\": 1}")
+	v1 = same(p)
+	for i in range(2, 40):
+	    f = open(p, "w")
+	    f.write("{\"v\": %s}" % ("1" * i))
+	    f.flush()
+	    if i % 2:
+	        os.stat(p)  # attributes handed out while uncommitted
+	    f.close()
+	    v = same(p)
+	    assert v.st_size == len("{\"v\": }") + i, (i, v.st_size)
+	    assert v.st_mtime_ns > v1.st_mtime_ns, i
+	    v1 = v
+	f = open(p, "w"); f.write("{\"v\": oops}"); f.flush(); os.stat(p)
+	try:
+	    f.close()
+	    sys.exit("invalid JSON accepted")
+	except OSError:
+	    pass
+	assert same(p).st_size == v1.st_size and os.stat(p).st_mtime_ns == v1.st_mtime_ns
+	EOF
+'
+
 test_expect_success 'chmod, chown, touch succeed' '
 	chmod 600 "$M/shop/orders/o1.json"
 	chown "$(id -u):$(id -g)" "$M/shop/orders/o1.json"
