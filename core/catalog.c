@@ -176,8 +176,8 @@ static int ct_empty(pitr_txn *t, uint64_t ct)
 	rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE);
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
-	else if (rc == 0)
-		rc = key.mv_size >= 8 && get_be64(key.mv_data) == ct
+	else if (rc == 0) /* documents and scratch files have names */
+		rc = key.mv_size > 9 && get_be64(key.mv_data) == ct
 			 ? PITR_NOTEMPTY
 			 : 0;
 	else
@@ -298,11 +298,15 @@ struct pitr_iter {
 	MDB_cursor *c;
 	enum pitr_list_kind kind;
 	uint64_t parent, at;
-	int live; /* documents at PITR_NOW: a scan of the live table */
+	int live;	/* documents at PITR_NOW: a scan of the live table */
+	int merged;	/* documents at `at`, none gone since: the live table,
+			   and versions for those changed since */
+	MDB_cursor *vc; /* merged: on versions */
 	int started;
+	int on_name;   /* history: the cursor is on an entry of `name` */
 	int type;      /* live scan: type of the last entry */
 	size_t len;    /* the last name returned */
-	uint32_t idx;  /* documents in history: its version's log index */
+	uint32_t idx;  /* documents: the listed version's log index */
 	size_t suffix; /* of the table's keys after (parent, name, 0) */
 	char name[PITR_NAME_MAX + 1];
 };
@@ -339,11 +343,30 @@ int pitr_iter_begin(pitr_txn *t, enum pitr_list_kind kind, uint64_t parent,
 		it->type = after_scratch ? LIVE_SCRATCH : LIVE_DOC;
 		it->started = 1;
 	}
-	dbi = it->live			    ? t->s->live
+	if (kind == PITR_LIST_DOCUMENTS && !it->live && t->s->format >= 2) {
+		unsigned char k[9];
+		MDB_val key = { key_live(k, parent, LIVE_LEFT, "", 0), k }, val;
+
+		rc = mdb_rc(mdb_get(t->txn, t->s->live, &key, &val));
+		if (rc && rc != PITR_NOTFOUND) {
+			free(it);
+			return rc;
+		}
+		it->merged = rc == PITR_NOTFOUND ||
+			     (val.mv_size == 8 && get_le64(val.mv_data) <= at);
+		if (it->merged && (rc = mdb_rc(mdb_cursor_open(
+				       t->txn, t->s->versions, &it->vc)))) {
+			free(it);
+			return rc;
+		}
+	}
+	dbi = it->live || it->merged	    ? t->s->live
 	      : kind == PITR_LIST_DOCUMENTS ? t->s->versions
 					    : t->s->names;
 	rc = mdb_rc(mdb_cursor_open(t->txn, dbi, &it->c));
 	if (rc) {
+		if (it->vc)
+			mdb_cursor_close(it->vc);
 		free(it);
 		return rc;
 	}
@@ -356,6 +379,8 @@ void pitr_iter_end(pitr_iter *it)
 	if (!it)
 		return;
 	mdb_cursor_close(it->c);
+	if (it->vc)
+		mdb_cursor_close(it->vc);
 	free(it);
 }
 
@@ -365,7 +390,9 @@ static int iter_next_live(pitr_iter *it, pitr_entry *e)
 	MDB_val key, val;
 	int rc;
 
-	if (!it->started) {
+	if (it->on_name) {
+		rc = mdb_cursor_get(it->c, &key, &val, MDB_NEXT);
+	} else if (!it->started) {
 		key.mv_size = key_live(k, it->parent, LIVE_DOC, "", 0);
 		key.mv_data = k;
 		rc = mdb_cursor_get(it->c, &key, &val, MDB_SET_RANGE);
@@ -381,9 +408,10 @@ static int iter_next_live(pitr_iter *it, pitr_entry *e)
 	if (rc)
 		return mdb_rc(rc);
 	const unsigned char *p = key.mv_data, *v = val.mv_data;
+	/* past the container, or at its LIVE_LEFT mark, which has no name */
 	if (key.mv_size < 10 || get_be64(p) != it->parent)
 		return PITR_NOTFOUND;
-	it->started = 1;
+	it->started = it->on_name = 1;
 	it->type = p[8];
 	it->len = key.mv_size - 9;
 	if (it->len > PITR_NAME_MAX)
@@ -403,45 +431,88 @@ static int iter_next_live(pitr_iter *it, pitr_entry *e)
 	if (val.mv_size != LIVE_DOC_VAL)
 		return PITR_CORRUPT;
 	e->ver.ts = get_le64(v);
+	it->idx = get_le32(v + 8);
 	e->ver.size = get_le32(v + 12);
 	e->ver.etag = get_le64(v + 16);
 	return 0;
 }
 
 /*
- * Named tables hold every version of a name newest first: find the next
- * name with one seek past the last, then, unless its newest entry is
- * already at or before `at`, one seek to its state at `at`.
+ * Named tables hold every version of a name newest first. The entries of
+ * one name are adjacent, and a step of the cursor costs less than a descent
+ * from the root: up to STEPS steps stand for a seek, and past them a seek
+ * bounds the cost, however deep the history.
  */
-static int iter_next_named(pitr_iter *it, pitr_entry *e)
+#define STEPS 2
+
+/* Is `key` an entry of the iterator's current name? */
+static int of_name(const pitr_iter *it, const MDB_val *key)
+{
+	const unsigned char *p = key->mv_data;
+
+	return key->mv_size == 9 + it->len + it->suffix &&
+	       get_be64(p) == it->parent && !memcmp(p + 8, it->name, it->len);
+}
+
+/* Put the cursor on the newest entry of the name after it->name. */
+static int next_name(pitr_iter *it, MDB_val *key, MDB_val *val)
 {
 	unsigned char k[KEY_MAX];
+	int rc;
+
+	for (int i = 0; it->on_name && i < STEPS; i++) {
+		rc = mdb_cursor_get(it->c, key, val, MDB_NEXT);
+		if (rc || !of_name(it, key))
+			return mdb_rc(rc);
+	}
+	put_be64(k, it->parent);
+	memcpy(k + 8, it->name, it->len);
+	k[8 + it->len] = 1; /* past every version of it->name */
+	key->mv_size = it->started ? 9 + it->len : 8;
+	key->mv_data = k;
+	return mdb_rc(mdb_cursor_get(it->c, key, val, MDB_SET_RANGE));
+}
+
+/* From the newest entry of it->name, go to its newest at or before `at`. */
+static int name_at(pitr_iter *it, MDB_val *key, MDB_val *val)
+{
+	for (int i = 0; i < STEPS; i++) {
+		int rc = mdb_cursor_get(it->c, key, val, MDB_NEXT);
+		if (rc || !of_name(it, key))
+			return rc && rc != MDB_NOTFOUND ? mdb_rc(rc)
+							: PITR_NOTFOUND;
+		if (~get_be64((unsigned char *)key->mv_data + 9 + it->len) <=
+		    it->at)
+			return 0;
+	}
+	return seek_at(it->c, it->parent, it->name, it->len, it->suffix, it->at,
+		       key, val);
+}
+
+static int iter_next_named(pitr_iter *it, pitr_entry *e)
+{
 	MDB_val key, val;
 	int rc;
 
 	for (;;) {
-		put_be64(k, it->parent);
-		memcpy(k + 8, it->name, it->len);
-		k[8 + it->len] = 1; /* past every version of it->name */
-		key.mv_size = it->started ? 9 + it->len : 8;
-		key.mv_data = k;
-		rc = mdb_cursor_get(it->c, &key, &val, MDB_SET_RANGE);
+		rc = next_name(it, &key, &val);
 		if (rc)
-			return mdb_rc(rc);
+			return rc;
 		const unsigned char *p = key.mv_data;
 		if (key.mv_size < 10 + it->suffix || get_be64(p) != it->parent)
 			return PITR_NOTFOUND;
-		it->started = 1;
+		it->started = it->on_name = 1;
 		it->len = key.mv_size - 9 - it->suffix;
 		if (it->len > PITR_NAME_MAX)
 			return PITR_CORRUPT;
 		memcpy(it->name, p + 8, it->len);
 		uint64_t ts = ~get_be64(p + 9 + it->len);
 		if (ts > it->at) {
-			rc = seek_at(it->c, it->parent, it->name, it->len,
-				     it->suffix, it->at, &key, &val);
-			if (rc == PITR_NOTFOUND)
-				continue; /* born after `at` */
+			rc = name_at(it, &key, &val);
+			if (rc == PITR_NOTFOUND) {
+				it->on_name = 0; /* born after `at` */
+				continue;
+			}
 			if (rc)
 				return rc;
 			ts = ~get_be64((unsigned char *)key.mv_data + 9 +
@@ -472,9 +543,49 @@ static int iter_next_named(pitr_iter *it, pitr_entry *e)
 	}
 }
 
+/*
+ * No document left the container since `at`: those of `at` are live now.
+ * A live document unchanged since `at` is listed as it is; one changed
+ * since is looked up at `at` (and skipped if it was born after).
+ */
+static int iter_next_merged(pitr_iter *it, pitr_entry *e)
+{
+	MDB_val key, val;
+	int rc;
+
+	for (;;) {
+		rc = iter_next_live(it, e);
+		if (rc)
+			return rc;
+		if (e->scratch)
+			return PITR_NOTFOUND; /* they follow the documents */
+		if (e->ver.ts <= it->at)
+			return 0;
+		rc = seek_at(it->vc, it->parent, it->name, it->len, VER_SUFFIX,
+			     it->at, &key, &val);
+		if (rc == PITR_NOTFOUND)
+			continue;
+		if (rc)
+			return rc;
+		const unsigned char *v = val.mv_data;
+		if (val.mv_size != VER_VAL)
+			return PITR_CORRUPT;
+		if (v[4] != OP_DOC_PUT)
+			continue;
+		e->ver.ts =
+		    ~get_be64((unsigned char *)key.mv_data + 9 + it->len);
+		e->ver.size = get_le32(v + 5);
+		e->ver.etag = get_le64(v + 9);
+		it->idx = get_le32(v);
+		return 0;
+	}
+}
+
 int pitr_iter_next(pitr_iter *it, pitr_entry *e)
 {
-	return it->live ? iter_next_live(it, e) : iter_next_named(it, e);
+	return it->live	    ? iter_next_live(it, e)
+	       : it->merged ? iter_next_merged(it, e)
+			    : iter_next_named(it, e);
 }
 
 int catalog_replay(pitr_txn *t, const struct log_rec *r)

@@ -89,10 +89,17 @@ static int live_get(pitr_txn *t, uint64_t ct, int type, const char *name,
 static int live_del(pitr_txn *t, uint64_t ct, int type, const char *name,
 		    size_t len)
 {
-	unsigned char k[KEY_MAX];
+	unsigned char k[KEY_MAX], v[8];
 	MDB_val key = { key_live(k, ct, type, name, len), k };
+	MDB_val val = { 8, v };
+	int rc;
 
-	return mdb_rc(mdb_del(t->txn, t->s->live, &key, NULL));
+	rc = mdb_rc(mdb_del(t->txn, t->s->live, &key, NULL));
+	if (rc || type != LIVE_DOC)
+		return rc;
+	key.mv_size = key_live(k, ct, LIVE_LEFT, "", 0);
+	put_le64(v, t->ts);
+	return mdb_rc(mdb_put(t->txn, t->s->live, &key, &val, 0));
 }
 
 static int writable_ct(pitr_txn *t, uint64_t ct, const char *id, size_t len)

@@ -14,7 +14,10 @@
  *             document, so the version visible at T is one seek to
  *             (ct, id, 0, ~T).
  *   live      (ct u64, type u8, name) -> live value: the documents (type 0)
- *             and scratch files (type 1) of live containers.
+ *             and scratch files (type 1) of live containers; and, from
+ *             format 2, (ct, 2, "") -> u64 ts, when a document last left
+ *             the container (delete, rename): a listing at an instant
+ *             after it walks this table, not every version.
  *   names     (parent u64, name, 0x00, ~ts u64, ~idx u32) -> name value:
  *             every create and delete of a database (parent 0) or container
  *             (parent: its database's incarnation). idx, the event's log
@@ -81,7 +84,7 @@ struct log_rec {
 /* Incarnation value: u8 kind, u64 parent, u64 created, u64 deleted, name. */
 #define INC_HDR 25
 
-enum { LIVE_DOC = 0, LIVE_SCRATCH = 1 };
+enum { LIVE_DOC = 0, LIVE_SCRATCH = 1, LIVE_LEFT = 2 };
 enum { INC_DB = 1, INC_CT = 2 };
 
 /* What follows (parent, name, 0x00) in the two named tables. */
@@ -95,6 +98,7 @@ struct pitr_store {
 	unsigned flags;
 	int lockfd; /* held by the daemon: one per account */
 	uint32_t max_doc;
+	uint32_t format;
 	uint64_t created;
 	pitr_policy policy;
 	/* The timestamp of this process's write transaction in flight, 0 if

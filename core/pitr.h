@@ -38,8 +38,9 @@
 
 #define PITR_VERSION_STRING "0.1.0"
 
-/* The on-disk format this library writes; newer stores are refused. */
-#define PITR_FORMAT 1
+/* The on-disk format this library writes; newer stores are refused.
+ * 2: the live table keeps when a document last left each container. */
+#define PITR_FORMAT 2
 
 /** @defgroup errors Return codes (a reserved negative band) */
 #define PITR_NOTFOUND	(-32000) /* no such database, container, document */

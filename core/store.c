@@ -405,7 +405,8 @@ static int load_meta(pitr_store *s)
 		rc = PITR_NOTSTORE;
 	if (rc)
 		goto out;
-	if (get_le32(v.mv_data) > PITR_FORMAT) {
+	s->format = get_le32(v.mv_data);
+	if (s->format > PITR_FORMAT) {
 		rc = PITR_NEWFORMAT;
 		goto out;
 	}
@@ -713,7 +714,7 @@ int pitr_store_info(pitr_store *s, pitr_info *info)
 	mdb_txn_abort(txn);
 	if (rc)
 		return rc;
-	info->format = PITR_FORMAT;
+	info->format = s->format;
 	info->max_doc_size = s->max_doc;
 	info->created = s->created;
 	info->latest = pitr_store_now(s);

@@ -1416,6 +1416,183 @@ static void test_read_floor(void)
 	pitr_store_close(s);
 }
 
+/*
+ * Listings at an instant, against one lookup per name: documents and
+ * containers with few and with many versions (more than a cursor steps
+ * through before it seeks), deleted, recreated, born later; whole and
+ * resumed after a name.
+ */
+#define L_IDS	  24
+#define L_MUTS	  1200
+#define L_CTS	  4
+#define L_CT_MUTS 120
+
+/* List `kind` of `parent` at `at` in pages of `page`: "name@ts,..." */
+static void list_at(pitr_store *s, enum pitr_list_kind kind, uint64_t parent,
+		    uint64_t at, int page, char *out, size_t size)
+{
+	char last[PITR_NAME_MAX + 1] = "";
+	size_t used = 0, lastlen = 0;
+	int started = 0, rc = 0;
+
+	out[0] = 0;
+	while (!rc) {
+		pitr_txn *t;
+		pitr_iter *it;
+		pitr_entry e;
+		int n = 0;
+
+		if (pitr_txn_begin(s, PITR_TXN_READ, &t))
+			return;
+		rc = pitr_iter_begin(t, kind, parent, at, started ? last : NULL,
+				     lastlen, 0, &it);
+		while (!rc && n < page && !(rc = pitr_iter_next(it, &e))) {
+			used += (size_t)snprintf(
+			    out + used, size - used, "%.*s@%" PRIu64 ",",
+			    (int)e.namelen, e.name,
+			    kind == PITR_LIST_DOCUMENTS ? e.ver.ts : e.inc);
+			memcpy(last, e.name, e.namelen);
+			lastlen = e.namelen;
+			started = 1;
+			n++;
+		}
+		pitr_iter_end(it);
+		pitr_txn_abort(t);
+	}
+	if (rc != PITR_NOTFOUND)
+		snprintf(out, size, "error %d", rc);
+}
+
+/* The same, one lookup per name that ever was. */
+static void lookup_at(pitr_store *s, enum pitr_list_kind kind, uint64_t parent,
+		      uint64_t at, const char *const *names, int n, char *out,
+		      size_t size)
+{
+	size_t used = 0;
+	pitr_txn *t;
+
+	out[0] = 0;
+	if (pitr_txn_begin(s, PITR_TXN_READ, &t))
+		return;
+	for (int i = 0; i < n; i++) {
+		pitr_version v;
+		uint64_t inc, val;
+		int rc;
+
+		if (kind == PITR_LIST_DOCUMENTS) {
+			rc = pitr_doc_stat(t, parent, names[i],
+					   strlen(names[i]), at, &v);
+			val = v.ts;
+		} else {
+			rc = pitr_ct_lookup(t, at, parent, names[i],
+					    strlen(names[i]), &inc);
+			val = inc;
+		}
+		if (!rc)
+			used +=
+			    (size_t)snprintf(out + used, size - used,
+					     "%s@%" PRIu64 ",", names[i], val);
+	}
+	pitr_txn_abort(t);
+}
+
+static void test_listing_at(void)
+{
+	static char ids[L_IDS][8], cts[L_CTS][8];
+	const char *idp[L_IDS], *ctp[L_CTS + 1];
+	static uint64_t when[L_MUTS + L_CT_MUTS];
+	static char got[L_IDS * 40], want[L_IDS * 40];
+	int alive[L_IDS] = { 0 }, ct_alive[L_CTS] = { 0 };
+	uint64_t seed = 42, db, ct, ts;
+	int nwhen = 0, bad = 0, checked = 0;
+	pitr_store *s = make_store("listing", NULL);
+
+	ct = make_ct(s, "db", "docs", &db, NULL);
+	for (int i = 0; i < L_IDS; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "d%02d", i);
+		idp[i] = ids[i];
+	}
+	for (int i = 0; i < L_CTS; i++) {
+		snprintf(cts[i], sizeof(cts[i]), "c%d", i);
+		ctp[i] = cts[i];
+	}
+	ctp[L_CTS] = "docs"; /* sorts after c0..c3 */
+	for (int m = 0; m < L_MUTS; m++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		/* d00 and d01 change most: dozens of versions each */
+		int i = (seed >> 33) % 4 == 0 ? (int)(seed >> 40) % 2
+					      : (int)((seed >> 40) % L_IDS);
+		int rc;
+
+		/* No document leaves in the last 200 mutations, so that
+		 * listings there walk the live table (format 2). */
+		if (alive[i] && (seed >> 20) % 4 == 0 && m < L_MUTS - 200) {
+			rc = del(s, ct, ids[i], &ts);
+			alive[i] = 0;
+		} else if (i >= L_IDS - 4 && m < L_MUTS - 100) {
+			continue; /* the last ones are born late */
+		} else {
+			rc = put(s, ct, ids[i], "{\"v\": 1}", &ts);
+			alive[i] = 1;
+		}
+		if (rc) {
+			ok(0, "mutation %d: %s", m, pitr_strerror(rc));
+			return;
+		}
+		when[nwhen++] = ts;
+	}
+	for (int m = 0; m < L_CT_MUTS; m++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		int i = (seed >> 33) % 2 ? 0 : (int)((seed >> 40) % L_CTS);
+		pitr_txn *t;
+		int rc = pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+
+		if (!rc)
+			rc = ct_alive[i]
+				 ? pitr_ct_delete(t, db, cts[i], 2)
+				 : pitr_ct_create(t, db, cts[i], 2, NULL);
+		if (!rc)
+			rc = pitr_txn_commit(t, &ts);
+		else
+			pitr_txn_abort(t);
+		if (rc) {
+			ok(0, "container mutation %d: %s", m,
+			   pitr_strerror(rc));
+			return;
+		}
+		ct_alive[i] = !ct_alive[i];
+		when[nwhen++] = ts;
+	}
+	for (int w = 0; w < nwhen; w += 7) {
+		for (uint64_t at = when[w] - 1; at <= when[w]; at++) {
+			for (int page = 3; page <= 1000; page += 997) {
+				list_at(s, PITR_LIST_DOCUMENTS, ct, at, page,
+					got, sizeof(got));
+				lookup_at(s, PITR_LIST_DOCUMENTS, ct, at, idp,
+					  L_IDS, want, sizeof(want));
+				bad += strcmp(got, want) != 0;
+				if (strcmp(got, want) && bad == 1)
+					printf("# documents at %" PRIu64
+					       ": listed %s, looked up %s\n",
+					       at, got, want);
+				list_at(s, PITR_LIST_CONTAINERS, db, at, page,
+					got, sizeof(got));
+				lookup_at(s, PITR_LIST_CONTAINERS, db, at, ctp,
+					  L_CTS + 1, want, sizeof(want));
+				bad += strcmp(got, want) != 0;
+				if (strcmp(got, want) && bad == 1)
+					printf("# containers at %" PRIu64
+					       ": listed %s, looked up %s\n",
+					       at, got, want);
+				checked++;
+			}
+		}
+	}
+	ok(!bad, "%d listings at %d instants match one lookup per name",
+	   2 * checked, checked / 2);
+	pitr_store_close(s);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/pitr-history-XXXXXX");
@@ -1432,6 +1609,7 @@ int main(void)
 	test_policy();
 	test_destroy();
 	test_read_floor();
+	test_listing_at();
 	rm_rf(dir);
 	return tap_done();
 }
