@@ -27,7 +27,7 @@ FUZZ_SECONDS ?= 5
 # Debian packages: to build, to test, to benchmark.
 PACKAGES := gcc make pkg-config libfuse3-dev fuse3 liblmdb-dev \
             libxxhash-dev liblz4-dev libjansson-dev clang lmdb-utils \
-            jq rsync attr python3 lz4
+            jq rsync attr python3 lz4 e2fsprogs util-linux mount
 
 .PHONY: all deps test unit unit-san fuzz integration integration-san integration-valgrind bench demo clean format
 
@@ -52,6 +52,11 @@ bin/pitrfs: $(FS_SRC) fs/*.h build/libpitr.a
 build/unit/%: tests/unit/%.c tests/unit/tap.h build/libpitr.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $< build/libpitr.a $(CORE_LIBS) -o $@
+
+# The power-loss test's disk with a volatile write cache.
+build/tests/flakydisk: tests/crash/flakydisk.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(FUSE_CFLAGS) $< $(FUSE_LIBS) -o $@
 
 # Unit tests again, core and all, under AddressSanitizer + UBSan.
 build/unit-san/%: tests/unit/%.c tests/unit/tap.h $(CORE_SRC) core/*.h
@@ -94,7 +99,7 @@ fuzz: $(FUZZ_BIN)
 			rm -rf $$d; exit 1; }; rm -rf $$d; \
 		echo "ok fuzz $$n"; done
 
-integration: all
+integration: all build/tests/flakydisk
 	@tests/run-integration
 
 # The daemon and the tool built with ASan+UBSan, the mount tests run once
@@ -111,14 +116,14 @@ build/san/pitrfs: $(FS_SRC) fs/*.h $(CORE_SRC) core/*.h
 
 # The daemon under valgrind (slow; not part of `make test`): memory errors
 # or definite leaks make it exit 99, which the tests catch.
-integration-valgrind: all
+integration-valgrind: all build/tests/flakydisk
 	@mkdir -p build/valgrind
 	@printf '#!/bin/sh\nexec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "%s/bin/pitrfs" "$$@"\n' \
 		"$(CURDIR)" >build/valgrind/pitrfs
 	@chmod +x build/valgrind/pitrfs
 	@PITRFS_BIN=$(CURDIR)/build/valgrind/pitrfs tests/run-integration
 
-integration-san: all build/san/pitr build/san/pitrfs
+integration-san: all build/san/pitr build/san/pitrfs build/tests/flakydisk
 	@PITR_BIN=$(CURDIR)/build/san/pitr PITRFS_BIN=$(CURDIR)/build/san/pitrfs \
 		PITR_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1 tests/run-integration
 
@@ -132,7 +137,7 @@ demo: deps all
 	@examples/demo.sh
 
 format:
-	clang-format -i core/*.[ch] fs/*.[ch] tools/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
+	clang-format -i core/*.[ch] fs/*.[ch] tools/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c tests/crash/*.c
 
 clean:
 	rm -rf build bin

@@ -36,6 +36,11 @@ cleanup() {
 		done <"$TMP/mounts"
 	fi
 	wait 2>/dev/null
+	# whatever else a failed step left mounted under $TMP (a small
+	# tmpfs, a bind mount), deepest first
+	grep -o " $TMP/[^ ]*" /proc/mounts | sort -r | while read -r m; do
+		umount -l "$m"
+	done
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
