@@ -280,6 +280,18 @@ int64_t node_pending_size(struct node *n)
 	return size;
 }
 
+int64_t node_child_pending(struct node *parent, const char *name, size_t len)
+{
+	struct node *n;
+	int64_t size;
+
+	pthread_mutex_lock(&table_mtx);
+	n = *find(parent, name, len);
+	size = n ? n->pending_size : -1;
+	pthread_mutex_unlock(&table_mtx);
+	return size;
+}
+
 void node_set_pending(struct node *n, int64_t size)
 {
 	pthread_mutex_lock(&table_mtx);

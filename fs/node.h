@@ -82,4 +82,7 @@ void node_path(struct node *n, char *buf, size_t size);
 int64_t node_pending_size(struct node *n);
 void node_set_pending(struct node *n, int64_t size);
 
+/* The same of the child (parent, name); -1 if the kernel has no such node. */
+int64_t node_child_pending(struct node *parent, const char *name, size_t len);
+
 #endif

@@ -899,9 +899,25 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	reply_rc(req, rc);
 }
 
+/* Remove (ct, name), a document or a scratch file. */
+static int remove_file(pitr_txn *t, uint64_t ct, const char *name, size_t len)
+{
+	size_t idlen;
+
+	if (doc_id_len(name, len, &idlen))
+		return pitr_doc_delete(t, ct, name, idlen);
+	return pitr_scratch_delete(t, ct, name, len);
+}
+
+/* Was (container p, name) created by a writer that has not committed? */
+static int uncommitted(const struct node_ref *p, const char *name, size_t len)
+{
+	return node_child_pending(p->node, name, len) >= 0;
+}
+
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	size_t len = strlen(name), idlen;
+	size_t len = strlen(name);
 	struct node_ref p;
 	pitr_txn *t;
 	int rc;
@@ -915,10 +931,9 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	rc = pitr_txn_begin(fs.store, PITR_TXN_WRITE, &t);
 	if (rc)
 		return reply_rc(req, rc);
-	if (doc_id_len(name, len, &idlen))
-		rc = pitr_doc_delete(t, p.inc, name, idlen);
-	else
-		rc = pitr_scratch_delete(t, p.inc, name, len);
+	rc = remove_file(t, p.inc, name, len);
+	if (rc == PITR_NOTFOUND && uncommitted(&p, name, len))
+		rc = 0; /* its data goes nowhere */
 	rc = finish(t, rc);
 	if (!rc)
 		node_unhash(p.node, name, len);
@@ -1008,6 +1023,13 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		else
 			rc = rename_file(t, p.inc, name, len, np.inc, newname,
 					 newlen);
+		/* Created, not committed yet: the name moves, its writer will
+		 * commit under the new one, and what it replaces goes now. */
+		if (rc == PITR_NOTFOUND && uncommitted(&p, name, len)) {
+			rc = remove_file(t, np.inc, newname, newlen);
+			if (rc == PITR_NOTFOUND)
+				rc = 0;
+		}
 		kind = doc_id_len(newname, newlen, &idlen) ? N_DOC : N_SCRATCH;
 		inc = np.inc;
 		if (rc == PITR_BADJSON || rc == PITR_TOOBIG)

@@ -140,6 +140,35 @@ test_expect_success 'after each close, stat shows that version, even if stat ran
 	EOF
 '
 
+test_expect_success 'a file renamed or unlinked before its first commit' '
+	python3 - "$M/shop/orders" <<-\EOF
+	import json, os, sys, tempfile
+	d = sys.argv[1]
+	# the temporary-file idiom, renamed while still open and unwritten
+	with tempfile.NamedTemporaryFile("w", dir=d, delete=False) as f:
+	    json.dump({"via": "tempfile"}, f)
+	    os.replace(f.name, d + "/fromtempfile.json")
+	assert json.load(open(d + "/fromtempfile.json")) == {"via": "tempfile"}
+	assert not os.path.exists(f.name)
+	# onto an existing document, which goes at the rename
+	open(d + "/target.json", "w").write("{\"old\": 1}")
+	f = open(d + "/fresh.json", "w")
+	os.rename(d + "/fresh.json", d + "/target.json")
+	assert os.stat(d + "/target.json").st_size == 0
+	f.write("{\"new\": 1}")
+	f.close()
+	assert open(d + "/target.json").read() == "{\"new\": 1}"
+	assert not os.path.exists(d + "/fresh.json")
+	# unlinked before its first commit: its data goes nowhere
+	f = open(d + "/never.json", "w")
+	os.unlink(d + "/never.json")
+	f.write("{\"n\": 1}")
+	f.close()
+	assert not os.path.exists(d + "/never.json")
+	assert "never.json" not in os.listdir(d)
+	EOF
+'
+
 test_expect_success 'chmod, chown, touch succeed' '
 	chmod 600 "$M/shop/orders/o1.json"
 	chown "$(id -u):$(id -g)" "$M/shop/orders/o1.json"
