@@ -19,7 +19,8 @@ struct node {
 	int hashed;
 	enum node_kind kind;
 	uint64_t at, inc, db;
-	int64_t pending_size; /* uncommitted write, -1 if none */
+	uint32_t writers;     /* handles holding uncommitted data */
+	int64_t pending_size; /* the size their last change gave it */
 	size_t namelen;
 	char *name; /* own allocation: a rename may lengthen it, and the node
 		       itself must stay where the kernel's node id points */
@@ -29,7 +30,6 @@ static struct node root = { .kind = N_ROOT,
 			    .at = PITR_NOW,
 			    .nlookup = 1,
 			    .hashed = 0,
-			    .pending_size = -1,
 			    .name = (char[1]){ 0 } };
 static pthread_mutex_t table_mtx = PTHREAD_MUTEX_INITIALIZER;
 static struct node **buckets;
@@ -182,7 +182,6 @@ struct node *node_lookup(struct node *parent, enum node_kind kind, uint64_t at,
 		n->at = at;
 		n->inc = inc;
 		n->db = db;
-		n->pending_size = -1;
 		n->namelen = len;
 		memcpy(n->name, name, len);
 		n->hashed = 1;
@@ -275,9 +274,18 @@ int64_t node_pending_size(struct node *n)
 	int64_t size;
 
 	pthread_mutex_lock(&table_mtx);
-	size = n->pending_size;
+	size = n->writers ? n->pending_size : -1;
 	pthread_mutex_unlock(&table_mtx);
 	return size;
+}
+
+void node_pending(struct node *n, int delta, int64_t size)
+{
+	pthread_mutex_lock(&table_mtx);
+	n->writers += delta;
+	if (size >= 0)
+		n->pending_size = size;
+	pthread_mutex_unlock(&table_mtx);
 }
 
 int64_t node_child_pending(struct node *parent, const char *name, size_t len)
@@ -287,16 +295,9 @@ int64_t node_child_pending(struct node *parent, const char *name, size_t len)
 
 	pthread_mutex_lock(&table_mtx);
 	n = *find(parent, name, len);
-	size = n ? n->pending_size : -1;
+	size = n && n->writers ? n->pending_size : -1;
 	pthread_mutex_unlock(&table_mtx);
 	return size;
-}
-
-void node_set_pending(struct node *n, int64_t size)
-{
-	pthread_mutex_lock(&table_mtx);
-	n->pending_size = size;
-	pthread_mutex_unlock(&table_mtx);
 }
 
 void node_path(struct node *n, char *buf, size_t size)

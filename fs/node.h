@@ -78,9 +78,14 @@ int node_hashed(struct node *n);
 /* The node's path below the mount, "db/ct/x.json", for messages. */
 void node_path(struct node *n, char *buf, size_t size);
 
-/* Size of an open, uncommitted write on the node, or -1 if none. */
+/*
+ * Uncommitted data of open handles. A handle starts (delta 1) or stops
+ * (delta -1) holding some; `size`, if >= 0, is the size a handle's last
+ * change gave the file. While any handle holds some, the node shows that
+ * size: node_pending_size() returns it, or -1.
+ */
+void node_pending(struct node *n, int delta, int64_t size);
 int64_t node_pending_size(struct node *n);
-void node_set_pending(struct node *n, int64_t size);
 
 /* The same of the child (parent, name); -1 if the kernel has no such node. */
 int64_t node_child_pending(struct node *parent, const char *name, size_t len);

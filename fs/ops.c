@@ -38,6 +38,7 @@ struct fh {
 	int dirty;   /* changed since the last commit */
 	int written; /* data written (not only truncated) since then */
 	int toobig;  /* a write went past the size limit */
+	int pending; /* holds uncommitted data: counted by its node */
 	unsigned long attrs_at_write; /* fs.attr_replies at the last write */
 };
 
@@ -423,8 +424,24 @@ static struct fh *fh_new(const struct node_ref *r, int write)
 	return h;
 }
 
+/* The handle holds uncommitted data, which makes the file `size` bytes. */
+static void fh_pending(struct fh *h, int64_t size)
+{
+	node_pending(h->ref.node, h->pending ? 0 : 1, size);
+	h->pending = 1;
+}
+
+/* The handle's data is committed, or dropped. */
+static void fh_settled(struct fh *h)
+{
+	if (h->pending)
+		node_pending(h->ref.node, -1, -1);
+	h->pending = 0;
+}
+
 static void fh_free(struct fh *h)
 {
+	fh_settled(h);
 	node_close(h->ref.node);
 	pthread_mutex_destroy(&h->mtx);
 	free(h->buf);
@@ -496,7 +513,6 @@ static int fh_store(struct fh *h)
 		return pitr_errno(rc);
 	}
 	atomic_fetch_add(&fs.commits, 1);
-	node_set_pending(h->ref.node, -1);
 	return 0;
 }
 
@@ -515,9 +531,12 @@ static int fh_commit(struct fh *h)
 	}
 	node_get(h->ref.node, &h->ref);
 	rc = fh_store(h);
+	/* Refused data is no version: the file shows the last one again. */
+	fh_settled(h);
 	/* The kernel dropped its size and times itself at the last write:
 	 * it holds stale ones only if a reply gave it some since. */
-	if (!written || atomic_load(&fs.attr_replies) != h->attrs_at_write)
+	if (rc || !written ||
+	    atomic_load(&fs.attr_replies) != h->attrs_at_write)
 		invalidate_attrs(node_id(h->ref.node));
 	return rc;
 }
@@ -578,7 +597,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	if (write && (fi->flags & O_TRUNC)) {
 		h->dirty = 1;
-		node_set_pending(r.node, 0);
+		fh_pending(h, 0);
 	} else if ((rc = fh_load(h))) {
 		if (!(write && rc == PITR_NOTFOUND &&
 		      node_pending_size(r.node) >= 0)) {
@@ -640,7 +659,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		}
 	}
 	h->dirty = 1;
-	node_set_pending(n, 0);
+	fh_pending(h, 0);
 	fill_file(&r, &e.attr, 0, pitr_clock());
 	e.ino = node_id(n);
 	e.attr_timeout = e.entry_timeout = LIVE_TIMEOUT;
@@ -712,7 +731,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	if (!rc) {
 		memcpy(h->buf + off, buf, size);
 		h->dirty = h->written = 1;
-		node_set_pending(h->ref.node, (int64_t)h->len);
+		fh_pending(h, (int64_t)h->len);
 		h->attrs_at_write = atomic_load(&fs.attr_replies);
 	}
 	pthread_mutex_unlock(&h->mtx);
@@ -764,7 +783,6 @@ static void op_release(fuse_req_t req, fuse_ino_t ino,
 
 	(void)ino;
 	fh_settle(h, 1);
-	node_set_pending(h->ref.node, -1);
 	fh_free(h);
 	fuse_reply_err(req, 0);
 }
@@ -812,7 +830,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 				      : EBADF;
 			if (!rc) {
 				h->dirty = 1;
-				node_set_pending(r.node, (int64_t)h->len);
+				fh_pending(h, (int64_t)h->len);
 			}
 			pthread_mutex_unlock(&h->mtx);
 		} else {

@@ -159,6 +159,14 @@ test_expect_success 'a file renamed or unlinked before its first commit' '
 	f.close()
 	assert open(d + "/target.json").read() == "{\"new\": 1}"
 	assert not os.path.exists(d + "/fresh.json")
+	# a second handle on a new file, closed first, leaves it uncommitted
+	a = open(d + "/two.json", "w")
+	b = open(d + "/two.json", "r+")
+	b.close()
+	os.rename(d + "/two.json", d + "/two-b.json")
+	a.write("{\"two\": 2}")
+	a.close()
+	assert open(d + "/two-b.json").read() == "{\"two\": 2}"
 	# unlinked before its first commit: its data goes nowhere
 	f = open(d + "/never.json", "w")
 	os.unlink(d + "/never.json")
