@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -129,9 +128,6 @@ static void *syncer(void *arg)
 				       pitr_strerror(rc));
 			else
 				synced = now;
-			/* Handles of all sizes come and go on many threads:
-			 * give the free pages of every arena back. */
-			malloc_trim(0);
 		}
 	}
 	pthread_mutex_unlock(&sync_mtx);
