@@ -864,7 +864,7 @@ static int replay_record(uint64_t ts, uint32_t idx, const MDB_val *rec,
 }
 
 /* The ACCOUNT file, as a configuration to create the replay with. */
-static int account_read(const char *dir, pitr_config *cfg, char *name,
+int backup_account_read(const char *dir, pitr_config *cfg, char *name,
 			size_t size)
 {
 	char path[PATH_MAX];
@@ -932,7 +932,7 @@ int pitr_backup_replay(const char *dir, const char *path, uint64_t until,
 		*complete = upto;
 	if (until > upto)
 		return PITR_OUTOFRANGE;
-	if ((rc = account_read(dir, &cfg, name, sizeof(name))))
+	if ((rc = backup_account_read(dir, &cfg, name, sizeof(name))))
 		return rc;
 	if ((rc = pitr_store_create(path, &cfg)))
 		return rc;

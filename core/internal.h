@@ -237,6 +237,11 @@ void log_damage(pitr_txn *t, const struct log_rec *r);
 int doc_replay(pitr_txn *t, const struct log_rec *r, uint32_t idx);
 int catalog_replay(pitr_txn *t, const struct log_rec *r);
 
+/* The configuration the media's ACCOUNT file describes, `name` its
+ * account's name. PITR_CORRUPT if it is not one. */
+int backup_account_read(const char *dir, pitr_config *cfg, char *name,
+			size_t size);
+
 /* What is on the backup media: every mutation at or before the result;
  * `*configured` says whether a backup directory is set. */
 uint64_t backup_shipped(pitr_store *s, int *configured);
