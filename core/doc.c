@@ -95,7 +95,7 @@ static int live_del(pitr_txn *t, uint64_t ct, int type, const char *name,
 	int rc;
 
 	rc = mdb_rc(mdb_del(t->txn, t->s->live, &key, NULL));
-	if (rc || type != LIVE_DOC)
+	if (rc || type != LIVE_DOC || t->s->format < 2)
 		return rc;
 	key.mv_size = key_live(k, ct, LIVE_LEFT, "", 0);
 	put_le64(v, t->ts);
@@ -128,7 +128,7 @@ int pitr_doc_put_checked(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 	rc = writable_ct(t, ct, id, idlen);
 	if (rc)
 		return rc;
-	if (!proven(ok, body, len)) {
+	if (len > t->s->max_doc || !proven(ok, body, len)) {
 		rc = json_check(body, len, t->s->max_doc, t->err,
 				sizeof(t->err));
 		if (rc)

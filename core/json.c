@@ -48,7 +48,9 @@ static pthread_once_t arena_once = PTHREAD_ONCE_INIT;
 
 static void arena_install(void)
 {
+#ifndef __SANITIZE_ADDRESS__ /* let AddressSanitizer see every block */
 	json_set_alloc_funcs(arena_malloc, arena_free);
+#endif
 }
 
 static const char *type_name(const json_t *j)

@@ -27,6 +27,8 @@
  *    process other than the daemon that resolves an instant at or after the
  *    last commit takes the writer lock once, to wait for writes in flight
  *    and to record T as a floor for later timestamps.
+ *  - The library installs jansson's allocation functions for the process
+ *    (json_set_alloc_funcs): a program that installs its own breaks it.
  *  - Names (databases, containers, document ids) are byte strings, not
  *    NUL-terminated; they are checked with pitr_name_check().
  */
@@ -334,7 +336,9 @@ int pitr_doc_check(pitr_store *s, const void *body, size_t len, char *err,
 /*
  * pitr_doc_put() of a body pitr_doc_check() accepted with proof `ok`: the
  * body is hashed and compared with the proof instead of parsed again. A body
- * that does not match its proof is checked in full.
+ * that does not match its proof is checked in full; the size limit is
+ * always checked. A proof is an unkeyed hash: it spares work within a
+ * process, and is no defence against a caller that forges one.
  */
 int pitr_doc_put_checked(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 			 const void *body, size_t len, const pitr_checked *ok);

@@ -280,16 +280,26 @@ static int resolve_child(pitr_txn *t, const struct node_ref *p,
 		*kind = N_CT;
 		*db = p->inc;
 		return pitr_ct_lookup(t, p->at, p->inc, name, len, inc);
-	case N_CT:
+	case N_CT: {
+		int rc;
 		*inc = p->inc;
 		if (doc_id_len(name, len, &idlen)) {
 			*kind = N_DOC;
-			return pitr_doc_stat(t, p->inc, name, idlen, p->at, &v);
+			rc = pitr_doc_stat(t, p->inc, name, idlen, p->at, &v);
+		} else {
+			*kind = N_SCRATCH;
+			if (!is_live(p))
+				return PITR_NOTFOUND;
+			rc = pitr_scratch_stat(t, p->inc, name, len, &slen,
+					       NULL);
 		}
-		*kind = N_SCRATCH;
-		if (!is_live(p))
-			return PITR_NOTFOUND;
-		return pitr_scratch_stat(t, p->inc, name, len, &slen, NULL);
+		/* created, not committed yet: there for as long as its writer
+		 */
+		if (rc == PITR_NOTFOUND && is_live(p) &&
+		    node_child_pending(p->node, name, len) >= 0)
+			rc = 0;
+		return rc;
+	}
 	default:
 		return ENOTDIR;
 	}
@@ -455,13 +465,61 @@ static void invalidate_attrs(fuse_ino_t ino)
 	fuse_lowlevel_notify_inval_inode(fs.se, ino, -1, 0);
 }
 
+/*
+ * Held for reading by commits from the moment they read their file's name
+ * until their commit ends, and for writing by rename and unlink until the
+ * node table agrees with the store: a commit never lands under a name its
+ * file just lost.
+ */
+static pthread_rwlock_t names_lock =
+    PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP; /* no starved rename */
+
+/* Put the buffer under the handle's name, now; names_lock held. */
+static int fh_put(struct fh *h, const pitr_checked *ok)
+{
+	char path[3 * PITR_NAME_MAX + 8];
+	size_t idlen;
+	pitr_txn *t;
+	int rc;
+
+	if (!node_hashed(h->ref.node))
+		return 0; /* unlinked or replaced: its data goes nowhere */
+	node_get(h->ref.node, &h->ref);
+	rc = pitr_txn_begin(fs.store, PITR_TXN_WRITE, &t);
+	if (rc)
+		return pitr_errno(rc);
+	if (h->ref.kind == N_DOC) {
+		doc_id_len(h->ref.name, h->ref.namelen, &idlen);
+		rc = pitr_doc_put_checked(t, h->ref.inc, h->ref.name, idlen,
+					  h->buf, h->len, ok);
+	} else {
+		rc = pitr_scratch_put(t, h->ref.inc, h->ref.name,
+				      h->ref.namelen, h->buf, h->len);
+	}
+	if (rc) {
+		node_path(h->ref.node, path, sizeof(path));
+		fs_log(LOG_ERR, "%s: not committed: %s%s%s", path,
+		       pitr_strerror(rc), *pitr_txn_error(t) ? ": " : "",
+		       pitr_txn_error(t));
+		pitr_txn_abort(t);
+		return pitr_errno(rc);
+	}
+	rc = pitr_txn_commit(t, NULL);
+	if (rc) {
+		node_path(h->ref.node, path, sizeof(path));
+		fs_log(LOG_ERR, "%s: commit failed: %s", path,
+		       pitr_strerror(rc));
+		return pitr_errno(rc);
+	}
+	atomic_fetch_add(&fs.commits, 1);
+	return 0;
+}
+
 /* Store the handle's buffer as the next version; h->mtx held. */
 static int fh_store(struct fh *h)
 {
 	char path[3 * PITR_NAME_MAX + 8];
-	pitr_checked ok;
-	size_t idlen;
-	pitr_txn *t;
+	pitr_checked ok = { 0 };
 	int rc;
 
 	if (h->toobig) {
@@ -486,34 +544,10 @@ static int fh_store(struct fh *h)
 			return pitr_errno(rc);
 		}
 	}
-	rc = pitr_txn_begin(fs.store, PITR_TXN_WRITE, &t);
-	if (rc)
-		return pitr_errno(rc);
-	if (h->ref.kind == N_DOC) {
-		doc_id_len(h->ref.name, h->ref.namelen, &idlen);
-		rc = pitr_doc_put_checked(t, h->ref.inc, h->ref.name, idlen,
-					  h->buf, h->len, &ok);
-	} else {
-		rc = pitr_scratch_put(t, h->ref.inc, h->ref.name,
-				      h->ref.namelen, h->buf, h->len);
-	}
-	if (rc) {
-		node_path(h->ref.node, path, sizeof(path));
-		fs_log(LOG_ERR, "%s: not committed: %s%s%s", path,
-		       pitr_strerror(rc), *pitr_txn_error(t) ? ": " : "",
-		       pitr_txn_error(t));
-		pitr_txn_abort(t);
-		return pitr_errno(rc);
-	}
-	rc = pitr_txn_commit(t, NULL);
-	if (rc) {
-		node_path(h->ref.node, path, sizeof(path));
-		fs_log(LOG_ERR, "%s: commit failed: %s", path,
-		       pitr_strerror(rc));
-		return pitr_errno(rc);
-	}
-	atomic_fetch_add(&fs.commits, 1);
-	return 0;
+	pthread_rwlock_rdlock(&names_lock);
+	rc = fh_put(h, &ok);
+	pthread_rwlock_unlock(&names_lock);
+	return rc;
 }
 
 /* Commit the handle's buffer as the next version; h->mtx held. */
@@ -633,6 +667,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct fh *h;
 
 	(void)mode;
+	attrs_coming();
 	if (changeable(req, parent, name, &p))
 		return;
 	if (p.kind != N_CT) {
@@ -946,15 +981,17 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, EISDIR);
 		return;
 	}
+	pthread_rwlock_wrlock(&names_lock);
 	rc = pitr_txn_begin(fs.store, PITR_TXN_WRITE, &t);
-	if (rc)
-		return reply_rc(req, rc);
-	rc = remove_file(t, p.inc, name, len);
-	if (rc == PITR_NOTFOUND && uncommitted(&p, name, len))
-		rc = 0; /* its data goes nowhere */
-	rc = finish(t, rc);
-	if (!rc)
-		node_unhash(p.node, name, len);
+	if (!rc) {
+		rc = remove_file(t, p.inc, name, len);
+		if (rc == PITR_NOTFOUND && uncommitted(&p, name, len))
+			rc = 0; /* its data goes nowhere */
+		rc = finish(t, rc);
+		if (!rc)
+			node_unhash(p.node, name, len);
+	}
+	pthread_rwlock_unlock(&names_lock);
 	reply_rc(req, rc);
 }
 
@@ -1031,9 +1068,12 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, EXDEV);
 		return;
 	}
+	pthread_rwlock_wrlock(&names_lock);
 	rc = pitr_txn_begin(fs.store, PITR_TXN_WRITE, &t);
-	if (rc)
+	if (rc) {
+		pthread_rwlock_unlock(&names_lock);
 		return reply_rc(req, rc);
+	}
 	if (p.kind == N_CT) {
 		if ((flags & RENAME_NOREPLACE) &&
 		    file_exists(t, np.inc, newname, newlen))
@@ -1044,7 +1084,11 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		/* Created, not committed yet: the name moves, its writer will
 		 * commit under the new one, and what it replaces goes now. */
 		if (rc == PITR_NOTFOUND && uncommitted(&p, name, len)) {
-			rc = remove_file(t, np.inc, newname, newlen);
+			size_t id = newlen;
+			doc_id_len(newname, newlen, &id);
+			rc = pitr_name_check(newname, id)
+				 ? PITR_BADNAME
+				 : remove_file(t, np.inc, newname, newlen);
 			if (rc == PITR_NOTFOUND)
 				rc = 0;
 		}
@@ -1085,6 +1129,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (!rc)
 		node_move(p.node, name, len, np.node, newname, newlen, kind,
 			  inc, db);
+	pthread_rwlock_unlock(&names_lock);
 	reply_rc(req, rc);
 }
 

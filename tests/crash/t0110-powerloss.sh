@@ -138,6 +138,11 @@ for r in $(seq "$ROUNDS"); do
 		done
 		sleep 0.$((RANDOM % 8 + 1))
 		echo cut >"$DISK/flaky/ctl" 2>/dev/null || true
+		for i in $(seq 100); do # the power is off only once it is gone
+			pgrep -f "flakydisk $DISK/image" >/dev/null || break
+			sleep 0.05
+		done
+		not pgrep -f "flakydisk $DISK/image"
 		crash_fs "$M"
 		wait
 		disk_down

@@ -167,6 +167,16 @@ test_expect_success 'a file renamed or unlinked before its first commit' '
 	a.write("{\"two\": 2}")
 	a.close()
 	assert open(d + "/two-b.json").read() == "{\"two\": 2}"
+	# renamed to a bad name before its first commit: refused, data kept
+	f = open(d + "/badname.json", "w")
+	try:
+	    os.rename(d + "/badname.json", d + "/bad#name.json")
+	    sys.exit("a bad name accepted")
+	except OSError as e:
+	    assert e.errno == 22, e
+	f.write("{\"kept\": 1}")
+	f.close()
+	assert open(d + "/badname.json").read() == "{\"kept\": 1}"
 	# unlinked before its first commit: its data goes nowhere
 	f = open(d + "/never.json", "w")
 	os.unlink(d + "/never.json")

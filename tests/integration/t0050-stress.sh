@@ -83,6 +83,30 @@ test_expect_success 'after the crash the store still takes writes and old views 
 	[ "$(cat "$M/db/c/after.json")" = "{\"after\": \"crash\"}" ]
 	cat "$M/@-0s/db/c/own3.json" | python3 -c "import json,sys; json.load(sys.stdin)"
 '
+test_expect_success 'a commit racing a rename lands under one name only' '
+	python3 - "$M/db/c" <<-\EOF
+	import os, sys, threading, time
+	d = sys.argv[1]
+	big = "{\"pad\": \"%s\"}" % ("z" * 1500000)
+	for n in range(4):
+	    a, b = d + "/race-a.json", d + "/race-b.json"
+	    for p in (a, b):
+	        if os.path.exists(p):
+	            os.unlink(p)
+	    open(a, "w").write("{}")
+	    f = open(a, "w")
+	    f.write(big)
+	    t = threading.Thread(target=f.close)
+	    t.start()
+	    time.sleep(0.002 * n)  # while the daemon parses the document
+	    os.rename(a, b)
+	    t.join()
+	    names = [x for x in os.listdir(d) if x.startswith("race-")]
+	    assert names == ["race-b.json"], names
+	    assert open(b).read() == big
+	EOF
+'
+
 unmount_fs "$M"
 
 test_expect_success 'full disk: ENOSPC to the writer, history intact, writes resume when space is freed' '
