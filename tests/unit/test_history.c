@@ -1496,12 +1496,26 @@ static void lookup_at(pitr_store *s, enum pitr_list_kind kind, uint64_t parent,
 	pitr_txn_abort(t);
 }
 
+/* Does the listing at `at` match the lookups? Says how not, if `say`. */
+static int listing_matches(pitr_store *s, enum pitr_list_kind kind,
+			   uint64_t parent, uint64_t at, int page,
+			   const char *const *names, int n, int say)
+{
+	static char got[L_IDS * 40], want[L_IDS * 40];
+
+	list_at(s, kind, parent, at, page, got, sizeof(got));
+	lookup_at(s, kind, parent, at, names, n, want, sizeof(want));
+	if (strcmp(got, want) && say)
+		printf("# at %" PRIu64 ": listed %s, looked up %s\n", at, got,
+		       want);
+	return !strcmp(got, want);
+}
+
 static void test_listing_at(void)
 {
 	static char ids[L_IDS][8], cts[L_CTS][8];
 	const char *idp[L_IDS], *ctp[L_CTS + 1];
 	static uint64_t when[L_MUTS + L_CT_MUTS];
-	static char got[L_IDS * 40], want[L_IDS * 40];
 	int alive[L_IDS] = { 0 }, ct_alive[L_CTS] = { 0 };
 	uint64_t seed = 42, db, ct, ts;
 	int nwhen = 0, bad = 0, checked = 0;
@@ -1566,24 +1580,12 @@ static void test_listing_at(void)
 	for (int w = 0; w < nwhen; w += 7) {
 		for (uint64_t at = when[w] - 1; at <= when[w]; at++) {
 			for (int page = 3; page <= 1000; page += 997) {
-				list_at(s, PITR_LIST_DOCUMENTS, ct, at, page,
-					got, sizeof(got));
-				lookup_at(s, PITR_LIST_DOCUMENTS, ct, at, idp,
-					  L_IDS, want, sizeof(want));
-				bad += strcmp(got, want) != 0;
-				if (strcmp(got, want) && bad == 1)
-					printf("# documents at %" PRIu64
-					       ": listed %s, looked up %s\n",
-					       at, got, want);
-				list_at(s, PITR_LIST_CONTAINERS, db, at, page,
-					got, sizeof(got));
-				lookup_at(s, PITR_LIST_CONTAINERS, db, at, ctp,
-					  L_CTS + 1, want, sizeof(want));
-				bad += strcmp(got, want) != 0;
-				if (strcmp(got, want) && bad == 1)
-					printf("# containers at %" PRIu64
-					       ": listed %s, looked up %s\n",
-					       at, got, want);
+				bad += !listing_matches(s, PITR_LIST_DOCUMENTS,
+							ct, at, page, idp,
+							L_IDS, !bad);
+				bad += !listing_matches(s, PITR_LIST_CONTAINERS,
+							db, at, page, ctp,
+							L_CTS + 1, !bad);
 				checked++;
 			}
 		}
