@@ -10,8 +10,9 @@
 #   BENCH_TMP     where the temporary directory goes (default /dev/shm)
 #
 # The three filesystems are mounted side by side and every phase runs on
-# each in turn (tmpfs, passthrough_ll, pitrfs), round after round, so that
-# noise from the rest of the machine falls on all three alike.
+# each in turn (tmpfs, passthrough_ll, pitrfs; the next round begins with
+# passthrough_ll, and so on), so that noise from the rest of the machine, and
+# whatever one phase leaves behind for the next, fall on all three alike.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -168,7 +169,8 @@ mount_pitrfs() {
 
 echo "== filesystems: $N JSON documents of ~1 KB in one directory $NOTE_N =="
 echo "   (tmp dir $TMP; each phase is one run of build/bench/fsops over all files;"
-echo "    $ROUNDS rounds, the filesystems taking turns phase by phase; figures are medians)"
+echo "    $ROUNDS rounds, the filesystems taking turns phase by phase, the first turn"
+echo "    moving on by one each round; figures are medians)"
 t_start=$(date +%s)
 
 FSES="tmpfs pt pitrfs"
@@ -183,14 +185,19 @@ mid_round=$((VERSIONS / 2 - 1))
 top=$((VERSIONS - 1))
 
 for ((round = 1; round <= ROUNDS; round++)); do
+	# Each round starts the turns one filesystem later, so that none is
+	# always the one to follow another's phase.
+	read -ra turn <<<"$FSES"
+	shift_by=$(((round - 1) % ${#turn[@]}))
+	ORDER="${turn[*]:shift_by} ${turn[*]:0:shift_by}"
 	for fs in $FSES; do
 		mkdir "${DIR[$fs]}/db" "${DIR[$fs]}/db/ct"
 	done
-	for fs in $FSES; do op "$fs.create" create "${DIR[$fs]}/db/ct" 0; done
-	for fs in $FSES; do op "$fs.read" read "${DIR[$fs]}/db/ct" 0; done
-	for fs in $FSES; do op "$fs.stat" stat "${DIR[$fs]}/db/ct"; done
-	for fs in $FSES; do op "$fs.overwrite" overwrite "${DIR[$fs]}/db/ct" 1; done
-	for fs in $FSES; do op "$fs.reread" read "${DIR[$fs]}/db/ct" 1; done
+	for fs in $ORDER; do op "$fs.create" create "${DIR[$fs]}/db/ct" 0; done
+	for fs in $ORDER; do op "$fs.read" read "${DIR[$fs]}/db/ct" 0; done
+	for fs in $ORDER; do op "$fs.stat" stat "${DIR[$fs]}/db/ct"; done
+	for fs in $ORDER; do op "$fs.overwrite" overwrite "${DIR[$fs]}/db/ct" 1; done
+	for fs in $ORDER; do op "$fs.reread" read "${DIR[$fs]}/db/ct" 1; done
 	if [ "$round" = "$ROUNDS" ]; then
 		# pitrfs: versions 3..VERSIONS of every document.
 		for ((r = 2; r < VERSIONS; r++)); do
@@ -235,7 +242,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 			fi
 		done
 	fi
-	for fs in $FSES; do op "$fs.unlink" unlink "${DIR[$fs]}/db/ct"; done
+	for fs in $ORDER; do op "$fs.unlink" unlink "${DIR[$fs]}/db/ct"; done
 	for fs in $FSES; do rmdir "${DIR[$fs]}/db/ct" "${DIR[$fs]}/db"; done
 done
 # The view survives the deletes (a new instant: not cached by the kernel).
