@@ -2,6 +2,7 @@
  * node.c - the daemon's inode table: a hash of (parent, name) -> node under
  * one mutex. Nodes are freed when no lookup, child or handle refers to them.
  */
+#include <errno.h>
 #include <fuse_lowlevel.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -21,6 +22,10 @@ struct node {
 	uint64_t at, inc, db;
 	uint32_t writers;     /* handles holding uncommitted data */
 	int64_t pending_size; /* the size their last change gave it */
+	/* On the parent's list of children with writers, while hashed. */
+	int listed;
+	struct node *pnext, **pprev;
+	struct node *pending; /* head of this node's list */
 	size_t namelen;
 	char *name; /* own allocation: a rename may lengthen it, and the node
 		       itself must stay where the kernel's node id points */
@@ -123,6 +128,28 @@ static struct node **find(struct node *parent, const char *name, size_t len)
 	return p;
 }
 
+/* Put `n` on its parent's list of children with writers, or take it off,
+ * as its state now asks. */
+static void list_pending_locked(struct node *n)
+{
+	int want = n->hashed && n->writers;
+
+	if (want == n->listed)
+		return;
+	if (want) {
+		n->pnext = n->parent->pending;
+		if (n->pnext)
+			n->pnext->pprev = &n->pnext;
+		n->pprev = &n->parent->pending;
+		n->parent->pending = n;
+	} else {
+		*n->pprev = n->pnext;
+		if (n->pnext)
+			n->pnext->pprev = n->pprev;
+	}
+	n->listed = want;
+}
+
 static void unhash_locked(struct node *n)
 {
 	struct node **p;
@@ -134,6 +161,7 @@ static void unhash_locked(struct node *n)
 		*p = n->hnext;
 	n->hashed = 0;
 	n->hnext = NULL;
+	list_pending_locked(n);
 }
 
 /* Free `n` and then any parent left unreferenced. */
@@ -265,6 +293,7 @@ void node_move(struct node *parent, const char *name, size_t len,
 		n->hnext = *p;
 		*p = n;
 		n->hashed = 1;
+		list_pending_locked(n);
 	}
 	pthread_mutex_unlock(&table_mtx);
 }
@@ -285,6 +314,7 @@ void node_pending(struct node *n, int delta, int64_t size)
 	n->writers += delta;
 	if (size >= 0)
 		n->pending_size = size;
+	list_pending_locked(n);
 	pthread_mutex_unlock(&table_mtx);
 }
 
@@ -298,6 +328,54 @@ int64_t node_child_pending(struct node *parent, const char *name, size_t len)
 	size = n && n->writers ? n->pending_size : -1;
 	pthread_mutex_unlock(&table_mtx);
 	return size;
+}
+
+int node_child_has_pending(struct node *parent, const char *name, size_t len)
+{
+	struct node *n;
+	int has;
+
+	pthread_mutex_lock(&table_mtx);
+	n = *find(parent, name, len);
+	has = n && n->pending;
+	pthread_mutex_unlock(&table_mtx);
+	return has;
+}
+
+int node_pending_children(struct node *parent, struct node_child **out,
+			  size_t *count)
+{
+	size_t n = 0, bytes = 0;
+	struct node_child *v;
+	struct node *c;
+	char *p;
+
+	*out = NULL;
+	*count = 0;
+	pthread_mutex_lock(&table_mtx);
+	for (c = parent->pending; c; c = c->pnext, n++)
+		bytes += c->namelen + 1;
+	if (n) {
+		v = malloc(n * sizeof(*v) + bytes);
+		if (!v) {
+			pthread_mutex_unlock(&table_mtx);
+			return ENOMEM;
+		}
+		p = (char *)(v + n);
+		n = 0;
+		for (c = parent->pending; c; c = c->pnext, n++) {
+			memcpy(p, c->name, c->namelen);
+			p[c->namelen] = 0;
+			v[n].name = p;
+			v[n].len = c->namelen;
+			v[n].size = c->pending_size;
+			p += c->namelen + 1;
+		}
+		*out = v;
+		*count = n;
+	}
+	pthread_mutex_unlock(&table_mtx);
+	return 0;
 }
 
 void node_path(struct node *n, char *buf, size_t size)

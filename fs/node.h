@@ -90,4 +90,21 @@ int64_t node_pending_size(struct node *n);
 /* The same of the child (parent, name); -1 if the kernel has no such node. */
 int64_t node_child_pending(struct node *parent, const char *name, size_t len);
 
+/*
+ * The children of `parent` that hold uncommitted data, in no order, with
+ * their pending sizes: `*count` of them in one allocation, `*out`, for
+ * free(). Returns 0 or ENOMEM. Costs the number of such children, however
+ * many nodes there are.
+ */
+struct node_child {
+	const char *name; /* NUL-terminated */
+	size_t len;
+	int64_t size;
+};
+int node_pending_children(struct node *parent, struct node_child **out,
+			  size_t *count);
+
+/* Has the child (parent, name) children with uncommitted data? */
+int node_child_has_pending(struct node *parent, const char *name, size_t len);
+
 #endif

@@ -941,6 +941,11 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, ENOTDIR);
 		return;
 	}
+	if (p.kind == N_DB && node_child_has_pending(p.node, name, len)) {
+		/* files created in it and not committed yet */
+		fuse_reply_err(req, ENOTEMPTY);
+		return;
+	}
 	rc = pitr_txn_begin(fs.store, PITR_TXN_WRITE, &t);
 	if (rc)
 		return reply_rc(req, rc);
@@ -1233,8 +1238,10 @@ static size_t add_entry(fuse_req_t req, struct dh *d, pitr_txn *t, char *buf,
 	r.node = nd;
 	e.ino = node_id(nd);
 	e.attr_timeout = e.entry_timeout = timeout_of(&d->ref);
-	if (kind == N_DOC && is_live(&r) && node_pending_size(nd) >= 0)
-		stat_ref(t, &r, &e.attr);
+	/* a writer's size; the listing's own if it committed meanwhile */
+	if (kind == N_DOC && is_live(&r) && node_pending_size(nd) >= 0 &&
+	    stat_ref(t, &r, &e.attr))
+		fill_file(&r, &e.attr, en->ver.size, en->ver.ts);
 	n = fuse_add_direntry_plus(req, buf, size, fname, &e, off);
 	if (n > size)
 		node_forget(nd, 1);
@@ -1248,16 +1255,84 @@ static enum pitr_list_kind list_kind(enum node_kind k)
 			   : PITR_LIST_DATABASES;
 }
 
+/*
+ * Files created and not committed yet are in no listing of the store; a
+ * container's listing merges them in, in the store's order: documents by
+ * id, then scratch files by name.
+ */
+static int listing_cmp(const pitr_entry *a, const pitr_entry *b)
+{
+	size_t len = a->namelen < b->namelen ? a->namelen : b->namelen;
+	int c;
+
+	if (a->scratch != b->scratch)
+		return a->scratch - b->scratch;
+	c = memcmp(a->name, b->name, len);
+	if (c)
+		return c;
+	return (a->namelen > b->namelen) - (a->namelen < b->namelen);
+}
+
+static int unlisted_cmp(const void *a, const void *b)
+{
+	return listing_cmp(a, b);
+}
+
+/* The uncommitted files of a live container past the listing's position,
+ * as listing entries in its order; their names are in `*names`. Free both. */
+static int unlisted_files(const struct dh *d, pitr_entry **out, size_t *count,
+			  struct node_child **names)
+{
+	struct node_child *c;
+	pitr_entry last = { .name = d->last,
+			    .namelen = d->lastlen,
+			    .scratch = d->scratch };
+	size_t n, k = 0, idlen;
+	pitr_entry *v;
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	*names = NULL;
+	if (d->ref.kind != N_CT || !is_live(&d->ref))
+		return 0;
+	rc = node_pending_children(d->ref.node, &c, &n);
+	if (rc || !n)
+		return rc;
+	v = calloc(n, sizeof(*v));
+	if (!v) {
+		free(c);
+		return ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		pitr_entry *e = &v[k];
+		e->scratch = !doc_id_len(c[i].name, c[i].len, &idlen);
+		e->name = c[i].name;
+		e->namelen = e->scratch ? c[i].len : idlen;
+		e->ver.size = c[i].size >= 0 ? (uint64_t)c[i].size : 0;
+		e->ver.ts = pitr_clock();
+		if (!d->started || listing_cmp(e, &last) > 0)
+			k++;
+	}
+	qsort(v, k, sizeof(*v), unlisted_cmp);
+	*out = v;
+	*count = k;
+	*names = c;
+	return 0;
+}
+
 static void do_readdir(fuse_req_t req, size_t size, off_t off,
 		       struct fuse_file_info *fi, int plus)
 {
 	struct dh *d = (struct dh *)(uintptr_t)fi->fh;
-	size_t used = 0, n;
+	size_t used = 0, n, nextra = 0, xi = 0;
+	pitr_entry *extra = NULL;
 	char *buf;
 	pitr_txn *t = NULL;
 	pitr_iter *it = NULL;
-	pitr_entry e;
-	int rc = 0;
+	struct node_child *names = NULL;
+	pitr_entry e, *en;
+	int rc = 0, have = 0, store_end = 0;
 
 	if (off != d->off) {
 		/* seekdir or rewind: restart and skip (rare) */
@@ -1281,31 +1356,54 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 	}
 	if (d->eof)
 		goto out_reply;
-	rc = read_txn(&t);
+	rc = unlisted_files(d, &extra, &nextra, &names);
+	if (!rc)
+		rc = read_txn(&t);
 	if (!rc)
 		rc = pitr_iter_begin(t, list_kind(d->ref.kind), d->ref.inc,
 				     d->ref.at, d->started ? d->last : NULL,
 				     d->lastlen, d->scratch, &it);
-	while (!rc && (rc = pitr_iter_next(it, &e)) == 0) {
-		n = add_entry(req, d, t, buf + used, size - used, e.name,
-			      e.namelen, &e, d->off + 1, plus);
+	if (rc == PITR_NOTFOUND)
+		store_end = 1, rc = 0;
+	while (!rc) {
+		if (!have && !store_end) {
+			rc = pitr_iter_next(it, &e);
+			if (rc == PITR_NOTFOUND)
+				store_end = 1, rc = 0;
+			else if (rc)
+				break;
+			else
+				have = 1;
+		}
+		int c = !have	       ? 1
+			: xi == nextra ? -1
+				       : listing_cmp(&e, &extra[xi]);
+		if (c > 0 && xi == nextra)
+			break; /* both done */
+		en = c <= 0 ? &e : &extra[xi];
+		n = add_entry(req, d, t, buf + used, size - used, en->name,
+			      en->namelen, en, d->off + 1, plus);
 		if (n != SIZE_MAX && n > size - used)
 			break; /* returned again next time */
-		memcpy(d->last, e.name, e.namelen);
-		d->lastlen = e.namelen;
-		d->scratch = e.scratch;
+		memcpy(d->last, en->name, en->namelen);
+		d->lastlen = en->namelen;
+		d->scratch = en->scratch;
 		d->started = 1;
+		if (c >= 0)
+			xi++; /* listed, or committed meanwhile: once */
+		if (c <= 0)
+			have = 0;
 		if (n == SIZE_MAX)
 			continue;
 		used += n;
 		d->off++;
 	}
-	if (rc == PITR_NOTFOUND) {
+	if (!rc && store_end && !have && xi == nextra)
 		d->eof = 1;
-		rc = 0;
-	}
 	pitr_iter_end(it);
 	pitr_txn_abort(t);
+	free(extra);
+	free(names);
 out_reply:
 	if (rc && !used)
 		reply_rc(req, rc);

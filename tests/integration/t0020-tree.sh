@@ -187,6 +187,51 @@ test_expect_success 'a file renamed or unlinked before its first commit' '
 	EOF
 '
 
+test_expect_success 'files being written for the first time are listed, and keep their container' '
+	mkdir "$M/shop/busy"
+	python3 - "$M/shop/busy" <<-\EOF
+	import errno, json, os, subprocess, sys
+	d = sys.argv[1]
+	for i in range(0, 300, 2):
+	    open("%s/c%03d.json" % (d, i), "w").write("{}")
+	# open, written, not closed: a document between committed ones, one
+	# past them all, one before, and a scratch file
+	held = {n: open(d + "/" + n, "w") for n in
+	        ("c101.json", "z.json", "a.json", ".part")}
+	for f in held.values():
+	    f.write("{\"x\": 1}")
+	    f.flush()
+	want = sorted(["c%03d.json" % i for i in range(0, 300, 2)] + list(held))
+	assert sorted(os.listdir(d)) == want, sorted(set(want) ^ set(os.listdir(d)))
+	# ls -l reads the listing in pieces (readdirplus) and stats each
+	out = subprocess.run(["ls", "-lA", d], capture_output=True, text=True,
+	                     check=True).stdout.split("\n")[1:-1]
+	assert sorted(l.split()[-1] for l in out) == want
+	sizes = {l.split()[-1]: int(l.split()[4]) for l in out}
+	assert sizes["c101.json"] == sizes["z.json"] == len("{\"x\": 1}"), sizes
+	# an overwrite in progress is listed once
+	f = open(d + "/c100.json", "w"); f.write("{\"y\": 2}"); f.flush()
+	assert sorted(os.listdir(d)) == want
+	try:
+	    os.rmdir(d)
+	    sys.exit("a container with files being written removed")
+	except OSError as e:
+	    assert e.errno == errno.ENOTEMPTY, e
+	f.close()
+	for f in held.values():
+	    f.close()
+	assert sorted(os.listdir(d)) == want
+	assert json.load(open(d + "/z.json")) == {"x": 1}
+	# unlinked while being written: gone from the listing at once
+	g = open(d + "/gone.json", "w")
+	os.unlink(d + "/gone.json")
+	assert "gone.json" not in os.listdir(d)
+	g.close()
+	EOF
+	rm -r "$M/shop/busy"
+	test ! -e "$M/shop/busy"
+'
+
 test_expect_success 'chmod, chown, touch succeed' '
 	chmod 600 "$M/shop/orders/o1.json"
 	chown "$(id -u):$(id -g)" "$M/shop/orders/o1.json"
