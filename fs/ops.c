@@ -1114,6 +1114,9 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 					  &target);
 		if (rc == 0 && (flags & RENAME_NOREPLACE))
 			rc = PITR_EXISTS;
+		else if (rc == 0 && !root &&
+			 node_child_has_pending(np.node, newname, newlen))
+			rc = PITR_NOTEMPTY; /* files not committed yet */
 		else if (rc == 0) /* replace an empty directory, as rename(2) */
 			rc = root ? pitr_db_delete(t, newname, newlen)
 				  : pitr_ct_delete(t, np.inc, newname, newlen);
@@ -1239,8 +1242,8 @@ static size_t add_entry(fuse_req_t req, struct dh *d, pitr_txn *t, char *buf,
 	e.ino = node_id(nd);
 	e.attr_timeout = e.entry_timeout = timeout_of(&d->ref);
 	/* a writer's size; the listing's own if it committed meanwhile */
-	if (kind == N_DOC && is_live(&r) && node_pending_size(nd) >= 0 &&
-	    stat_ref(t, &r, &e.attr))
+	if (is_live(&r) && (kind == N_DOC || kind == N_SCRATCH) &&
+	    node_pending_size(nd) >= 0 && stat_ref(t, &r, &e.attr))
 		fill_file(&r, &e.attr, en->ver.size, en->ver.ts);
 	n = fuse_add_direntry_plus(req, buf, size, fname, &e, off);
 	if (n > size)

@@ -188,39 +188,55 @@ test_expect_success 'a file renamed or unlinked before its first commit' '
 '
 
 test_expect_success 'files being written for the first time are listed, and keep their container' '
-	mkdir "$M/shop/busy"
-	python3 - "$M/shop/busy" <<-\EOF
+	mkdir "$M/shop/busy" "$M/shop/fresh" "$M/shop/other"
+	python3 - "$M/shop" <<-\EOF
 	import errno, json, os, subprocess, sys
-	d = sys.argv[1]
-	for i in range(0, 300, 2):
-	    open("%s/c%03d.json" % (d, i), "w").write("{}")
-	# open, written, not closed: a document between committed ones, one
-	# past them all, one before, and a scratch file
-	held = {n: open(d + "/" + n, "w") for n in
-	        ("c101.json", "z.json", "a.json", ".part")}
+	top = sys.argv[1]
+	d = top + "/busy"
+	def order(name):  # as the store lists: documents by id, then scratch
+	    doc = name.endswith(".json") and not name.startswith(".")
+	    return (0, name[:-5].encode()) if doc else (1, name.encode())
+	def expect_errno(code, fn, *args):
+	    try:
+	        fn(*args)
+	        sys.exit("%s%r succeeded" % (fn.__name__, args))
+	    except OSError as e:
+	        assert e.errno == code, (fn.__name__, args, e)
+	for i in range(0, 3000, 2):
+	    open("%s/c%04d.json" % (d, i), "w").write("{}")
+	# open, written, not closed: documents spread over several replies of
+	# the listing, one before and one past them all, and scratch files
+	names = ["c%04d.json" % i for i in range(1, 3000, 150)]
+	names += ["a.json", "z.json", ".part", "zz-scratch"]
+	held = {n: open(d + "/" + n, "w") for n in names}
 	for f in held.values():
 	    f.write("{\"x\": 1}")
 	    f.flush()
-	want = sorted(["c%03d.json" % i for i in range(0, 300, 2)] + list(held))
-	assert sorted(os.listdir(d)) == want, sorted(set(want) ^ set(os.listdir(d)))
-	# ls -l reads the listing in pieces (readdirplus) and stats each
-	out = subprocess.run(["ls", "-lA", d], capture_output=True, text=True,
+	want = sorted(["c%04d.json" % i for i in range(0, 3000, 2)] + names,
+	              key=order)
+	got = os.listdir(d)
+	assert got == want, (len(got), len(want), sorted(set(want) ^ set(got)))
+	out = subprocess.run(["ls", "-lAU", d], capture_output=True, text=True,
 	                     check=True).stdout.split("\n")[1:-1]
-	assert sorted(l.split()[-1] for l in out) == want
+	assert [l.split()[-1] for l in out] == want
 	sizes = {l.split()[-1]: int(l.split()[4]) for l in out}
-	assert sizes["c101.json"] == sizes["z.json"] == len("{\"x\": 1}"), sizes
-	# an overwrite in progress is listed once
-	f = open(d + "/c100.json", "w"); f.write("{\"y\": 2}"); f.flush()
-	assert sorted(os.listdir(d)) == want
-	try:
-	    os.rmdir(d)
-	    sys.exit("a container with files being written removed")
-	except OSError as e:
-	    assert e.errno == errno.ENOTEMPTY, e
+	for n in names:
+	    assert sizes[n] == len("{\"x\": 1}"), (n, sizes[n])
+	# an overwrite in progress is listed once, with its writer size
+	f = open(d + "/c0100.json", "w"); f.write("{\"y\": 22}"); f.flush()
+	assert os.listdir(d) == want
+	# a container holding only files not committed yet is not empty
+	g = open(top + "/fresh/only.json", "w"); g.write("{}"); g.flush()
+	assert os.listdir(top + "/fresh") == ["only.json"]
+	expect_errno(errno.ENOTEMPTY, os.rmdir, top + "/fresh")
+	expect_errno(errno.ENOTEMPTY, os.rename, top + "/other", top + "/fresh")
+	g.close()
+	assert json.load(open(top + "/fresh/only.json")) == {}
 	f.close()
 	for f in held.values():
 	    f.close()
-	assert sorted(os.listdir(d)) == want
+	assert os.listdir(d) == want
+	assert json.load(open(d + "/c0100.json")) == {"y": 22}
 	assert json.load(open(d + "/z.json")) == {"x": 1}
 	# unlinked while being written: gone from the listing at once
 	g = open(d + "/gone.json", "w")
@@ -228,7 +244,7 @@ test_expect_success 'files being written for the first time are listed, and keep
 	assert "gone.json" not in os.listdir(d)
 	g.close()
 	EOF
-	rm -r "$M/shop/busy"
+	rm -r "$M/shop/busy" "$M/shop/fresh" "$M/shop/other"
 	test ! -e "$M/shop/busy"
 '
 
