@@ -1182,6 +1182,13 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_err(req, 0);
 }
 
+/* An id too long for a file name with ".json": not listed. */
+static int unrepresentable(const struct dh *d, const pitr_entry *en)
+{
+	return d->ref.kind == N_CT && !en->scratch &&
+	       en->namelen + 5 > PITR_NAME_MAX;
+}
+
 /* Add one entry to a readdir reply; 0 when it did not fit. */
 static size_t add_entry(fuse_req_t req, struct dh *d, pitr_txn *t, char *buf,
 			size_t size, const char *name, size_t len,
@@ -1218,8 +1225,6 @@ static size_t add_entry(fuse_req_t req, struct dh *d, pitr_txn *t, char *buf,
 		kind = en->scratch ? N_SCRATCH : N_DOC;
 		r.inc = d->ref.inc;
 		if (kind == N_DOC) {
-			if (len + 5 > PITR_NAME_MAX)
-				return SIZE_MAX; /* unrepresentable: skip */
 			memcpy(fname + len, ".json", 6);
 			len += 5;
 		}
@@ -1336,12 +1341,16 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 	struct node_child *names = NULL;
 	pitr_entry e, *en;
 	int rc = 0, have = 0, store_end = 0;
+	off_t skip = 0;
 
 	if (off != d->off) {
-		/* seekdir or rewind: restart and skip (rare) */
+		/* seekdir, rewind, or a new handle going on where the kernel's
+		 * cache of a view's listing ends: list again from the start,
+		 * passing over the entries before `off` */
 		d->off = 0;
 		d->started = d->eof = 0;
 		d->lastlen = 0;
+		skip = off;
 	}
 	buf = malloc(size);
 	if (!buf) {
@@ -1349,6 +1358,10 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 		return;
 	}
 	while (d->off < 2) {
+		if (d->off < skip) {
+			d->off++;
+			continue;
+		}
 		n = add_entry(req, d, NULL, buf + used, size - used,
 			      d->off ? ".." : ".", d->off ? 2 : 1, NULL,
 			      d->off + 1, plus);
@@ -1384,8 +1397,14 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 		if (c > 0 && xi == nextra)
 			break; /* both done */
 		en = c <= 0 ? &e : &extra[xi];
-		n = add_entry(req, d, t, buf + used, size - used, en->name,
-			      en->namelen, en, d->off + 1, plus);
+		if (unrepresentable(d, en))
+			n = SIZE_MAX;
+		else if (d->off < skip)
+			n = 0;
+		else
+			n = add_entry(req, d, t, buf + used, size - used,
+				      en->name, en->namelen, en, d->off + 1,
+				      plus);
 		if (n != SIZE_MAX && n > size - used)
 			break; /* returned again next time */
 		memcpy(d->last, en->name, en->namelen);

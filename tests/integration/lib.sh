@@ -192,3 +192,37 @@ crash_fs() {
 ts_of() {
 	getfattr --absolute-names -n user.pitr.ts --only-values "$1"
 }
+
+# Directory $1 (over 2,000 entries) is listed once, whole, even when the
+# kernel drops its cache of the listing half way; and from positions
+# telldir gave, seekdir then readdir lists what the first pass did.
+check_seekdir() {
+	perl -e '
+	my $d = shift;
+	opendir(my $h, $d) or die "$d: $!\n";
+	my (@names, @pos, %seen);
+	for (;;) {
+		if (@names == 1500) {
+			# the kernel loses its cache of the listing half way
+			open(my $f, ">", "/proc/sys/vm/drop_caches") or die;
+			print $f "1\n";
+			close($f) or die "drop_caches: $!\n";
+		}
+		my $p = telldir($h);
+		my $e = readdir($h);
+		last unless defined $e;
+		push @names, $e;
+		push @pos, $p;
+	}
+	die "$d: only " . @names . " entries\n" if @names < 2000;
+	$seen{$_}++ and die "$d: $_ listed twice\n" for @names;
+	for my $i (int(@names / 2), 3, 0, $#names, 1700, 1, 2) {
+		seekdir($h, $pos[$i]);
+		my @rest;
+		while (defined(my $e = readdir($h))) { push @rest, $e }
+		my @want = @names[$i .. $#names];
+		die "$d: from entry $i: " . @rest . " entries, want " .
+		    @want . "\n" unless "@rest" eq "@want";
+	}
+	' "$1"
+}

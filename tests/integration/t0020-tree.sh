@@ -248,6 +248,22 @@ test_expect_success 'files being written for the first time are listed, and keep
 	test ! -e "$M/shop/busy"
 '
 
+test_expect_success 'seekdir goes back to where telldir was, in the live tree and in views' '
+	mkdir "$M/shop/many"
+	python3 -c "
+import sys
+for i in range(2400):
+    open(\"%s/m%04d.json\" % (sys.argv[1], i), \"w\").write(\"{}\")
+" "$M/shop/many"
+	check_seekdir "$M/shop/many"
+	T=$(ts_of "$M/shop/many/m2399.json")
+	rm "$M/shop/many/m01"*
+	check_seekdir "$M/shop/many"
+	check_seekdir "$M/@$T/shop/many"
+	check_seekdir "$M/@$T/shop/many"
+	rm -r "$M/shop/many"
+'
+
 test_expect_success 'chmod, chown, touch succeed' '
 	chmod 600 "$M/shop/orders/o1.json"
 	chown "$(id -u):$(id -g)" "$M/shop/orders/o1.json"
