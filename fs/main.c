@@ -28,7 +28,10 @@ struct options {
 	char *sync_interval;
 	char *backup_interval;
 	int show_help;
+	int shared; /* allow_other or allow_root: others may enter */
 };
+
+enum { KEY_SHARED = 1 };
 
 #define OPT(t, p)                                                              \
 	{                                                                      \
@@ -39,7 +42,10 @@ static const struct fuse_opt option_spec[] = {
 	OPT("--backup-dir %s", backup_dir),
 	OPT("--backup-interval %s", backup_interval),
 	OPT("--history-group %s", history_group),
-	OPT("--sync-interval %s", sync_interval), FUSE_OPT_END
+	OPT("--sync-interval %s", sync_interval),
+	FUSE_OPT_KEY("allow_other", KEY_SHARED),
+	FUSE_OPT_KEY("allow_root", KEY_SHARED),
+	FUSE_OPT_END
 };
 
 static void usage(FILE *out)
@@ -92,7 +98,9 @@ static int option_proc(void *data, const char *arg, int key,
 		o->store = strdup(arg);
 		return 0;
 	}
-	return 1;
+	if (key == KEY_SHARED)
+		o->shared = 1;
+	return 1; /* kept for FUSE */
 }
 
 static pthread_mutex_t sync_mtx = PTHREAD_MUTEX_INITIALIZER;
@@ -329,10 +337,15 @@ int main(int argc, char *argv[])
 	fs.foreground = cmd.foreground;
 	fs.mounted = pitr_clock();
 	node_table_init();
-	/* The kernel checks permissions from the modes we report: history
-	 * views are readable by the owner (and --history-group) only. */
-	snprintf(opts, sizeof(opts),
-		 "-odefault_permissions,fsname=pitrfs,subtype=pitrfs");
+	/*
+	 * When others may enter, the kernel checks permissions from the modes
+	 * we report: history is readable by the owner (and --history-group)
+	 * only. Else it admits the owner alone, who may read everything and
+	 * write everything live: checking modes would protect nothing and
+	 * cost a GETATTR of the directory after each create and unlink in it.
+	 */
+	snprintf(opts, sizeof(opts), "-o%sfsname=pitrfs,subtype=pitrfs",
+		 o.shared ? "default_permissions," : "");
 	fuse_opt_add_arg(&args, opts);
 	fs.se = fuse_session_new(&args, &pitrfs_ops, sizeof(pitrfs_ops), NULL);
 	if (!fs.se)

@@ -101,20 +101,26 @@ static uint64_t ino_of(const struct node_ref *r, uint64_t version)
 	return h > 1 ? h : h + 2;
 }
 
+/* History is readable by the owner and --history-group only. */
+static mode_t mode_of(const struct node_ref *r)
+{
+	int dir = r->kind != N_DOC && r->kind != N_SCRATCH;
+	int group = fs.history_gid != (gid_t)-1;
+
+	if (is_live(r))
+		return dir ? S_IFDIR | 0755 : S_IFREG | 0644;
+	return dir ? S_IFDIR | (group ? 0550 : 0500)
+		   : S_IFREG | (group ? 0440 : 0400);
+}
+
 static void fill_dir(const struct node_ref *r, struct stat *st, uint64_t ts)
 {
 	st->st_ino = ino_of(r, 0);
 	st->st_nlink = 2;
-	if (is_live(r)) {
-		st->st_mode = S_IFDIR | 0755;
-		st->st_gid = fs.gid;
-	} else {
-		st->st_mode =
-		    S_IFDIR | (fs.history_gid != (gid_t)-1 ? 0550 : 0500);
-		st->st_gid =
-		    fs.history_gid != (gid_t)-1 ? fs.history_gid : fs.gid;
-	}
+	st->st_mode = mode_of(r);
 	st->st_uid = fs.uid;
+	st->st_gid = !is_live(r) && fs.history_gid != (gid_t)-1 ? fs.history_gid
+								: fs.gid;
 	st->st_mtim.tv_sec = (time_t)(ts / PITR_NS_PER_SEC);
 	st->st_mtim.tv_nsec = (long)(ts % PITR_NS_PER_SEC);
 	st->st_ctim = st->st_atim = st->st_mtim;
@@ -127,11 +133,6 @@ static void fill_file(const struct node_ref *r, struct stat *st, uint64_t size,
 	fill_dir(r, st, ts);
 	st->st_ino = ino_of(r, ts);
 	st->st_nlink = 1;
-	if (is_live(r))
-		st->st_mode = S_IFREG | 0644;
-	else
-		st->st_mode =
-		    S_IFREG | (fs.history_gid != (gid_t)-1 ? 0440 : 0400);
 	st->st_size = (off_t)size;
 	st->st_blocks = (blkcnt_t)((size + 511) / 512);
 }
@@ -408,6 +409,30 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 	if (rc)
 		return reply_rc(req, rc);
 	fuse_reply_attr(req, &st, timeout_of(&r));
+}
+
+/*
+ * access(2), asked only when the kernel does not check modes itself: then
+ * the mount admits its owner alone (and root, with allow_root), so the
+ * owner's bits decide. A write into history is EROFS, as on any read-only
+ * filesystem, before any mode is looked at.
+ */
+static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct node_ref r;
+	mode_t mode;
+
+	node_get(node_of(ino), &r);
+	mode = mode_of(&r);
+	if ((mask & W_OK) && !is_live(&r))
+		return reply_rc(req, EROFS);
+	if (ctx->uid == 0) /* root may run what anyone may */
+		return reply_rc(req, (mask & X_OK) && !S_ISDIR(mode) &&
+					     !(mode & 0111)
+					 ? EACCES
+					 : 0);
+	reply_rc(req, (unsigned)mask & ~((mode >> 6) & 7) ? EACCES : 0);
 }
 
 /*
@@ -1585,6 +1610,7 @@ const struct fuse_lowlevel_ops pitrfs_ops = {
 	.forget = op_forget,
 	.forget_multi = op_forget_multi,
 	.getattr = op_getattr,
+	.access = op_access,
 	.setattr = op_setattr,
 	.mknod = op_mknod,
 	.mkdir = op_mkdir,

@@ -5,6 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 S=$TMP/store M=$TMP/mnt
+export M
 chmod 755 "$TMP"
 "$PITR" create "$S"
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
@@ -35,6 +36,36 @@ test_expect_success '--history-group lets its members read history' '
 	mount_fs "$S" "$M" -o allow_other --history-group nogroup
 	[ "$(as_nobody cat "$M/@$T/db/c/x.json")" = "{\"open\": true}" ]
 	[ "$(stat -c %G "$M/@$T/db/c/x.json")" = nogroup ]
+	unmount_fs "$M"
+'
+
+# Without allow_other the kernel admits the mounting user alone, checks no
+# modes, and asks the daemon for access(2).
+test_expect_success 'without allow_other: others refused, access(2) answered' '
+	mount_fs "$S" "$M"
+	not as_nobody cat "$M/db/c/x.json" 2>"$TMP/e"
+	grep -q "Permission denied" "$TMP/e"
+	python3 - "$M" "$T" <<-\EOF
+	import ctypes, errno, os, sys
+	libc = ctypes.CDLL(None, use_errno=True)
+	def access(path, mode):
+	    rc = libc.access((sys.argv[1] + "/" + path).encode(), mode)
+	    return 0 if rc == 0 else errno.errorcode[ctypes.get_errno()]
+	view = "@" + sys.argv[2]
+	assert access("db/c/x.json", os.R_OK | os.W_OK) == 0
+	assert access("db/c/x.json", os.X_OK) == "EACCES"
+	assert access("db/c", os.R_OK | os.W_OK | os.X_OK) == 0
+	assert access(view + "/db/c/x.json", os.R_OK) == 0
+	assert access(view + "/db/c/x.json", os.W_OK) == "EROFS"
+	assert access(view + "/db/c", os.W_OK) == "EROFS"
+	assert access(view + "/db", os.R_OK | os.X_OK) == 0
+	assert access(view + "/db/c/nope.json", os.R_OK) == "ENOENT"
+	EOF
+	test -w "$M/db/c/x.json"
+	not test -w "$M/@$T/db/c/x.json"
+	expect_errno EROFS "open(os.environ[\"M\"] + \"/@$T/db/c/x.json\", \"w\")"
+	expect_errno EROFS "os.mkdir(os.environ[\"M\"] + \"/@$T/db/d\")"
+	[ "$(cat "$M/@$T/db/c/x.json")" = "{\"open\": true}" ]
 	unmount_fs "$M"
 '
 
