@@ -675,22 +675,36 @@ int pitr_backup_ship(pitr_store *s, int all, uint64_t *count)
 	return rc;
 }
 
-struct pending {
-	uint64_t n, oldest;
-};
-
-static int count_pending(const pitr_mutation *m, void *arg)
+/* Count the mutations after `shipped`: a walk over the log's keys, no
+ * record read. */
+static int count_pending(pitr_txn *t, uint64_t shipped, pitr_backup_info *st)
 {
-	struct pending *p = arg;
+	unsigned char k[12];
+	MDB_val key = { sizeof(k), k }, val;
+	MDB_cursor *c;
+	int rc;
 
-	if (!p->n++)
-		p->oldest = m->ts;
-	return 0;
+	if (shipped == UINT64_MAX)
+		return 0;
+	rc = mdb_rc(mdb_cursor_open(t->txn, t->s->log, &c));
+	if (rc)
+		return rc;
+	key_log(k, shipped + 1, 0);
+	for (rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
+		if (key.mv_size != 12) {
+			rc = PITR_CORRUPT;
+			break;
+		}
+		if (!st->pending++)
+			st->oldest_pending = get_be64(key.mv_data);
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : mdb_rc(rc);
 }
 
 int pitr_backup_status(pitr_store *s, pitr_backup_info *st)
 {
-	struct pending p = { 0 };
 	int configured;
 	pitr_txn *t;
 	int rc;
@@ -700,13 +714,13 @@ int pitr_backup_status(pitr_store *s, pitr_backup_info *st)
 		st->dir[0] = 0;
 	meta_str(s, "backup_error", st->error, sizeof(st->error));
 	st->shipped = backup_shipped(s, &configured);
+	if (!*st->dir)
+		return 0; /* nothing is bound for media */
 	rc = pitr_txn_begin(s, PITR_TXN_READ, &t);
 	if (rc)
 		return rc;
-	rc = pitr_log_walk(t, st->shipped, UINT64_MAX, count_pending, &p);
+	rc = count_pending(t, st->shipped, st);
 	pitr_txn_abort(t);
-	st->pending = p.n;
-	st->oldest_pending = p.oldest;
 	return rc;
 }
 

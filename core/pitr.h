@@ -555,12 +555,14 @@ typedef struct pitr_backup_info {
 	char dir[4096];		 /* "" when none is set */
 	uint64_t shipped;	 /* every mutation at or before it is on the
 				    media; 0: none yet */
-	uint64_t pending;	 /* mutations not yet on the media */
+	uint64_t pending;	 /* mutations not yet on the media; 0 when
+				    no directory is set */
 	uint64_t oldest_pending; /* the oldest of them; 0 if none */
 	char error[256];	 /* the last shipping error; "" if none */
 } pitr_backup_info;
 
-/* Where shipping stands (reads the store only). */
+/* Where shipping stands (reads the store only). Costs a step per pending
+ * mutation, none when no directory is set. */
 int pitr_backup_status(pitr_store *s, pitr_backup_info *st);
 
 /*

@@ -1595,6 +1595,39 @@ static void test_listing_at(void)
 	pitr_store_close(s);
 }
 
+/* What is pending for the media: nothing without a directory; with one,
+ * every mutation after the last shipped, the oldest first. */
+static void test_backup_status(void)
+{
+	pitr_store *s = make_store("status", NULL);
+	pitr_backup_info b;
+	uint64_t ct, ts[3], n = 0;
+	char media[300];
+
+	ct = make_ct(s, "db", "ct", NULL, NULL);
+	put(s, ct, "a", "{}", &ts[0]);
+	put(s, ct, "b", "{}", NULL);
+	is_int(pitr_backup_status(s, &b), 0, "status: no media");
+	ok(!*b.dir && b.pending == 0 && b.oldest_pending == 0 && b.shipped == 0,
+	   "status: nothing bound for media without a directory");
+	path_of("status-media", media, sizeof(media));
+	mkdir(media, 0700);
+	is_int(pitr_backup_set_dir(s, media), 0, "status: set media");
+	is_int(pitr_backup_status(s, &b), 0, "status: media set");
+	is_u64(b.pending, 4, "status: db, ct and two puts pending");
+	is_int(pitr_backup_ship(s, 1, &n), 0, "status: ship");
+	is_u64(n, 4, "status: four shipped");
+	is_int(pitr_backup_status(s, &b), 0, "status: shipped");
+	ok(b.pending == 0 && b.oldest_pending == 0 && b.shipped >= ts[0],
+	   "status: none pending after shipping");
+	put(s, ct, "c", "{}", &ts[1]);
+	del(s, ct, "a", &ts[2]);
+	is_int(pitr_backup_status(s, &b), 0, "status: two more");
+	is_u64(b.pending, 2, "status: a put and a delete pending");
+	is_u64(b.oldest_pending, ts[1], "status: the oldest pending");
+	pitr_store_close(s);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/pitr-history-XXXXXX");
@@ -1612,6 +1645,7 @@ int main(void)
 	test_destroy();
 	test_read_floor();
 	test_listing_at();
+	test_backup_status();
 	rm_rf(dir);
 	return tap_done();
 }
