@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "../../core/internal.h"
 #include "tap.h"
 
@@ -528,6 +530,312 @@ static void test_many_versions(void)
 	pitr_store_close(s);
 }
 
+/*
+ * The scan that proves documents valid before jansson is asked: typical
+ * documents take it, and each edge either side of the rules gives
+ * jansson's own verdict (computed here too).
+ */
+static void test_json_scan(void)
+{
+	static const struct {
+		const char *body;
+		int ok, proven;
+	} cases[] = {
+		{ "{}", 1, 1 },
+		{ " \t\r\n{ \"a\" : [ 1 , -0.5e+3 , true , false , null , "
+		  "{ } , [ ] , \"\" ] }\n ",
+		  1, 1 },
+		{ "{\"s\": \"\\\" \\\\ \\/ \\b \\f \\n \\r \\t "
+		  "\\u00e9 \\uFFFF\"}",
+		  1, 1 },
+		{ "{\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\": 1}", 1, 1 },
+		{ "{\"n\": [0, -0, 0.0, 1e299, 1E-400, "
+		  "123456789012345678901234]}",
+		  1, 1 },
+		{ "{\"n\": 1.7976931348623157e308}", 1, 0 },
+		{ "{\"n\": 0e99999}", 1, 0 },
+		{ "{\"pair\": \"\\ud83d\\ude00\"}", 1, 0 },
+		{ "{\"a\": 1, \"a\": 2}", 1, 1 },
+		/* refused */
+		{ "{\"n\": 1.8e308}", 0, 0 },
+		{ "{\"n\": -1e309}", 0, 0 },
+		{ "{\"n\": 01}", 0, 0 },
+		{ "{\"n\": 1.}", 0, 0 },
+		{ "{\"n\": .5}", 0, 0 },
+		{ "{\"n\": -}", 0, 0 },
+		{ "{\"n\": 1e}", 0, 0 },
+		{ "{\"n\": +1}", 0, 0 },
+		{ "{\"n\": 1x}", 0, 0 },
+		{ "{\"n\": NaN}", 0, 0 },
+		{ "{\"t\": tru}", 0, 0 },
+		{ "{\"t\": True}", 0, 0 },
+		{ "{\"t\": truex}", 0, 0 },
+		{ "{\"s\": \"\\ud800\"}", 0, 0 },
+		{ "{\"s\": \"\\udc00\\ud800\"}", 0, 0 },
+		{ "{\"s\": \"\\u0000\"}", 0, 0 },
+		{ "{\"s\": \"\\u12G4\"}", 0, 0 },
+		{ "{\"s\": \"\\x\"}", 0, 0 },
+		{ "{\"s\": \"tab\there\"}", 0, 0 },
+		{ "{\"s\": \"\xc0\x80\"}", 0, 0 },
+		{ "{\"s\": \"\xed\xa0\x80\"}", 0, 0 },
+		{ "{\"s\": \"\xf4\x90\x80\x80\"}", 0, 0 },
+		{ "{\"s\": \"\xe2\x82\"}", 0, 0 },
+		{ "{\"s\": \"open}", 0, 0 },
+		{ "{\"a\": 1,}", 0, 0 },
+		{ "{\"a\" 1}", 0, 0 },
+		{ "{\"a\": [1, 2}", 0, 0 },
+		{ "{\"a\": [1 2]}", 0, 0 },
+		{ "{\"a\": 1", 0, 0 },
+		{ "{1: 2}", 0, 0 },
+		{ "{'a': 1}", 0, 0 },
+		{ "{} {}", 0, 0 },
+		{ "\xef\xbb\xbf{}", 0, 0 },
+		{ "[{}]", 0, 0 },
+		{ "\"{}\"", 0, 0 },
+		{ "{/* c */}", 0, 0 },
+	};
+	char name[160];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *b = cases[i].body;
+		size_t len = strlen(b);
+		json_error_t e;
+		json_t *j = json_loadb(b, len, JSON_DECODE_INT_AS_REAL, &e);
+		int jansson = j && json_is_object(j);
+		char err[160];
+
+		json_decref(j);
+		snprintf(name, sizeof(name), "json case %zu: %s", i,
+			 cases[i].ok ? "accepted" : "refused");
+		is_int(jansson, cases[i].ok, name);
+		snprintf(name, sizeof(name), "json case %zu: %s by the scan", i,
+			 cases[i].proven ? "proven" : "not proven");
+		is_int(json_proven(b, len), cases[i].proven, name);
+		snprintf(name, sizeof(name), "json case %zu: the check agrees",
+			 i);
+		is_int(json_check(b, len, 4096, err, sizeof(err)),
+		       cases[i].ok ? 0 : PITR_BADJSON, name);
+	}
+	char err[160];
+	ok(!json_proven("{}\0", 3) &&
+	       json_check("{}\0", 3, 4096, err, sizeof(err)) == PITR_BADJSON,
+	   "json: a NUL after the object is refused");
+	ok(!json_proven("{\"a\":\"\0\"}", 8) &&
+	       json_check("{\"a\":\"\0\"}", 8, 4096, err, sizeof(err)) ==
+		   PITR_BADJSON,
+	   "json: a NUL in a string is refused");
+	/* nesting: the scan proves 256 levels, jansson goes on to 2048 */
+	static const int levels[] = { 255, 256, 257, 2048, 2049 };
+	char deep[2 * 2049 + 8];
+	for (size_t l = 0; l < sizeof(levels) / sizeof(levels[0]); l++) {
+		int n = levels[l], k = 0;
+		deep[k++] = '{';
+		deep[k++] = '"';
+		deep[k++] = 'a';
+		deep[k++] = '"';
+		deep[k++] = ':';
+		for (int i = 0; i < n - 1; i++)
+			deep[k++] = '[';
+		for (int i = 0; i < n - 1; i++)
+			deep[k++] = ']';
+		deep[k++] = '}';
+		snprintf(name, sizeof(name), "%d levels: proven %s", n,
+			 n <= 256 ? "yes" : "no");
+		is_int(json_proven(deep, (size_t)k), n <= 256, name);
+		snprintf(name, sizeof(name), "%d levels: %s", n,
+			 n <= 2048 ? "accepted" : "refused");
+		is_int(json_check(deep, (size_t)k, 8192, err, sizeof(err)),
+		       n <= 2048 ? 0 : PITR_BADJSON, name);
+	}
+}
+
+/*
+ * Random documents near the rules' edges, half of them with one byte
+ * changed: whatever the scan proves, jansson must accept as an object.
+ */
+static uint64_t rng_state = 0x9e3779b97f4a7c15u;
+
+static unsigned rnd(unsigned n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (unsigned)(rng_state % n);
+}
+
+struct gen {
+	char *p, *end;
+};
+
+static void emit(struct gen *g, const char *s, size_t n)
+{
+	if ((size_t)(g->end - g->p) < n)
+		n = (size_t)(g->end - g->p);
+	memcpy(g->p, s, n);
+	g->p += n;
+}
+
+static void emit_s(struct gen *g, const char *s)
+{
+	emit(g, s, strlen(s));
+}
+
+static void gen_ws(struct gen *g)
+{
+	static const char *const ws[] = { "", "", " ", "\n  ", "\t", "\r\n" };
+	emit_s(g, ws[rnd(6)]);
+}
+
+static void gen_string(struct gen *g)
+{
+	static const char *const parts[] = {
+		"a",
+		"key",
+		" ",
+		"\\\"",
+		"\\\\",
+		"\\/",
+		"\\b",
+		"\\f",
+		"\\n",
+		"\\r",
+		"\\t",
+		"\\u00e9",
+		"\\uFFFF",
+		"\\ud83d\\ude00",
+		"\\ud800",
+		"\\udc00",
+		"\\u0000",
+		"\\u12g4",
+		"\\x",
+		"\xc3\xa9",
+		"\xe2\x82\xac",
+		"\xf0\x9f\x98\x80",
+		"\xed\xa0\x80",
+		"\xc0\x80",
+		"\xf4\x90\x80\x80",
+		"\xe2\x82",
+		"\x01",
+		"\t",
+		"\x7f",
+	};
+	int n = (int)rnd(5);
+
+	emit_s(g, "\"");
+	for (int i = 0; i < n; i++)
+		emit_s(g,
+		       parts[rnd(4) ? rnd(3)
+				    : rnd(sizeof(parts) / sizeof(parts[0]))]);
+	emit_s(g, "\"");
+}
+
+static void gen_digits(struct gen *g, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		char d = (char)('0' + rnd(10));
+		emit(g, &d, 1);
+	}
+}
+
+static void gen_number(struct gen *g)
+{
+	char buf[16];
+
+	if (rnd(3) == 0)
+		emit_s(g, "-");
+	if (rnd(4) == 0) {
+		emit_s(g, "0");
+	} else {
+		buf[0] = (char)('1' + rnd(9));
+		emit(g, buf, 1);
+		gen_digits(g, rnd(8) ? rnd(20) : 295 + rnd(15));
+	}
+	if (rnd(2)) {
+		emit_s(g, ".");
+		gen_digits(g, 1 + rnd(10));
+	}
+	if (rnd(2)) {
+		static const char *const e[] = { "e", "E", "e+", "e-", "E-" };
+		emit_s(g, e[rnd(5)]);
+		snprintf(buf, sizeof(buf), "%u",
+			 rnd(4) ? rnd(20)
+				: 280 + rnd(40) + (rnd(8) ? 0 : 99990));
+		emit_s(g, buf);
+	}
+}
+
+static void gen_value(struct gen *g, int depth)
+{
+	unsigned k = depth > 6 ? 2 + rnd(3) : rnd(7);
+
+	gen_ws(g);
+	switch (k) {
+	case 0:
+	case 1: {
+		int obj = k == 0, n = (int)rnd(4);
+		emit_s(g, obj ? "{" : "[");
+		for (int i = 0; i < n; i++) {
+			if (i)
+				emit_s(g, ",");
+			if (obj) {
+				gen_ws(g);
+				gen_string(g);
+				gen_ws(g);
+				emit_s(g, ":");
+			}
+			gen_value(g, depth + 1);
+		}
+		gen_ws(g);
+		emit_s(g, obj ? "}" : "]");
+		break;
+	}
+	case 2:
+		gen_string(g);
+		break;
+	case 3:
+		gen_number(g);
+		break;
+	default: {
+		static const char *const lit[] = { "true", "false", "null",
+						   "tru",  "nul",   "True" };
+		emit_s(g, lit[rnd(8) ? rnd(3) : rnd(6)]);
+	}
+	}
+	gen_ws(g);
+}
+
+static void test_json_differential(void)
+{
+	static const char edits[] = "\"\\,:{}[]0e.-+ \x80\xc0\xed";
+	char buf[8192];
+	int proven = 0, wrong = 0, n = 40000;
+
+	for (int i = 0; i < n; i++) {
+		struct gen g = { buf, buf + sizeof(buf) };
+		emit_s(&g, "{\"doc\":");
+		gen_value(&g, 1);
+		emit_s(&g, "}");
+		size_t len = (size_t)(g.p - buf);
+		if (rnd(2))
+			buf[rnd((unsigned)len)] =
+			    rnd(8) ? edits[rnd(sizeof(edits) - 1)] : '\0';
+		if (!json_proven(buf, len))
+			continue;
+		proven++;
+		json_error_t e;
+		json_t *j = json_loadb(buf, len, JSON_DECODE_INT_AS_REAL, &e);
+		if (!j || !json_is_object(j)) {
+			if (!wrong++)
+				printf("#   proven, refused by jansson: %.*s\n",
+				       (int)len, buf);
+		}
+		json_decref(j);
+	}
+	is_int(wrong, 0, "json: the scan proves nothing jansson refuses");
+	ok(proven > n / 10, "json: random documents: %d of %d proven", proven,
+	   n);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/pitr-unit-XXXXXX");
@@ -539,6 +847,8 @@ int main(void)
 	test_clock_and_damage();
 	test_window();
 	test_many_versions();
+	test_json_scan();
+	test_json_differential();
 	rm_rf(dir);
 	return tap_done();
 }
