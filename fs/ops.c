@@ -1214,7 +1214,8 @@ static int unrepresentable(const struct dh *d, const pitr_entry *en)
 	       en->namelen + 5 > PITR_NAME_MAX;
 }
 
-/* Add one entry to a readdir reply; 0 when it did not fit. */
+/* Add one entry to a readdir reply: its size, more than `size` when it did
+ * not fit (then nothing was added). */
 static size_t add_entry(fuse_req_t req, struct dh *d, pitr_txn *t, char *buf,
 			size_t size, const char *name, size_t len,
 			const pitr_entry *en, off_t off, int plus)
