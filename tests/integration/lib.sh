@@ -67,11 +67,14 @@ test_expect_success() {
 	else
 		test_failed=$((test_failed + 1))
 		echo "not ok $test_count - $1"
-		sed 's/^/#   /' "$TMP/step.out"
-		if [ -s "$LOG" ]; then
-			echo "#   daemon log (last lines):"
-			tail -5 "$LOG" | sed 's/^/#   /'
-		fi
+		# on stderr too: a harness running scripts in parallel shows it
+		{
+			sed 's/^/#   /' "$TMP/step.out"
+			if [ -s "$LOG" ]; then
+				echo "#   daemon log (last lines):"
+				tail -5 "$LOG" | sed 's/^/#   /'
+			fi
+		} | tee /dev/stderr
 	fi
 }
 
@@ -148,7 +151,9 @@ mount_fs() {
 		"$PITRFS" -f "$@" "$store" "$mnt" >>"$LOG" 2>&1 &
 		echo $! >"$TMP/pid.$k"
 		wait $!
-		echo $? >"$TMP/status.$k"
+		# whole or absent: a reader never sees it half written
+		echo $? >"$TMP/status.$k.new"
+		mv "$TMP/status.$k.new" "$TMP/status.$k"
 	) </dev/null >/dev/null 2>&1 &
 	for i in $(seq 200); do
 		mountpoint -q "$mnt" && return 0
