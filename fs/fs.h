@@ -27,6 +27,11 @@ struct fs {
 extern struct fs fs;
 extern const struct fuse_lowlevel_ops pitrfs_ops;
 
+/* After the session ends: do what their RELEASE would have, and free, the
+ * handles the kernel never released (an unmount drops RELEASE requests
+ * still queued; a signal ends the session with files still open). */
+void ops_release_all(void);
+
 /* Log to stderr in the foreground, else to syslog. */
 __attribute__((format(printf, 2, 3))) void fs_log(int prio, const char *fmt,
 						  ...);

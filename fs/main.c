@@ -403,6 +403,7 @@ int main(int argc, char *argv[])
 		pthread_join(prune_thread, NULL);
 	if (!pthread_equal(ship_thread, sync_thread))
 		pthread_join(ship_thread, NULL);
+	ops_release_all();
 	rc = pitr_store_sync(fs.store);
 	if (rc) {
 		fs_log(LOG_ERR, "final sync failed: %s", pitr_strerror(rc));

@@ -29,7 +29,39 @@
 #define SCRATCH_FACTOR	  8
 
 /* An open file: the whole body, read at open or being written. */
+/*
+ * Every handle the kernel holds is on a list: an unmount drops the RELEASE
+ * requests still queued, and ops_release_all() settles what they would
+ * have.
+ */
+struct link {
+	struct link *prev, *next;
+};
+
+static pthread_mutex_t handles_mtx = PTHREAD_MUTEX_INITIALIZER;
+static struct link open_files = { &open_files, &open_files };
+static struct link open_dirs = { &open_dirs, &open_dirs };
+
+static void link_add(struct link *head, struct link *l)
+{
+	pthread_mutex_lock(&handles_mtx);
+	l->prev = head;
+	l->next = head->next;
+	head->next->prev = l;
+	head->next = l;
+	pthread_mutex_unlock(&handles_mtx);
+}
+
+static void link_del(struct link *l)
+{
+	pthread_mutex_lock(&handles_mtx);
+	l->prev->next = l->next;
+	l->next->prev = l->prev;
+	pthread_mutex_unlock(&handles_mtx);
+}
+
 struct fh {
+	struct link link; /* first: a link is its handle */
 	pthread_mutex_t mtx;
 	struct node_ref ref;
 	char *buf;
@@ -44,6 +76,7 @@ struct fh {
 
 /* An open directory: where the listing resumes. */
 struct dh {
+	struct link link; /* first: a link is its handle */
 	struct node_ref ref;
 	off_t off; /* offset of the last entry returned */
 	int started, eof, scratch;
@@ -456,6 +489,7 @@ static struct fh *fh_new(const struct node_ref *r, int write)
 	h->ref = *r;
 	h->write = write;
 	node_open(r->node);
+	link_add(&open_files, &h->link);
 	return h;
 }
 
@@ -476,6 +510,7 @@ static void fh_settled(struct fh *h)
 
 static void fh_free(struct fh *h)
 {
+	link_del(&h->link);
 	fh_settled(h);
 	node_close(h->ref.node);
 	pthread_mutex_destroy(&h->mtx);
@@ -1166,6 +1201,13 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	reply_rc(req, rc);
 }
 
+static void dh_free(struct dh *d)
+{
+	link_del(&d->link);
+	node_close(d->ref.node);
+	free(d);
+}
+
 static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
@@ -1178,33 +1220,45 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 	node_get(node_of(ino), &d->ref);
 	if (d->ref.kind == N_DOC || d->ref.kind == N_SCRATCH) {
 		free(d);
-		{
-			fuse_reply_err(req, ENOTDIR);
-			return;
-		}
+		fuse_reply_err(req, ENOTDIR);
+		return;
 	}
 	node_open(d->ref.node);
+	link_add(&open_dirs, &d->link);
 	if (!is_live(&d->ref)) {
 		/* a view's listing never changes */
 		fi->cache_readdir = 1;
 		fi->keep_cache = 1;
 	}
 	fi->fh = (uintptr_t)d;
-	if (fuse_reply_open(req, fi) == -ENOENT) {
-		node_close(d->ref.node);
-		free(d);
-	}
+	if (fuse_reply_open(req, fi) == -ENOENT)
+		dh_free(d);
 }
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino,
 			  struct fuse_file_info *fi)
 {
-	struct dh *d = (struct dh *)(uintptr_t)fi->fh;
-
 	(void)ino;
-	node_close(d->ref.node);
-	free(d);
+	dh_free((struct dh *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
+}
+
+void ops_release_all(void)
+{
+	while (open_files.next != &open_files) {
+		struct fh *h = (struct fh *)(void *)open_files.next;
+		/* What its RELEASE would have committed: a truncation. Data
+		 * written and not flushed is a process's that has not closed
+		 * the file yet; its close fails, and the data is lost as in
+		 * a crash. */
+		pthread_mutex_lock(&h->mtx);
+		if (h->dirty && !h->written)
+			fh_commit(h);
+		pthread_mutex_unlock(&h->mtx);
+		fh_free(h);
+	}
+	while (open_dirs.next != &open_dirs)
+		dh_free((struct dh *)(void *)open_dirs.next);
 }
 
 /* An id too long for a file name with ".json": not listed. */

@@ -50,6 +50,36 @@ test_expect_success 'SIGTERM unmounts cleanly with status 0' '
 	unmount_fs "$M"
 '
 
+test_expect_success 'SIGTERM with files and listings open: status 0, nothing half-written kept' '
+	mount_fs "$S" "$M"
+	mkdir "$M/db1/c"
+	echo "{\"v\": 1}" >"$M/db1/c/x.json"
+	printf "{\"s\": 1}" >"$M/db1/c/scratch"
+	python3 - "$M/db1/c" "$TMP/holding" <<-\EOF &
+	import os, sys, time
+	d = sys.argv[1]
+	f = open(d + "/x.json", "w")
+	f.write("{\"v\": 2}")
+	f.flush()
+	t = os.open(d + "/scratch", os.O_WRONLY | os.O_TRUNC)
+	listing = os.scandir(d)
+	next(listing)
+	open(sys.argv[2], "w").close()
+	time.sleep(30)
+	EOF
+	holder=$!
+	for i in $(seq 100); do [ -e "$TMP/holding" ] && break; sleep 0.05; done
+	kill -TERM "$(cat "$TMP/pid.$(key_of "$M")")"
+	[ "$(daemon_status "$M")" = 0 ]
+	kill "$holder"
+	wait "$holder" || true
+	mount_fs "$S" "$M"
+	[ "$(cat "$M/db1/c/x.json")" = "{\"v\": 1}" ]
+	[ -z "$(cat "$M/db1/c/scratch")" ]
+	rm -r "$M/db1/c"
+	unmount_fs "$M"
+'
+
 test_expect_success 'SIGINT unmounts cleanly with status 0' '
 	mount_fs "$S" "$M"
 	kill -INT "$(cat "$TMP/pid.$(key_of "$M")")"
