@@ -700,6 +700,8 @@ static int count_pending(pitr_txn *t, uint64_t shipped, pitr_backup_info *st)
 			st->oldest_pending = get_be64(key.mv_data);
 	}
 	mdb_cursor_close(c);
+	if (rc == PITR_CORRUPT)
+		return rc;
 	return rc == MDB_NOTFOUND ? 0 : mdb_rc(rc);
 }
 
