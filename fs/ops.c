@@ -82,6 +82,12 @@ struct dh {
 	int started, eof, scratch;
 	size_t lastlen;
 	char last[PITR_NAME_MAX + 1];
+	/* Where the last reply began: the kernel asks again from inside it
+	 * when the caller's buffer took only part of it. */
+	off_t mark_off;
+	int mark_started, mark_scratch;
+	size_t mark_len;
+	char mark[PITR_NAME_MAX + 1];
 };
 
 static int is_live(const struct node_ref *r)
@@ -1208,6 +1214,16 @@ static void dh_free(struct dh *d)
 	free(d);
 }
 
+/* This reply begins here: remember where, to begin it again. */
+static void dh_mark(struct dh *d)
+{
+	d->mark_off = d->off;
+	d->mark_started = d->started;
+	d->mark_scratch = d->scratch;
+	d->mark_len = d->lastlen;
+	memcpy(d->mark, d->last, d->lastlen);
+}
+
 static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
@@ -1422,8 +1438,19 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 	pitr_entry e, *en;
 	int rc = 0, have = 0, store_end = 0;
 	off_t skip = 0;
+	int marked = 0; /* dh_mark() done for this reply */
 
-	if (off != d->off) {
+	if (off != d->off && off >= d->mark_off && off < d->off) {
+		/* part of the last reply was used: from its start, passing
+		 * over what was */
+		d->off = d->mark_off;
+		d->started = d->mark_started;
+		d->scratch = d->mark_scratch;
+		d->lastlen = d->mark_len;
+		memcpy(d->last, d->mark, d->mark_len);
+		d->eof = 0;
+		skip = off;
+	} else if (off != d->off) {
 		/* seekdir, rewind, or a new handle going on where the kernel's
 		 * cache of a view's listing ends: list again from the start,
 		 * passing over the entries before `off` */
@@ -1442,6 +1469,8 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 			d->off++;
 			continue;
 		}
+		if (!marked)
+			dh_mark(d), marked = 1;
 		n = add_entry(req, d, NULL, buf + used, size - used,
 			      d->off ? ".." : ".", d->off ? 2 : 1, NULL,
 			      d->off + 1, plus);
@@ -1477,14 +1506,17 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 		if (c > 0 && xi == nextra)
 			break; /* both done */
 		en = c <= 0 ? &e : &extra[xi];
-		if (unrepresentable(d, en))
+		if (unrepresentable(d, en)) {
 			n = SIZE_MAX;
-		else if (d->off < skip)
+		} else if (d->off < skip) {
 			n = 0;
-		else
+		} else {
+			if (!marked)
+				dh_mark(d), marked = 1;
 			n = add_entry(req, d, t, buf + used, size - used,
 				      en->name, en->namelen, en, d->off + 1,
 				      plus);
+		}
 		if (n != SIZE_MAX && n > size - used)
 			break; /* returned again next time */
 		memcpy(d->last, en->name, en->namelen);

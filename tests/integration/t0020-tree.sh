@@ -261,6 +261,39 @@ for i in range(2400):
 	check_seekdir "$M/shop/many"
 	check_seekdir "$M/@$T/shop/many"
 	check_seekdir "$M/@$T/shop/many"
+	# a caller taking a few entries per call, while entries it has
+	# already seen are removed: every other entry once, none skipped
+	python3 - "$M/shop/many" <<-\EOF
+	import ctypes, os, struct, sys
+	d = sys.argv[1]
+	libc = ctypes.CDLL(None, use_errno=True)
+	before = set(os.listdir(d))
+	fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+	buf = ctypes.create_string_buffer(256)
+	seen, calls, removed = [], 0, False
+	while True:
+	    n = libc.syscall(217, fd, buf, 256)  # getdents64
+	    assert n >= 0, ctypes.get_errno()
+	    if n == 0:
+	        break
+	    calls += 1
+	    pos = 0
+	    while pos < n:
+	        reclen = struct.unpack_from("H", buf.raw, pos + 16)[0]
+	        name = buf.raw[pos + 19:pos + reclen].split(b"\0")[0].decode()
+	        if name not in (".", ".."):
+	            seen.append(name)
+	        pos += reclen
+	    if len(seen) >= 300 and not removed:
+	        for name in seen[:40]:
+	            os.unlink(d + "/" + name)
+	        removed = True
+	os.close(fd)
+	assert calls > 100 and removed, calls
+	assert len(seen) == len(set(seen)), "listed twice"
+	missing = before - set(seen)
+	assert not missing, sorted(missing)[:5]
+	EOF
 	rm -r "$M/shop/many"
 '
 
