@@ -28,7 +28,6 @@
 #define XATTR_ETAG	  "user.pitr.etag"
 #define SCRATCH_FACTOR	  8
 
-/* An open file: the whole body, read at open or being written. */
 /*
  * Every handle the kernel holds is on a list: an unmount drops the RELEASE
  * requests still queued, and ops_release_all() settles what they would
@@ -60,6 +59,7 @@ static void link_del(struct link *l)
 	pthread_mutex_unlock(&handles_mtx);
 }
 
+/* An open file: the whole body, read at open or being written. */
 struct fh {
 	struct link link; /* first: a link is its handle */
 	pthread_mutex_t mtx;
@@ -74,20 +74,24 @@ struct fh {
 	unsigned long attrs_at_write; /* fs.attr_replies at the last write */
 };
 
+/* A place in a listing: after entry `name`, or at the start. */
+struct listing_pos {
+	int started, scratch;
+	size_t len;
+	char name[PITR_NAME_MAX + 1];
+};
+
 /* An open directory: where the listing resumes. */
 struct dh {
 	struct link link; /* first: a link is its handle */
 	struct node_ref ref;
 	off_t off; /* offset of the last entry returned */
-	int started, eof, scratch;
-	size_t lastlen;
-	char last[PITR_NAME_MAX + 1];
+	int eof;
+	struct listing_pos pos;
 	/* Where the last reply began: the kernel asks again from inside it
 	 * when the caller's buffer took only part of it. */
 	off_t mark_off;
-	int mark_started, mark_scratch;
-	size_t mark_len;
-	char mark[PITR_NAME_MAX + 1];
+	struct listing_pos mark;
 };
 
 static int is_live(const struct node_ref *r)
@@ -1218,10 +1222,7 @@ static void dh_free(struct dh *d)
 static void dh_mark(struct dh *d)
 {
 	d->mark_off = d->off;
-	d->mark_started = d->started;
-	d->mark_scratch = d->scratch;
-	d->mark_len = d->lastlen;
-	memcpy(d->mark, d->last, d->lastlen);
+	d->mark = d->pos;
 }
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino,
@@ -1388,9 +1389,9 @@ static int unlisted_files(const struct dh *d, pitr_entry **out, size_t *count,
 			  struct node_child **names)
 {
 	struct node_child *c;
-	pitr_entry last = { .name = d->last,
-			    .namelen = d->lastlen,
-			    .scratch = d->scratch };
+	pitr_entry last = { .name = d->pos.name,
+			    .namelen = d->pos.len,
+			    .scratch = d->pos.scratch };
 	size_t n, k = 0, idlen;
 	pitr_entry *v;
 	int rc;
@@ -1415,7 +1416,7 @@ static int unlisted_files(const struct dh *d, pitr_entry **out, size_t *count,
 		e->namelen = e->scratch ? c[i].len : idlen;
 		e->ver.size = c[i].size >= 0 ? (uint64_t)c[i].size : 0;
 		e->ver.ts = pitr_clock();
-		if (!d->started || listing_cmp(e, &last) > 0)
+		if (!d->pos.started || listing_cmp(e, &last) > 0)
 			k++;
 	}
 	qsort(v, k, sizeof(*v), unlisted_cmp);
@@ -1444,10 +1445,7 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 		/* part of the last reply was used: from its start, passing
 		 * over what was */
 		d->off = d->mark_off;
-		d->started = d->mark_started;
-		d->scratch = d->mark_scratch;
-		d->lastlen = d->mark_len;
-		memcpy(d->last, d->mark, d->mark_len);
+		d->pos = d->mark;
 		d->eof = 0;
 		skip = off;
 	} else if (off != d->off) {
@@ -1455,8 +1453,8 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 		 * cache of a view's listing ends: list again from the start,
 		 * passing over the entries before `off` */
 		d->off = 0;
-		d->started = d->eof = 0;
-		d->lastlen = 0;
+		d->eof = 0;
+		d->pos = (struct listing_pos){ 0 };
 		skip = off;
 	}
 	buf = malloc(size);
@@ -1486,8 +1484,9 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 		rc = read_txn(&t);
 	if (!rc)
 		rc = pitr_iter_begin(t, list_kind(d->ref.kind), d->ref.inc,
-				     d->ref.at, d->started ? d->last : NULL,
-				     d->lastlen, d->scratch, &it);
+				     d->ref.at,
+				     d->pos.started ? d->pos.name : NULL,
+				     d->pos.len, d->pos.scratch, &it);
 	if (rc == PITR_NOTFOUND)
 		store_end = 1, rc = 0;
 	while (!rc) {
@@ -1519,10 +1518,10 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 		}
 		if (n != SIZE_MAX && n > size - used)
 			break; /* returned again next time */
-		memcpy(d->last, en->name, en->namelen);
-		d->lastlen = en->namelen;
-		d->scratch = en->scratch;
-		d->started = 1;
+		memcpy(d->pos.name, en->name, en->namelen);
+		d->pos.len = en->namelen;
+		d->pos.scratch = en->scratch;
+		d->pos.started = 1;
 		if (c >= 0)
 			xi++; /* listed, or committed meanwhile: once */
 		if (c <= 0)
