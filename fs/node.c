@@ -18,6 +18,8 @@ struct node {
 	uint32_t children;   /* nodes whose parent this is */
 	uint32_t opens;	     /* open handles */
 	int hashed;
+	int attrs_dropped; /* by the kernel since a reply carried them */
+	int filled;	   /* content pushed into the kernel's cache */
 	enum node_kind kind;
 	uint64_t at, inc, db;
 	uint32_t writers;     /* handles holding uncommitted data */
@@ -219,8 +221,41 @@ struct node *node_lookup(struct node *parent, enum node_kind kind, uint64_t at,
 			grow();
 	}
 	n->nlookup++;
+	n->attrs_dropped = 0;
 	pthread_mutex_unlock(&table_mtx);
 	return n;
+}
+
+int node_attrs_held(struct node *parent, enum node_kind kind, uint64_t at,
+		    uint64_t inc, const char *name, size_t len)
+{
+	struct node *n;
+	int held;
+
+	pthread_mutex_lock(&table_mtx);
+	n = *find(parent, name, len);
+	held = n && n->nlookup && !n->attrs_dropped && n->kind == kind &&
+	       n->inc == inc && n->at == at;
+	pthread_mutex_unlock(&table_mtx);
+	return held;
+}
+
+void node_attrs_sent(struct node *n, int sent)
+{
+	pthread_mutex_lock(&table_mtx);
+	n->attrs_dropped = !sent;
+	pthread_mutex_unlock(&table_mtx);
+}
+
+int node_fill_once(struct node *n)
+{
+	int first;
+
+	pthread_mutex_lock(&table_mtx);
+	first = !n->filled;
+	n->filled = 1;
+	pthread_mutex_unlock(&table_mtx);
+	return first;
 }
 
 void node_forget(struct node *n, uint64_t nlookup)

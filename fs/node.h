@@ -46,12 +46,28 @@ void node_get(struct node *n, struct node_ref *r);
 
 /*
  * Find or make the child `name` of `parent` with these properties, and count
- * one kernel lookup on it (lookup and readdirplus replies). For view roots,
- * `name` is a canonical key of the instant, not what the user typed.
+ * one kernel lookup on it (lookup and readdirplus replies, which carry its
+ * attributes). For view roots, `name` is a canonical key of the instant, not
+ * what the user typed.
  */
 struct node *node_lookup(struct node *parent, enum node_kind kind, uint64_t at,
 			 uint64_t inc, uint64_t db, const char *name,
 			 size_t len);
+
+/*
+ * What the kernel holds of a node in a view, where nothing changes, so
+ * that a reply need not send it again. node_attrs_held(): the kernel holds
+ * a lookup on the child (parent, name) as node_lookup() would find it, with
+ * the attributes last sent; counts nothing. node_attrs_sent(n, 0): the
+ * kernel drops some of them (it forgets the access time after each READ);
+ * (n, 1): a reply sent them again. node_fill_once(): 1 for the first caller
+ * in the node's life, which pushes the content into the kernel's cache.
+ * Each is a hint: if the kernel holds less, it asks, and gets the answer.
+ */
+int node_attrs_held(struct node *parent, enum node_kind kind, uint64_t at,
+		    uint64_t inc, const char *name, size_t len);
+void node_attrs_sent(struct node *n, int sent);
+int node_fill_once(struct node *n);
 
 /* Drop `n` kernel lookups (forget). */
 void node_forget(struct node *n, uint64_t nlookup);

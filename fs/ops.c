@@ -3,9 +3,11 @@
  * core transaction. Each handler replies exactly once.
  *
  * Caching: history never changes, so views are cached by the kernel for
- * long. The live tree changes only through this mount, so the kernel sees
- * every change of names itself; after a commit (which sets a document's
- * mtime and size) its attributes are invalidated explicitly.
+ * long: a view's document goes into the kernel's cache with its first open,
+ * and a listing sends bare names for what the kernel still holds. The live
+ * tree changes only through this mount, so the kernel sees every change of
+ * names itself; after a commit (which sets a document's mtime and size) its
+ * attributes are invalidated explicitly.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +29,7 @@
 #define XATTR_TS	  "user.pitr.ts"
 #define XATTR_ETAG	  "user.pitr.etag"
 #define SCRATCH_FACTOR	  8
+#define FILL_MAX	  (256 * 1024) /* larger: read as asked */
 
 /*
  * Every handle the kernel holds is on a list: an unmount drops the RELEASE
@@ -451,6 +454,8 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 	pitr_txn_abort(t);
 	if (rc)
 		return reply_rc(req, rc);
+	if (!is_live(&r))
+		node_attrs_sent(r.node, 1);
 	fuse_reply_attr(req, &st, timeout_of(&r));
 }
 
@@ -716,8 +721,14 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		 * cut to that size. Each handle reads its own snapshot. */
 		fi->direct_io = 1;
 	} else {
-		/* history never changes */
+		/* History never changes: its content goes into the kernel's
+		 * cache with the open, which spares a READ. */
 		fi->keep_cache = 1;
+		if (h->len && h->len <= FILL_MAX && node_fill_once(r.node)) {
+			struct fuse_bufvec bv = FUSE_BUFVEC_INIT(h->len);
+			bv.buf[0].mem = h->buf;
+			fuse_lowlevel_notify_store(fs.se, ino, 0, &bv, 0);
+		}
 	}
 	if (!write)
 		fi->noflush = 1;
@@ -782,6 +793,8 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
 
 	(void)ino;
+	if (!is_live(&h->ref))
+		node_attrs_sent(h->ref.node, 0);
 	pthread_mutex_lock(&h->mtx);
 	if ((size_t)off >= h->len)
 		size = 0;
@@ -1335,6 +1348,14 @@ static size_t add_entry(fuse_req_t req, struct dh *d, pitr_txn *t, char *buf,
 		fill_file(&r, &e.attr, en->ver.size, en->ver.ts);
 	if (!plus)
 		return fuse_add_direntry(req, buf, size, fname, &e.attr, off);
+	n = fuse_add_direntry_plus(req, NULL, 0, fname, NULL, 0);
+	if (n > size)
+		return n;
+	/* An entry without a node id is a name only: the kernel keeps the
+	 * node and attributes it holds, which in a view are still true. */
+	if (!is_live(&r) &&
+	    node_attrs_held(d->ref.node, kind, r.at, r.inc, fname, len))
+		return fuse_add_direntry_plus(req, buf, size, fname, &e, off);
 	struct node *nd =
 	    node_lookup(d->ref.node, kind, d->ref.at, r.inc,
 			kind == N_CT ? d->ref.inc : 0, fname, len);
@@ -1347,10 +1368,7 @@ static size_t add_entry(fuse_req_t req, struct dh *d, pitr_txn *t, char *buf,
 	if (is_live(&r) && (kind == N_DOC || kind == N_SCRATCH) &&
 	    node_pending_size(nd) >= 0 && stat_ref(t, &r, &e.attr))
 		fill_file(&r, &e.attr, en->ver.size, en->ver.ts);
-	n = fuse_add_direntry_plus(req, buf, size, fname, &e, off);
-	if (n > size)
-		node_forget(nd, 1);
-	return n;
+	return fuse_add_direntry_plus(req, buf, size, fname, &e, off);
 }
 
 static enum pitr_list_kind list_kind(enum node_kind k)
@@ -1538,6 +1556,8 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 	free(extra);
 	free(names);
 out_reply:
+	if (!is_live(&d->ref))
+		node_attrs_sent(d->ref.node, 0); /* its access time */
 	if (rc && !used)
 		reply_rc(req, rc);
 	else

@@ -132,6 +132,56 @@ test_expect_success 'views are readable only by the owner' '
 	[ "$(stat -c %a "$M/db/c/x.json")" = 644 ]
 '
 
+# Documents of exact sizes around page edges and the kernel-cache fill limit.
+SIZES="2 4095 4096 4097 8193 262144 262145 300000"
+cat >"$TMP/sized.py" <<'EOF'
+import sys
+n = int(sys.argv[1])
+sys.stdout.write("{}" if n == 2 else '{"s": "' + "a" * (n - 9) + '"}')
+EOF
+cat >"$TMP/mmapcmp.py" <<'EOF'
+import mmap, sys
+with open(sys.argv[1], "rb") as a, open(sys.argv[2], "rb") as b:
+    m = mmap.mmap(a.fileno(), 0, prot=mmap.PROT_READ)
+    sys.exit(m[:] != b.read())
+EOF
+export SIZES
+
+# Every document of SIZES in view V equals its original: by read, by size
+# and in a listing.
+check_sized() {
+	local n total=0
+	for n in $SIZES; do
+		cmp "$TMP/p$n.json" "$1/p$n.json"
+		[ "$(stat -c %s "$1/p$n.json")" = "$n" ]
+		total=$((total + n))
+	done
+	[ "$(ls -l "$1" | awk "/json/ { s += \$5 } END { print s }")" = "$total" ]
+	[ "$(find "$1" -type f | wc -l)" = 8 ]
+}
+export -f check_sized
+
+test_expect_success 'view content at page edges, by mmap, after the kernel drops its caches' '
+	mkdir "$M/db/pg"
+	for n in $SIZES; do
+		python3 "$TMP/sized.py" "$n" >"$TMP/p$n.json"
+		cp "$TMP/p$n.json" "$M/db/pg/"
+	done
+	P=$(ts_of "$M/db/pg/p300000.json")
+	for n in $SIZES; do echo "{\"other\": 1}" >"$M/db/pg/p$n.json"; done
+	V=$M/@$P/db/pg
+	check_sized "$V"
+	for n in $SIZES; do python3 "$TMP/mmapcmp.py" "$V/p$n.json" "$TMP/p$n.json"; done
+	echo 1 >/proc/sys/vm/drop_caches
+	check_sized "$V"
+	echo 2 >/proc/sys/vm/drop_caches
+	check_sized "$V"
+	echo 3 >/proc/sys/vm/drop_caches
+	ls -l "$V" >/dev/null
+	check_sized "$V"
+	[ "$(cat "$M/db/pg/p4096.json")" = "{\"other\": 1}" ]
+'
+
 test_expect_success 'views survive a remount' '
 	unmount_fs "$M"
 	mount_fs "$S" "$M"
