@@ -240,22 +240,33 @@ int node_attrs_held(struct node *parent, enum node_kind kind, uint64_t at,
 	return held;
 }
 
-void node_attrs_sent(struct node *n, int sent)
+static void set_attrs_dropped(struct node *n, int dropped)
 {
 	pthread_mutex_lock(&table_mtx);
-	n->attrs_dropped = !sent;
+	n->attrs_dropped = dropped;
 	pthread_mutex_unlock(&table_mtx);
 }
 
-int node_fill_once(struct node *n)
+void node_attrs_dropped(struct node *n)
 {
-	int first;
+	set_attrs_dropped(n, 1);
+}
+
+void node_attrs_refreshed(struct node *n)
+{
+	set_attrs_dropped(n, 0);
+}
+
+int node_claim_fill(struct node *n)
+{
+	int claimed;
 
 	pthread_mutex_lock(&table_mtx);
-	first = !n->filled;
-	n->filled = 1;
+	claimed = !n->filled && n->opens == 1;
+	if (claimed)
+		n->filled = 1;
 	pthread_mutex_unlock(&table_mtx);
-	return first;
+	return claimed;
 }
 
 void node_forget(struct node *n, uint64_t nlookup)

@@ -55,19 +55,26 @@ struct node *node_lookup(struct node *parent, enum node_kind kind, uint64_t at,
 			 size_t len);
 
 /*
- * What the kernel holds of a node in a view, where nothing changes, so
- * that a reply need not send it again. node_attrs_held(): the kernel holds
- * a lookup on the child (parent, name) as node_lookup() would find it, with
- * the attributes last sent; counts nothing. node_attrs_sent(n, 0): the
- * kernel drops some of them (it forgets the access time after each READ);
- * (n, 1): a reply sent them again. node_fill_once(): 1 for the first caller
- * in the node's life, which pushes the content into the kernel's cache.
- * Each is a hint: if the kernel holds less, it asks, and gets the answer.
+ * What the kernel holds of a node in a view, where nothing changes, so that
+ * a reply need not send it again. Each is a hint: if the kernel holds less,
+ * it asks, and gets the answer.
+ *
+ * node_attrs_held(): the kernel holds a lookup on the child (parent, name)
+ * of this kind, instant and incarnation, with all the attributes last sent.
+ * Counts nothing. node_attrs_dropped(): the kernel dropped some (it forgets
+ * the access time after each READ and readdir reply); node_attrs_refreshed():
+ * a reply sent them all again (node_lookup() counts as one).
+ *
+ * node_claim_fill(): 1 at most once in the node's life, to the caller that
+ * may push the content into the kernel's cache now: the only handle open on
+ * it. With another open, a reader could hold a page locked while it waits
+ * for a READ, and the push would wait for that page.
  */
 int node_attrs_held(struct node *parent, enum node_kind kind, uint64_t at,
 		    uint64_t inc, const char *name, size_t len);
-void node_attrs_sent(struct node *n, int sent);
-int node_fill_once(struct node *n);
+void node_attrs_dropped(struct node *n);
+void node_attrs_refreshed(struct node *n);
+int node_claim_fill(struct node *n);
 
 /* Drop `n` kernel lookups (forget). */
 void node_forget(struct node *n, uint64_t nlookup);

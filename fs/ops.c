@@ -455,7 +455,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 	if (rc)
 		return reply_rc(req, rc);
 	if (!is_live(&r))
-		node_attrs_sent(r.node, 1);
+		node_attrs_refreshed(r.node);
 	fuse_reply_attr(req, &st, timeout_of(&r));
 }
 
@@ -722,9 +722,11 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fi->direct_io = 1;
 	} else {
 		/* History never changes: its content goes into the kernel's
-		 * cache with the open, which spares a READ. */
+		 * cache before the open returns, so the first read finds it
+		 * there and no READ comes. Should the push fail, READs serve
+		 * the content as before. */
 		fi->keep_cache = 1;
-		if (h->len && h->len <= FILL_MAX && node_fill_once(r.node)) {
+		if (h->len && h->len <= FILL_MAX && node_claim_fill(r.node)) {
 			struct fuse_bufvec bv = FUSE_BUFVEC_INIT(h->len);
 			bv.buf[0].mem = h->buf;
 			fuse_lowlevel_notify_store(fs.se, ino, 0, &bv, 0);
@@ -794,7 +796,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 	(void)ino;
 	if (!is_live(&h->ref))
-		node_attrs_sent(h->ref.node, 0);
+		node_attrs_dropped(h->ref.node); /* the kernel's access time */
 	pthread_mutex_lock(&h->mtx);
 	if ((size_t)off >= h->len)
 		size = 0;
@@ -1348,19 +1350,22 @@ static size_t add_entry(fuse_req_t req, struct dh *d, pitr_txn *t, char *buf,
 		fill_file(&r, &e.attr, en->ver.size, en->ver.ts);
 	if (!plus)
 		return fuse_add_direntry(req, buf, size, fname, &e.attr, off);
+	/* Whether it fits, first: the kernel counts a lookup for each entry
+	 * of a reply with a node id, and only for those. */
 	n = fuse_add_direntry_plus(req, NULL, 0, fname, NULL, 0);
 	if (n > size)
 		return n;
-	/* An entry without a node id is a name only: the kernel keeps the
-	 * node and attributes it holds, which in a view are still true. */
+	/* An entry without a node id is a bare name: the kernel keeps the
+	 * node and attributes it holds, which in a view are still true, and
+	 * asks for what it does not hold. */
 	if (!is_live(&r) &&
 	    node_attrs_held(d->ref.node, kind, r.at, r.inc, fname, len))
 		return fuse_add_direntry_plus(req, buf, size, fname, &e, off);
 	struct node *nd =
 	    node_lookup(d->ref.node, kind, d->ref.at, r.inc,
 			kind == N_CT ? d->ref.inc : 0, fname, len);
-	if (!nd)
-		return 0;
+	if (!nd) /* out of memory: the name still, and a lookup later */
+		return fuse_add_direntry_plus(req, buf, size, fname, &e, off);
 	r.node = nd;
 	e.ino = node_id(nd);
 	e.attr_timeout = e.entry_timeout = timeout_of(&d->ref);
@@ -1557,7 +1562,7 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 	free(names);
 out_reply:
 	if (!is_live(&d->ref))
-		node_attrs_sent(d->ref.node, 0); /* its access time */
+		node_attrs_dropped(d->ref.node); /* the kernel's access time */
 	if (rc && !used)
 		reply_rc(req, rc);
 	else

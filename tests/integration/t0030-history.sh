@@ -145,21 +145,21 @@ with open(sys.argv[1], "rb") as a, open(sys.argv[2], "rb") as b:
     m = mmap.mmap(a.fileno(), 0, prot=mmap.PROT_READ)
     sys.exit(m[:] != b.read())
 EOF
-export SIZES
 
-# Every document of SIZES in view V equals its original: by read, by size
-# and in a listing.
+# Every document of SIZES in view directory $1 equals its original: in a
+# listing first (sizes, inode numbers), then by stat and by read.
 check_sized() {
-	local n total=0
+	local n total=0 listed
+	listed=$(ls -li "$1" | awk "/json/ { s += \$6; print \$1, \$10 } END { print s }")
 	for n in $SIZES; do
-		cmp "$TMP/p$n.json" "$1/p$n.json"
-		[ "$(stat -c %s "$1/p$n.json")" = "$n" ]
 		total=$((total + n))
+		grep -qx "$(stat -c %i "$1/p$n.json") p$n.json" <<<"$listed"
+		[ "$(stat -c %s "$1/p$n.json")" = "$n" ]
+		cmp "$TMP/p$n.json" "$1/p$n.json"
 	done
-	[ "$(ls -l "$1" | awk "/json/ { s += \$5 } END { print s }")" = "$total" ]
+	[ "$(tail -1 <<<"$listed")" = "$total" ]
 	[ "$(find "$1" -type f | wc -l)" = 8 ]
 }
-export -f check_sized
 
 test_expect_success 'view content at page edges, by mmap, after the kernel drops its caches' '
 	mkdir "$M/db/pg"
@@ -168,18 +168,23 @@ test_expect_success 'view content at page edges, by mmap, after the kernel drops
 		cp "$TMP/p$n.json" "$M/db/pg/"
 	done
 	P=$(ts_of "$M/db/pg/p300000.json")
+	echo "$P" >"$TMP/P"
 	for n in $SIZES; do echo "{\"other\": 1}" >"$M/db/pg/p$n.json"; done
 	V=$M/@$P/db/pg
+	# several first opens at once
+	for n in $SIZES $SIZES $SIZES; do cat "$V/p$n.json" >/dev/null & done
+	wait
 	check_sized "$V"
 	for n in $SIZES; do python3 "$TMP/mmapcmp.py" "$V/p$n.json" "$TMP/p$n.json"; done
-	echo 1 >/proc/sys/vm/drop_caches
-	check_sized "$V"
-	echo 2 >/proc/sys/vm/drop_caches
-	check_sized "$V"
-	echo 3 >/proc/sys/vm/drop_caches
-	ls -l "$V" >/dev/null
-	check_sized "$V"
+	for drop in 1 2 3; do
+		echo $drop >/proc/sys/vm/drop_caches
+		check_sized "$V"
+	done
 	[ "$(cat "$M/db/pg/p4096.json")" = "{\"other\": 1}" ]
+	a=$(ls -li "$M/@$P/db"; ls -li "$M/@$P")
+	b=$(ls -li "$M/@$P/db"; ls -li "$M/@$P")
+	[ "$a" = "$b" ]
+	grep -q " pg$" <<<"$a"
 '
 
 test_expect_success 'views survive a remount' '
@@ -187,6 +192,22 @@ test_expect_success 'views survive a remount' '
 	mount_fs "$S" "$M"
 	[ "$(cat "$M/@$T1/db/c/x.json")" = "{\"v\": 1}" ]
 	[ "$(cat "$M/@$T1/db/c/y.json")" = "{\"y\": 1}" ]
+'
+
+test_expect_success 'a view document is read from the kernel cache its first open filled' '
+	unmount_fs "$M"
+	mount_fs "$S" "$M" -d
+	V=$M/@$(cat "$TMP/P")/db/pg
+	ls -l "$V" >/dev/null
+	from=$(($(wc -c <"$LOG") + 1))
+	for n in 2 4095 4096 4097 8193 262144; do cat "$V/p$n.json" >/dev/null; done
+	reads() { tail -c +"$from" "$LOG" | grep -c "opcode: READ " || true; }
+	[ "$(reads)" = 0 ] || { echo "READ for a document up to 256 KiB" >&2; false; }
+	check_sized "$V"
+	# a larger one is read as asked
+	echo 1 >/proc/sys/vm/drop_caches
+	cat "$V/p300000.json" >/dev/null
+	[ "$(reads)" -gt 0 ]
 '
 
 unmount_fs "$M"
