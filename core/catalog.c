@@ -213,6 +213,7 @@ static int named_rename(pitr_txn *t, int kind, uint64_t parent,
 			const char *to, size_t tlen)
 {
 	int del = kind == INC_DB ? OP_DB_DELETE : OP_CT_DELETE;
+	int create = kind == INC_DB ? OP_DB_CREATE : OP_CT_CREATE;
 	uint64_t inc;
 	uint32_t idx;
 	int rc;
@@ -238,7 +239,7 @@ static int named_rename(pitr_txn *t, int kind, uint64_t parent,
 	    (rc = log_append(t, del, parent, inc, from, flen, NULL, 0, 0,
 			     &idx)) ||
 	    (rc = name_put(t, toparent, to, tlen, NAME_CREATE, inc)) ||
-	    (rc = log_append(t, del + 1, toparent, inc, to, tlen, NULL, 0, 0,
+	    (rc = log_append(t, create, toparent, inc, to, tlen, NULL, 0, 0,
 			     &idx)))
 		return rc;
 	return inc_update(t, inc, toparent, 0, to, tlen);

@@ -78,10 +78,17 @@ int log_decode(const MDB_val *v, struct log_rec *r)
 	r->etag = get_le64(p + 28);
 	if (r->namelen > PITR_NAME_MAX ||
 	    v->mv_size != LOG_HDR + r->namelen + r->stored + LOG_SUM ||
-	    r->op < OP_DOC_PUT || r->op > OP_CT_DELETE ||
+	    r->op < OP_DOC_PUT || r->op > OP_CT_DELETE + 1 ||
 	    XXH3_64bits(p, v->mv_size - LOG_SUM) !=
 		get_le64(p + v->mv_size - LOG_SUM))
 		return PITR_CORRUPT;
+	/* Earlier builds logged the create half of a rename as its delete's
+	 * op + 1: 7 for a container, 5 with no parent for a database. Both
+	 * are unambiguous, and the records are intact. */
+	if (r->op == OP_CT_DELETE + 1)
+		r->op = OP_CT_CREATE;
+	else if (r->op == OP_CT_CREATE && r->parent == 0)
+		r->op = OP_DB_CREATE;
 	r->name = (const char *)p + LOG_HDR;
 	r->body = p + LOG_HDR + r->namelen;
 	return 0;

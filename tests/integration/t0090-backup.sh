@@ -94,6 +94,26 @@ for i in range(3000):
 	unmount_fs "$TMP/fbm"
 '
 
+test_expect_success 'renamed containers and databases: the store and the media verify and restore' '
+	mkdir "$M/rn" "$M/rn/c"
+	echo "{\"before\": 1}" >"$M/rn/c/a.json"
+	mv "$M/rn/c" "$M/rn/c2"
+	echo "{\"after\": 1}" >"$M/rn/c2/b.json"
+	mv "$M/rn" "$M/rn2"
+	echo "{\"later\": 1}" >"$M/rn2/c2/c.json"
+	T=$(ts_of "$M/rn2/c2/c.json")
+	wait_shipped
+	"$PITR" verify "$S" | grep -q "records checked, ok$"
+	"$PITR" verify "$D" | grep -q "ok; complete up to"
+	"$PITR" restore "$D" "$TMP/fromrn" --from-backup --at "$T" 2>/dev/null
+	mount_fs "$TMP/fromrn" "$TMP/rnm"
+	diff -r "$M/@$T/" "$TMP/rnm/"
+	[ "$(ls "$TMP/rnm/rn2/c2")" = "a.json
+b.json
+c.json" ]
+	unmount_fs "$TMP/rnm"
+'
+
 test_expect_success 'the primary store lost: restore from the media equals the views' '
 	echo "{\"late\": 1}" >"$M/db/c/late.json"
 	T=$(ts_of "$M/db/c/late.json")

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <xxhash.h>
 
 #include "../../core/internal.h"
 #include "tap.h"
@@ -467,6 +468,126 @@ static void test_clock_and_damage(void)
 	pitr_store_close(s);
 }
 
+/* The ops of the log records from `after` on, in order, as digits. */
+static int collect_ops(const pitr_mutation *m, void *arg)
+{
+	char *ops = arg;
+	size_t n = strlen(ops);
+
+	ops[n] = (char)('0' + m->op);
+	ops[n + 1] = 0;
+	return 0;
+}
+
+static void log_ops(pitr_store *s, uint64_t after, char *ops)
+{
+	pitr_txn *t;
+
+	ops[0] = 0;
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	pitr_log_walk(t, after, PITR_NOW, collect_ops, ops);
+	pitr_txn_abort(t);
+}
+
+/* The op byte of log record (ts, idx) as stored; -1 if there is none. */
+static int raw_log_op(pitr_store *s, uint64_t ts, uint32_t idx)
+{
+	unsigned char lk[12];
+	MDB_val key = { 12, lk }, val;
+	pitr_txn *t;
+	int op = -1;
+
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	key_log(lk, ts, idx);
+	if (!mdb_get(t->txn, s->log, &key, &val))
+		op = ((unsigned char *)val.mv_data)[0];
+	pitr_txn_abort(t);
+	return op;
+}
+
+/* Rewrite the op byte of log record (ts, idx), with a valid checksum. */
+static void set_log_op(pitr_store *s, uint64_t ts, uint32_t idx, int op)
+{
+	unsigned char lk[12], *copy;
+	MDB_val key = { 12, lk }, val;
+	pitr_txn *t;
+
+	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+	key_log(lk, ts, idx);
+	if (mdb_get(t->txn, s->log, &key, &val)) {
+		ok(0, "log record (%llu, %u) found", (unsigned long long)ts,
+		   idx);
+		pitr_txn_abort(t);
+		return;
+	}
+	copy = malloc(val.mv_size);
+	memcpy(copy, val.mv_data, val.mv_size);
+	copy[0] = (unsigned char)op;
+	put_le64(copy + val.mv_size - LOG_SUM,
+		 XXH3_64bits(copy, val.mv_size - LOG_SUM));
+	val.mv_data = copy;
+	mdb_put(t->txn, s->log, &key, &val, 0);
+	free(copy);
+	pitr_txn_commit(t, NULL);
+}
+
+static void ignore_problem(const char *where, const char *what, void *arg)
+{
+	(void)where;
+	(void)what;
+	(*(int *)arg)++;
+}
+
+static void test_rename_log(void)
+{
+	pitr_store *s = make_store("renamelog", NULL);
+	uint64_t db, ct, ts0, ts1, ts2, records;
+	int problems = 0;
+	char ops[16];
+	pitr_txn *t;
+
+	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+	pitr_db_create(t, "d", 1, &db);
+	pitr_ct_create(t, db, "c", 1, &ct);
+	pitr_txn_commit(t, &ts0);
+	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+	is_int(pitr_ct_rename(t, db, "c", 1, db, "c2", 2), 0,
+	       "rename log: container");
+	pitr_txn_commit(t, &ts1);
+	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+	is_int(pitr_db_rename(t, "d", 1, "d2", 2), 0, "rename log: database");
+	pitr_txn_commit(t, &ts2);
+
+	is_int(raw_log_op(s, ts1, 0), PITR_OP_CT_DELETE,
+	       "rename log: ct delete");
+	is_int(raw_log_op(s, ts1, 1), PITR_OP_CT_CREATE,
+	       "rename log: ct create");
+	is_int(raw_log_op(s, ts2, 0), PITR_OP_DB_DELETE,
+	       "rename log: db delete");
+	is_int(raw_log_op(s, ts2, 1), PITR_OP_DB_CREATE,
+	       "rename log: db create");
+	log_ops(s, ts0, ops);
+	ok(!strcmp(ops, "6543"), "rename log: walked as %s (ct 6 5, db 4 3)",
+	   ops);
+	is_int(pitr_store_verify(s, ignore_problem, &problems, &records), 0,
+	       "rename log: the store verifies");
+	is_int(problems, 0, "rename log: no problem");
+
+	/* As earlier builds wrote them: the delete's op + 1. */
+	set_log_op(s, ts1, 1, PITR_OP_CT_DELETE + 1);
+	set_log_op(s, ts2, 1, PITR_OP_DB_DELETE + 1);
+	log_ops(s, ts0, ops);
+	ok(!strcmp(ops, "6543"),
+	   "rename log: earlier builds' records read right: %s", ops);
+	is_int(pitr_store_verify(s, ignore_problem, &problems, &records), 0,
+	       "rename log: and verify");
+	set_log_op(s, ts1, 1, PITR_OP_CT_DELETE + 2);
+	is_int(pitr_store_verify(s, ignore_problem, &problems, &records),
+	       PITR_CORRUPT, "rename log: an unknown op is corruption");
+	is_int(problems, 1, "rename log: reported once");
+	pitr_store_close(s);
+}
+
 static void test_window(void)
 {
 	pitr_policy pol = { PITR_CONTINUOUS, 3600 * PITR_NS_PER_SEC, 0 };
@@ -845,6 +966,7 @@ int main(void)
 	test_catalog();
 	test_documents();
 	test_clock_and_damage();
+	test_rename_log();
 	test_window();
 	test_many_versions();
 	test_json_scan();
