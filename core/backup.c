@@ -414,14 +414,16 @@ struct payload {
 	struct seg_hdr h;
 };
 
-/* Gather the records after (ts, idx) into one segment's payload. */
+/* Gather the records after (ts, idx) into one segment's payload. A
+ * damaged record is PITR_CORRUPT, and nothing of this segment is shipped:
+ * the media must never hold what the log cannot prove. */
 static int gather(pitr_store *s, uint64_t ts, uint32_t idx, struct payload *pl)
 {
 	unsigned char k[12];
 	MDB_val key = { sizeof(k), k }, val;
 	MDB_cursor *c;
 	pitr_txn *t;
-	int rc;
+	int rc, damaged = 0;
 
 	rc = pitr_txn_begin(s, PITR_TXN_READ, &t);
 	if (rc)
@@ -440,6 +442,11 @@ static int gather(pitr_store *s, uint64_t ts, uint32_t idx, struct payload *pl)
 	for (; rc == 0; rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
 		uint64_t kts = get_be64(key.mv_data);
 		uint32_t kidx = get_be32((unsigned char *)key.mv_data + 8);
+		struct log_rec r;
+		if (log_decode(&val, &r)) {
+			damaged = 1;
+			break;
+		}
 		/* cut between commits only */
 		if (pl->len >= SEG_RAW_MAX && kts != pl->h.last_ts)
 			break;
@@ -470,7 +477,7 @@ static int gather(pitr_store *s, uint64_t ts, uint32_t idx, struct payload *pl)
 	}
 	mdb_cursor_close(c);
 	pitr_txn_abort(t);
-	return rc == MDB_NOTFOUND ? 0 : mdb_rc(rc);
+	return damaged ? PITR_CORRUPT : rc == MDB_NOTFOUND ? 0 : mdb_rc(rc);
 }
 
 /* Write one segment durably: temp file, fsync, rename, fsync dir. */

@@ -1595,6 +1595,13 @@ static void test_listing_at(void)
 	pitr_store_close(s);
 }
 
+static void count_problem(const char *where, const char *what, void *arg)
+{
+	(void)where;
+	(void)what;
+	(*(int *)arg)++;
+}
+
 /* What is pending for the media: nothing without a directory; with one,
  * every mutation after the last shipped, the oldest first. */
 static void test_backup_status(void)
@@ -1625,6 +1632,33 @@ static void test_backup_status(void)
 	is_int(pitr_backup_status(s, &b), 0, "status: two more");
 	is_u64(b.pending, 2, "status: a put and a delete pending");
 	is_u64(b.oldest_pending, ts[1], "status: the oldest pending");
+
+	/* A damaged record is never shipped, and status says why. */
+	pitr_txn *t;
+	unsigned char lk[12], *copy;
+	MDB_val key = { 12, lk }, val;
+	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+	key_log(lk, ts[1], 0);
+	is_int(mdb_get(t->txn, s->log, &key, &val), 0, "status: found c");
+	copy = malloc(val.mv_size);
+	memcpy(copy, val.mv_data, val.mv_size);
+	copy[val.mv_size / 2] ^= 0x20;
+	val.mv_data = copy;
+	mdb_put(t->txn, s->log, &key, &val, 0);
+	free(copy);
+	pitr_txn_commit(t, NULL);
+	is_int(pitr_backup_ship(s, 1, &n), PITR_CORRUPT,
+	       "status: a damaged record stops shipping");
+	is_u64(n, 0, "status: nothing of its segment shipped");
+	is_int(pitr_backup_status(s, &b), 0, "status: after the damage");
+	ok(strstr(b.error, "damaged") != NULL, "status: says so (%s)", b.error);
+	is_u64(b.pending, 2, "status: both still pending");
+	uint64_t segs, complete;
+	int problems = 0;
+	is_int(pitr_backup_verify(media, count_problem, &problems, &segs,
+				  &complete),
+	       0, "status: the media holds nothing damaged");
+	is_int(problems, 0, "status: no problem on the media");
 	pitr_store_close(s);
 }
 
