@@ -69,11 +69,12 @@ struct fh {
 	struct node_ref ref;
 	char *buf;
 	size_t len, cap;
-	int write;   /* opened for writing */
-	int dirty;   /* changed since the last commit */
-	int written; /* data written (not only truncated) since then */
-	int toobig;  /* a write went past the size limit */
-	int pending; /* holds uncommitted data: counted by its node */
+	int write;	 /* opened for writing */
+	int dirty;	 /* changed since the last commit */
+	int written;	 /* data written (not only truncated) since then */
+	uint64_t writer; /* lock owner (the files table) of the last write */
+	int toobig;	 /* a write went past the size limit */
+	int pending;	 /* holds uncommitted data: counted by its node */
 	unsigned long attrs_at_write; /* fs.attr_replies at the last write */
 };
 
@@ -851,6 +852,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	if (!rc) {
 		memcpy(h->buf + off, buf, size);
 		h->dirty = h->written = 1;
+		h->writer = fi->lock_owner;
 		fh_pending(h, (int64_t)h->len);
 		h->attrs_at_write = atomic_load(&fs.attr_replies);
 	}
@@ -861,26 +863,37 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		fuse_reply_write(req, size);
 }
 
-/*
- * Commit a changed handle. A close before any write (the shell's open,
- * dup2, close) commits nothing yet unless `always`: an empty truncation is
- * committed at release, where its failure can only be logged.
- */
-static int fh_settle(struct fh *h, int always)
+/* Commit a changed handle (fsync, release). */
+static int fh_settle(struct fh *h)
 {
 	int rc = 0;
 
 	pthread_mutex_lock(&h->mtx);
-	if (h->dirty && (h->written || always))
+	if (h->dirty)
 		rc = fh_commit(h);
 	pthread_mutex_unlock(&h->mtx);
 	return rc;
 }
 
+/*
+ * Every close() of a descriptor flushes; it commits only the writer's.
+ * A child that inherited the descriptor at fork and exits (a shell's
+ * command, Python's subprocess) closes it too, in the middle of the
+ * writer's work. A close before any write (the shell's open, dup2, close)
+ * commits nothing yet: an empty truncation is committed at release, where
+ * its failure can only be logged.
+ */
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
+	int rc = 0;
+
 	(void)ino;
-	fuse_reply_err(req, fh_settle((struct fh *)(uintptr_t)fi->fh, 0));
+	pthread_mutex_lock(&h->mtx);
+	if (h->dirty && h->written && h->writer == fi->lock_owner)
+		rc = fh_commit(h);
+	pthread_mutex_unlock(&h->mtx);
+	fuse_reply_err(req, rc);
 }
 
 static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
@@ -890,7 +903,7 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 
 	(void)ino;
 	(void)datasync;
-	rc = fh_settle((struct fh *)(uintptr_t)fi->fh, 1);
+	rc = fh_settle((struct fh *)(uintptr_t)fi->fh);
 	if (!rc)
 		rc = pitr_errno(pitr_store_sync(fs.store));
 	fuse_reply_err(req, rc);
@@ -902,7 +915,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino,
 	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
 
 	(void)ino;
-	fh_settle(h, 1);
+	fh_settle(h);
 	fh_free(h);
 	fuse_reply_err(req, 0);
 }

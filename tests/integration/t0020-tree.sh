@@ -381,6 +381,26 @@ assert open(d + "tr.json").read() == "{\"t\": 1}"
 PY
 '
 
+test_expect_success 'a child that inherits a written descriptor commits nothing when it exits' '
+	python3 - <<PY
+import os, subprocess
+d = os.environ["M"] + "/shop/users/"
+fd = os.open(d + "fork.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+os.write(fd, b"{\"step\": 1}")
+subprocess.run(["true"], close_fds=False)  # exec, exit: closes it
+subprocess.run(["true"])                   # closes it before exec
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+os.waitpid(pid, 0)
+os.pwrite(fd, b"{\"step\": 2}", 0)
+os.close(fd)
+PY
+	[ "$(cat "$M/shop/users/fork.json")" = "{\"step\": 2}" ]
+	"$PITR" log "$S" shop/users/fork.json >"$TMP/forklog"
+	[ "$(grep -c "create\|replace" "$TMP/forklog")" = 1 ]
+'
+
 test_expect_success 'rmdir: ENOTEMPTY with documents, works when empty' '
 	expect_errno ENOTEMPTY "os.rmdir(os.environ[\"M\"] + \"/shop/moved\")"
 	expect_errno ENOTEMPTY "os.rmdir(os.environ[\"M\"] + \"/shop\")"
