@@ -75,6 +75,7 @@ struct fh {
 	uint64_t writer; /* lock owner (the files table) of the last write */
 	int toobig;	 /* a write went past the size limit */
 	int pending;	 /* holds uncommitted data: counted by its node */
+	uint64_t ts;	 /* of the version it read; else of its open */
 	unsigned long attrs_at_write; /* fs.attr_replies at the last write */
 };
 
@@ -437,6 +438,33 @@ static void op_forget_multi(fuse_req_t req, size_t count,
 	fuse_reply_none(req);
 }
 
+/*
+ * The attributes of a file unlinked or replaced while open, which no name
+ * leads to any more: those of what an open handle on it reads, with no
+ * link. fstat(2) asks for them, and Python's read() asks fstat first.
+ * PITR_NOTFOUND if no handle is open on it.
+ */
+static int stat_unlinked(struct node *n, struct stat *st)
+{
+	int rc = PITR_NOTFOUND;
+
+	pthread_mutex_lock(&handles_mtx);
+	for (struct link *l = open_files.next; l != &open_files; l = l->next) {
+		struct fh *h = (struct fh *)(void *)l;
+		if (h->ref.node != n)
+			continue;
+		pthread_mutex_lock(&h->mtx);
+		memset(st, 0, sizeof(*st));
+		fill_file(&h->ref, st, h->len, h->ts);
+		st->st_nlink = 0;
+		pthread_mutex_unlock(&h->mtx);
+		rc = 0;
+		break;
+	}
+	pthread_mutex_unlock(&handles_mtx);
+	return rc;
+}
+
 static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
@@ -447,6 +475,15 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 
 	(void)fi;
 	node_get(node_of(ino), &r);
+	if (is_live(&r) && (r.kind == N_DOC || r.kind == N_SCRATCH) &&
+	    !node_hashed(r.node)) {
+		/* its name, if taken again, is another file's */
+		rc = stat_unlinked(r.node, &st);
+		if (rc)
+			return reply_rc(req, rc);
+		fuse_reply_attr(req, &st, 0);
+		return;
+	}
 	attrs_coming();
 	rc = read_txn(&t);
 	if (rc)
@@ -504,6 +541,7 @@ static struct fh *fh_new(const struct node_ref *r, int write)
 	pthread_mutex_init(&h->mtx, NULL);
 	h->ref = *r;
 	h->write = write;
+	h->ts = pitr_clock();
 	node_open(r->node);
 	link_add(&open_files, &h->link);
 	return h;
@@ -681,6 +719,7 @@ static int fh_load(struct fh *h)
 		return rc;
 	h->buf = body;
 	h->cap = h->len;
+	h->ts = v.ts;
 	return 0;
 }
 

@@ -381,6 +381,34 @@ assert open(d + "tr.json").read() == "{\"t\": 1}"
 PY
 '
 
+test_expect_success 'a reader keeps its file after unlink or replace: fstat, read, mmap' '
+	python3 - <<PY
+import mmap, os
+d = os.environ["M"] + "/shop/users/"
+old = b"{\"old\": \"" + b"o" * 3000 + b"\"}"
+open(d + "gone.json", "wb").write(old)
+f = open(d + "gone.json", "rb")
+os.unlink(d + "gone.json")
+st = os.fstat(f.fileno())
+assert st.st_nlink == 0 and st.st_size == len(old), st
+assert f.read() == old
+f.close()
+open(d + "dst.json", "wb").write(old)
+open(d + "src.json", "wb").write(b"{\"new\": 1}")
+f = open(d + "dst.json", "rb")
+os.rename(d + "src.json", d + "dst.json")
+st = os.fstat(f.fileno())
+assert st.st_nlink == 0 and st.st_size == len(old), st
+m = mmap.mmap(f.fileno(), 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ)
+assert m[:] == old, m[:40]
+assert f.read() == old
+m.close()
+f.close()
+assert open(d + "dst.json", "rb").read() == b"{\"new\": 1}"
+assert os.stat(d + "dst.json").st_nlink == 1
+PY
+'
+
 test_expect_success 'a child that inherits a written descriptor commits nothing when it exits' '
 	python3 - <<PY
 import os, subprocess
