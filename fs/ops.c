@@ -297,6 +297,16 @@ static int changeable(fuse_req_t req, fuse_ino_t parent, const char *name,
 	return 0;
 }
 
+/* Does `name` under `p` name a view (a read-only tree, not a name)? */
+static int is_view(const struct node_ref *p, const char *name)
+{
+	uint64_t at;
+
+	return p->kind == N_ROOT && name[0] == '@' &&
+	       pitr_store_resolve(fs.store, name + 1, strlen(name) - 1, &at) ==
+		   0;
+}
+
 /*
  * Lookup
  */
@@ -1078,6 +1088,10 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, ENOTDIR);
 		return;
 	}
+	if (is_view(&p, name)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
 	if (p.kind == N_DB && node_child_has_pending(p.node, name, len)) {
 		/* files created in it and not committed yet */
 		fuse_reply_err(req, ENOTEMPTY);
@@ -1199,6 +1213,10 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	node_get(node_of(parent), &p);
 	node_get(node_of(newparent), &np);
 	if (!is_live(&p) || !is_live(&np)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (is_view(&p, name)) {
 		fuse_reply_err(req, EROFS);
 		return;
 	}
