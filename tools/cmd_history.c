@@ -56,6 +56,56 @@ static int collect(const pitr_mutation *m, void *arg)
 	return list_push(arg, m) ? 0 : ENOMEM;
 }
 
+static int by_inc_time(const void *a, const void *b)
+{
+	const struct item *x = *(struct item *const *)a;
+	const struct item *y = *(struct item *const *)b;
+
+	if (x->m.inc != y->m.inc)
+		return x->m.inc < y->m.inc ? -1 : 1;
+	return (x->m.ts > y->m.ts) - (x->m.ts < y->m.ts);
+}
+
+/*
+ * Name each container event's database as it was named then: its last
+ * create (a rename's included) at or before the event. Databases whose
+ * create is not in the list keep their latest name.
+ */
+static int name_databases(pitr_txn *t, struct list *l)
+{
+	struct item **dbs = malloc((l->n ? l->n : 1) * sizeof(*dbs));
+	pitr_inc_info info;
+	size_t n = 0;
+
+	if (!dbs)
+		return ENOMEM;
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].m.op == PITR_OP_DB_CREATE)
+			dbs[n++] = &l->v[i];
+	qsort(dbs, n, sizeof(*dbs), by_inc_time);
+	for (size_t i = 0; i < l->n; i++) {
+		struct item *it = &l->v[i];
+		size_t lo = 0, hi = n;
+		if (!it->m.parent)
+			continue;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			const struct item *d = dbs[mid];
+			if (d->m.inc < it->m.parent ||
+			    (d->m.inc == it->m.parent && d->m.ts <= it->m.ts))
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo && dbs[lo - 1]->m.inc == it->m.parent)
+			strcpy(it->db, dbs[lo - 1]->name);
+		else if (pitr_inc_get(t, it->m.parent, &info) == 0)
+			memcpy(it->db, info.name, info.namelen + 1);
+	}
+	free(dbs);
+	return 0;
+}
+
 /*
  * pitr events
  */
@@ -65,7 +115,9 @@ static const char events_usage[] =
     "                         [--since T] [--until T] [--json]\n"
     "\n"
     "List creates and deletes of databases and containers, oldest first,\n"
-    "with their incarnation ids: to pick a time just before an accident.\n";
+    "with their incarnation ids: to pick a time just before an accident.\n"
+    "A container's database is named as it was at the event, as a restore\n"
+    "at that instant names it.\n";
 
 static const char *event_name(enum pitr_op_kind op)
 {
@@ -98,7 +150,6 @@ int cmd_events(int argc, char *argv[])
 	uint64_t from = 0, to = UINT64_MAX;
 	struct list l = { 0 };
 	char tbuf[PITR_TIME_LEN];
-	pitr_inc_info info;
 	pitr_store *s;
 	pitr_txn *t = NULL;
 	int c, json = 0, rc;
@@ -139,11 +190,8 @@ int cmd_events(int argc, char *argv[])
 	rc = pitr_txn_begin(s, PITR_TXN_READ, &t);
 	if (!rc)
 		rc = pitr_catalog_walk(t, collect, &l);
-	for (size_t i = 0; !rc && i < l.n; i++) {
-		struct item *it = &l.v[i];
-		if (it->m.parent && pitr_inc_get(t, it->m.parent, &info) == 0)
-			memcpy(it->db, info.name, info.namelen + 1);
-	}
+	if (!rc)
+		rc = name_databases(t, &l);
 	if (rc) {
 		warnx("cannot read events of '%s': %s", argv[optind],
 		      pitr_strerror(rc));

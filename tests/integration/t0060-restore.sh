@@ -129,6 +129,22 @@ test_expect_success 'a deleted database can be restored' '
 	unmount_fs "$TMP/gonem"
 '
 
+test_expect_success 'events name a renamed database as it was named then, and restore takes that name' '
+	mkdir "$M/rn" "$M/rn/c1"
+	echo "{\"r\": 1}" >"$M/rn/c1/r.json"
+	R=$(ts_of "$M/rn/c1/r.json")
+	mv "$M/rn" "$M/rn2"
+	mkdir "$M/rn2/c2"
+	"$PITR" events "$S" >"$TMP/rnev"
+	grep -q "create-container  rn  .* c1 " "$TMP/rnev"
+	grep -q "create-container  rn2 .* c2 " "$TMP/rnev"
+	[ "$("$PITR" events "$S" --database rn --container c1 | grep -c create-container)" = 1 ]
+	"$PITR" restore "$S" "$TMP/rnr" --at "$R" --database rn/c1 2>/dev/null
+	mount_fs "$TMP/rnr" "$TMP/rnrm"
+	[ "$(cat "$TMP/rnrm/rn/c1/r.json")" = "{\"r\": 1}" ]
+	unmount_fs "$TMP/rnrm"
+'
+
 test_expect_success 'kill -9 of a restore half-way leaves no TARGET, and a retry works' '
 	mkdir "$M/big" "$M/big/c"
 	python3 -c "
