@@ -70,6 +70,21 @@ os.close(fd)"
 	cmp "$TMP/o1" "$M/shop/orders/o1.json"
 '
 
+test_expect_success 'empty: a close before any write says what its commit would' '
+	expect_errno EINVAL "os.close(os.open(os.environ[\"M\"] + \"/shop/orders/o1.json\", os.O_WRONLY | os.O_TRUNC))"
+	not truncate -s 0 "$M/shop/orders/o1.json"
+	not touch "$M/shop/orders/new-empty.json"
+	: >"$TMP/empty"
+	not cp "$TMP/empty" "$M/shop/orders/cp-empty.json"
+	cmp "$TMP/o1" "$M/shop/orders/o1.json"
+	[ ! -e "$M/shop/orders/new-empty.json" ]
+	[ ! -e "$M/shop/orders/cp-empty.json" ]
+	/bin/echo "{\"ext\": 1}" >"$M/shop/orders/ext.json"
+	[ "$(cat "$M/shop/orders/ext.json")" = "{\"ext\": 1}" ]
+	touch "$M/shop/orders/ext.json" "$M/shop/orders/scratch-empty"
+	[ -e "$M/shop/orders/scratch-empty" ]
+'
+
 test_expect_success 'fsync of invalid JSON fails EINVAL too' '
 	expect_errno EINVAL "
 fd = os.open(os.environ[\"M\"] + \"/shop/orders/o1.json\", os.O_WRONLY | os.O_TRUNC)
