@@ -924,28 +924,13 @@ static int fh_settle(struct fh *h)
 	return rc;
 }
 
-/* Would the handle's body be refused as a document? Logs nothing; h->mtx
- * held. */
-static int fh_refused(struct fh *h)
-{
-	pitr_checked ok = { 0 };
-	char err[160];
-
-	if (h->ref.kind != N_DOC || !node_hashed(h->ref.node))
-		return 0;
-	return pitr_errno(
-	    pitr_doc_check(fs.store, h->buf, h->len, err, sizeof(err), &ok));
-}
-
 /*
  * Every close() of a descriptor flushes; it commits only the writer's.
  * A child that inherited the descriptor at fork and exits (a shell's
  * command, Python's subprocess) closes it too, in the middle of the
  * writer's work. A close before any write (the shell's open, dup2, close)
- * commits nothing yet, for another descriptor may still write: the
- * truncation is committed at release, where its failure can only be
- * logged. But that close learns now what the commit would say (touch of
- * a new document, truncate -s 0: an empty body is no JSON object).
+ * commits nothing yet: an empty truncation is committed at release, where
+ * its failure can only be logged.
  */
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
@@ -956,8 +941,6 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	pthread_mutex_lock(&h->mtx);
 	if (h->dirty && h->written && h->writer == fi->lock_owner)
 		rc = fh_commit(h);
-	else if (h->dirty && !h->written)
-		rc = fh_refused(h);
 	pthread_mutex_unlock(&h->mtx);
 	fuse_reply_err(req, rc);
 }
