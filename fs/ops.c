@@ -30,6 +30,7 @@
 #define XATTR_ETAG	  "user.pitr.etag"
 #define SCRATCH_FACTOR	  8
 #define FILL_MAX	  (256 * 1024) /* larger: read as asked */
+#define WRITERS_MAX	  4
 
 /*
  * Every handle the kernel holds is on a list: an unmount drops the RELEASE
@@ -69,13 +70,16 @@ struct fh {
 	struct node_ref ref;
 	char *buf;
 	size_t len, cap;
-	int write;	 /* opened for writing */
-	int dirty;	 /* changed since the last commit */
-	int written;	 /* data written (not only truncated) since then */
-	uint64_t writer; /* lock owner (the files table) of the last write */
-	int toobig;	 /* a write went past the size limit */
-	int pending;	 /* holds uncommitted data: counted by its node */
-	uint64_t ts;	 /* of the version it read; else of its open */
+	int write;   /* opened for writing */
+	int dirty;   /* changed since the last commit */
+	int written; /* data written (not only truncated) since then */
+	/* the lock owners (files tables) that wrote since the last commit;
+	 * WRITERS_MAX + 1 if more did */
+	uint64_t writers[WRITERS_MAX];
+	int nwriters;
+	int toobig;  /* a write went past the size limit */
+	int pending; /* holds uncommitted data: counted by its node */
+	uint64_t ts; /* of the version it read; else of its open */
 	unsigned long attrs_at_write; /* fs.attr_replies at the last write */
 };
 
@@ -451,28 +455,28 @@ static void op_forget_multi(fuse_req_t req, size_t count,
 /*
  * The attributes of a file unlinked or replaced while open, which no name
  * leads to any more: those of what an open handle on it reads, with no
- * link. fstat(2) asks for them, and Python's read() asks fstat first.
- * PITR_NOTFOUND if no handle is open on it.
+ * link. fstat(2) asks for them (without naming its handle), and Python's
+ * read() asks fstat first. The handles share one inode, so when they hold
+ * different versions it shows the one `h` holds, else the newest handle's,
+ * as it showed before the unlink. PITR_NOTFOUND if no handle is open.
  */
-static int stat_unlinked(struct node *n, struct stat *st)
+static int stat_unlinked(const struct node_ref *r, struct fh *h,
+			 struct stat *st)
 {
-	int rc = PITR_NOTFOUND;
-
 	pthread_mutex_lock(&handles_mtx);
-	for (struct link *l = open_files.next; l != &open_files; l = l->next) {
-		struct fh *h = (struct fh *)(void *)l;
-		if (h->ref.node != n)
-			continue;
+	for (struct link *l = open_files.next; !h && l != &open_files;
+	     l = l->next)
+		if (((struct fh *)(void *)l)->ref.node == r->node)
+			h = (struct fh *)(void *)l;
+	if (h) {
 		pthread_mutex_lock(&h->mtx);
 		memset(st, 0, sizeof(*st));
-		fill_file(&h->ref, st, h->len, h->ts);
+		fill_file(r, st, h->len, h->ts);
 		st->st_nlink = 0;
 		pthread_mutex_unlock(&h->mtx);
-		rc = 0;
-		break;
 	}
 	pthread_mutex_unlock(&handles_mtx);
-	return rc;
+	return h ? 0 : PITR_NOTFOUND;
 }
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino,
@@ -483,12 +487,12 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 	pitr_txn *t;
 	int rc;
 
-	(void)fi;
 	node_get(node_of(ino), &r);
 	if (is_live(&r) && (r.kind == N_DOC || r.kind == N_SCRATCH) &&
 	    !node_hashed(r.node)) {
 		/* its name, if taken again, is another file's */
-		rc = stat_unlinked(r.node, &st);
+		rc = stat_unlinked(
+		    &r, fi ? (struct fh *)(uintptr_t)fi->fh : NULL, &st);
 		if (rc)
 			return reply_rc(req, rc);
 		fuse_reply_attr(req, &st, 0);
@@ -680,6 +684,7 @@ static int fh_commit(struct fh *h)
 	int written = h->written, rc;
 
 	h->dirty = h->written = 0;
+	h->nwriters = 0;
 	/* A rename may have moved the file since it was opened; an unlink
 	 * or a rename over it took its name away: its data goes nowhere,
 	 * as with a file deleted while open. */
@@ -885,6 +890,29 @@ static int fh_resize(struct fh *h, size_t len, int writing)
 	return 0;
 }
 
+/* Count `owner` among the handle's writers; h->mtx held. */
+static void fh_wrote(struct fh *h, uint64_t owner)
+{
+	for (int i = 0; i < h->nwriters && i < WRITERS_MAX; i++)
+		if (h->writers[i] == owner)
+			return;
+	if (h->nwriters < WRITERS_MAX)
+		h->writers[h->nwriters] = owner;
+	if (h->nwriters <= WRITERS_MAX)
+		h->nwriters++;
+}
+
+/* Did `owner` write since the last commit (or did too many, to tell)? */
+static int fh_wrote_by(const struct fh *h, uint64_t owner)
+{
+	if (h->nwriters > WRITERS_MAX)
+		return 1;
+	for (int i = 0; i < h->nwriters; i++)
+		if (h->writers[i] == owner)
+			return 1;
+	return 0;
+}
+
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		     size_t size, off_t off, struct fuse_file_info *fi)
 {
@@ -901,7 +929,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	if (!rc) {
 		memcpy(h->buf + off, buf, size);
 		h->dirty = h->written = 1;
-		h->writer = fi->lock_owner;
+		fh_wrote(h, fi->lock_owner);
 		fh_pending(h, (int64_t)h->len);
 		h->attrs_at_write = atomic_load(&fs.attr_replies);
 	}
@@ -925,8 +953,8 @@ static int fh_settle(struct fh *h)
 }
 
 /*
- * Every close() of a descriptor flushes; it commits only the writer's.
- * A child that inherited the descriptor at fork and exits (a shell's
+ * Every close() of a descriptor flushes; it commits only a writer's. A
+ * child that inherited the descriptor at fork and exits (a shell's
  * command, Python's subprocess) closes it too, in the middle of the
  * writer's work. A close before any write (the shell's open, dup2, close)
  * commits nothing yet: an empty truncation is committed at release, where
@@ -939,7 +967,7 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	(void)ino;
 	pthread_mutex_lock(&h->mtx);
-	if (h->dirty && h->written && h->writer == fi->lock_owner)
+	if (h->dirty && h->written && fh_wrote_by(h, fi->lock_owner))
 		rc = fh_commit(h);
 	pthread_mutex_unlock(&h->mtx);
 	fuse_reply_err(req, rc);
@@ -1216,7 +1244,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, EROFS);
 		return;
 	}
-	if (is_view(&p, name)) {
+	if (is_view(&p, name) || is_view(&np, newname)) {
 		fuse_reply_err(req, EROFS);
 		return;
 	}

@@ -441,6 +441,24 @@ PY
 	[ "$(cat "$M/shop/users/fork.json")" = "{\"step\": 2}" ]
 	"$PITR" log "$S" shop/users/fork.json >"$TMP/forklog"
 	[ "$(grep -c "create\|replace" "$TMP/forklog")" = 1 ]
+	python3 - <<PY
+import os
+d = os.environ["M"] + "/shop/users/"
+fd = os.open(d + "two.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+os.write(fd, b"{\"parent\": 1}")
+wrote, done = os.pipe(), os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.write(fd, b"\n")  # a writer too, which keeps it open
+    os.write(wrote[1], b"x")
+    os.read(done[0], 1)
+    os._exit(0)
+os.read(wrote[0], 1)
+os.close(fd)  # a writer: commits what both wrote
+assert open(d + "two.json").read() == "{\"parent\": 1}\n"
+os.write(done[1], b"x")
+os.waitpid(pid, 0)
+PY
 '
 
 test_expect_success 'rmdir: ENOTEMPTY with documents, works when empty' '

@@ -77,6 +77,7 @@ test_expect_success 'every mutating call in a view: EROFS' '
 	expect_errno EROFS "os.rmdir(os.environ[\"M\"] + \"/@\" + os.environ[\"T1\"])"
 	expect_errno EROFS "os.rename(os.environ[\"M\"] + \"/@\" + os.environ[\"T1\"], os.environ[\"M\"] + \"/v\")"
 	expect_errno EROFS "os.rename(os.environ[\"M\"] + \"/@-0s\", os.environ[\"M\"] + \"/v\")"
+	expect_errno EROFS "os.rename(os.environ[\"M\"] + \"/db\", os.environ[\"M\"] + \"/@\" + os.environ[\"T1\"])"
 	expect_errno ENOENT "os.rmdir(os.environ[\"M\"] + \"/@nonsense\")"
 	expect_errno EROFS "os.truncate(os.environ[\"V\"] + \"/x.json\", 0)"
 	expect_errno EROFS "os.chmod(os.environ[\"V\"] + \"/x.json\", 0o644)"
