@@ -414,15 +414,18 @@ struct payload {
 	struct seg_hdr h;
 };
 
-/* Gather the records after (ts, idx) into one segment's payload. A
- * damaged record is PITR_CORRUPT, and nothing of this segment is shipped:
- * the media must never hold what the log cannot prove. */
+/* Gather the records after (ts, idx) into one segment's payload. The
+ * media must never hold what the log cannot prove: a damaged record ends
+ * the payload before its commit, and is PITR_CORRUPT when it would be
+ * the first. */
 static int gather(pitr_store *s, uint64_t ts, uint32_t idx, struct payload *pl)
 {
 	unsigned char k[12];
 	MDB_val key = { sizeof(k), k }, val;
 	MDB_cursor *c;
 	pitr_txn *t;
+	struct seg_hdr whole; /* the payload as its last whole commit left it */
+	size_t whole_len = 0;
 	int rc, damaged = 0;
 
 	rc = pitr_txn_begin(s, PITR_TXN_READ, &t);
@@ -443,13 +446,19 @@ static int gather(pitr_store *s, uint64_t ts, uint32_t idx, struct payload *pl)
 		uint64_t kts = get_be64(key.mv_data);
 		uint32_t kidx = get_be32((unsigned char *)key.mv_data + 8);
 		struct log_rec r;
-		if (log_decode(&val, &r)) {
-			damaged = 1;
-			break;
-		}
 		/* cut between commits only */
 		if (pl->len >= SEG_RAW_MAX && kts != pl->h.last_ts)
 			break;
+		if (!pl->h.count || kts != pl->h.last_ts) {
+			whole = pl->h;
+			whole_len = pl->len;
+		}
+		if (log_decode(&val, &r)) {
+			pl->h = whole;
+			pl->len = whole_len;
+			damaged = !pl->h.count;
+			break;
+		}
 		if (pl->len + 16 + val.mv_size > pl->cap) {
 			size_t cap = pl->cap ? pl->cap * 2 : 1 << 16;
 			while (cap < pl->len + 16 + val.mv_size)

@@ -1633,13 +1633,14 @@ static void test_backup_status(void)
 	is_u64(b.pending, 2, "status: a put and a delete pending");
 	is_u64(b.oldest_pending, ts[1], "status: the oldest pending");
 
-	/* A damaged record is never shipped, and status says why. */
+	/* A damaged record is never shipped, and status says why; the
+	 * commits before it are. */
 	pitr_txn *t;
 	unsigned char lk[12], *copy;
 	MDB_val key = { 12, lk }, val;
 	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
-	key_log(lk, ts[1], 0);
-	is_int(mdb_get(t->txn, s->log, &key, &val), 0, "status: found c");
+	key_log(lk, ts[2], 0);
+	is_int(mdb_get(t->txn, s->log, &key, &val), 0, "status: found a");
 	copy = malloc(val.mv_size);
 	memcpy(copy, val.mv_data, val.mv_size);
 	copy[val.mv_size / 2] ^= 0x20;
@@ -1649,16 +1650,44 @@ static void test_backup_status(void)
 	pitr_txn_commit(t, NULL);
 	is_int(pitr_backup_ship(s, 1, &n), PITR_CORRUPT,
 	       "status: a damaged record stops shipping");
-	is_u64(n, 0, "status: nothing of its segment shipped");
+	is_u64(n, 1, "status: the commit before it shipped");
 	is_int(pitr_backup_status(s, &b), 0, "status: after the damage");
 	ok(strstr(b.error, "damaged") != NULL, "status: says so (%s)", b.error);
-	is_u64(b.pending, 2, "status: both still pending");
+	is_u64(b.pending, 1, "status: the damaged one still pending");
+	is_u64(b.oldest_pending, ts[2], "status: from the damaged commit");
+	is_int(pitr_backup_ship(s, 1, &n), PITR_CORRUPT,
+	       "status: and shipping stays stopped there");
+	is_u64(n, 0, "status: with nothing more shipped");
 	uint64_t segs, complete;
 	int problems = 0;
 	is_int(pitr_backup_verify(media, count_problem, &problems, &segs,
 				  &complete),
 	       0, "status: the media holds nothing damaged");
 	is_int(problems, 0, "status: no problem on the media");
+	pitr_store_close(s);
+
+	/* Damage inside a commit: none of that commit is shipped. */
+	s = make_store("status2", NULL);
+	path_of("status2-media", media, sizeof(media));
+	mkdir(media, 0700);
+	pitr_backup_set_dir(s, media);
+	ct = make_ct(s, "db", "ct", NULL, &ts[0]); /* records 0 and 1 */
+	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+	key_log(lk, ts[0], 1);
+	is_int(mdb_get(t->txn, s->log, &key, &val), 0, "status: found ct");
+	copy = malloc(val.mv_size);
+	memcpy(copy, val.mv_data, val.mv_size);
+	copy[1] ^= 0x01;
+	val.mv_data = copy;
+	mdb_put(t->txn, s->log, &key, &val, 0);
+	free(copy);
+	pitr_txn_commit(t, NULL);
+	is_int(pitr_backup_ship(s, 1, &n), PITR_CORRUPT,
+	       "status: damage in the second record of a commit");
+	is_u64(n, 0, "status: not even its first record shipped");
+	is_int(pitr_backup_status(s, &b), 0, "status: after it");
+	ok(b.pending == 2 && b.oldest_pending == ts[0],
+	   "status: the whole commit pending");
 	pitr_store_close(s);
 }
 
