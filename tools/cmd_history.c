@@ -63,13 +63,16 @@ static int by_inc_time(const void *a, const void *b)
 
 	if (x->m.inc != y->m.inc)
 		return x->m.inc < y->m.inc ? -1 : 1;
-	return (x->m.ts > y->m.ts) - (x->m.ts < y->m.ts);
+	if (x->m.ts != y->m.ts)
+		return x->m.ts < y->m.ts ? -1 : 1;
+	return (x->m.op == PITR_OP_DB_CREATE) - (y->m.op == PITR_OP_DB_CREATE);
 }
 
 /*
- * Name each container event's database as it was named then: its last
- * create (a rename's included) at or before the event. Databases whose
- * create is not in the list keep their latest name.
+ * Name each container event's database as it was named then: by its last
+ * create (a rename's included) at or before the event, or if pruning took
+ * that, by its first delete after (a rename's takes the old name). Else
+ * its latest name.
  */
 static int name_databases(pitr_txn *t, struct list *l)
 {
@@ -80,7 +83,8 @@ static int name_databases(pitr_txn *t, struct list *l)
 	if (!dbs)
 		return ENOMEM;
 	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i].m.op == PITR_OP_DB_CREATE)
+		if (l->v[i].m.op == PITR_OP_DB_CREATE ||
+		    l->v[i].m.op == PITR_OP_DB_DELETE)
 			dbs[n++] = &l->v[i];
 	qsort(dbs, n, sizeof(*dbs), by_inc_time);
 	for (size_t i = 0; i < l->n; i++) {
@@ -97,8 +101,12 @@ static int name_databases(pitr_txn *t, struct list *l)
 			else
 				hi = mid;
 		}
-		if (lo && dbs[lo - 1]->m.inc == it->m.parent)
+		if (lo && dbs[lo - 1]->m.inc == it->m.parent &&
+		    dbs[lo - 1]->m.op == PITR_OP_DB_CREATE)
 			strcpy(it->db, dbs[lo - 1]->name);
+		else if (lo < n && dbs[lo]->m.inc == it->m.parent &&
+			 dbs[lo]->m.op == PITR_OP_DB_DELETE)
+			strcpy(it->db, dbs[lo]->name);
 		else if (pitr_inc_get(t, it->m.parent, &info) == 0)
 			memcpy(it->db, info.name, info.namelen + 1);
 	}
