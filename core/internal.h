@@ -109,7 +109,8 @@ struct pitr_store {
 	/* The latest instant a view of this process has resolved: later
 	 * commits get later timestamps, so a view never changes. */
 	uint64_t read_floor;
-	uint64_t pruned; /* instants before it are pruned (meta) */
+	uint64_t pruned;	  /* instants before it are pruned (meta) */
+	uint64_t readers_checked; /* when (clock_mtx) */
 };
 
 struct pitr_txn {

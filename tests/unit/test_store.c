@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -588,6 +589,55 @@ static void test_rename_log(void)
 	pitr_store_close(s);
 }
 
+static off_t data_size(const char *name)
+{
+	char path[400];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s/data.mdb", dir, name);
+	return stat(path, &st) ? -1 : st.st_size;
+}
+
+/* A process that died inside a read transaction (a restore killed) must
+ * not keep the store from reusing its pages. */
+static void test_dead_reader(void)
+{
+	pitr_store *s = make_store("deadreader", NULL);
+	char path[300], body[64];
+	uint64_t db, ct;
+	pitr_txn *t;
+	int status = -1;
+	off_t before, after;
+
+	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+	pitr_db_create(t, "d", 1, &db);
+	pitr_ct_create(t, db, "c", 1, &ct);
+	pitr_txn_commit(t, NULL);
+	put(s, ct, "x", "{\"n\": 0}", NULL);
+	snprintf(path, sizeof(path), "%s/deadreader", dir);
+	pid_t pid = fork();
+	if (pid == 0) {
+		pitr_store *c;
+		if (pitr_store_open(path, 0, &c) ||
+		    pitr_txn_begin(c, PITR_TXN_READ, &t))
+			_exit(1);
+		_exit(0); /* dies holding the snapshot */
+	}
+	waitpid(pid, &status, 0);
+	is_int(status, 0, "dead reader: the child read and died");
+	usleep(1100 * 1000); /* past the once-a-second check */
+	before = data_size("deadreader");
+	for (int i = 1; i <= 3000; i++) {
+		snprintf(body, sizeof(body), "{\"n\": %d}", i);
+		put(s, ct, "x", body, NULL);
+	}
+	after = data_size("deadreader");
+	ok(after - before < 2 << 20,
+	   "dead reader: 3000 commits grew the file by %lld bytes",
+	   (long long)(after - before));
+	pitr_store_close(s);
+}
+
 static void test_window(void)
 {
 	pitr_policy pol = { PITR_CONTINUOUS, 3600 * PITR_NS_PER_SEC, 0 };
@@ -967,6 +1017,7 @@ int main(void)
 	test_documents();
 	test_clock_and_damage();
 	test_rename_log();
+	test_dead_reader();
 	test_window();
 	test_many_versions();
 	test_json_scan();
