@@ -159,9 +159,8 @@ int pitr_store_create(const char *path, const pitr_config *cfg);
 #define PITR_OPEN_NOSYNC 0x2 /* no fsync at commit (bulk loads; see sync()) */
 #define PITR_OPEN_RDONLY 0x4 /* read-only; no write transactions */
 #define PITR_OPEN_BULK                                                         \
-	0x8 /* a new account being filled alone: pages                         \
-	       are written in place, unsynced until                            \
-	       pitr_store_sync(); for restore */
+	0x8 /* a new account being filled alone: unsynced                      \
+	       until pitr_store_sync(); for restore */
 
 /*
  * Open the account at `path`. With PITR_OPEN_DAEMON the call fails with

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -192,6 +193,24 @@ static int policy_decode(const MDB_val *v, pitr_policy *p)
 	return 0;
 }
 
+/* LMDB reports a write cut short as EIO: on a full filesystem, say so. */
+static int write_rc(const char *dir, int rc)
+{
+	struct statvfs vfs;
+
+	rc = mdb_rc(rc);
+	if (rc == EIO && dir && statvfs(dir, &vfs) == 0 && vfs.f_bavail == 0)
+		return ENOSPC;
+	return rc;
+}
+
+static const char *dir_of(pitr_store *s)
+{
+	const char *dir;
+
+	return mdb_env_get_path(s->env, &dir) == 0 ? dir : NULL;
+}
+
 /* Open the environment and its tables; `create` makes the tables. */
 static int env_open(const char *dir, unsigned flags, int create, pitr_store *s)
 {
@@ -214,10 +233,10 @@ static int env_open(const char *dir, unsigned flags, int create, pitr_store *s)
 			return errno;
 		return PITR_NOTSTORE;
 	}
+	/* No write map, even for bulk loads: a page written in a map on a
+	 * full disk is a SIGBUS, where a write is ENOSPC. */
 	if (flags & (PITR_OPEN_NOSYNC | PITR_OPEN_BULK))
 		envflags |= MDB_NOSYNC;
-	if (flags & PITR_OPEN_BULK)
-		envflags |= MDB_WRITEMAP;
 	if (flags & PITR_OPEN_RDONLY)
 		envflags |= MDB_RDONLY;
 	/* Where address space is limited (ulimit -v, valgrind), reserve
@@ -262,9 +281,11 @@ static int env_open(const char *dir, unsigned flags, int create, pitr_store *s)
 	mdb_reader_check(s->env, &dead);
 	return 0;
 out_env:
+	if (rc != PITR_NOTSTORE)
+		rc = write_rc(dir, rc);
 	mdb_env_close(s->env);
 	s->env = NULL;
-	return rc == PITR_NOTSTORE ? rc : mdb_rc(rc);
+	return rc;
 }
 
 static pitr_store *store_alloc(void)
@@ -281,23 +302,6 @@ static pitr_store *store_alloc(void)
 
 static void store_free(pitr_store *s)
 {
-	char path[PATH_MAX];
-	const char *dir;
-	MDB_envinfo ei;
-	MDB_stat st;
-
-	if (s->env && (s->flags & PITR_OPEN_BULK) &&
-	    mdb_env_get_path(s->env, &dir) == 0 &&
-	    join(path, dir, "data.mdb") == 0 &&
-	    mdb_env_info(s->env, &ei) == 0 && mdb_env_stat(s->env, &st) == 0) {
-		/* A write map sizes the file to the whole map: give back
-		 * what lies past the last page once the map is gone. */
-		mdb_env_close(s->env);
-		s->env = NULL;
-		/* on failure only space is lost */
-		(void)!truncate(path,
-				(off_t)(ei.me_last_pgno + 1) * st.ms_psize);
-	}
 	if (s->env)
 		mdb_env_close(s->env);
 	if (s->lockfd >= 0)
@@ -471,7 +475,7 @@ void pitr_store_close(pitr_store *s)
 
 int pitr_store_sync(pitr_store *s)
 {
-	return mdb_rc(mdb_env_sync(s->env, 1));
+	return write_rc(dir_of(s), mdb_env_sync(s->env, 1));
 }
 
 uint32_t pitr_store_max_doc(pitr_store *s)
@@ -827,7 +831,7 @@ int pitr_txn_commit(pitr_txn *t, uint64_t *ts)
 	if (rc)
 		mdb_txn_abort(t->txn);
 	else
-		rc = mdb_rc(mdb_txn_commit(t->txn));
+		rc = write_rc(dir_of(t->s), mdb_txn_commit(t->txn));
 	if (ts)
 		*ts = t->ts;
 	txn_done(t);

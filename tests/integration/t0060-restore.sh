@@ -102,6 +102,19 @@ test_expect_success 'refusals: each with its message and exit status, nothing cr
 	not grep -q restoring <(ls "$TMP")
 '
 
+test_expect_success 'a full disk: ENOSPC, exit 1, nothing left behind' '
+	mkdir "$TMP/full"
+	for size in 32k 48k 64k; do
+		mount -t tmpfs -o size=$size tmpfs "$TMP/full"
+		rc=0; "$PITR" restore "$S" "$TMP/full/r" --at -0s 2>"$TMP/e" || rc=$?
+		[ $rc = 1 ] || { cat "$TMP/e" >&2; echo "size $size: exit $rc" >&2; false; }
+		grep -q "No space left on device" "$TMP/e"
+		[ -z "$(ls -A "$TMP/full")" ]
+		umount "$TMP/full"
+	done
+	"$PITR" verify "$S" | grep -q "records checked, ok$"
+'
+
 test_expect_success 'TARGET paths: a symlinked parent works, a symlink TARGET is refused' '
 	T=$(cat "$TMP/before")
 	mkdir "$TMP/real"
