@@ -20,7 +20,8 @@
  * XXH3-64). A segment never splits a commit. ACCOUNT names the account;
  * COMPLETE holds an instant up to which the media holds every mutation,
  * written after a shipper caught up (behind a clock floor, so no commit
- * can still land at or before it).
+ * can still land at or before it), and the number of the last segment
+ * then: "<instant> <seq>\n" (earlier builds wrote the instant alone).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -627,8 +628,9 @@ out:
  */
 static int mark_complete(pitr_store *s, const char *dir)
 {
-	char path[PATH_MAX], tmp[PATH_MAX], buf[32];
-	uint64_t now = pitr_store_now(s), n = 0;
+	char path[PATH_MAX], tmp[PATH_MAX], buf[48];
+	uint64_t now = pitr_store_now(s), n = 0, *seqs;
+	size_t nseg;
 	int rc, fd, done = 0, len;
 
 	if ((rc = floor_barrier(s, now)))
@@ -636,9 +638,12 @@ static int mark_complete(pitr_store *s, const char *dir)
 	while (!rc && !done)
 		rc = ship_one(s, dir, &n, &done);
 	if (rc || (rc = dir_file(path, dir, "COMPLETE")) ||
-	    (rc = dir_file(tmp, dir, ".COMPLETE.tmp")))
+	    (rc = dir_file(tmp, dir, ".COMPLETE.tmp")) ||
+	    (rc = list_segments(dir, &seqs, &nseg)))
 		return rc;
-	len = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", now);
+	len = snprintf(buf, sizeof(buf), "%" PRIu64 " %" PRIu64 "\n", now,
+		       nseg ? seqs[nseg - 1] : 0);
+	free(seqs);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return errno;
@@ -770,8 +775,36 @@ int pitr_backup_verify(const char *dir, pitr_problem_fn fn, void *arg,
 	int rc, bad = 0, prefix = 1;
 	size_t n;
 
+	char path[PATH_MAX];
+	struct stat st;
+	unsigned char *text;
+	size_t len;
+	uint64_t complete_ts = 0, complete_seq = 0;
+
 	if ((rc = list_segments(dir, &seqs, &n)))
 		return rc;
+	if ((rc = dir_file(path, dir, "ACCOUNT"))) {
+		free(seqs);
+		return rc;
+	}
+	if (stat(path, &st)) {
+		if (!n) {
+			free(seqs);
+			return PITR_NOTMEDIA;
+		}
+		fn("ACCOUNT", "missing", arg);
+		bad = 1;
+	}
+	if (dir_file(path, dir, "COMPLETE") == 0 &&
+	    read_file(path, &text, &len) == 0) {
+		char buf[48], *end;
+		snprintf(buf, sizeof(buf), "%.*s", (int)(len < 47 ? len : 47),
+			 (char *)text);
+		complete_ts = strtoull(buf, &end, 10);
+		if (*end == ' ')
+			complete_seq = strtoull(end + 1, NULL, 10);
+		free(text);
+	}
 	for (size_t i = 0; i < n; i++) {
 		for (; expect < seqs[i]; expect++) {
 			snprintf(where, sizeof(where),
@@ -800,20 +833,16 @@ int pitr_backup_verify(const char *dir, pitr_problem_fn fn, void *arg,
 		prev = h;
 	}
 	free(seqs);
-	/* every segment whole: the media is complete up to COMPLETE */
-	char path[PATH_MAX];
-	unsigned char *text;
-	size_t len;
-	if (!bad && dir_file(path, dir, "COMPLETE") == 0 &&
-	    read_file(path, &text, &len) == 0) {
-		char buf[32];
-		snprintf(buf, sizeof(buf), "%.*s", (int)(len < 31 ? len : 31),
-			 (char *)text);
-		uint64_t c = strtoull(buf, NULL, 10);
-		if (c > upto)
-			upto = c;
-		free(text);
+	/* the last segments lost: COMPLETE counted them */
+	for (; expect <= complete_seq; expect++) {
+		snprintf(where, sizeof(where), "seg-%010" PRIu64 ".pseg",
+			 expect);
+		fn(where, "missing", arg);
+		bad = 1;
 	}
+	/* every segment whole: the media is complete up to COMPLETE */
+	if (!bad && complete_ts > upto)
+		upto = complete_ts;
 	if (segments)
 		*segments = n;
 	if (complete)

@@ -61,7 +61,8 @@
 #define PITR_BADPOLICY	(-32013) /* invalid or refused backup policy */
 #define PITR_FOREIGN	(-32014) /* backup directory of another account */
 #define PITR_NOBACKUP	(-32015) /* no backup directory is set */
-#define PITR_FIRST_CODE PITR_NOBACKUP
+#define PITR_NOTMEDIA	(-32016) /* the directory holds no backup */
+#define PITR_FIRST_CODE PITR_NOTMEDIA
 
 /* The `at` argument that means "the live state". */
 #define PITR_NOW UINT64_MAX

@@ -38,6 +38,7 @@ static const char *const errors[] = {
 	[-PITR_BADPOLICY - 32000] = "invalid backup policy",
 	[-PITR_FOREIGN - 32000] = "backup directory belongs to another account",
 	[-PITR_NOBACKUP - 32000] = "no backup directory is set",
+	[-PITR_NOTMEDIA - 32000] = "not a backup directory",
 };
 
 const char *pitr_strerror(int rc)
@@ -66,6 +67,7 @@ int pitr_errno(int rc)
 	case PITR_BADPOLICY:
 	case PITR_FOREIGN:
 	case PITR_NOBACKUP:
+	case PITR_NOTMEDIA:
 		return EINVAL;
 	case PITR_TOOBIG:
 		return EFBIG;

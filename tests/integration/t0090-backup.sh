@@ -114,6 +114,35 @@ c.json" ]
 	unmount_fs "$TMP/rnm"
 '
 
+test_expect_success 'lost last segments are found, and restore refuses what they held' '
+	"$PITR" backup "$S" flush >/dev/null
+	last=$(ls "$D"/seg-*.pseg | tail -1)
+	cp -a "$D" "$TMP/lost"
+	rm "$TMP/lost/$(basename "$last")"
+	rc=0; "$PITR" verify "$TMP/lost" >"$TMP/v" || rc=$?
+	[ $rc = 1 ]
+	grep -q "$(basename "$last"): missing" "$TMP/v"
+	T=$("$PITR" backup "$S" status | sed -n "s/^latest-restorable: //p")
+	rc=0; "$PITR" restore "$TMP/lost" "$TMP/lostr" --from-backup --at "$T" 2>"$TMP/e" || rc=$?
+	[ $rc = 1 ]
+	grep -q "complete only up to" "$TMP/e"
+	[ ! -e "$TMP/lostr" ]
+	rm "$TMP/lost"/seg-*.pseg
+	rc=0; "$PITR" verify "$TMP/lost" >"$TMP/v" || rc=$?
+	[ $rc = 1 ]
+	grep -q "seg-0000000001.pseg: missing" "$TMP/v"
+	mkdir "$TMP/nomedia"
+	for d in "$TMP/nomedia" /etc; do
+		rc=0; "$PITR" verify "$d" 2>"$TMP/e" || rc=$?
+		[ $rc = 1 ]
+		grep -q "not a backup directory" "$TMP/e"
+	done
+	rc=0; "$PITR" restore "$S" "$TMP/notm" --from-backup --at -0s 2>"$TMP/e" || rc=$?
+	[ $rc = 1 ]
+	grep -q "not a backup directory" "$TMP/e"
+	[ ! -e "$TMP/notm" ]
+'
+
 test_expect_success 'the primary store lost: restore from the media equals the views' '
 	echo "{\"late\": 1}" >"$M/db/c/late.json"
 	T=$(ts_of "$M/db/c/late.json")
