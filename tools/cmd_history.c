@@ -391,8 +391,9 @@ int cmd_log(int argc, char *argv[])
 static const char diff_usage[] =
     "usage: pitr diff STORE T1 T2 [DB[/C]] [--json]\n"
     "\n"
-    "List documents added, changed and deleted between two instants.\n"
-    "Reads only the mutations between them.\n";
+    "List documents added, changed and deleted from the state at T1 to\n"
+    "the state at T2 (T2 may be the earlier). Reads only the mutations\n"
+    "between them.\n";
 
 static int by_doc(const void *a, const void *b)
 {
@@ -408,6 +409,21 @@ static int collect_docs(const pitr_mutation *m, void *arg)
 	if (m->op != PITR_OP_DOC_PUT && m->op != PITR_OP_DOC_DELETE)
 		return 0;
 	return list_push(arg, m) ? 0 : ENOMEM;
+}
+
+/* Did the database (and container) of the filter exist at either
+ * instant? */
+static int filter_known(pitr_txn *t, const struct split *sp, uint64_t t1,
+			uint64_t t2)
+{
+	uint64_t at[2] = { t1, t2 }, db, ct;
+
+	for (int i = 0; i < 2; i++)
+		if (pitr_db_lookup(t, at[i], sp->db, sp->dblen, &db) == 0 &&
+		    (sp->depth < 2 ||
+		     pitr_ct_lookup(t, at[i], db, sp->ct, sp->ctlen, &ct) == 0))
+			return 1;
+	return 0;
 }
 
 int cmd_diff(int argc, char *argv[])
@@ -448,14 +464,20 @@ int cmd_diff(int argc, char *argv[])
 		pitr_store_close(s);
 		return 2;
 	}
-	if (t1 > t2) {
-		uint64_t x = t1;
-		t1 = t2;
-		t2 = x;
-	}
+	/* From the state at T1 to the state at T2, whichever is earlier. */
 	rc = pitr_txn_begin(s, PITR_TXN_READ, &t);
+	if (!rc && sp.depth >= 1 && !filter_known(t, &sp, t1, t2)) {
+		char a[PITR_TIME_LEN], b[PITR_TIME_LEN];
+		pitr_time_format(t1, a);
+		pitr_time_format(t2, b);
+		warnx("'%s' did not exist at %s nor at %s", pos[3], a, b);
+		pitr_txn_abort(t);
+		pitr_store_close(s);
+		return 1;
+	}
 	if (!rc)
-		rc = pitr_log_walk(t, t1, t2, collect_docs, &l);
+		rc = pitr_log_walk(t, t1 < t2 ? t1 : t2, t1 < t2 ? t2 : t1,
+				   collect_docs, &l);
 	if (rc) {
 		warnx("cannot read the log of '%s': %s", pos[0],
 		      pitr_strerror(rc));

@@ -26,6 +26,28 @@ print(d[\"last_full\"])" >"$TMP/before"
 	[ "$(ls "$M/@$T/shop/orders" | wc -l)" = 8 ]
 '
 
+test_expect_success 'pitr diff from one instant to another, either way, and a filter that never existed' '
+	E=$(ts_of "$M/blog/posts/extra.json")
+	A=$(ts_of "$M/blog/posts/after.json")
+	"$PITR" diff "$S" "$E" "$A" >"$TMP/d1"
+	grep -qx "added    blog/posts/after.json" "$TMP/d1"
+	grep -qx "deleted  shop/orders/order-1001.json" "$TMP/d1"
+	[ "$(grep -c "shop/orders/" "$TMP/d1")" = 8 ]
+	"$PITR" diff "$S" "$A" "$E" >"$TMP/d2"
+	grep -qx "deleted  blog/posts/after.json" "$TMP/d2"
+	grep -qx "added    shop/orders/order-1001.json" "$TMP/d2"
+	[ "$("$PITR" diff "$S" "$E" "$A" blog | wc -l)" = 1 ]
+	"$PITR" diff "$S" "$E" "$A" shop/orders --json | python3 -c "
+import json, sys
+evs = [json.loads(l) for l in sys.stdin]
+assert len(evs) == 8 and all(e[\"change\"] == \"deleted\" for e in evs), evs"
+	rc=0; "$PITR" diff "$S" "$E" "$A" nope 2>"$TMP/e" || rc=$?
+	[ $rc = 1 ]
+	grep -q "did not exist" "$TMP/e"
+	rc=0; "$PITR" diff "$S" "$E" "$A" shop/nope 2>"$TMP/e" || rc=$?
+	[ $rc = 1 ]
+'
+
 test_expect_success 'restore at that instant brings the container back, mounted' '
 	T=$(cat "$TMP/before")
 	mkdir "$TMP/rmnt"
