@@ -220,6 +220,25 @@ static int check_selection(pitr_txn *src, const struct sel *sel, int nsel,
 	return 0;
 }
 
+/* Is MNT no directory to mount on, or taken by another mount? Says why. */
+static int mount_point_bad(const char *mnt)
+{
+	char up[PATH_MAX];
+	struct stat st, ust;
+
+	if (stat(mnt, &st) || !S_ISDIR(st.st_mode)) {
+		warnx("cannot mount at '%s': not a directory", mnt);
+		return 1;
+	}
+	snprintf(up, sizeof(up), "%s/..", mnt);
+	if (stat(up, &ust) == 0 &&
+	    (ust.st_dev != st.st_dev || ust.st_ino == st.st_ino)) {
+		warnx("cannot mount at '%s': something is mounted there", mnt);
+		return 1;
+	}
+	return 0;
+}
+
 static int mount_target(const char *self, const char *target, const char *mnt)
 {
 	char exe[PATH_MAX], fsbin[PATH_MAX];
@@ -292,6 +311,8 @@ int cmd_restore(int argc, char *argv[])
 			    (sel[nsel].ct &&
 			     pitr_name_check(sel[nsel].ct,
 					     strlen(sel[nsel].ct)))) {
+				if (sel[nsel].ct)
+					sel[nsel].ct[-1] = '/'; /* as given */
 				warnx("invalid --database '%s': use DB or "
 				      "DB/CONTAINER",
 				      optarg);
@@ -334,6 +355,8 @@ int cmd_restore(int argc, char *argv[])
 		      target, parent);
 		return 1;
 	}
+	if (mnt && mount_point_bad(mnt))
+		return 1;
 	if (from_backup) {
 		/* The media alone: replay them into a hidden account, then
 		 * restore from it exactly as from a live one. */

@@ -117,6 +117,17 @@ test_expect_success 'refusals: each with its message and exit status, nothing cr
 	grep -q "usage: pitr restore" "$TMP/e"
 	rc=0; "$PITR" restore "$S" "$TMP/t1" --at "$T" --database "a#b" 2>"$TMP/e" || rc=$?
 	[ $rc = 2 ]
+	for sel in shop/orders/x /shop shop/; do
+		rc=0; "$PITR" restore "$S" "$TMP/t1" --at "$T" --database "$sel" 2>"$TMP/e" || rc=$?
+		[ $rc = 2 ]
+		grep -q "invalid --database .$sel." "$TMP/e"
+	done
+	rc=0; "$PITR" restore "$S" "$TMP/t1" --at "$T" --mount "$TMP/nomnt" 2>"$TMP/e" || rc=$?
+	[ $rc = 1 ]
+	grep -q "cannot mount at .*nomnt.: not a directory" "$TMP/e"
+	rc=0; "$PITR" restore "$S" "$TMP/t1" --at "$T" --mount "$M" 2>"$TMP/e" || rc=$?
+	[ $rc = 1 ]
+	grep -q "something is mounted there" "$TMP/e"
 	rc=0; "$PITR" restore "$TMP/plain-nothing" "$TMP/t1" --at "$T" 2>"$TMP/e" || rc=$?
 	[ $rc = 1 ]
 	grep -q "cannot open store" "$TMP/e"
