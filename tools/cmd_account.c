@@ -226,20 +226,24 @@ int cmd_policy(int argc, char *argv[])
 	}
 	if (optind + 1 != argc)
 		return usage_exit(policy_usage, 0);
-	if (mode && strcmp(mode, "continuous")) {
-		warnx(
-		    strcmp(mode, "periodic")
-			? "invalid --backup-mode '%s'"
-			: "cannot switch to %s mode: continuous history cannot "
-			  "become periodic; create a new account and restore "
-			  "into it instead",
-		    mode);
+	if (mode && strcmp(mode, "continuous") && strcmp(mode, "periodic")) {
+		warnx("invalid --backup-mode '%s'", mode);
 		return 2;
 	}
 	s = open_store(argv[optind], 0);
 	if (!s)
 		return 1;
 	pitr_store_policy(s, &p);
+	if (mode && !strcmp(mode, "periodic")) {
+		if (p.mode != PITR_PERIODIC) {
+			warnx("cannot switch to periodic mode: continuous "
+			      "history cannot become periodic; create a new "
+			      "account and restore into it instead");
+			pitr_store_close(s);
+			return 2;
+		}
+		mode = NULL; /* already so */
+	}
 	if (retention &&
 	    parse_duration_opt("--retention", retention, &p.retention)) {
 		pitr_store_close(s);
