@@ -338,6 +338,10 @@ int cmd_restore(int argc, char *argv[])
 	if (optind + 2 != argc || !when)
 		return usage_exit(restore_usage, 0);
 	const char *source = argv[optind], *target = argv[optind + 1];
+	if (!*target) {
+		warnx("TARGET must not be empty");
+		return 2;
+	}
 	const char *named = source; /* in messages: what the user gave */
 	pitr_policy_default(&cfg.policy);
 	if (retention &&

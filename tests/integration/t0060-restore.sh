@@ -122,6 +122,9 @@ test_expect_success 'refusals: each with its message and exit status, nothing cr
 		[ $rc = 2 ]
 		grep -q "invalid --database .$sel." "$TMP/e"
 	done
+	rc=0; "$PITR" restore "$S" "" --at "$T" 2>"$TMP/e" || rc=$?
+	[ $rc = 2 ]
+	grep -q "TARGET must not be empty" "$TMP/e"
 	rc=0; "$PITR" restore "$S" "$TMP/t1" --at "$T" --mount "$TMP/nomnt" 2>"$TMP/e" || rc=$?
 	[ $rc = 1 ]
 	grep -q "cannot mount at .*nomnt.: not a directory" "$TMP/e"
