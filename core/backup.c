@@ -766,6 +766,21 @@ static int seg_check(const char *dir, uint64_t seq, struct seg_hdr *h,
 	return rc;
 }
 
+/* Segments `from` to `to` are missing: one report, however many. */
+static void report_missing(pitr_problem_fn fn, void *arg, uint64_t from,
+			   uint64_t to)
+{
+	char where[64];
+
+	if (from == to)
+		snprintf(where, sizeof(where), "seg-%010" PRIu64 ".pseg", from);
+	else
+		snprintf(where, sizeof(where),
+			 "seg-%010" PRIu64 ".pseg..seg-%010" PRIu64 ".pseg",
+			 from, to);
+	fn(where, "missing", arg);
+}
+
 int pitr_backup_verify(const char *dir, pitr_problem_fn fn, void *arg,
 		       uint64_t *segments, uint64_t *complete)
 {
@@ -781,6 +796,23 @@ int pitr_backup_verify(const char *dir, pitr_problem_fn fn, void *arg,
 	size_t len;
 	uint64_t complete_ts = 0, complete_seq = 0;
 
+	/* COMPLETE first: it names only segments written before it, so a
+	 * shipper at work meanwhile adds segments, never takes them. */
+	if (dir_file(path, dir, "COMPLETE") == 0 &&
+	    read_file(path, &text, &len) == 0) {
+		char buf[48], *end;
+		snprintf(buf, sizeof(buf), "%.*s", (int)(len < 47 ? len : 47),
+			 (char *)text);
+		complete_ts = strtoull(buf, &end, 10);
+		if (*end == ' ')
+			complete_seq = strtoull(end + 1, &end, 10);
+		if (end == buf || (*end && *end != '\n')) {
+			fn("COMPLETE", "damaged", arg);
+			bad = 1;
+			complete_ts = complete_seq = 0;
+		}
+		free(text);
+	}
 	if ((rc = list_segments(dir, &seqs, &n)))
 		return rc;
 	if ((rc = dir_file(path, dir, "ACCOUNT"))) {
@@ -795,21 +827,9 @@ int pitr_backup_verify(const char *dir, pitr_problem_fn fn, void *arg,
 		fn("ACCOUNT", "missing", arg);
 		bad = 1;
 	}
-	if (dir_file(path, dir, "COMPLETE") == 0 &&
-	    read_file(path, &text, &len) == 0) {
-		char buf[48], *end;
-		snprintf(buf, sizeof(buf), "%.*s", (int)(len < 47 ? len : 47),
-			 (char *)text);
-		complete_ts = strtoull(buf, &end, 10);
-		if (*end == ' ')
-			complete_seq = strtoull(end + 1, NULL, 10);
-		free(text);
-	}
 	for (size_t i = 0; i < n; i++) {
-		for (; expect < seqs[i]; expect++) {
-			snprintf(where, sizeof(where),
-				 "seg-%010" PRIu64 ".pseg", expect);
-			fn(where, "missing", arg);
+		if (expect < seqs[i]) {
+			report_missing(fn, arg, expect, seqs[i] - 1);
 			bad = 1;
 			prefix = 0;
 		}
@@ -834,10 +854,8 @@ int pitr_backup_verify(const char *dir, pitr_problem_fn fn, void *arg,
 	}
 	free(seqs);
 	/* the last segments lost: COMPLETE counted them */
-	for (; expect <= complete_seq; expect++) {
-		snprintf(where, sizeof(where), "seg-%010" PRIu64 ".pseg",
-			 expect);
-		fn(where, "missing", arg);
+	if (expect <= complete_seq) {
+		report_missing(fn, arg, expect, complete_seq);
 		bad = 1;
 	}
 	/* every segment whole: the media is complete up to COMPLETE */
@@ -888,6 +906,7 @@ struct replay {
 	pitr_txn *t;
 	uint64_t until;
 	uint64_t n;
+	size_t bytes; /* of records since the last commit */
 };
 
 static int replay_record(uint64_t ts, uint32_t idx, const MDB_val *rec,
@@ -900,9 +919,11 @@ static int replay_record(uint64_t ts, uint32_t idx, const MDB_val *rec,
 
 	if (ts > rp->until)
 		return 0;
-	if (rp->t && rp->n % REPLAY_BATCH == 0 && rp->n) {
+	if (rp->t &&
+	    ((rp->n % REPLAY_BATCH == 0 && rp->n) || rp->bytes >= BULK_BYTES)) {
 		rc = pitr_txn_commit(rp->t, NULL);
 		rp->t = NULL;
+		rp->bytes = 0;
 		if (rc)
 			return rc;
 	}
@@ -912,6 +933,7 @@ static int replay_record(uint64_t ts, uint32_t idx, const MDB_val *rec,
 	rp->t->ts = ts;
 	rp->t->idx = idx;
 	rp->t->dirty_meta = 1;
+	rp->bytes += rec->mv_size;
 	key_log(k, ts, idx);
 	rc = mdb_rc(
 	    mdb_put(rp->t->txn, rp->s->log, &key, (MDB_val *)rec, MDB_APPEND));

@@ -466,6 +466,7 @@ int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 	pitr_iter *it;
 	pitr_entry e;
 	uint64_t n = 0;
+	size_t bytes = 0;
 	int rc;
 
 	if ((rc = ct_alive(*dst, ct)))
@@ -490,7 +491,9 @@ int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 			rc = PITR_CORRUPT;
 		if (!rc)
 			rc = copy_append(*dst, ct, &r);
-		if (!rc && ++n % COPY_BATCH == 0) {
+		bytes += val.mv_size;
+		if (!rc && (++n % COPY_BATCH == 0 || bytes >= BULK_BYTES)) {
+			bytes = 0;
 			rc = pitr_txn_commit(*dst, NULL);
 			*dst = NULL;
 			if (!rc)

@@ -208,6 +208,11 @@ int log_body(pitr_txn *t, const struct log_rec *r, void **body, size_t *len);
 /* Translate an LMDB return code into a pitr one. */
 int mdb_rc(int rc);
 
+/* A bulk copy or replay commits every this many bytes of records at the
+ * latest: without a write map, LMDB holds a transaction's pages in memory
+ * until its commit. */
+#define BULK_BYTES (64u << 20)
+
 /* Name value ops. */
 enum { NAME_CREATE = 1, NAME_DELETE = 2 };
 

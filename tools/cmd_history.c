@@ -411,19 +411,39 @@ static int collect_docs(const pitr_mutation *m, void *arg)
 	return list_push(arg, m) ? 0 : ENOMEM;
 }
 
-/* Did the database (and container) of the filter exist at either
- * instant? */
-static int filter_known(pitr_txn *t, const struct split *sp, uint64_t t1,
-			uint64_t t2)
+/* What a DB[/C] filter names at each of two instants: incarnations of
+ * databases (depth 1) or containers (depth 2); 0 where it named none. */
+struct filter {
+	int depth;
+	uint64_t inc[2];
+};
+
+/* Resolve the filter at t1 and t2; 0 if it named nothing at either. */
+static int filter_resolve(pitr_txn *t, const struct split *sp, uint64_t t1,
+			  uint64_t t2, struct filter *f)
 {
 	uint64_t at[2] = { t1, t2 }, db, ct;
 
-	for (int i = 0; i < 2; i++)
-		if (pitr_db_lookup(t, at[i], sp->db, sp->dblen, &db) == 0 &&
-		    (sp->depth < 2 ||
-		     pitr_ct_lookup(t, at[i], db, sp->ct, sp->ctlen, &ct) == 0))
-			return 1;
-	return 0;
+	f->depth = sp->depth;
+	for (int i = 0; i < 2; i++) {
+		f->inc[i] = 0;
+		if (pitr_db_lookup(t, at[i], sp->db, sp->dblen, &db))
+			continue;
+		if (sp->depth < 2)
+			f->inc[i] = db;
+		else if (pitr_ct_lookup(t, at[i], db, sp->ct, sp->ctlen, &ct) ==
+			 0)
+			f->inc[i] = ct;
+	}
+	return f->inc[0] || f->inc[1];
+}
+
+/* Does a document of container `ct` (in database `db`) pass? */
+static int filter_passes(const struct filter *f, uint64_t ct, uint64_t db)
+{
+	uint64_t inc = f->depth == 2 ? ct : db;
+
+	return !f->depth || (inc && (inc == f->inc[0] || inc == f->inc[1]));
 }
 
 int cmd_diff(int argc, char *argv[])
@@ -433,6 +453,7 @@ int cmd_diff(int argc, char *argv[])
 	struct list l = { 0 };
 	uint64_t t1, t2;
 	struct split sp = { 0 };
+	struct filter f = { 0 };
 	pitr_store *s;
 	pitr_txn *t = NULL;
 	int npos = 0, json = 0, rc;
@@ -466,7 +487,7 @@ int cmd_diff(int argc, char *argv[])
 	}
 	/* From the state at T1 to the state at T2, whichever is earlier. */
 	rc = pitr_txn_begin(s, PITR_TXN_READ, &t);
-	if (!rc && sp.depth >= 1 && !filter_known(t, &sp, t1, t2)) {
+	if (!rc && sp.depth >= 1 && !filter_resolve(t, &sp, t1, t2, &f)) {
 		char a[PITR_TIME_LEN], b[PITR_TIME_LEN];
 		pitr_time_format(t1, a);
 		pitr_time_format(t2, b);
@@ -501,10 +522,7 @@ int cmd_diff(int argc, char *argv[])
 		if (!change || pitr_inc_get(t, it->m.parent, &ct) ||
 		    pitr_inc_get(t, ct.parent, &db))
 			continue;
-		if ((sp.depth >= 1 && (db.namelen != sp.dblen ||
-				       memcmp(db.name, sp.db, sp.dblen))) ||
-		    (sp.depth == 2 && (ct.namelen != sp.ctlen ||
-				       memcmp(ct.name, sp.ct, sp.ctlen))))
+		if (!filter_passes(&f, it->m.parent, ct.parent))
 			continue;
 		if (json) {
 			printf("{\"change\":\"%s\",\"database\":", change);

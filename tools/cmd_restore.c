@@ -220,19 +220,53 @@ static int check_selection(pitr_txn *src, const struct sel *sel, int nsel,
 	return 0;
 }
 
+/* Is `path` (resolved) the mount point of a mount? /proc/self/mountinfo
+ * names them in its fifth field, with \ooo escapes. */
+static int is_mount_point(const char *path)
+{
+	char line[4096], point[PATH_MAX];
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *p = line;
+		size_t n = 0;
+		for (int field = 0; field < 4 && p; field++)
+			if ((p = strchr(p, ' ')))
+				p++;
+		while (p && *p && *p != ' ' && n + 1 < sizeof(point)) {
+			if (p[0] == '\\' && p[1] && p[2] && p[3]) {
+				point[n++] =
+				    (char)((p[1] - '0') * 64 +
+					   (p[2] - '0') * 8 + p[3] - '0');
+				p += 4;
+			} else {
+				point[n++] = *p++;
+			}
+		}
+		point[n] = 0;
+		found = p && !strcmp(point, path);
+	}
+	fclose(f);
+	return found;
+}
+
 /* Is MNT no directory to mount on, or taken by another mount? Says why. */
 static int mount_point_bad(const char *mnt)
 {
-	char up[PATH_MAX];
-	struct stat st, ust;
+	char real[PATH_MAX];
+	struct stat st;
 
-	if (stat(mnt, &st) || !S_ISDIR(st.st_mode)) {
-		warnx("cannot mount at '%s': not a directory", mnt);
+	errno = 0;
+	if (stat(mnt, &st) == 0 && !S_ISDIR(st.st_mode))
+		errno = ENOTDIR;
+	if (errno || !realpath(mnt, real)) {
+		warn("cannot mount at '%s'", mnt);
 		return 1;
 	}
-	snprintf(up, sizeof(up), "%s/..", mnt);
-	if (stat(up, &ust) == 0 &&
-	    (ust.st_dev != st.st_dev || ust.st_ino == st.st_ino)) {
+	if (is_mount_point(real)) {
 		warnx("cannot mount at '%s': something is mounted there", mnt);
 		return 1;
 	}

@@ -71,6 +71,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(dir, sizeof(dir), "/tmp/fuzz-segment-%d",
 			 (int)getpid());
 		mkdir(dir, 0700);
+		/* a backup directory names its account */
+		snprintf(path, sizeof(path), "%s/ACCOUNT", dir);
+		FILE *a = fopen(path, "w");
+		if (a) {
+			fputs("name fuzz\n", a);
+			fclose(a);
+		}
 	}
 	buf = malloc(cap);
 	if (!buf)

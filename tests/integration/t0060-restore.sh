@@ -46,6 +46,15 @@ assert len(evs) == 8 and all(e[\"change\"] == \"deleted\" for e in evs), evs"
 	grep -q "did not exist" "$TMP/e"
 	rc=0; "$PITR" diff "$S" "$E" "$A" shop/nope 2>"$TMP/e" || rc=$?
 	[ $rc = 1 ]
+	mkdir "$M/dd" "$M/dd/c"
+	echo "{\"d\": 1}" >"$M/dd/c/d1.json"
+	D1=$(ts_of "$M/dd/c/d1.json")
+	echo "{\"d\": 2}" >"$M/dd/c/d2.json"
+	D2=$(ts_of "$M/dd/c/d2.json")
+	mv "$M/dd" "$M/dd2"
+	[ "$("$PITR" diff "$S" "$D1" "$D2" dd | wc -l)" = 1 ]
+	[ "$("$PITR" diff "$S" "$D1" "$D2" dd/c | wc -l)" = 1 ]
+	rm -r "$M/dd2"
 '
 
 test_expect_success 'restore at that instant brings the container back, mounted' '
@@ -127,7 +136,13 @@ test_expect_success 'refusals: each with its message and exit status, nothing cr
 	grep -q "TARGET must not be empty" "$TMP/e"
 	rc=0; "$PITR" restore "$S" "$TMP/t1" --at "$T" --mount "$TMP/nomnt" 2>"$TMP/e" || rc=$?
 	[ $rc = 1 ]
-	grep -q "cannot mount at .*nomnt.: not a directory" "$TMP/e"
+	grep -q "cannot mount at .*nomnt.: No such file or directory" "$TMP/e"
+	mkdir "$TMP/bm"
+	mount --bind "$TMP/bm" "$TMP/bm"
+	rc=0; "$PITR" restore "$S" "$TMP/t1" --at "$T" --mount "$TMP/bm/" 2>"$TMP/e" || rc=$?
+	umount "$TMP/bm"
+	[ $rc = 1 ]
+	grep -q "something is mounted there" "$TMP/e"
 	rc=0; "$PITR" restore "$S" "$TMP/t1" --at "$T" --mount "$M" 2>"$TMP/e" || rc=$?
 	[ $rc = 1 ]
 	grep -q "something is mounted there" "$TMP/e"

@@ -130,7 +130,15 @@ test_expect_success 'lost last segments are found, and restore refuses what they
 	rm "$TMP/lost"/seg-*.pseg
 	rc=0; "$PITR" verify "$TMP/lost" >"$TMP/v" || rc=$?
 	[ $rc = 1 ]
-	grep -q "seg-0000000001.pseg: missing" "$TMP/v"
+	grep -q "seg-0000000001.pseg.*: missing" "$TMP/v"
+	echo "$(cut -d" " -f1 "$TMP/lost/COMPLETE") 99999999999" >"$TMP/lost/COMPLETE"
+	rc=0; timeout 10 "$PITR" verify "$TMP/lost" >"$TMP/v" || rc=$?
+	[ $rc = 1 ]
+	[ "$(grep -c missing "$TMP/v")" = 1 ]
+	echo "garbage" >"$TMP/lost/COMPLETE"
+	rc=0; timeout 10 "$PITR" verify "$TMP/lost" >"$TMP/v" || rc=$?
+	[ $rc = 1 ]
+	grep -q "COMPLETE: damaged" "$TMP/v"
 	mkdir "$TMP/nomedia"
 	for d in "$TMP/nomedia" /etc; do
 		rc=0; "$PITR" verify "$d" 2>"$TMP/e" || rc=$?
