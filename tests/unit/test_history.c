@@ -1635,19 +1635,7 @@ static void test_backup_status(void)
 
 	/* A damaged record is never shipped, and status says why; the
 	 * commits before it are. */
-	pitr_txn *t;
-	unsigned char lk[12], *copy;
-	MDB_val key = { 12, lk }, val;
-	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
-	key_log(lk, ts[2], 0);
-	is_int(mdb_get(t->txn, s->log, &key, &val), 0, "status: found a");
-	copy = malloc(val.mv_size);
-	memcpy(copy, val.mv_data, val.mv_size);
-	copy[val.mv_size / 2] ^= 0x20;
-	val.mv_data = copy;
-	mdb_put(t->txn, s->log, &key, &val, 0);
-	free(copy);
-	pitr_txn_commit(t, NULL);
+	is_int(damage_log(s, ts[2], 0), 0, "status: damaged a");
 	is_int(pitr_backup_ship(s, 1, &n), PITR_CORRUPT,
 	       "status: a damaged record stops shipping");
 	is_u64(n, 1, "status: the commit before it shipped");
@@ -1672,16 +1660,7 @@ static void test_backup_status(void)
 	mkdir(media, 0700);
 	pitr_backup_set_dir(s, media);
 	ct = make_ct(s, "db", "ct", NULL, &ts[0]); /* records 0 and 1 */
-	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
-	key_log(lk, ts[0], 1);
-	is_int(mdb_get(t->txn, s->log, &key, &val), 0, "status: found ct");
-	copy = malloc(val.mv_size);
-	memcpy(copy, val.mv_data, val.mv_size);
-	copy[1] ^= 0x01;
-	val.mv_data = copy;
-	mdb_put(t->txn, s->log, &key, &val, 0);
-	free(copy);
-	pitr_txn_commit(t, NULL);
+	is_int(damage_log(s, ts[0], 1), 0, "status: damaged ct");
 	is_int(pitr_backup_ship(s, 1, &n), PITR_CORRUPT,
 	       "status: damage in the second record of a commit");
 	is_u64(n, 0, "status: not even its first record shipped");
