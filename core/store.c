@@ -741,26 +741,6 @@ int pitr_store_info(pitr_store *s, pitr_info *info)
  * Transactions
  */
 
-/*
- * Free the reader slots of processes that died inside a read transaction
- * (a pitr restore killed): while a slot holds its old snapshot, LMDB can
- * reuse no page freed since, and the file grows with every write. At most
- * once a second, before a write.
- */
-static void readers_check(pitr_store *s)
-{
-	uint64_t now = pitr_clock();
-	int due, dead;
-
-	pthread_mutex_lock(&s->clock_mtx);
-	due = now - s->readers_checked >= PITR_NS_PER_SEC;
-	if (due)
-		s->readers_checked = now;
-	pthread_mutex_unlock(&s->clock_mtx);
-	if (due)
-		mdb_reader_check(s->env, &dead);
-}
-
 int pitr_txn_begin(pitr_store *s, int write, pitr_txn **out)
 {
 	pitr_txn *t;
@@ -768,8 +748,6 @@ int pitr_txn_begin(pitr_store *s, int write, pitr_txn **out)
 
 	if (write && (s->flags & PITR_OPEN_RDONLY))
 		return PITR_RDONLY;
-	if (write)
-		readers_check(s);
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return ENOMEM;
@@ -800,7 +778,17 @@ int pitr_txn_begin(pitr_store *s, int write, pitr_txn **out)
 		if (t->ts <= s->read_floor)
 			t->ts = s->read_floor + 1;
 		s->pending_ts = t->ts;
+		int check = now - s->readers_checked >= PITR_NS_PER_SEC;
+		if (check)
+			s->readers_checked = now;
 		pthread_mutex_unlock(&s->clock_mtx);
+		/* Free the reader slots of processes that died inside a read
+		 * (a pitr restore killed): while one holds its snapshot, LMDB
+		 * reuses no page freed since, and the file grows with every
+		 * write. At most once a second. */
+		int dead;
+		if (check)
+			mdb_reader_check(s->env, &dead);
 	}
 	*out = t;
 	return 0;

@@ -890,18 +890,6 @@ static int fh_resize(struct fh *h, size_t len, int writing)
 	return 0;
 }
 
-/* Count `owner` among the handle's writers; h->mtx held. */
-static void fh_wrote(struct fh *h, uint64_t owner)
-{
-	for (int i = 0; i < h->nwriters && i < WRITERS_MAX; i++)
-		if (h->writers[i] == owner)
-			return;
-	if (h->nwriters < WRITERS_MAX)
-		h->writers[h->nwriters] = owner;
-	if (h->nwriters <= WRITERS_MAX)
-		h->nwriters++;
-}
-
 /* Did `owner` write since the last commit (or did too many, to tell)? */
 static int fh_wrote_by(const struct fh *h, uint64_t owner)
 {
@@ -911,6 +899,17 @@ static int fh_wrote_by(const struct fh *h, uint64_t owner)
 		if (h->writers[i] == owner)
 			return 1;
 	return 0;
+}
+
+/* Count `owner` among the handle's writers; h->mtx held. */
+static void fh_wrote(struct fh *h, uint64_t owner)
+{
+	if (fh_wrote_by(h, owner))
+		return;
+	if (h->nwriters < WRITERS_MAX)
+		h->writers[h->nwriters++] = owner;
+	else
+		h->nwriters = WRITERS_MAX + 1;
 }
 
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
