@@ -800,8 +800,11 @@ out_free:
 static void txn_done(pitr_txn *t)
 {
 	if (t->ts) {
+		/* The writer lock is already released: the next writer may have
+		 * set its own mark, which is not ours to clear. */
 		pthread_mutex_lock(&t->s->clock_mtx);
-		t->s->pending_ts = 0;
+		if (t->s->pending_ts == t->ts)
+			t->s->pending_ts = 0;
 		pthread_cond_broadcast(&t->s->clock_cond);
 		pthread_mutex_unlock(&t->s->clock_mtx);
 	}
