@@ -28,6 +28,7 @@ struct node {
 	int listed;
 	struct node *pnext, **pprev;
 	struct node *pending; /* head of this node's list */
+	struct body *body;    /* the latest shared body; not a reference */
 	size_t namelen;
 	char *name; /* own allocation: a rename may lengthen it, and the node
 		       itself must stay where the kernel's node id points */
@@ -450,4 +451,62 @@ int node_hashed(struct node *n)
 	hashed = n->hashed;
 	pthread_mutex_unlock(&table_mtx);
 	return hashed;
+}
+
+struct body *node_body_get(struct node *n, uint64_t ts)
+{
+	struct body *b;
+
+	pthread_mutex_lock(&table_mtx);
+	b = n->body;
+	if (b && b->ts == ts)
+		b->refs++;
+	else
+		b = NULL;
+	pthread_mutex_unlock(&table_mtx);
+	return b;
+}
+
+struct body *node_body_share(struct node *n, uint64_t ts, void *data,
+			     size_t len)
+{
+	struct body *b = malloc(sizeof(*b));
+
+	pthread_mutex_lock(&table_mtx);
+	if (n->body && n->body->ts == ts && n->body->len == len) {
+		/* another handle loaded the same version meanwhile */
+		n->body->refs++;
+		pthread_mutex_unlock(&table_mtx);
+		free(b);
+		free(data);
+		return n->body;
+	}
+	if (b) {
+		b->node = n;
+		b->refs = 1;
+		b->ts = ts;
+		b->len = len;
+		b->data = data;
+		n->body = b;
+	}
+	pthread_mutex_unlock(&table_mtx);
+	if (!b)
+		free(data);
+	return b;
+}
+
+void body_put(struct body *b)
+{
+	int last;
+
+	pthread_mutex_lock(&table_mtx);
+	last = --b->refs == 0;
+	/* a handle holds its node open, so b->node outlives b */
+	if (last && b->node->body == b)
+		b->node->body = NULL;
+	pthread_mutex_unlock(&table_mtx);
+	if (last) {
+		free(b->data);
+		free(b);
+	}
 }

@@ -127,6 +127,31 @@ struct node_child {
 int node_pending_children(struct node *parent, struct node_child **out,
 			  size_t *count);
 
+/*
+ * Committed bodies, shared by the handles that read them: one copy per
+ * version in memory however many descriptors are open on it. A node
+ * remembers its latest body only while some handle holds it (weakly), so
+ * closed files keep nothing.
+ *
+ * node_body_get(): the node's body of the version committed at `ts`, with
+ * a reference for the caller, or NULL. node_body_share(): make `data`
+ * (malloc'd, `len` bytes, of the version at `ts`) a shared body; it takes
+ * `data` (freed if the node already holds that version, whose body is
+ * returned instead), and returns NULL only when out of memory (`data`
+ * freed). body_put(): drop a reference; the last one frees the body.
+ */
+struct body {
+	struct node *node;
+	uint32_t refs;
+	uint64_t ts;
+	size_t len;
+	char *data;
+};
+struct body *node_body_get(struct node *n, uint64_t ts);
+struct body *node_body_share(struct node *n, uint64_t ts, void *data,
+			     size_t len);
+void body_put(struct body *b);
+
 /* Has the child (parent, name) children with uncommitted data? */
 int node_child_has_pending(struct node *parent, const char *name, size_t len);
 

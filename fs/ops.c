@@ -63,11 +63,17 @@ static void link_del(struct link *l)
 	pthread_mutex_unlock(&handles_mtx);
 }
 
-/* An open file: the whole body, read at open or being written. */
+/*
+ * An open file: the whole body, read at open or being written. Until the
+ * handle changes it, the body is the committed version shared with every
+ * other handle reading it (`body`, and `buf` points into it); the first
+ * change makes the handle its own copy (fh_own()).
+ */
 struct fh {
 	struct link link; /* first: a link is its handle */
 	pthread_mutex_t mtx;
 	struct node_ref ref;
+	struct body *body; /* shared, read-only; NULL: `buf` is the handle's */
 	char *buf;
 	size_t len, cap;
 	int write;   /* opened for writing */
@@ -580,9 +586,12 @@ static void fh_free(struct fh *h)
 {
 	link_del(&h->link);
 	fh_settled(h);
+	if (h->body)
+		body_put(h->body);
+	else
+		free(h->buf);
 	node_close(h->ref.node);
 	pthread_mutex_destroy(&h->mtx);
-	free(h->buf);
 	free(h);
 }
 
@@ -704,37 +713,70 @@ static int fh_commit(struct fh *h)
 	return rc;
 }
 
-/* Load the current body (or scratch data) into the handle. */
+/*
+ * Point the handle at the committed body (or scratch data) it opens: the
+ * copy another handle already shares, or one read now.
+ */
 static int fh_load(struct fh *h)
 {
+	const struct node_ref *r = &h->ref;
 	pitr_version v = { 0 };
-	size_t idlen;
-	void *body;
+	struct body *b = NULL;
+	void *data = NULL;
+	size_t idlen, len;
 	pitr_txn *t;
 	int rc;
 
 	rc = read_txn(&t);
 	if (rc)
 		return rc;
-	if (h->ref.kind == N_DOC) {
-		doc_id_len(h->ref.name, h->ref.namelen, &idlen);
-		rc = pitr_doc_get(t, h->ref.inc, h->ref.name, idlen, h->ref.at,
-				  &v, &body, &h->len);
+	if (r->kind == N_DOC) {
+		doc_id_len(r->name, r->namelen, &idlen);
+		rc = pitr_doc_stat(t, r->inc, r->name, idlen, r->at, &v);
+		if (!rc && !(b = node_body_get(r->node, v.ts)))
+			rc = pitr_doc_get(t, r->inc, r->name, idlen, r->at, &v,
+					  &data, &len);
 		if (rc == PITR_CORRUPT) {
 			char path[3 * PITR_NAME_MAX + 8];
-			node_path(h->ref.node, path, sizeof(path));
+			node_path(r->node, path, sizeof(path));
 			fs_log(LOG_ERR, "%s: %s", path, pitr_txn_error(t));
 		}
 	} else {
-		rc = pitr_scratch_get(t, h->ref.inc, h->ref.name,
-				      h->ref.namelen, &body, &h->len, &v.ts);
+		rc = pitr_scratch_stat(t, r->inc, r->name, r->namelen, &len,
+				       &v.ts);
+		if (!rc && !(b = node_body_get(r->node, v.ts)))
+			rc = pitr_scratch_get(t, r->inc, r->name, r->namelen,
+					      &data, &len, &v.ts);
 	}
 	pitr_txn_abort(t);
 	if (rc)
 		return rc;
-	h->buf = body;
-	h->cap = h->len;
+	if (!b && !(b = node_body_share(r->node, v.ts, data, len)))
+		return ENOMEM;
+	h->body = b;
+	h->buf = b->data;
+	h->len = b->len;
+	h->cap = 0;
 	h->ts = v.ts;
+	return 0;
+}
+
+/* Give the handle its own copy of the body before it changes it. */
+static int fh_own(struct fh *h)
+{
+	size_t cap = h->len > 4096 ? h->len : 4096;
+	char *b;
+
+	if (!h->body)
+		return 0;
+	b = malloc(cap);
+	if (!b)
+		return ENOMEM;
+	memcpy(b, h->buf, h->len);
+	body_put(h->body);
+	h->body = NULL;
+	h->buf = b;
+	h->cap = cap;
 	return 0;
 }
 
@@ -874,6 +916,8 @@ static int fh_resize(struct fh *h, size_t len, int writing)
 			h->toobig = 1;
 		return EFBIG;
 	}
+	if (fh_own(h))
+		return ENOMEM;
 	if (len > h->cap) {
 		size_t cap = h->cap ? h->cap : 4096;
 		while (cap < len)
@@ -925,6 +969,8 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		rc = EBADF;
 	else if (end > h->len)
 		rc = fh_resize(h, end, 1);
+	else
+		rc = fh_own(h);
 	if (!rc) {
 		memcpy(h->buf + off, buf, size);
 		h->dirty = h->written = 1;
@@ -952,12 +998,34 @@ static int fh_settle(struct fh *h)
 }
 
 /*
- * Every close() of a descriptor flushes; it commits only a writer's. A
- * child that inherited the descriptor at fork and exits (a shell's
- * command, Python's subprocess) closes it too, in the middle of the
- * writer's work. A close before any write (the shell's open, dup2, close)
- * commits nothing yet: an empty truncation is committed at release, where
- * its failure can only be logged.
+ * Would the handle's body, changed by truncation alone, be accepted as it
+ * is? A scratch file takes any bytes; a document only a JSON object.
+ */
+static int fh_acceptable(struct fh *h)
+{
+	pitr_checked ok;
+	char err[8];
+
+	if (h->ref.kind != N_DOC)
+		return 1;
+	return h->len &&
+	       !pitr_doc_check(fs.store, h->buf, h->len, err, sizeof(err), &ok);
+}
+
+/*
+ * Every close() of a descriptor flushes, and what it commits returns with
+ * it: the next open reads it.
+ *
+ * Written data is committed only by a close of its writer. A child that
+ * inherited the descriptor at fork and exits (a shell's command, Python's
+ * subprocess) closes it too, in the middle of the writer's work.
+ *
+ * A truncation with no write since (O_TRUNC, ftruncate) is committed by
+ * any close when the result is acceptable: it is the file's whole state.
+ * When it is not (an empty document), the close commits nothing and
+ * succeeds, for another descriptor of the same open may still write (the
+ * shell's open, dup2, close; a child given it as its output): that is
+ * left to the last close (release), where a failure can only be logged.
  */
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
@@ -966,7 +1034,8 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	(void)ino;
 	pthread_mutex_lock(&h->mtx);
-	if (h->dirty && h->written && fh_wrote_by(h, fi->lock_owner))
+	if (h->dirty && h->written ? fh_wrote_by(h, fi->lock_owner)
+				   : h->dirty && fh_acceptable(h))
 		rc = fh_commit(h);
 	pthread_mutex_unlock(&h->mtx);
 	fuse_reply_err(req, rc);
@@ -996,6 +1065,33 @@ static void op_release(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_err(req, 0);
 }
 
+/*
+ * truncate(2) of a file created and not committed yet: it resizes what its
+ * writers hold, which their commit stores. ENOENT if none holds any.
+ */
+static int truncate_pending(struct node *n, size_t size)
+{
+	int rc = ENOENT;
+
+	pthread_mutex_lock(&handles_mtx);
+	for (struct link *l = open_files.next; l != &open_files; l = l->next) {
+		struct fh *h = (struct fh *)l;
+		pthread_mutex_lock(&h->mtx);
+		if (h->ref.node == n && h->write && h->pending) {
+			rc = fh_resize(h, size, 0);
+			if (!rc) {
+				h->dirty = 1;
+				fh_pending(h, (int64_t)h->len);
+			}
+		}
+		pthread_mutex_unlock(&h->mtx);
+		if (rc && rc != ENOENT)
+			break;
+	}
+	pthread_mutex_unlock(&handles_mtx);
+	return rc;
+}
+
 /* truncate(2) on a path: one commit of the resized body. */
 static int truncate_ref(const struct node_ref *r, size_t size)
 {
@@ -1004,7 +1100,12 @@ static int truncate_ref(const struct node_ref *r, size_t size)
 
 	if (!h)
 		return ENOMEM;
-	rc = pitr_errno(fh_load(h));
+	rc = fh_load(h);
+	if (rc == PITR_NOTFOUND && node_pending_size(r->node) >= 0) {
+		fh_free(h);
+		return truncate_pending(r->node, size);
+	}
+	rc = pitr_errno(rc);
 	if (!rc)
 		rc = fh_resize(h, size, 0);
 	if (!rc)
@@ -1251,8 +1352,9 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	if (p.kind != np.kind || p.kind == N_VIEW) {
-		fuse_reply_err(req, EXDEV);
+	if (p.kind != np.kind) {
+		/* a container among databases, a file outside a container */
+		fuse_reply_err(req, EPERM);
 		return;
 	}
 	pthread_rwlock_wrlock(&names_lock);
