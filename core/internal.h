@@ -83,9 +83,27 @@ struct log_rec {
 #define NAME_VAL 9
 /* Incarnation value: u8 kind, u64 parent, u64 created, u64 deleted, name. */
 #define INC_HDR 25
+#define INC_MAX (INC_HDR + PITR_NAME_MAX)
+struct inc_rec {
+	int kind; /* INC_DB or INC_CT */
+	uint64_t parent;
+	uint64_t created;
+	uint64_t deleted; /* 0 while alive */
+	const char *name; /* 1..PITR_NAME_MAX bytes, not NUL-terminated */
+	size_t namelen;
+};
 
 enum { LIVE_DOC = 0, LIVE_SCRATCH = 1, LIVE_LEFT = 2 };
 enum { INC_DB = 1, INC_CT = 2 };
+
+/* Encode an incarnation into `v` (INC_MAX bytes); returns its length, or 0
+ * when the record cannot be encoded (a name of 0 or over PITR_NAME_MAX
+ * bytes, an unknown kind). */
+size_t inc_encode(unsigned char *v, const struct inc_rec *r);
+
+/* Decode an incarnation value; `r->name` points into `v`. 0, or
+ * PITR_CORRUPT when any field is out of bounds. */
+int inc_decode(const MDB_val *v, struct inc_rec *r);
 
 /* What follows (parent, name, 0x00) in the two named tables. */
 #define VER_SUFFIX  8  /* ~ts */
