@@ -283,6 +283,31 @@ int meta_get(MDB_txn *txn, MDB_dbi dbi, const char *key, MDB_val *v);
 int meta_put(MDB_txn *txn, MDB_dbi dbi, const char *key, const void *data,
 	     size_t len);
 
+/*
+ * Whole files (file.c). Each returns 0 or an errno (file_read also
+ * PITR_CORRUPT for a file that is not regular or is over `max` bytes).
+ */
+struct file_part {
+	const void *data;
+	size_t len;
+};
+
+/* Write all `n` bytes, through short writes and EINTR. */
+int file_write_all(int fd, const void *buf, size_t n);
+
+/* Read a whole file of at most `max` bytes into a malloc'd `*buf` (the
+ * caller frees it). */
+int file_read(const char *path, size_t max, unsigned char **buf, size_t *len);
+
+/* fsync a directory, so that a rename in it survives a power loss. */
+int dir_sync(const char *dir);
+
+/* Replace dir/name with the concatenated parts, durably: written to
+ * dir/.name.tmp, fsync'd, renamed over dir/name, and the directory
+ * fsync'd. On failure dir/name is unchanged and the temporary removed. */
+int file_replace(const char *dir, const char *name, const struct file_part *part,
+		 int nparts);
+
 /* Seek the newest entry of (parent, name) in a names-like table at or
  * before `at`; used by catalog and documents alike. */
 int seek_at(MDB_cursor *c, uint64_t parent, const char *name, size_t len,
