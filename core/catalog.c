@@ -115,12 +115,14 @@ static int name_lookup(pitr_txn *t, uint64_t at, uint64_t parent,
 	if (rc)
 		return rc;
 	rc = seek_at(c, parent, name, len, NAME_SUFFIX, at, &key, &val);
-	if (!rc && val.mv_size != NAME_VAL)
-		rc = PITR_CORRUPT;
-	if (!rc && ((unsigned char *)val.mv_data)[0] != NAME_CREATE)
+	int op = 0;
+	uint64_t id = 0;
+	if (!rc)
+		rc = name_decode(&val, &op, &id);
+	if (!rc && op != NAME_CREATE)
 		rc = PITR_NOTFOUND;
 	if (!rc && inc)
-		*inc = get_le64((unsigned char *)val.mv_data + 1);
+		*inc = id;
 	mdb_cursor_close(c);
 	return rc;
 }
@@ -540,25 +542,25 @@ static int iter_next_named(pitr_iter *it, pitr_entry *e)
 			ts = ~get_be64((unsigned char *)key.mv_data + 9 +
 				       it->len);
 		}
-		const unsigned char *v = val.mv_data;
 		memset(e, 0, sizeof(*e));
 		e->name = it->name;
 		e->namelen = it->len;
 		if (it->kind == PITR_LIST_DOCUMENTS) {
-			if (val.mv_size != VER_VAL)
+			struct ver_rec vr;
+			if (ver_decode(&val, &vr))
 				return PITR_CORRUPT;
-			if (v[4] != OP_DOC_PUT)
+			if (vr.op != OP_DOC_PUT)
 				continue;
 			e->ver.ts = ts;
-			e->ver.size = get_le32(v + 5);
-			e->ver.etag = get_le64(v + 9);
-			it->idx = get_le32(v);
+			e->ver.size = vr.size;
+			e->ver.etag = vr.etag;
+			it->idx = vr.idx;
 		} else {
-			if (val.mv_size != NAME_VAL)
+			int op;
+			if (name_decode(&val, &op, &e->inc))
 				return PITR_CORRUPT;
-			if (v[0] != NAME_CREATE)
+			if (op != NAME_CREATE)
 				continue;
-			e->inc = get_le64(v + 1);
 			e->ver.ts = ts;
 		}
 		return 0;
@@ -589,16 +591,16 @@ static int iter_next_merged(pitr_iter *it, pitr_entry *e)
 			continue;
 		if (rc)
 			return rc;
-		const unsigned char *v = val.mv_data;
-		if (val.mv_size != VER_VAL)
+		struct ver_rec vr;
+		if (ver_decode(&val, &vr))
 			return PITR_CORRUPT;
-		if (v[4] != OP_DOC_PUT)
+		if (vr.op != OP_DOC_PUT)
 			continue;
 		e->ver.ts =
 		    ~get_be64((unsigned char *)key.mv_data + 9 + it->len);
-		e->ver.size = get_le32(v + 5);
-		e->ver.etag = get_le64(v + 9);
-		it->idx = get_le32(v);
+		e->ver.size = vr.size;
+		e->ver.etag = vr.etag;
+		it->idx = vr.idx;
 		return 0;
 	}
 }

@@ -234,6 +234,40 @@ int mdb_rc(int rc);
 /* Name value ops. */
 enum { NAME_CREATE = 1, NAME_DELETE = 2 };
 
+struct ver_rec {
+	uint32_t idx; /* of the log record under the key's ts */
+	int op;	      /* OP_DOC_PUT or OP_DOC_DEL */
+	uint32_t size;
+	uint64_t etag;
+};
+
+/* Decode a version value: 0, or PITR_CORRUPT if missized or of another
+ * op. */
+static inline int ver_decode(const MDB_val *v, struct ver_rec *r)
+{
+	const unsigned char *p = v->mv_data;
+
+	if (v->mv_size != VER_VAL || (p[4] != OP_DOC_PUT && p[4] != OP_DOC_DEL))
+		return PITR_CORRUPT;
+	r->idx = get_le32(p);
+	r->op = p[4];
+	r->size = get_le32(p + 5);
+	r->etag = get_le64(p + 9);
+	return 0;
+}
+
+/* Decode a names value: 0, or PITR_CORRUPT. */
+static inline int name_decode(const MDB_val *v, int *op, uint64_t *inc)
+{
+	const unsigned char *p = v->mv_data;
+
+	if (v->mv_size != NAME_VAL || (p[0] != NAME_CREATE && p[0] != NAME_DELETE))
+		return PITR_CORRUPT;
+	*op = p[0];
+	*inc = get_le64(p + 1);
+	return 0;
+}
+
 /* May this transaction read the state at `at`? 0, or PITR_OUTOFRANGE when
  * pruning has removed it. */
 int at_readable(pitr_txn *t, uint64_t at);
