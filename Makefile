@@ -53,6 +53,11 @@ build/unit/%: tests/unit/%.c tests/unit/tap.h build/libpitr.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $< build/libpitr.a $(CORE_LIBS) -o $@
 
+# The damage test's editor of records in a store.
+build/tests/damage: tests/crash/damage.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $< -llmdb -o $@
+
 # The power-loss test's disk with a volatile write cache.
 build/tests/flakydisk: tests/crash/flakydisk.c
 	@mkdir -p $(@D)
@@ -99,7 +104,7 @@ fuzz: $(FUZZ_BIN)
 			rm -rf $$d; exit 1; }; rm -rf $$d; \
 		echo "ok fuzz $$n"; done
 
-integration: all build/tests/flakydisk
+integration: all build/tests/flakydisk build/tests/damage
 	@tests/run-integration
 
 # The daemon and the tool built with ASan+UBSan, the mount tests run once
@@ -123,7 +128,7 @@ integration-valgrind: all build/tests/flakydisk
 	@chmod +x build/valgrind/pitrfs
 	@PITRFS_BIN=$(CURDIR)/build/valgrind/pitrfs tests/run-integration
 
-integration-san: all build/san/pitr build/san/pitrfs build/tests/flakydisk
+integration-san: all build/san/pitr build/san/pitrfs build/tests/flakydisk build/tests/damage
 	@PITR_BIN=$(CURDIR)/build/san/pitr PITRFS_BIN=$(CURDIR)/build/san/pitrfs \
 		PITR_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1 tests/run-integration
 

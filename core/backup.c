@@ -82,57 +82,6 @@ static int hdr_decode(const unsigned char *p, struct seg_hdr *h)
 	return 0;
 }
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Read a whole file into a malloc'd buffer. */
-static int read_file(const char *path, unsigned char **buf, size_t *len)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
-	size_t off = 0;
-
-	if (fd < 0)
-		return errno;
-	if (fstat(fd, &st)) {
-		rc = errno;
-		goto out;
-	}
-	*buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!*buf) {
-		rc = ENOMEM;
-		goto out;
-	}
-	while (off < (size_t)st.st_size) {
-		ssize_t r = read(fd, *buf + off, (size_t)st.st_size - off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			rc = r < 0 ? errno : EIO;
-			free(*buf);
-			goto out;
-		}
-		off += (size_t)r;
-	}
-	*len = off;
-out:
-	close(fd);
-	return rc;
-}
-
 /* path = dir/name; ENAMETOOLONG when it does not fit. */
 static int dir_file(char path[PATH_MAX], const char *dir, const char *name)
 {
@@ -200,8 +149,8 @@ static int seg_read(const char *dir, uint64_t seq, struct seg_hdr *h,
 
 	*raw = NULL;
 	if ((rc = seg_path(path, dir, seq)) ||
-	    (rc = read_file(path, &buf, &len))) {
-		snprintf(why, whylen, "cannot read: %s", strerror(rc));
+	    (rc = file_read(path, SEG_HDR + (size_t)UINT32_MAX, &buf, &len))) {
+		snprintf(why, whylen, "cannot read: %s", pitr_strerror(rc));
 		return rc;
 	}
 	rc = PITR_CORRUPT;
@@ -282,60 +231,174 @@ static int payload_walk(const unsigned char *p, const struct seg_hdr *h,
 
 static int meta_str(pitr_store *s, const char *key, char *buf, size_t size);
 
-/* What ACCOUNT says: read from the store's settings, not by scanning it
- * (shipping asks every second). */
-static int account_text(pitr_store *s, char *buf, size_t size)
-{
-	char name[PITR_NAME_MAX + 1];
-	pitr_policy p;
-	int rc;
+/*
+ * ACCOUNT: text, one line each, in this order and nothing else:
+ *   pitr-backup 1
+ *   account: NAME         bytes below 0x20 and 0x7f as \xHH (a name never
+ *                         holds a backslash, so older files read the same)
+ *   created: NS
+ *   mode: 0|1             continuous, periodic
+ *   retention: NS
+ *   interval: NS
+ *   max-doc-size: BYTES
+ * Numbers are decimal digits only.
+ */
+#define ACCOUNT_MAX 2048
 
-	if ((rc = meta_str(s, "name", name, sizeof(name))) ||
-	    (rc = pitr_store_policy(s, &p)))
-		return rc;
-	snprintf(buf, size,
-		 "pitr-backup 1\naccount: %s\ncreated: %" PRIu64
-		 "\nmode: %d\nretention: %" PRIu64 "\ninterval: %" PRIu64
-		 "\nmax-doc-size: %" PRIu32 "\n",
-		 name, s->created, (int)p.mode, p.retention, p.interval,
-		 s->max_doc);
+/* Encode into `buf` (ACCOUNT_MAX bytes); returns the length. */
+static size_t account_encode(char *buf, const char *name, size_t namelen,
+			     const pitr_config *cfg)
+{
+	size_t n = 0;
+
+	n += (size_t)snprintf(buf, ACCOUNT_MAX, "pitr-backup 1\naccount: ");
+	for (size_t i = 0; i < namelen && i < PITR_NAME_MAX; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (c < 0x20 || c == 0x7f)
+			n += (size_t)snprintf(buf + n, ACCOUNT_MAX - n,
+					      "\\x%02x", c);
+		else
+			buf[n++] = (char)c;
+	}
+	n += (size_t)snprintf(
+	    buf + n, ACCOUNT_MAX - n,
+	    "\ncreated: %" PRIu64 "\nmode: %d\nretention: %" PRIu64
+	    "\ninterval: %" PRIu64 "\nmax-doc-size: %" PRIu32 "\n",
+	    cfg->created, cfg->policy.mode == PITR_PERIODIC,
+	    cfg->policy.retention, cfg->policy.interval, cfg->max_doc_size);
+	return n;
+}
+
+/* Consume `key` at *p; 0 or PITR_CORRUPT. */
+static int expect(const char **p, const char *end, const char *key)
+{
+	size_t n = strlen(key);
+
+	if ((size_t)(end - *p) < n || memcmp(*p, key, n))
+		return PITR_CORRUPT;
+	*p += n;
 	return 0;
 }
 
-/* Write ACCOUNT if it is missing; PITR_FOREIGN if it names another. */
+/* A decimal number of at most `max` at *p: digits only, at least one. */
+static int dec_u64(const char **p, const char *end, uint64_t max,
+		   uint64_t *v)
+{
+	const char *q = *p;
+
+	*v = 0;
+	for (; q < end && *q >= '0' && *q <= '9'; q++) {
+		unsigned d = (unsigned)(*q - '0');
+		if (*v > (max - d) / 10)
+			return PITR_CORRUPT;
+		*v = *v * 10 + d;
+	}
+	if (q == *p)
+		return PITR_CORRUPT;
+	*p = q;
+	return 0;
+}
+
+/* A decimal number that ends its line. */
+static int line_u64(const char **p, const char *end, uint64_t max,
+		    uint64_t *v)
+{
+	return dec_u64(p, end, max, v) || expect(p, end, "\n") ? PITR_CORRUPT
+								 : 0;
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+				      : -1;
+}
+
+/* The account name, up to its newline, into `name` (NUL-terminated). */
+static int line_name(const char **p, const char *end, char *name,
+		     size_t size)
+{
+	const char *q = *p;
+	size_t n = 0;
+
+	while (q < end && *q != '\n') {
+		int c = (unsigned char)*q++;
+		if (c == '\\') {
+			int hi, lo;
+			if (end - q < 3 || q[0] != 'x' ||
+			    (hi = hexval(q[1])) < 0 || (lo = hexval(q[2])) < 0)
+				return PITR_CORRUPT;
+			c = hi << 4 | lo;
+			q += 3;
+		} else if (c < 0x20 || c == 0x7f) {
+			return PITR_CORRUPT;
+		}
+		if (n + 1 >= size || n >= PITR_NAME_MAX)
+			return PITR_CORRUPT;
+		name[n++] = (char)c;
+	}
+	if (q == end || pitr_name_check(name, n))
+		return PITR_CORRUPT;
+	name[n] = 0;
+	*p = q + 1;
+	return 0;
+}
+
+/* Decode ACCOUNT: `cfg->name` points to `name`. 0 or PITR_CORRUPT. */
+static int account_decode(const unsigned char *text, size_t len,
+			  pitr_config *cfg, char *name, size_t size)
+{
+	const char *p = (const char *)text, *end = p + len;
+	uint64_t mode, maxdoc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (expect(&p, end, "pitr-backup 1\naccount: ") ||
+	    line_name(&p, end, name, size) ||
+	    expect(&p, end, "created: ") ||
+	    line_u64(&p, end, UINT64_MAX, &cfg->created) ||
+	    expect(&p, end, "mode: ") || line_u64(&p, end, 1, &mode) ||
+	    expect(&p, end, "retention: ") ||
+	    line_u64(&p, end, UINT64_MAX, &cfg->policy.retention) ||
+	    expect(&p, end, "interval: ") ||
+	    line_u64(&p, end, UINT64_MAX, &cfg->policy.interval) ||
+	    expect(&p, end, "max-doc-size: ") ||
+	    line_u64(&p, end, UINT32_MAX, &maxdoc) || p != end)
+		return PITR_CORRUPT;
+	cfg->name = name;
+	cfg->policy.mode = mode ? PITR_PERIODIC : PITR_CONTINUOUS;
+	cfg->max_doc_size = (uint32_t)maxdoc;
+	return pitr_policy_check(&cfg->policy) || !cfg->created
+		   ? PITR_CORRUPT
+		   : 0;
+}
+
+/* Write ACCOUNT if it is missing; PITR_FOREIGN if it names another
+ * account (another creation instant). */
 static int account_check(pitr_store *s, const char *dir)
 {
-	char path[PATH_MAX], tmp[PATH_MAX], text[512];
-	unsigned char *have;
+	char path[PATH_MAX], text[ACCOUNT_MAX], name[PITR_NAME_MAX + 1],
+	    have_name[PITR_NAME_MAX + 1];
+	pitr_config cfg = { .created = s->created, .max_doc_size = s->max_doc },
+		    have;
+	unsigned char *buf;
 	size_t len;
-	int rc, fd;
+	int rc;
 
-	if ((rc = account_text(s, text, sizeof(text))))
+	if ((rc = meta_str(s, "name", name, sizeof(name))) ||
+	    (rc = pitr_store_policy(s, &cfg.policy)) ||
+	    (rc = dir_file(path, dir, "ACCOUNT")))
 		return rc;
-	if ((rc = dir_file(path, dir, "ACCOUNT")) ||
-	    (rc = dir_file(tmp, dir, ".ACCOUNT.tmp")))
-		return rc;
-	if (read_file(path, &have, &len) == 0) {
-		char created[64];
-		const char *c = strstr(text, "created: ");
-		size_t n = (size_t)(strchr(c, '\n') - c);
-		snprintf(created, sizeof(created), "%.*s", (int)n, c);
-		rc = memmem(have, len, created, n) ? 0 : PITR_FOREIGN;
-		free(have);
+	if (file_read(path, ACCOUNT_MAX, &buf, &len) == 0) {
+		rc = account_decode(buf, len, &have, have_name,
+				    sizeof(have_name));
+		free(buf);
+		if (!rc && have.created != s->created)
+			rc = PITR_FOREIGN;
 		return rc;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return errno;
-	rc = write_all(fd, text, strlen(text));
-	if (!rc && fsync(fd))
-		rc = errno;
-	close(fd);
-	if (!rc && rename(tmp, path))
-		rc = errno;
-	if (rc)
-		unlink(tmp);
-	return rc;
+	len = account_encode(text, name, strlen(name), &cfg);
+	return file_replace(dir, "ACCOUNT",
+			    &(struct file_part){ text, len }, 1);
 }
 
 /*
@@ -490,14 +553,14 @@ static int gather(pitr_store *s, uint64_t ts, uint32_t idx, struct payload *pl)
 	return damaged ? PITR_CORRUPT : rc == MDB_NOTFOUND ? 0 : mdb_rc(rc);
 }
 
-/* Write one segment durably: temp file, fsync, rename, fsync dir. */
+/* Write one segment durably (see file_replace). */
 static int seg_write(const char *dir, struct payload *pl)
 {
-	char path[PATH_MAX], tmp[PATH_MAX];
 	unsigned char hdr[SEG_HDR], *packed;
 	LZ4F_preferences_t prefs = { 0 };
+	char name[32];
 	size_t bound, n;
-	int fd, rc;
+	int rc;
 
 	prefs.frameInfo.contentSize = pl->len;
 	bound = LZ4F_compressFrameBound(pl->len, &prefs);
@@ -513,40 +576,10 @@ static int seg_write(const char *dir, struct payload *pl)
 	pl->h.packed_len = (uint32_t)n;
 	pl->h.payload_sum = XXH3_64bits(packed, n);
 	hdr_encode(hdr, &pl->h);
-	if ((rc = seg_path(path, dir, pl->h.seq))) {
-		free(packed);
-		return rc;
-	}
-	char name[32];
-	snprintf(name, sizeof(name), ".seg-%010" PRIu64 ".tmp", pl->h.seq);
-	if ((rc = dir_file(tmp, dir, name))) {
-		free(packed);
-		return rc;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		free(packed);
-		return errno;
-	}
-	rc = write_all(fd, hdr, SEG_HDR);
-	if (!rc)
-		rc = write_all(fd, packed, n);
-	if (!rc && fsync(fd))
-		rc = errno;
-	close(fd);
+	snprintf(name, sizeof(name), "seg-%010" PRIu64 ".pseg", pl->h.seq);
+	struct file_part parts[2] = { { hdr, SEG_HDR }, { packed, n } };
+	rc = file_replace(dir, name, parts, 2);
 	free(packed);
-	if (!rc && rename(tmp, path))
-		rc = errno;
-	if (rc) {
-		unlink(tmp);
-		return rc;
-	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (fsync(fd))
-			rc = errno;
-		close(fd);
-	}
 	return rc;
 }
 
@@ -622,42 +655,54 @@ out:
 }
 
 /*
+ * COMPLETE: "<instant> <seq>\n", decimal (earlier builds: "<instant>\n").
+ */
+#define COMPLETE_MAX 48
+
+static size_t complete_encode(char *buf, uint64_t ts, uint64_t seq)
+{
+	return (size_t)snprintf(buf, COMPLETE_MAX, "%" PRIu64 " %" PRIu64 "\n",
+				ts, seq);
+}
+
+/* 0 or PITR_CORRUPT. */
+static int complete_decode(const unsigned char *text, size_t len,
+			   uint64_t *ts, uint64_t *seq)
+{
+	const char *p = (const char *)text, *end = p + len;
+
+	*seq = 0;
+	if (dec_u64(&p, end, UINT64_MAX, ts))
+		return PITR_CORRUPT;
+	if (p < end && *p == ' ' && (++p, dec_u64(&p, end, UINT64_MAX, seq)))
+		return PITR_CORRUPT;
+	if (p < end && *p == '\n')
+		p++;
+	return p == end ? 0 : PITR_CORRUPT;
+}
+
+/*
  * Caught up: every mutation committed so far is on the media. Make the
  * present instant a floor for later commits, ship what landed before the
  * floor was set, and record the instant, on the media and in the store.
  */
 static int mark_complete(pitr_store *s, const char *dir)
 {
-	char path[PATH_MAX], tmp[PATH_MAX], buf[48];
+	char buf[COMPLETE_MAX];
 	uint64_t now = pitr_store_now(s), n = 0, *seqs;
-	size_t nseg;
-	int rc, fd, done = 0, len;
+	size_t nseg, len;
+	int rc, done = 0;
 
 	if ((rc = floor_barrier(s, now)))
 		return rc;
 	while (!rc && !done)
 		rc = ship_one(s, dir, &n, &done);
-	if (rc || (rc = dir_file(path, dir, "COMPLETE")) ||
-	    (rc = dir_file(tmp, dir, ".COMPLETE.tmp")) ||
-	    (rc = list_segments(dir, &seqs, &nseg)))
+	if (rc || (rc = list_segments(dir, &seqs, &nseg)))
 		return rc;
-	len = snprintf(buf, sizeof(buf), "%" PRIu64 " %" PRIu64 "\n", now,
-		       nseg ? seqs[nseg - 1] : 0);
+	len = complete_encode(buf, now, nseg ? seqs[nseg - 1] : 0);
 	free(seqs);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return errno;
-	rc = write_all(fd, buf, (size_t)len);
-	if (!rc && fsync(fd))
-		rc = errno;
-	close(fd);
-	if (!rc && rename(tmp, path))
-		rc = errno;
-	if (rc) {
-		unlink(tmp);
-		return rc;
-	}
-	return store_shipped(s, now);
+	rc = file_replace(dir, "COMPLETE", &(struct file_part){ buf, len }, 1);
+	return rc ? rc : store_shipped(s, now);
 }
 
 int pitr_backup_ship(pitr_store *s, int all, uint64_t *count)
@@ -799,19 +844,15 @@ int pitr_backup_verify(const char *dir, pitr_problem_fn fn, void *arg,
 	/* COMPLETE first: it names only segments written before it, so a
 	 * shipper at work meanwhile adds segments, never takes them. */
 	if (dir_file(path, dir, "COMPLETE") == 0 &&
-	    read_file(path, &text, &len) == 0) {
-		char buf[48], *end;
-		snprintf(buf, sizeof(buf), "%.*s", (int)(len < 47 ? len : 47),
-			 (char *)text);
-		complete_ts = strtoull(buf, &end, 10);
-		if (*end == ' ')
-			complete_seq = strtoull(end + 1, &end, 10);
-		if (end == buf || (*end && *end != '\n')) {
+	    (rc = file_read(path, COMPLETE_MAX, &text, &len)) != ENOENT) {
+		if (rc || complete_decode(text, len, &complete_ts,
+					  &complete_seq)) {
 			fn("COMPLETE", "damaged", arg);
 			bad = 1;
 			complete_ts = complete_seq = 0;
 		}
-		free(text);
+		if (!rc)
+			free(text);
 	}
 	if ((rc = list_segments(dir, &seqs, &n)))
 		return rc;
@@ -953,39 +994,13 @@ int backup_account_read(const char *dir, pitr_config *cfg, char *name,
 	char path[PATH_MAX];
 	unsigned char *buf;
 	size_t len;
-	int mode = 0, rc;
+	int rc;
 
 	if ((rc = dir_file(path, dir, "ACCOUNT")) ||
-	    (rc = read_file(path, &buf, &len)))
+	    (rc = file_read(path, ACCOUNT_MAX, &buf, &len)))
 		return rc;
-	char *text = malloc(len + 1);
-	if (!text) {
-		free(buf);
-		return ENOMEM;
-	}
-	memcpy(text, buf, len);
-	text[len] = 0;
+	rc = account_decode(buf, len, cfg, name, size);
 	free(buf);
-	rc = PITR_CORRUPT;
-	char *a = strstr(text, "\naccount: "), *c = strstr(text, "\ncreated: "),
-	     *m = strstr(text, "\nmode: "), *r = strstr(text, "\nretention: "),
-	     *i = strstr(text, "\ninterval: "),
-	     *x = strstr(text, "\nmax-doc-size: ");
-	if (strncmp(text, "pitr-backup 1\n", 14) || !a || !c || !m || !r ||
-	    !i || !x)
-		goto out;
-	a += 10;
-	snprintf(name, size, "%.*s", (int)strcspn(a, "\n"), a);
-	cfg->name = name;
-	cfg->created = strtoull(c + 10, NULL, 10);
-	mode = atoi(m + 7);
-	cfg->policy.mode = mode ? PITR_PERIODIC : PITR_CONTINUOUS;
-	cfg->policy.retention = strtoull(r + 12, NULL, 10);
-	cfg->policy.interval = strtoull(i + 11, NULL, 10);
-	cfg->max_doc_size = (uint32_t)strtoul(x + 15, NULL, 10);
-	rc = pitr_policy_check(&cfg->policy) ? PITR_CORRUPT : 0;
-out:
-	free(text);
 	return rc;
 }
 

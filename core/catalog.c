@@ -8,25 +8,48 @@
 
 #include "internal.h"
 
-static int inc_put(pitr_txn *t, uint64_t inc, int kind, uint64_t parent,
-		   uint64_t created, uint64_t deleted, const char *name,
-		   size_t len)
+size_t inc_encode(unsigned char *v, const struct inc_rec *r)
 {
-	unsigned char k[8], v[INC_HDR + PITR_NAME_MAX];
-	MDB_val key = { 8, k }, val = { INC_HDR + len, v };
+	if ((r->kind != INC_DB && r->kind != INC_CT) || !r->namelen ||
+	    r->namelen > PITR_NAME_MAX)
+		return 0;
+	v[0] = (unsigned char)r->kind;
+	put_le64(v + 1, r->parent);
+	put_le64(v + 9, r->created);
+	put_le64(v + 17, r->deleted);
+	memcpy(v + INC_HDR, r->name, r->namelen);
+	return INC_HDR + r->namelen;
+}
 
+int inc_decode(const MDB_val *v, struct inc_rec *r)
+{
+	const unsigned char *p = v->mv_data;
+
+	if (v->mv_size <= INC_HDR || v->mv_size > INC_MAX ||
+	    (p[0] != INC_DB && p[0] != INC_CT))
+		return PITR_CORRUPT;
+	r->kind = p[0];
+	r->parent = get_le64(p + 1);
+	r->created = get_le64(p + 9);
+	r->deleted = get_le64(p + 17);
+	r->name = (const char *)p + INC_HDR;
+	r->namelen = v->mv_size - INC_HDR;
+	return pitr_name_check(r->name, r->namelen) ? PITR_CORRUPT : 0;
+}
+
+static int inc_put(pitr_txn *t, uint64_t inc, const struct inc_rec *r)
+{
+	unsigned char k[8], v[INC_MAX];
+	MDB_val key = { 8, k }, val = { inc_encode(v, r), v };
+
+	if (!val.mv_size)
+		return PITR_CORRUPT;
 	put_be64(k, inc);
-	v[0] = (unsigned char)kind;
-	put_le64(v + 1, parent);
-	put_le64(v + 9, created);
-	put_le64(v + 17, deleted);
-	memcpy(v + INC_HDR, name, len);
 	return mdb_rc(mdb_put(t->txn, t->s->incs, &key, &val, 0));
 }
 
-/* An incarnation record; `v` points into the map. */
-static int inc_get(pitr_txn *t, uint64_t inc, const unsigned char **v,
-		   size_t *vlen)
+/* An incarnation record; `r->name` points into the map. */
+static int inc_get(pitr_txn *t, uint64_t inc, struct inc_rec *r)
 {
 	unsigned char k[8];
 	MDB_val key = { 8, k }, val;
@@ -34,25 +57,18 @@ static int inc_get(pitr_txn *t, uint64_t inc, const unsigned char **v,
 
 	put_be64(k, inc);
 	rc = mdb_rc(mdb_get(t->txn, t->s->incs, &key, &val));
-	if (rc)
-		return rc;
-	if (val.mv_size < INC_HDR)
-		return PITR_CORRUPT;
-	*v = val.mv_data;
-	*vlen = val.mv_size;
-	return 0;
+	return rc ? rc : inc_decode(&val, r);
 }
 
 /* Is `inc` a live incarnation of `kind`? 0 or PITR_NOTFOUND. */
 static int inc_alive(pitr_txn *t, uint64_t inc, int kind)
 {
-	const unsigned char *v;
-	size_t len;
-	int rc = inc_get(t, inc, &v, &len);
+	struct inc_rec r;
+	int rc = inc_get(t, inc, &r);
 
 	if (rc)
 		return rc;
-	return v[0] == kind && get_le64(v + 17) == 0 ? 0 : PITR_NOTFOUND;
+	return r.kind == kind && r.deleted == 0 ? 0 : PITR_NOTFOUND;
 }
 
 int ct_alive(pitr_txn *t, uint64_t ct)
@@ -64,20 +80,24 @@ int ct_alive(pitr_txn *t, uint64_t ct)
 static int inc_update(pitr_txn *t, uint64_t inc, uint64_t parent,
 		      uint64_t deleted, const char *name, size_t len)
 {
-	const unsigned char *v;
-	size_t vlen;
-	int rc = inc_get(t, inc, &v, &vlen);
+	char copy[PITR_NAME_MAX];
+	struct inc_rec r;
+	int rc = inc_get(t, inc, &r);
 
 	if (rc)
 		return rc;
-	if (!name) {
-		name = (const char *)v + INC_HDR;
-		len = vlen - INC_HDR;
+	if (name) {
+		r.name = name;
+		r.namelen = len;
 	}
-	char copy[PITR_NAME_MAX];
-	memcpy(copy, name, len);
-	return inc_put(t, inc, v[0], parent, get_le64(v + 9), deleted, copy,
-		       len);
+	if (r.namelen > sizeof(copy))
+		return PITR_CORRUPT;
+	/* the old name lives in the page mdb_put may overwrite */
+	memcpy(copy, r.name, r.namelen);
+	r.name = copy;
+	r.parent = parent;
+	r.deleted = deleted;
+	return inc_put(t, inc, &r);
 }
 
 static int name_lookup(pitr_txn *t, uint64_t at, uint64_t parent,
@@ -95,12 +115,14 @@ static int name_lookup(pitr_txn *t, uint64_t at, uint64_t parent,
 	if (rc)
 		return rc;
 	rc = seek_at(c, parent, name, len, NAME_SUFFIX, at, &key, &val);
-	if (!rc && val.mv_size != NAME_VAL)
-		rc = PITR_CORRUPT;
-	if (!rc && ((unsigned char *)val.mv_data)[0] != NAME_CREATE)
+	int op = 0;
+	uint64_t id = 0;
+	if (!rc)
+		rc = name_decode(&val, &op, &id);
+	if (!rc && op != NAME_CREATE)
 		rc = PITR_NOTFOUND;
 	if (!rc && inc)
-		*inc = get_le64((unsigned char *)val.mv_data + 1);
+		*inc = id;
 	mdb_cursor_close(c);
 	return rc;
 }
@@ -136,7 +158,8 @@ static int named_create(pitr_txn *t, int kind, uint64_t parent,
 	id = t->next_inc++;
 	t->dirty_meta = 1;
 	if ((rc = name_put(t, parent, name, len, NAME_CREATE, id)) ||
-	    (rc = inc_put(t, id, kind, parent, t->ts, 0, name, len)) ||
+	    (rc = inc_put(t, id,
+			  &(struct inc_rec){ kind, parent, t->ts, 0, name, len })) ||
 	    (rc = log_append(t, kind == INC_DB ? OP_DB_CREATE : OP_CT_CREATE,
 			     parent, id, name, len, NULL, 0, 0, &idx)))
 		return rc;
@@ -519,25 +542,25 @@ static int iter_next_named(pitr_iter *it, pitr_entry *e)
 			ts = ~get_be64((unsigned char *)key.mv_data + 9 +
 				       it->len);
 		}
-		const unsigned char *v = val.mv_data;
 		memset(e, 0, sizeof(*e));
 		e->name = it->name;
 		e->namelen = it->len;
 		if (it->kind == PITR_LIST_DOCUMENTS) {
-			if (val.mv_size != VER_VAL)
+			struct ver_rec vr;
+			if (ver_decode(&val, &vr))
 				return PITR_CORRUPT;
-			if (v[4] != OP_DOC_PUT)
+			if (vr.op != OP_DOC_PUT)
 				continue;
 			e->ver.ts = ts;
-			e->ver.size = get_le32(v + 5);
-			e->ver.etag = get_le64(v + 9);
-			it->idx = get_le32(v);
+			e->ver.size = vr.size;
+			e->ver.etag = vr.etag;
+			it->idx = vr.idx;
 		} else {
-			if (val.mv_size != NAME_VAL)
+			int op;
+			if (name_decode(&val, &op, &e->inc))
 				return PITR_CORRUPT;
-			if (v[0] != NAME_CREATE)
+			if (op != NAME_CREATE)
 				continue;
-			e->inc = get_le64(v + 1);
 			e->ver.ts = ts;
 		}
 		return 0;
@@ -568,16 +591,16 @@ static int iter_next_merged(pitr_iter *it, pitr_entry *e)
 			continue;
 		if (rc)
 			return rc;
-		const unsigned char *v = val.mv_data;
-		if (val.mv_size != VER_VAL)
+		struct ver_rec vr;
+		if (ver_decode(&val, &vr))
 			return PITR_CORRUPT;
-		if (v[4] != OP_DOC_PUT)
+		if (vr.op != OP_DOC_PUT)
 			continue;
 		e->ver.ts =
 		    ~get_be64((unsigned char *)key.mv_data + 9 + it->len);
-		e->ver.size = get_le32(v + 5);
-		e->ver.etag = get_le64(v + 9);
-		it->idx = get_le32(v);
+		e->ver.size = vr.size;
+		e->ver.etag = vr.etag;
+		it->idx = vr.idx;
 		return 0;
 	}
 }
@@ -594,8 +617,7 @@ int catalog_replay(pitr_txn *t, const struct log_rec *r)
 	int create = r->op == OP_DB_CREATE || r->op == OP_CT_CREATE;
 	int kind =
 	    r->op == OP_DB_CREATE || r->op == OP_DB_DELETE ? INC_DB : INC_CT;
-	const unsigned char *v;
-	size_t vlen;
+	struct inc_rec ir;
 	int rc;
 
 	rc = name_put(t, r->parent, r->name, r->namelen,
@@ -612,8 +634,11 @@ int catalog_replay(pitr_txn *t, const struct log_rec *r)
 		t->next_inc = r->inc + 1;
 		t->dirty_meta = 1;
 	}
-	if (inc_get(t, r->inc, &v, &vlen) == 0) /* a rename */
+	rc = inc_get(t, r->inc, &ir);
+	if (rc == 0) /* a rename */
 		return inc_update(t, r->inc, r->parent, 0, r->name, r->namelen);
-	return inc_put(t, r->inc, kind, r->parent, t->ts, 0, r->name,
-		       r->namelen);
+	if (rc != PITR_NOTFOUND)
+		return rc;
+	ir = (struct inc_rec){ kind, r->parent, t->ts, 0, r->name, r->namelen };
+	return inc_put(t, r->inc, &ir);
 }

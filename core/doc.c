@@ -193,15 +193,15 @@ static int doc_find(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 	if (rc)
 		return rc;
 	rc = seek_at(c, ct, id, idlen, VER_SUFFIX, at, &key, &val);
-	if (!rc && val.mv_size != VER_VAL)
-		rc = PITR_CORRUPT;
+	struct ver_rec vr;
+	if (!rc)
+		rc = ver_decode(&val, &vr);
 	if (!rc) {
-		p = val.mv_data;
 		v->ts = ~get_be64((unsigned char *)key.mv_data + 9 + idlen);
-		*idx = get_le32(p);
-		v->deleted = p[4] == OP_DOC_DEL;
-		v->size = get_le32(p + 5);
-		v->etag = get_le64(p + 9);
+		*idx = vr.idx;
+		v->deleted = vr.op == OP_DOC_DEL;
+		v->size = vr.size;
+		v->etag = vr.etag;
 		if (v->deleted)
 			rc = PITR_NOTFOUND;
 	}

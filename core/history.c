@@ -55,7 +55,10 @@ static int name_mutation(const MDB_val *key, const MDB_val *val,
 {
 	const unsigned char *p = key->mv_data, *v = val->mv_data;
 
-	if (key->mv_size < 10 + NAME_SUFFIX || val->mv_size != NAME_VAL)
+	if (key->mv_size < 10 + NAME_SUFFIX ||
+	    key->mv_size > 9 + PITR_NAME_MAX + NAME_SUFFIX ||
+	    val->mv_size != NAME_VAL ||
+	    (v[0] != NAME_CREATE && v[0] != NAME_DELETE))
 		return PITR_CORRUPT;
 	memset(m, 0, sizeof(*m));
 	m->parent = get_be64(p);
@@ -95,23 +98,22 @@ int pitr_inc_get(pitr_txn *t, uint64_t inc, pitr_inc_info *info)
 {
 	unsigned char k[8];
 	MDB_val key = { 8, k }, val;
-	const unsigned char *v;
+	struct inc_rec r;
 	int rc;
 
 	put_be64(k, inc);
 	rc = mdb_rc(mdb_get(t->txn, t->s->incs, &key, &val));
+	if (!rc)
+		rc = inc_decode(&val, &r);
 	if (rc)
 		return rc;
-	v = val.mv_data;
-	if (val.mv_size < INC_HDR || val.mv_size > INC_HDR + PITR_NAME_MAX)
-		return PITR_CORRUPT;
-	info->is_container = v[0] == INC_CT;
-	info->parent = get_le64(v + 1);
-	info->created = get_le64(v + 9);
-	info->deleted = get_le64(v + 17);
-	info->namelen = val.mv_size - INC_HDR;
-	memcpy(info->name, v + INC_HDR, info->namelen);
-	info->name[info->namelen] = 0;
+	info->is_container = r.kind == INC_CT;
+	info->parent = r.parent;
+	info->created = r.created;
+	info->deleted = r.deleted;
+	info->namelen = r.namelen;
+	memcpy(info->name, r.name, r.namelen);
+	info->name[r.namelen] = 0;
 	return 0;
 }
 
@@ -167,7 +169,9 @@ static int version_mutation(const MDB_val *key, const MDB_val *val,
 {
 	const unsigned char *p = key->mv_data, *v = val->mv_data;
 
-	if (key->mv_size < 10 + VER_SUFFIX || val->mv_size != VER_VAL)
+	if (key->mv_size < 10 + VER_SUFFIX ||
+	    key->mv_size > 9 + PITR_NAME_MAX + VER_SUFFIX ||
+	    val->mv_size != VER_VAL || (v[4] != OP_DOC_PUT && v[4] != OP_DOC_DEL))
 		return PITR_CORRUPT;
 	memset(m, 0, sizeof(*m));
 	m->parent = get_be64(p);

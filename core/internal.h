@@ -83,9 +83,27 @@ struct log_rec {
 #define NAME_VAL 9
 /* Incarnation value: u8 kind, u64 parent, u64 created, u64 deleted, name. */
 #define INC_HDR 25
+#define INC_MAX (INC_HDR + PITR_NAME_MAX)
+struct inc_rec {
+	int kind; /* INC_DB or INC_CT */
+	uint64_t parent;
+	uint64_t created;
+	uint64_t deleted; /* 0 while alive */
+	const char *name; /* 1..PITR_NAME_MAX bytes, not NUL-terminated */
+	size_t namelen;
+};
 
 enum { LIVE_DOC = 0, LIVE_SCRATCH = 1, LIVE_LEFT = 2 };
 enum { INC_DB = 1, INC_CT = 2 };
+
+/* Encode an incarnation into `v` (INC_MAX bytes); returns its length, or 0
+ * when the record cannot be encoded (a name of 0 or over PITR_NAME_MAX
+ * bytes, an unknown kind). */
+size_t inc_encode(unsigned char *v, const struct inc_rec *r);
+
+/* Decode an incarnation value; `r->name` points into `v`. 0, or
+ * PITR_CORRUPT when any field is out of bounds. */
+int inc_decode(const MDB_val *v, struct inc_rec *r);
 
 /* What follows (parent, name, 0x00) in the two named tables. */
 #define VER_SUFFIX  8  /* ~ts */
@@ -216,6 +234,40 @@ int mdb_rc(int rc);
 /* Name value ops. */
 enum { NAME_CREATE = 1, NAME_DELETE = 2 };
 
+struct ver_rec {
+	uint32_t idx; /* of the log record under the key's ts */
+	int op;	      /* OP_DOC_PUT or OP_DOC_DEL */
+	uint32_t size;
+	uint64_t etag;
+};
+
+/* Decode a version value: 0, or PITR_CORRUPT if missized or of another
+ * op. */
+static inline int ver_decode(const MDB_val *v, struct ver_rec *r)
+{
+	const unsigned char *p = v->mv_data;
+
+	if (v->mv_size != VER_VAL || (p[4] != OP_DOC_PUT && p[4] != OP_DOC_DEL))
+		return PITR_CORRUPT;
+	r->idx = get_le32(p);
+	r->op = p[4];
+	r->size = get_le32(p + 5);
+	r->etag = get_le64(p + 9);
+	return 0;
+}
+
+/* Decode a names value: 0, or PITR_CORRUPT. */
+static inline int name_decode(const MDB_val *v, int *op, uint64_t *inc)
+{
+	const unsigned char *p = v->mv_data;
+
+	if (v->mv_size != NAME_VAL || (p[0] != NAME_CREATE && p[0] != NAME_DELETE))
+		return PITR_CORRUPT;
+	*op = p[0];
+	*inc = get_le64(p + 1);
+	return 0;
+}
+
 /* May this transaction read the state at `at`? 0, or PITR_OUTOFRANGE when
  * pruning has removed it. */
 int at_readable(pitr_txn *t, uint64_t at);
@@ -264,6 +316,31 @@ int floor_barrier(pitr_store *s, uint64_t t);
 int meta_get(MDB_txn *txn, MDB_dbi dbi, const char *key, MDB_val *v);
 int meta_put(MDB_txn *txn, MDB_dbi dbi, const char *key, const void *data,
 	     size_t len);
+
+/*
+ * Whole files (file.c). Each returns 0 or an errno (file_read also
+ * PITR_CORRUPT for a file that is not regular or is over `max` bytes).
+ */
+struct file_part {
+	const void *data;
+	size_t len;
+};
+
+/* Write all `n` bytes, through short writes and EINTR. */
+int file_write_all(int fd, const void *buf, size_t n);
+
+/* Read a whole file of at most `max` bytes into a malloc'd `*buf` (the
+ * caller frees it). */
+int file_read(const char *path, size_t max, unsigned char **buf, size_t *len);
+
+/* fsync a directory, so that a rename in it survives a power loss. */
+int dir_sync(const char *dir);
+
+/* Replace dir/name with the concatenated parts, durably: written to
+ * dir/.name.tmp, fsync'd, renamed over dir/name, and the directory
+ * fsync'd. On failure dir/name is unchanged and the temporary removed. */
+int file_replace(const char *dir, const char *name, const struct file_part *part,
+		 int nparts);
 
 /* Seek the newest entry of (parent, name) in a names-like table at or
  * before `at`; used by catalog and documents alike. */

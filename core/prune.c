@@ -84,7 +84,6 @@ static int entry_at(struct walk *w, MDB_dbi dbi, int names, uint64_t parent,
 		    const char *name, size_t len, uint64_t at, struct entry *e)
 {
 	size_t suffix = names ? NAME_SUFFIX : VER_SUFFIX;
-	const unsigned char *v;
 	MDB_cursor *c;
 	MDB_val key, val;
 	int rc;
@@ -94,20 +93,18 @@ static int entry_at(struct walk *w, MDB_dbi dbi, int names, uint64_t parent,
 		return rc;
 	rc = seek_at(c, parent, name, len, suffix, at, &key, &val);
 	if (!rc) {
-		v = val.mv_data;
+		struct ver_rec vr = { 0 };
+		int op = 0;
 		e->ts = ~get_be64((unsigned char *)key.mv_data + 9 + len);
 		if (names) {
-			if (val.mv_size != NAME_VAL)
-				rc = PITR_CORRUPT;
+			rc = name_decode(&val, &op, &e->inc);
 			e->idx =
 			    ~get_be32((unsigned char *)key.mv_data + 17 + len);
-			e->gone = v[0] == NAME_DELETE;
-			e->inc = get_le64(v + 1);
+			e->gone = op == NAME_DELETE;
 		} else {
-			if (val.mv_size != VER_VAL)
-				rc = PITR_CORRUPT;
-			e->idx = get_le32(v);
-			e->gone = v[4] == OP_DOC_DEL;
+			rc = ver_decode(&val, &vr);
+			e->idx = vr.idx;
+			e->gone = vr.op == OP_DOC_DEL;
 			e->inc = 0;
 		}
 		e->klen = key.mv_size;
@@ -157,13 +154,15 @@ static int entry_exact(struct walk *w, MDB_dbi dbi, int names, uint64_t parent,
 	rc = mdb_rc(mdb_get(w->t->txn, dbi, &key, &val));
 	if (rc)
 		return rc;
-	const unsigned char *v = val.mv_data;
-	if (val.mv_size != (names ? NAME_VAL : VER_VAL))
+	struct ver_rec vr = { 0 };
+	int op = 0;
+	if (names ? name_decode(&val, &op, &e->inc) : ver_decode(&val, &vr))
 		return PITR_CORRUPT;
 	e->ts = ts;
-	e->idx = names ? idx : get_le32(v);
-	e->gone = names ? v[0] == NAME_DELETE : v[4] == OP_DOC_DEL;
-	e->inc = names ? get_le64(v + 1) : 0;
+	e->idx = names ? idx : vr.idx;
+	e->gone = names ? op == NAME_DELETE : vr.op == OP_DOC_DEL;
+	if (!names)
+		e->inc = 0;
 	e->klen = key.mv_size;
 	memcpy(e->key, k, key.mv_size);
 	/* a document's entry at ts belongs to this mutation only if its

@@ -192,7 +192,7 @@ static int policy_decode(const MDB_val *v, pitr_policy *p)
 	p->mode = b[0];
 	p->retention = get_le64(b + 1);
 	p->interval = get_le64(b + 9);
-	return 0;
+	return pitr_policy_check(p) ? PITR_CORRUPT : 0;
 }
 
 /* LMDB reports a write cut short as EIO: on a full filesystem, say so. */
@@ -421,7 +421,9 @@ static int load_meta(pitr_store *s)
 	rc = meta_get64(txn, s->meta, "created", &s->created);
 	if (!rc)
 		rc = meta_get(txn, s->meta, "maxdoc", &v);
-	if (!rc && v.mv_size == 4)
+	if (!rc && (v.mv_size != 4 || !get_le32(v.mv_data)))
+		rc = PITR_CORRUPT;
+	if (!rc)
 		s->max_doc = get_le32(v.mv_data);
 	if (!rc)
 		rc = meta_get(txn, s->meta, "policy", &v);
