@@ -58,10 +58,15 @@ build/tests/flakydisk: tests/crash/flakydisk.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(FUSE_CFLAGS) $< $(FUSE_LIBS) -o $@
 
-# Helpers the integration tests run: core's JSON verdict on files.
+# Helpers the integration tests run: core's JSON verdict on files, and the
+# random file exerciser (FSX_OPS=100000 make integration: the long form).
 build/tests/json_suite: tests/unit/json_suite.c tests/unit/rfc8259.h build/libpitr.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $< build/libpitr.a $(CORE_LIBS) -o $@
+
+build/tests/fsx: tests/fsx/fsx.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $< -o $@
 
 # Unit tests again, core and all, under AddressSanitizer + UBSan.
 build/unit-san/%: tests/unit/%.c tests/unit/tap.h $(CORE_SRC) core/*.h
@@ -104,7 +109,7 @@ fuzz: $(FUZZ_BIN)
 			rm -rf $$d; exit 1; }; rm -rf $$d; \
 		echo "ok fuzz $$n"; done
 
-TEST_HELPERS := build/tests/flakydisk build/tests/json_suite
+TEST_HELPERS := build/tests/flakydisk build/tests/json_suite build/tests/fsx
 
 integration: all $(TEST_HELPERS)
 	@tests/run-integration
@@ -144,7 +149,7 @@ demo: deps all
 	@examples/demo.sh
 
 format:
-	clang-format -i core/*.[ch] fs/*.[ch] tools/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c tests/crash/*.c
+	clang-format -i core/*.[ch] fs/*.[ch] tools/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c tests/crash/*.c tests/fsx/*.c
 
 clean:
 	rm -rf build bin
