@@ -63,6 +63,16 @@ build/tests/flakydisk: tests/crash/flakydisk.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(FUSE_CFLAGS) $< $(FUSE_LIBS) -o $@
 
+# Helpers the integration tests run: core's JSON verdict on files, and the
+# random file exerciser (FSX_OPS=100000 make integration: the long form).
+build/tests/json_suite: tests/unit/json_suite.c tests/unit/rfc8259.h build/libpitr.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $< build/libpitr.a $(CORE_LIBS) -o $@
+
+build/tests/fsx: tests/fsx/fsx.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $< -o $@
+
 # Unit tests again, core and all, under AddressSanitizer + UBSan.
 build/unit-san/%: tests/unit/%.c tests/unit/tap.h $(CORE_SRC) core/*.h
 	@mkdir -p $(@D)
@@ -104,7 +114,10 @@ fuzz: $(FUZZ_BIN)
 			rm -rf $$d; exit 1; }; rm -rf $$d; \
 		echo "ok fuzz $$n"; done
 
-integration: all build/tests/flakydisk build/tests/damage
+TEST_HELPERS := build/tests/flakydisk build/tests/damage build/tests/json_suite \
+                build/tests/fsx
+
+integration: all $(TEST_HELPERS)
 	@tests/run-integration
 
 # The daemon and the tool built with ASan+UBSan, the mount tests run once
@@ -121,14 +134,14 @@ build/san/pitrfs: $(FS_SRC) fs/*.h $(CORE_SRC) core/*.h
 
 # The daemon under valgrind (slow; not part of `make test`): memory errors
 # or definite leaks make it exit 99, which the tests catch.
-integration-valgrind: all build/tests/flakydisk
+integration-valgrind: all $(TEST_HELPERS)
 	@mkdir -p build/valgrind
 	@printf '#!/bin/sh\nexec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "%s/bin/pitrfs" "$$@"\n' \
 		"$(CURDIR)" >build/valgrind/pitrfs
 	@chmod +x build/valgrind/pitrfs
 	@PITRFS_BIN=$(CURDIR)/build/valgrind/pitrfs tests/run-integration
 
-integration-san: all build/san/pitr build/san/pitrfs build/tests/flakydisk build/tests/damage
+integration-san: all build/san/pitr build/san/pitrfs $(TEST_HELPERS)
 	@PITR_BIN=$(CURDIR)/build/san/pitr PITRFS_BIN=$(CURDIR)/build/san/pitrfs \
 		PITR_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1 tests/run-integration
 
@@ -142,7 +155,7 @@ demo: deps all
 	@examples/demo.sh
 
 format:
-	clang-format -i core/*.[ch] fs/*.[ch] tools/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c tests/crash/*.c
+	clang-format -i core/*.[ch] fs/*.[ch] tools/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c tests/crash/*.c tests/fsx/*.c
 
 clean:
 	rm -rf build bin

@@ -279,8 +279,8 @@ int ct_alive(pitr_txn *t, uint64_t ct);
 int json_check(const void *body, size_t len, uint32_t max, char *err,
 	       size_t errlen);
 
-/* 1 when a scan proves `body` one JSON object jansson accepts; 0 when it
- * cannot tell. */
+/* 1 when a scan proves `body` one JSON object json_check() accepts; 0 when
+ * it cannot tell. */
 int json_proven(const void *body, size_t len);
 
 /* Insert a document version whose body is already stored (restore). */

@@ -37,13 +37,18 @@ print(n)
 PY
 
 test_expect_success '4 writers on one document, 4 on their own, 2 readers: nothing lost or torn' '
+	pids=
 	for w in 1 2 3 4; do
 		python3 "$TMP/writer.py" s$w 150 "$M/db/c/shared.json" &
+		pids="$pids $!"
 		python3 "$TMP/writer.py" o$w 150 "$M/db/c/own$w.json" &
+		pids="$pids $!"
 	done
 	python3 "$TMP/reader.py" "$M/db/c/shared.json" "$M/db/c/own1.json" 3 >"$TMP/r1" &
+	pids="$pids $!"
 	python3 "$TMP/reader.py" "$M/db/c/shared.json" "$M/db/c/own2.json" 3 >"$TMP/r2" &
-	wait
+	pids="$pids $!"
+	for p in $pids; do wait $p; done
 	[ "$(cat "$TMP/r1")" -gt 0 ]
 	[ "$(cat "$TMP/r2")" -gt 0 ]
 	for w in 1 2 3 4; do
@@ -61,7 +66,13 @@ test_expect_success 'every acknowledged version of the shared document is in his
 test_expect_success 'kill -9 while writing: every acknowledged version survives' '
 	python3 "$TMP/writer.py" k 100000 "$M/db/c/killed.json" 2>/dev/null &
 	wpid=$!
-	sleep 1.5
+	# until the writer has more than 10 acknowledged versions (bounded:
+	# 60 s), however slow the machine is to start it
+	for i in $(seq 600); do
+		[ "$(cat "$TMP/acked.k" 2>/dev/null | wc -l)" -gt 10 ] && break
+		kill -0 $wpid 2>/dev/null || break
+		sleep 0.1
+	done
 	crash_fs "$M"
 	wait $wpid || true
 	n=$(wc -l <"$TMP/acked.k")

@@ -50,15 +50,23 @@ PY
 
 fds0=$(ls "/proc/$PID/fd" | wc -l)
 test_expect_success "4 writers and 4 readers for ${SECS}s" '
+	pids=
 	for n in 0 1 2 3; do
 		python3 "$TMP/load.py" writer $n &
+		pids="$pids $!"
 		python3 "$TMP/load.py" reader $n >"$TMP/reads.$n" &
+		pids="$pids $!"
 	done
 	( for i in $(seq $((SECS * 2))); do
 		grep RssAnon "/proc/'"$PID"'/status" | awk "{print \$2}"
 		sleep 0.5
 	done ) >"$TMP/rss" &
-	wait
+	sampler=$!
+	# each writer and reader must exit 0 (a failed write or a torn read)
+	failed=0
+	for p in $pids; do wait $p || failed=$((failed + 1)); done
+	wait $sampler
+	[ "$failed" = 0 ] || { echo "$failed of 8 writers and readers failed"; exit 1; }
 	for n in 0 1 2 3; do [ "$(cat "$TMP/reads.$n")" -gt 0 ]; done
 '
 
