@@ -16,6 +16,8 @@ static const struct command commands[] = {
 	{ "info", cmd_info, "show an account's policy, window and size" },
 	{ "events", cmd_events,
 	  "list creates and deletes of databases and containers" },
+	{ "ls", cmd_ls, "list databases, containers or documents at T" },
+	{ "cat", cmd_cat, "write a document as it was at T to stdout" },
 	{ "log", cmd_log, "list every version of one document" },
 	{ "diff", cmd_diff, "list documents changed between two times" },
 	{ "restore", cmd_restore, "restore a past state into a new account" },

@@ -25,6 +25,8 @@ int cmd_backup(int argc, char *argv[]);
 int cmd_verify(int argc, char *argv[]);
 int cmd_events(int argc, char *argv[]);
 int cmd_log(int argc, char *argv[]);
+int cmd_ls(int argc, char *argv[]);
+int cmd_cat(int argc, char *argv[]);
 int cmd_diff(int argc, char *argv[]);
 int cmd_restore(int argc, char *argv[]);
 
@@ -49,6 +51,20 @@ int parse_any_instant(pitr_store *s, const char *text, uint64_t *at);
 
 /* Write `s` as a JSON string. */
 void json_string(FILE *out, const char *s, size_t len);
+
+/* Room for a name escaped by safe_name(). */
+#define SAFE_NAME_MAX (4 * PITR_NAME_MAX + 1)
+
+/*
+ * Escape a name (at most PITR_NAME_MAX bytes) for a terminal: control
+ * characters (C0, C1, DEL), backslashes and bytes that are no UTF-8 become
+ * \xNN. `buf` holds SAFE_NAME_MAX bytes; `cols` (may be NULL) receives the
+ * columns it takes, one per character. Returns the bytes written.
+ */
+size_t safe_name(const char *name, size_t len, char *buf, size_t *cols);
+
+/* Print a name escaped, padded with spaces to `width` columns. */
+void print_cell(FILE *out, const char *name, size_t len, int width);
 
 /* "db", "db/ct" or "db/ct/id": pointers into the argument. */
 struct split {

@@ -119,3 +119,75 @@ int split_path(const char *path, struct split *sp)
 			return -1;
 	return sp->depth ? 0 : -1;
 }
+
+/* Length of the valid UTF-8 sequence at s[0..len), or 0. Overlongs,
+ * surrogates and code points past U+10FFFF are not valid. */
+static size_t utf8_seq(const unsigned char *s, size_t len)
+{
+	size_t n;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (n > len)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+size_t safe_name(const char *name, size_t len, char *buf, size_t *cols)
+{
+	const unsigned char *s = (const unsigned char *)name;
+	size_t o = 0, w = 0, n;
+
+	for (size_t i = 0; i < len; i += n) {
+		n = utf8_seq(s + i, len - i);
+		/* C0 and C1 controls, DEL, and bytes that are no UTF-8 */
+		if (n == 0 || s[i] < 0x20 || s[i] == 0x7f || s[i] == '\\' ||
+		    (n == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0)) {
+			if (n == 0)
+				n = 1;
+			for (size_t j = 0; j < n; j++) {
+				sprintf(buf + o, "\\x%02x", s[i + j]);
+				o += 4;
+				w += 4;
+			}
+			continue;
+		}
+		memcpy(buf + o, s + i, n);
+		o += n;
+		w++;
+	}
+	buf[o] = 0;
+	if (cols)
+		*cols = w;
+	return o;
+}
+
+void print_cell(FILE *out, const char *name, size_t len, int width)
+{
+	char buf[SAFE_NAME_MAX];
+	size_t cols;
+
+	if (len > PITR_NAME_MAX)
+		len = PITR_NAME_MAX;
+	safe_name(name, len, buf, &cols);
+	fputs(buf, out);
+	for (; (int)cols < width; cols++)
+		fputc(' ', out);
+}
