@@ -10,35 +10,6 @@
 
 #include "tool.h"
 
-/* A growable array of mutations with their names copied. */
-struct list {
-	struct item {
-		pitr_mutation m;
-		char name[PITR_NAME_MAX + 1];
-		char db[PITR_NAME_MAX + 1]; /* containers: database name */
-	} * v;
-	size_t n, cap;
-};
-
-static struct item *list_push(struct list *l, const pitr_mutation *m)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		struct item *v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		l->v = v;
-		l->cap = cap;
-	}
-	struct item *it = &l->v[l->n++];
-	it->m = *m;
-	memcpy(it->name, m->name, m->namelen);
-	it->name[m->namelen] = 0;
-	it->m.name = it->name;
-	it->db[0] = 0;
-	return it;
-}
-
 static int by_time(const void *a, const void *b)
 {
 	const struct item *x = a, *y = b;
@@ -49,11 +20,6 @@ static int by_time(const void *a, const void *b)
 	int xd = x->m.op == PITR_OP_DB_DELETE || x->m.op == PITR_OP_CT_DELETE;
 	int yd = y->m.op == PITR_OP_DB_DELETE || y->m.op == PITR_OP_CT_DELETE;
 	return yd - xd;
-}
-
-static int collect(const pitr_mutation *m, void *arg)
-{
-	return list_push(arg, m) ? 0 : ENOMEM;
 }
 
 static int by_inc_time(const void *a, const void *b)
@@ -121,11 +87,29 @@ static int name_databases(pitr_txn *t, struct list *l)
 static const char events_usage[] =
     "usage: pitr events STORE [--database DB] [--container C]\n"
     "                         [--since T] [--until T] [--json]\n"
+    "       pitr events STORE --bulk [--gap D] [--min N] [--database DB]\n"
+    "                         [--container C] [--since T] [--until T] [--json]\n"
     "\n"
     "List creates and deletes of databases and containers, oldest first,\n"
     "with their incarnation ids: to pick a time just before an accident.\n"
     "A container's database is named as it was at the event, as a restore\n"
-    "at that instant names it.\n";
+    "at that instant names it.\n"
+    "\n"
+    "With --bulk, list the bulk changes instead: runs of deletes or of\n"
+    "replaces in one container (an rm -r, a sed -i), whatever else wrote\n"
+    "meanwhile, and dropped databases; each with BEFORE, the instant just\n"
+    "before it began, the documents it touched, and the command that\n"
+    "restores that state into a new account.\n"
+    "\n"
+    "  --database DB   only events of database DB\n"
+    "  --container C   only events of containers named C\n"
+    "  --since T       only events at or after T\n"
+    "  --until T       only events at or before T\n"
+    "  --bulk          bulk changes instead of creates and deletes\n"
+    "  --gap D         a run ends after D without one of its kind (10s)\n"
+    "  --min N         report runs of at least N documents (10); a run that\n"
+    "                  ends in its container's delete is always reported\n"
+    "  --json          one JSON object per line\n";
 
 static const char *event_name(enum pitr_op_kind op)
 {
@@ -151,10 +135,16 @@ int cmd_events(int argc, char *argv[])
 		{ "since", required_argument, NULL, 's' },
 		{ "until", required_argument, NULL, 'u' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "bulk", no_argument, NULL, 'b' },
+		{ "gap", required_argument, NULL, 'g' },
+		{ "min", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *db = NULL, *ct = NULL, *since = NULL, *until = NULL;
+	uint64_t gap = 10 * PITR_NS_PER_SEC, min = 10;
+	int bulk = 0;
+	char *end;
 	uint64_t from = 0, to = UINT64_MAX;
 	struct list l = { 0 };
 	char tbuf[PITR_TIME_LEN];
@@ -179,6 +169,24 @@ int cmd_events(int argc, char *argv[])
 		case 'j':
 			json = 1;
 			break;
+		case 'b':
+			bulk = 1;
+			break;
+		case 'g':
+			if (parse_duration_opt("--gap", optarg, &gap))
+				return 2;
+			break;
+		case 'm':
+			errno = 0;
+			min = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || *optarg == '-' ||
+			    min == 0) {
+				warnx("invalid --min '%s': use a number of "
+				      "documents, at least 1",
+				      optarg);
+				return 2;
+			}
+			break;
 		case 'h':
 			return usage_exit(events_usage, 1);
 		default:
@@ -194,6 +202,12 @@ int cmd_events(int argc, char *argv[])
 	    (until && parse_any_instant(s, until, &to))) {
 		pitr_store_close(s);
 		return 2;
+	}
+	if (bulk) {
+		rc = events_bulk(s, argv[optind], db, ct, from, to, gap, min,
+				 json);
+		pitr_store_close(s);
+		return rc;
 	}
 	rc = pitr_txn_begin(s, PITR_TXN_READ, &t);
 	if (!rc)
@@ -261,10 +275,24 @@ out:
  */
 
 static const char log_usage[] =
-    "usage: pitr log STORE DB/C/ID.json [--json]\n"
+    "usage: pitr log STORE DB/C/ID.json [--since T] [--until T] [--json]\n"
+    "       pitr log STORE DB[/C] [--every D | --full] [--since T] [--until T]\n"
+    "                [--json]\n"
     "\n"
     "List every version of one document, oldest first, in every\n"
-    "incarnation of its database and container, deletes included.\n";
+    "incarnation of its database and container, deletes included.\n"
+    "\n"
+    "For a container (DB/C) or a database (DB), its timeline: the mutations\n"
+    "of every document in every incarnation of that name, oldest first,\n"
+    "summed per interval: the documents at the interval's end, the creates,\n"
+    "replaces and deletes, the bytes written, and the events (creates and\n"
+    "deletes of containers and databases). With --full, every mutation.\n"
+    "\n"
+    "  --every D   the summary's interval (default 1m), e.g. 1s, 10m, 1h\n"
+    "  --full      every mutation instead of a summary\n"
+    "  --since T   from T on\n"
+    "  --until T   up to T\n"
+    "  --json      one JSON object per line\n";
 
 /* Every incarnation ever named `name` under `parent`. */
 static int incarnations(pitr_txn *t, uint64_t parent, const char *name,
@@ -291,9 +319,17 @@ int cmd_log(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "every", required_argument, NULL, 'e' },
+		{ "full", no_argument, NULL, 'f' },
+		{ "since", required_argument, NULL, 's' },
+		{ "until", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct timeline_opts o = { .until = UINT64_MAX,
+				   .every = 60 * PITR_NS_PER_SEC };
+	const char *since = NULL, *until = NULL;
+	int every = 0;
 	struct list dbs = { 0 }, cts = { 0 }, vers = { 0 };
 	char tbuf[PITR_TIME_LEN];
 	struct split sp;
@@ -306,6 +342,20 @@ int cmd_log(int argc, char *argv[])
 		case 'j':
 			json = 1;
 			break;
+		case 'e':
+			if (parse_duration_opt("--every", optarg, &o.every))
+				return 2;
+			every = 1;
+			break;
+		case 'f':
+			o.full = 1;
+			break;
+		case 's':
+			since = optarg;
+			break;
+		case 'u':
+			until = optarg;
+			break;
 		case 'h':
 			return usage_exit(log_usage, 1);
 		default:
@@ -316,11 +366,34 @@ int cmd_log(int argc, char *argv[])
 		return usage_exit(log_usage, 0);
 	const char *path = argv[optind + 1];
 	size_t plen = strlen(path);
+	if (every && o.full) {
+		warnx("--every and --full exclude each other");
+		return 2;
+	}
+	if (!split_path(path, &sp) && sp.depth < 3) {
+		o.json = json;
+		s = open_store(argv[optind], 0);
+		if (!s)
+			return 1;
+		if ((since && parse_any_instant(s, since, &o.since)) ||
+		    (until && parse_any_instant(s, until, &o.until))) {
+			pitr_store_close(s);
+			return 2;
+		}
+		rc = log_timeline(s, path, &sp, &o);
+		pitr_store_close(s);
+		return rc;
+	}
+	if (every || o.full) {
+		warnx("--every and --full are for a container or a database");
+		return 2;
+	}
 	char *doc = strndup(path, plen > 5 && !strcmp(path + plen - 5, ".json")
 				      ? plen - 5
 				      : plen);
 	if (!doc || split_path(doc, &sp) || sp.depth != 3) {
-		warnx("invalid document path '%s': use DB/CONTAINER/ID.json",
+		warnx("invalid path '%s': use DB, DB/CONTAINER or "
+		      "DB/CONTAINER/ID.json",
 		      path);
 		free(doc);
 		return 2;
@@ -329,6 +402,12 @@ int cmd_log(int argc, char *argv[])
 	if (!s) {
 		free(doc);
 		return 1;
+	}
+	if ((since && parse_any_instant(s, since, &o.since)) ||
+	    (until && parse_any_instant(s, until, &o.until))) {
+		pitr_store_close(s);
+		free(doc);
+		return 2;
 	}
 	rc = pitr_txn_begin(s, PITR_TXN_READ, &t);
 	if (!rc)
@@ -361,6 +440,8 @@ int cmd_log(int argc, char *argv[])
 		const char *op = m->op == PITR_OP_DOC_DELETE ? "delete"
 				 : first		     ? "create"
 							     : "replace";
+		if (m->ts < o.since || m->ts > o.until)
+			continue;
 		pitr_time_format(m->ts, tbuf);
 		if (json)
 			printf(

@@ -76,4 +76,36 @@ struct split {
 /* Split and check a path; -1 if malformed. */
 int split_path(const char *path, struct split *sp);
 
+/* A growable array of mutations with their names copied. */
+struct list {
+	struct item {
+		pitr_mutation m;
+		char name[PITR_NAME_MAX + 1];
+		char db[PITR_NAME_MAX + 1]; /* containers: database name */
+	} * v;
+	size_t n, cap;
+};
+
+/* Append a copy of `m` (its name copied); NULL when out of memory. */
+struct item *list_push(struct list *l, const pitr_mutation *m);
+
+/* A pitr_mutation_fn appending every mutation to the list `arg`. */
+int collect(const pitr_mutation *m, void *arg);
+
+/* Options of a container's or database's timeline (pitr log DB[/C]). */
+struct timeline_opts {
+	uint64_t since, until; /* 0, UINT64_MAX: all */
+	uint64_t every;	       /* summary interval, ns */
+	int full, json;
+};
+
+/* pitr log STORE DB[/C]: the exit status. */
+int log_timeline(pitr_store *s, const char *path, const struct split *sp,
+		 const struct timeline_opts *o);
+
+/* pitr events STORE --bulk: the exit status. */
+int events_bulk(pitr_store *s, const char *store, const char *db,
+		const char *ct, uint64_t since, uint64_t until, uint64_t gap,
+		uint64_t min, int json);
+
 #endif

@@ -3,6 +3,8 @@
  * paths and JSON output.
  */
 #include <err.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tool.h"
@@ -190,4 +192,28 @@ void print_cell(FILE *out, const char *name, size_t len, int width)
 	fputs(buf, out);
 	for (; (int)cols < width; cols++)
 		fputc(' ', out);
+}
+
+struct item *list_push(struct list *l, const pitr_mutation *m)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct item *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		l->v = v;
+		l->cap = cap;
+	}
+	struct item *it = &l->v[l->n++];
+	it->m = *m;
+	memcpy(it->name, m->name, m->namelen);
+	it->name[m->namelen] = 0;
+	it->m.name = it->name;
+	it->db[0] = 0;
+	return it;
+}
+
+int collect(const pitr_mutation *m, void *arg)
+{
+	return list_push(arg, m) ? 0 : ENOMEM;
 }
