@@ -257,10 +257,15 @@ int cmd_events(int argc, char *argv[])
 				printf(",\"last_full\":\"%s\"", fbuf);
 			printf("}\n");
 		} else {
-			printf("%-30s  %-16s  %-20s  %-20s  %-11" PRIu64
-			       "  %s\n",
-			       tbuf, event_name(it->m.op), dbname,
-			       is_ct ? it->name : "-", it->m.inc, fbuf);
+			printf("%-30s  %-16s  ", tbuf, event_name(it->m.op));
+			print_cell(stdout, dbname, strlen(dbname), 20);
+			printf("  ");
+			if (is_ct)
+				print_cell(stdout, it->name, strlen(it->name),
+					   20);
+			else
+				printf("%-20s", "-");
+			printf("  %-11" PRIu64 "  %s\n", it->m.inc, fbuf);
 		}
 	}
 out:
@@ -614,8 +619,13 @@ int cmd_diff(int argc, char *argv[])
 			json_string(stdout, it->name, it->m.namelen);
 			printf("}\n");
 		} else {
-			printf("%-8s %s/%s/%s.json\n", change, db.name, ct.name,
-			       it->name);
+			printf("%-8s ", change);
+			print_cell(stdout, db.name, db.namelen, 0);
+			putchar('/');
+			print_cell(stdout, ct.name, ct.namelen, 0);
+			putchar('/');
+			print_cell(stdout, it->name, it->m.namelen, 0);
+			printf(".json\n");
 		}
 	}
 out:
