@@ -198,10 +198,10 @@ int cmd_events(int argc, char *argv[])
 	s = open_store(argv[optind], 0);
 	if (!s)
 		return 1;
-	if ((since && parse_any_instant(s, since, &from)) ||
-	    (until && parse_any_instant(s, until, &to))) {
+	if ((since && (rc = parse_any_instant(s, since, &from))) ||
+	    (until && (rc = parse_any_instant(s, until, &to)))) {
 		pitr_store_close(s);
-		return 2;
+		return rc;
 	}
 	if (bulk) {
 		rc = events_bulk(s, argv[optind], db, ct, from, to, gap, min,
@@ -567,9 +567,10 @@ int cmd_diff(int argc, char *argv[])
 	s = open_store(pos[0], 0);
 	if (!s)
 		return 1;
-	if (parse_instant(s, pos[1], &t1) || parse_instant(s, pos[2], &t2)) {
+	if ((rc = parse_instant(s, pos[1], &t1)) ||
+	    (rc = parse_instant(s, pos[2], &t2))) {
 		pitr_store_close(s);
-		return 2;
+		return rc;
 	}
 	/* From the state at T1 to the state at T2, whichever is earlier. */
 	rc = pitr_txn_begin(s, PITR_TXN_READ, &t);

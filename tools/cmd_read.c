@@ -118,9 +118,9 @@ int cmd_ls(int argc, char *argv[])
 	s = open_store(argv[optind], 0);
 	if (!s)
 		return 1;
-	if (attext && parse_instant(s, attext, &at)) {
+	if (attext && (rc = parse_instant(s, attext, &at))) {
 		pitr_store_close(s);
-		return 1;
+		return rc;
 	}
 	rc = pitr_txn_begin(s, PITR_TXN_READ, &t);
 	if (rc) {
@@ -220,10 +220,8 @@ int cmd_cat(int argc, char *argv[])
 		free(doc);
 		return 1;
 	}
-	if (attext && parse_instant(s, attext, &at)) {
-		rc = 1;
+	if (attext && (rc = parse_instant(s, attext, &at)))
 		goto out_close;
-	}
 	rc = pitr_txn_begin(s, PITR_TXN_READ, &t);
 	if (rc) {
 		warnx("cannot read '%s': %s", argv[optind], pitr_strerror(rc));
@@ -255,5 +253,5 @@ out_abort:
 out_close:
 	pitr_store_close(s);
 	free(doc);
-	return rc ? 1 : 0;
+	return rc == 2 ? 2 : rc ? 1 : 0;
 }

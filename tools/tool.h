@@ -43,10 +43,11 @@ pitr_store *open_store(const char *path, unsigned flags);
 int parse_duration_opt(const char *opt, const char *text, uint64_t *ns);
 
 /* An instant a view or restore may show (inside the window); on error
- * print it, naming the window, and return -1. */
+ * print it, naming the window, and return the exit status: 2 for a
+ * malformed time, 1 for one outside the window. */
 int parse_instant(pitr_store *s, const char *text, uint64_t *at);
 
-/* Any well-formed instant (for filters); on error print it, return -1. */
+/* Any well-formed instant (for filters); on error print it, return 2. */
 int parse_any_instant(pitr_store *s, const char *text, uint64_t *at);
 
 /* Write `s` as a JSON string. */

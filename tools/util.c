@@ -57,17 +57,17 @@ int parse_instant(pitr_store *s, const char *text, uint64_t *at)
 		      "2021-01-15T10:00:00Z or 2021-01-15T12:00:00+02:00, "
 		      "or a relative time such as -5m",
 		      text);
-		return -1;
+		return 2;
 	}
 	if (rc == PITR_OUTOFRANGE && pitr_store_info(s, &info) == 0) {
 		warnx("time '%s' is outside the restorable window [%s, %s]",
 		      text, pitr_time_format(info.earliest, a),
 		      pitr_time_format(info.latest, b));
-		return -1;
+		return 1;
 	}
 	if (rc) {
 		warnx("cannot use time '%s': %s", text, pitr_strerror(rc));
-		return -1;
+		return 1;
 	}
 	return 0;
 }
@@ -78,7 +78,7 @@ int parse_any_instant(pitr_store *s, const char *text, uint64_t *at)
 		warnx("invalid time '%s': use RFC 3339, e.g. "
 		      "2021-01-15T10:00:00Z, or a relative time such as -5m",
 		      text);
-		return -1;
+		return 2;
 	}
 	return 0;
 }

@@ -175,5 +175,25 @@ test_expect_success 'names with control characters are escaped in tables' '
 	"$PITR" ls "$S" rd --json | jq -es "map(select(.name == \"x\u001b[2Jy\")) | length == 1"
 '
 
+test_expect_success 'one language: --help, --version, exit 2 for usage, pitr: first' '
+	"$PITR" --version | grep -q "^pitr [0-9]"
+	for c in create info events log diff restore policy prune backup verify ls cat; do
+		"$PITR" $c --help >"$TMP/help"
+		grep -q "^usage: pitr $c" "$TMP/help"
+		rc=0; "$PITR" $c --no-such-option >/dev/null 2>"$TMP/err" || rc=$?
+		[ $rc = 2 ] || { echo "$c: exit $rc" >&2; false; }
+		grep -q "^pitr: \|^usage: pitr" "$TMP/err"
+	done
+	"$PITR" restore --help | grep -q -- --from-backup
+	"$PITR" events --help | grep -q -- --bulk
+	"$PITR" log --help | grep -q -- --every
+	rc=0; "$PITR" events "$S" --since yesterday 2>"$TMP/err" || rc=$?
+	[ $rc = 2 ]; grep -q "^pitr: invalid time" "$TMP/err"
+	rc=0; "$PITR" ls "$S" --at yesterday 2>/dev/null || rc=$?
+	[ $rc = 2 ]
+	rc=0; "$PITR" nosuch 2>"$TMP/err" || rc=$?
+	[ $rc = 2 ]; grep -q "^pitr: " "$TMP/err"
+'
+
 unmount_fs "$M"
 test_done
