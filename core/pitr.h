@@ -529,6 +529,19 @@ int pitr_bulk_walk(pitr_txn *t, uint64_t after, uint64_t until, uint64_t gap,
 		   uint64_t min_docs, pitr_bulk_fn fn, void *arg);
 
 /*
+ * The run of deletes of container `ct` that ends at most `gap` ns before
+ * `end` (its delete, as rm -r deletes every document before the
+ * container): from the last delete at or before `end` back, each delete
+ * at most `gap` after the one before, whatever else was written meanwhile.
+ * `*first` receives its first delete (restore at *first - 1), `*count`
+ * (may be NULL) its deletes. PITR_NOTFOUND if no delete is that close to
+ * `end`. Costs one scan of the container's versions, and memory for its
+ * deletes.
+ */
+int pitr_ct_delete_run(pitr_txn *t, uint64_t ct, uint64_t end, uint64_t gap,
+		       uint64_t *first, uint64_t *count);
+
+/*
  * Copy the version of `id` visible at `at` in `src` (a read transaction of
  * another store) into container `ct` of `dst` as its current version. The
  * stored bytes are checked against their etag and copied as they are, not

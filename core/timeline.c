@@ -199,9 +199,13 @@ static int ct_deleted(struct walk *w, const pitr_mutation *m)
 		 m->parent);
 	if (!d)
 		return ENOMEM;
-	if (!d->first || first - d->last > w->gap) {
+	/* a run may begin before the previous container's delete (deletes
+	 * made in parallel): that extends the chain too */
+	if (!d->first || (first > d->last && first - d->last > w->gap)) {
 		d->first = first;
 		d->docs = 0;
+	} else if (first < d->first) {
+		d->first = first;
 	}
 	d->last = m->ts;
 	d->docs += docs;
@@ -275,5 +279,72 @@ int pitr_bulk_walk(pitr_txn *t, uint64_t after, uint64_t until, uint64_t gap,
 	}
 	free(w.cts);
 	free(w.dbs);
+	return rc;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int pitr_ct_delete_run(pitr_txn *t, uint64_t ct, uint64_t end, uint64_t gap,
+		       uint64_t *first, uint64_t *count)
+{
+	unsigned char k[8];
+	MDB_val key = { 8, k }, val;
+	MDB_cursor *c;
+	uint64_t *v = NULL, ts;
+	size_t n = 0, cap = 0, i;
+	const unsigned char *p;
+	int rc;
+
+	put_be64(k, ct);
+	rc = mdb_rc(mdb_cursor_open(t->txn, t->s->versions, &c));
+	if (rc)
+		return rc;
+	for (rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
+		p = key.mv_data;
+		if (key.mv_size < 8 || get_be64(p) != ct)
+			break;
+		if (key.mv_size < 10 + VER_SUFFIX || val.mv_size != VER_VAL) {
+			rc = PITR_CORRUPT;
+			break;
+		}
+		ts = ~get_be64(p + key.mv_size - 8);
+		if (((const unsigned char *)val.mv_data)[4] != OP_DOC_DEL ||
+		    ts > end)
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 256;
+			uint64_t *nv = realloc(v, nc * sizeof(*v));
+			if (!nv) {
+				rc = ENOMEM;
+				break;
+			}
+			v = nv;
+			cap = nc;
+		}
+		v[n++] = ts;
+	}
+	mdb_cursor_close(c);
+	if (rc != MDB_NOTFOUND && rc != 0)
+		goto out;
+	rc = PITR_NOTFOUND;
+	if (!n)
+		goto out;
+	qsort(v, n, sizeof(*v), cmp_u64);
+	if (end - v[n - 1] > gap)
+		goto out;
+	for (i = n - 1; i > 0 && v[i] - v[i - 1] <= gap; i--)
+		;
+	*first = v[i];
+	if (count)
+		*count = n - i;
+	rc = 0;
+out:
+	free(v);
 	return rc;
 }

@@ -85,7 +85,7 @@ static int name_databases(pitr_txn *t, struct list *l)
  */
 
 static const char events_usage[] =
-    "usage: pitr events STORE [--database DB] [--container C]\n"
+    "usage: pitr events STORE [--database DB] [--container C] [--gap D]\n"
     "                         [--since T] [--until T] [--json]\n"
     "       pitr events STORE --bulk [--gap D] [--min N] [--database DB]\n"
     "                         [--container C] [--since T] [--until T] [--json]\n"
@@ -93,7 +93,9 @@ static const char events_usage[] =
     "List creates and deletes of databases and containers, oldest first,\n"
     "with their incarnation ids: to pick a time just before an accident.\n"
     "A container's database is named as it was at the event, as a restore\n"
-    "at that instant names it.\n"
+    "at that instant names it. For a container's delete, LAST-FULL is the\n"
+    "instant just before the run of document deletes that ended in it\n"
+    "began (rm -r), whatever else was written meanwhile.\n"
     "\n"
     "With --bulk, list the bulk changes instead: runs of deletes or of\n"
     "replaces in one container (an rm -r, a sed -i), whatever else wrote\n"
@@ -106,7 +108,9 @@ static const char events_usage[] =
     "  --since T       only events at or after T\n"
     "  --until T       only events at or before T\n"
     "  --bulk          bulk changes instead of creates and deletes\n"
-    "  --gap D         a run ends after D without one of its kind (10s)\n"
+    "  --gap D         a run ends after D without one of its kind (10s);\n"
+    "                  LAST-FULL: the deletes before a container's delete,\n"
+    "                  each within D of the next\n"
     "  --min N         report runs of at least N documents (10); a run that\n"
     "                  ends in its container's delete is always reported\n"
     "  --json          one JSON object per line\n";
@@ -234,13 +238,19 @@ int cmd_events(int argc, char *argv[])
 			continue;
 		pitr_time_format(it->m.ts, tbuf);
 		/* A container emptied before its delete (rm -r): when it
-		 * still held those documents, the instant to restore. */
-		uint64_t full = 0;
+		 * still held those documents, the instant to restore. A
+		 * rename (a create of the same incarnation at the same
+		 * instant) is no delete. */
+		uint64_t full = 0, first;
 		char fbuf[PITR_TIME_LEN] = "-";
-		if (it->m.op == PITR_OP_CT_DELETE &&
-		    pitr_ct_before_emptied(t, it->m.inc, &full) == 0 &&
-		    full < it->m.ts)
+		int renamed = i + 1 < l.n && l.v[i + 1].m.ts == it->m.ts &&
+			      l.v[i + 1].m.inc == it->m.inc;
+		if (it->m.op == PITR_OP_CT_DELETE && !renamed &&
+		    pitr_ct_delete_run(t, it->m.inc, it->m.ts, gap, &first,
+				       NULL) == 0) {
+			full = first - 1;
 			pitr_time_format(full, fbuf);
+		}
 		if (json) {
 			printf(
 			    "{\"time\":\"%s\",\"event\":\"%s\",\"database\":",

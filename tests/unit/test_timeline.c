@@ -242,6 +242,31 @@ int main(void)
 	is_u64(f.v[2].db_deleted, dbdel, "drop: to the database's delete");
 	is_u64(f.v[2].docs, 5, "drop: 5 documents");
 
+	/* the run that ended in c1's delete, from the versions alone */
+	{
+		pitr_txn *t;
+		uint64_t f1 = 0, n1 = 0;
+		pitr_txn_begin(s, PITR_TXN_READ, &t);
+		is_int(pitr_ct_delete_run(t, c1, ctdel, GAP, &f1, &n1), 0,
+		       "delete run: rc 0");
+		is_u64(f1, c1_first, "delete run: from c1's first delete");
+		is_u64(n1, 3, "delete run: 3 deletes");
+		is_int(pitr_ct_delete_run(t, c, last, GAP, &f1, &n1),
+		       0, "delete run amid creates: rc 0");
+		is_u64(f1, first, "delete run amid creates: the first delete");
+		is_u64(n1, 30, "delete run amid creates: 30 deletes");
+		is_int(pitr_ct_delete_run(t, c, last, 0, &f1, &n1), 0,
+		       "delete run, gap 0: rc 0");
+		is_u64(n1, 1, "delete run, gap 0: the last delete alone");
+		is_int(pitr_ct_delete_run(t, c1, ctdel, 0, &f1, &n1),
+		       PITR_NOTFOUND, "delete run, gap 0: none at the end");
+		is_int(pitr_ct_delete_run(t, c1, c1_first - 1, GAP, &f1, NULL),
+		       PITR_NOTFOUND, "delete run: none before the first");
+		is_int(pitr_ct_delete_run(t, e, PITR_NOW - 1, GAP, &f1, NULL),
+		       PITR_NOTFOUND, "delete run: none in a container without");
+		pitr_txn_abort(t);
+	}
+
 	pitr_store_close(s);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))
