@@ -95,7 +95,8 @@ static const char events_usage[] =
     "A container's database is named as it was at the event, as a restore\n"
     "at that instant names it. For a container's delete, LAST-FULL is the\n"
     "instant just before the run of document deletes that ended in it\n"
-    "began (rm -r), whatever else was written meanwhile.\n"
+    "began (rm -r), whatever else was written meanwhile; for a database's,\n"
+    "just before the deletes of its containers and their documents.\n"
     "\n"
     "With --bulk, list the bulk changes instead: runs of deletes or of\n"
     "replaces in one container (an rm -r, a sed -i), whatever else wrote\n"
@@ -109,11 +110,57 @@ static const char events_usage[] =
     "  --until T       only events at or before T\n"
     "  --bulk          bulk changes instead of creates and deletes\n"
     "  --gap D         a run ends after D without one of its kind (10s);\n"
-    "                  LAST-FULL: the deletes before a container's delete,\n"
-    "                  each within D of the next\n"
+    "                  LAST-FULL: the deletes before a container's or\n"
+    "                  database's delete, each within D of the next\n"
     "  --min N         report runs of at least N documents (10); a run that\n"
     "                  ends in its container's delete is always reported\n"
     "  --json          one JSON object per line\n";
+
+/* Is l->v[i], a delete, half of a rename (a create of the same
+ * incarnation at the same instant, which by_time puts next)? */
+static int is_rename(const struct list *l, size_t i)
+{
+	return i + 1 < l->n && l->v[i + 1].m.ts == l->v[i].m.ts &&
+	       l->v[i + 1].m.inc == l->v[i].m.inc;
+}
+
+/*
+ * The instant just before the deletes that emptied what the delete
+ * l->v[i] removed began: for a container, the run of document deletes
+ * that ended in it; for a database (rm -r of it), the chain of its
+ * containers' deletes and their runs before it, each within `gap` of the
+ * next. 0 when there is none.
+ */
+static uint64_t last_full(pitr_txn *t, const struct list *l, size_t i,
+			  uint64_t gap)
+{
+	const pitr_mutation *m = &l->v[i].m;
+	uint64_t start = m->ts, first;
+
+	if (is_rename(l, i))
+		return 0;
+	if (m->op == PITR_OP_CT_DELETE)
+		return pitr_ct_delete_run(t, m->inc, m->ts, gap, &first,
+					  NULL) == 0
+			   ? first - 1
+			   : 0;
+	if (m->op != PITR_OP_DB_DELETE)
+		return 0;
+	for (size_t j = i; j-- > 0;) {
+		const pitr_mutation *c = &l->v[j].m;
+		if (c->ts < start && start - c->ts > gap)
+			break;
+		if (c->op != PITR_OP_CT_DELETE || c->parent != m->inc ||
+		    is_rename(l, j))
+			continue;
+		start = c->ts;
+		if (pitr_ct_delete_run(t, c->inc, c->ts, gap, &first, NULL) ==
+			0 &&
+		    first < start)
+			start = first;
+	}
+	return start < m->ts ? start - 1 : 0;
+}
 
 static const char *event_name(enum pitr_op_kind op)
 {
@@ -237,20 +284,12 @@ int cmd_events(int argc, char *argv[])
 		    (ct && (!is_ct || strcmp(ct, it->name))))
 			continue;
 		pitr_time_format(it->m.ts, tbuf);
-		/* A container emptied before its delete (rm -r): when it
-		 * still held those documents, the instant to restore. A
-		 * rename (a create of the same incarnation at the same
-		 * instant) is no delete. */
-		uint64_t full = 0, first;
+		/* A container or database emptied before its delete (rm
+		 * -r): the instant to restore. */
+		uint64_t full = last_full(t, &l, i, gap);
 		char fbuf[PITR_TIME_LEN] = "-";
-		int renamed = i + 1 < l.n && l.v[i + 1].m.ts == it->m.ts &&
-			      l.v[i + 1].m.inc == it->m.inc;
-		if (it->m.op == PITR_OP_CT_DELETE && !renamed &&
-		    pitr_ct_delete_run(t, it->m.inc, it->m.ts, gap, &first,
-				       NULL) == 0) {
-			full = first - 1;
+		if (full)
 			pitr_time_format(full, fbuf);
-		}
 		if (json) {
 			printf(
 			    "{\"time\":\"%s\",\"event\":\"%s\",\"database\":",

@@ -121,9 +121,12 @@ test_expect_success 'a dropped database (rm -r of it) gets a restore point' '
 	[ "$(count_docs "$TMP/r2" db2/c1 a)" = 100 ]
 	[ "$(count_docs "$TMP/r2" db2/c2 b)" = 50 ]
 	"$PITR" ls "$TMP/r2" db2 | grep -q "^empty "
-	# LAST-FULL of each container delete is the start of its run
+	# LAST-FULL of the first container delete and of the database
+	# delete is the start of the drop
 	"$PITR" events "$S" --database db2 --container c1 --json >"$TMP/ev2"
 	[ "$(jq -r "select(.event == \"delete-container\") | .last_full" "$TMP/ev2")" = "$at" ]
+	"$PITR" events "$S" --database db2 --json >"$TMP/ev3"
+	[ "$(jq -r "select(.event == \"delete-database\") | .last_full" "$TMP/ev3")" = "$at" ]
 '
 
 test_expect_success 'sed -i over 100 documents amid creates: a run of replaces' '
