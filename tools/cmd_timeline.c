@@ -408,6 +408,40 @@ static void shell_word(FILE *out, const char *s, size_t len)
 	fputc('\'', out);
 }
 
+/* The command line that restores DB[/C] at `before` from `store`. */
+static void restore_cmd(FILE *out, const char *store, const char *before,
+			const char *db, const char *ct)
+{
+	char sel[2 * PITR_NAME_MAX + 2];
+
+	snprintf(sel, sizeof(sel), "%s%s%s", db, ct ? "/" : "", ct ? ct : "");
+	fputs("pitr restore ", out);
+	shell_word(out, store, strlen(store));
+	fprintf(out, " TARGET --at %s --database ", before);
+	shell_word(out, sel, strlen(sel));
+}
+
+/* The same, as the JSON member "restore". */
+static int json_restore_cmd(const char *store, const char *before,
+			    const char *db, const char *ct)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return errno;
+	restore_cmd(f, store, before, db, ct);
+	if (fclose(f)) {
+		free(buf);
+		return ENOMEM;
+	}
+	printf(",\"restore\":");
+	json_string(stdout, buf, len);
+	free(buf);
+	return 0;
+}
+
 static const char *bulk_kind(const pitr_bulk *b)
 {
 	if (b->op == PITR_OP_DB_DELETE)
@@ -481,6 +515,12 @@ int events_bulk(pitr_store *s, const char *store, const char *db,
 						 d);
 				printf(",\"deleted\":\"%s\"", d);
 			}
+			if ((rc = json_restore_cmd(store, before, dbname,
+						   ctname))) {
+				warnx("cannot print the restore command: %s",
+				      strerror(rc));
+				goto out;
+			}
 			printf("}\n");
 			continue;
 		}
@@ -491,16 +531,8 @@ int events_bulk(pitr_store *s, const char *store, const char *db,
 			print_cell(stdout, ctname, strlen(ctname), 20);
 		else
 			printf("%-20s", "-");
-		printf("  %9" PRIu64 "  %-30s  pitr restore ", b->docs, last);
-		shell_word(stdout, store, strlen(store));
-		printf(" TARGET --at %s --database ", before);
-		if (ctname) {
-			char sel[2 * PITR_NAME_MAX + 2];
-			snprintf(sel, sizeof(sel), "%s/%s", dbname, ctname);
-			shell_word(stdout, sel, strlen(sel));
-		} else {
-			shell_word(stdout, dbname, strlen(dbname));
-		}
+		printf("  %9" PRIu64 "  %-30s  ", b->docs, last);
+		restore_cmd(stdout, store, before, dbname, ctname);
 		printf("\n");
 	}
 out:

@@ -79,8 +79,11 @@ test_expect_success 'pitr events --bulk finds it, with the instant before' '
 	grep -q "pitr restore $S TARGET --at $(cat "$TMP/before") --database db/c" "$TMP/table"
 '
 
-test_expect_success 'restoring at that instant brings back all 300' '
-	"$PITR" restore "$S" "$TMP/r1" --at "$(cat "$TMP/before")" --database db/c
+test_expect_success 'its restore command, run as given, brings back all 300' '
+	cmd=$(jq -r "select(.container == \"c\") | .restore" "$TMP/bulk")
+	[ "$cmd" = "pitr restore $S TARGET --at $(cat "$TMP/before") --database db/c" ]
+	cmd=${cmd#pitr }
+	eval "\"\$PITR\" ${cmd/TARGET/$TMP/r1}"
 	[ "$(count_docs "$TMP/r1" db/c d)" = 300 ]
 	"$PITR" cat "$TMP/r1" db/c/d7.json >"$TMP/d7"
 	"$PITR" cat "$S" db/c/d7.json --at "$(cat "$TMP/before")" | cmp - "$TMP/d7"
