@@ -36,7 +36,8 @@ static int idset_add(struct idset *s, const char *id, size_t len)
 		for (size_t j = 0; j < s->cap; j++) {
 			if (!s->v[j])
 				continue;
-			for (i = s->v[j] & (cap - 1); v[i]; i = (i + 1) & (cap - 1))
+			for (i = s->v[j] & (cap - 1); v[i];
+			     i = (i + 1) & (cap - 1))
 				;
 			v[i] = s->v[j];
 		}
@@ -88,8 +89,7 @@ struct walk {
 
 /* Find or insert the entry for `key` in a sorted array of structs whose
  * first member is the uint64_t key. */
-static void *slot(void **arr, size_t *n, size_t *cap, size_t size,
-		  uint64_t key)
+static void *slot(void **arr, size_t *n, size_t *cap, size_t size, uint64_t key)
 {
 	size_t lo = 0, hi = *n;
 	unsigned char *v = *arr;
@@ -160,8 +160,8 @@ static int run_add(struct walk *w, struct ctstate *c, struct run *r,
 /* The state of container `ct`, made on first sight with its database. */
 static struct ctstate *ct_get(struct walk *w, uint64_t ct, int *rc)
 {
-	struct ctstate *c = slot((void **)&w->cts, &w->ncts, &w->capcts,
-				 sizeof(*c), ct);
+	struct ctstate *c =
+	    slot((void **)&w->cts, &w->ncts, &w->capcts, sizeof(*c), ct);
 	pitr_inc_info info;
 
 	*rc = c ? 0 : ENOMEM;
@@ -195,8 +195,7 @@ static int ct_deleted(struct walk *w, const pitr_mutation *m)
 	}
 	if (rc)
 		return rc;
-	d = slot((void **)&w->dbs, &w->ndbs, &w->capdbs, sizeof(*d),
-		 m->parent);
+	d = slot((void **)&w->dbs, &w->ndbs, &w->capdbs, sizeof(*d), m->parent);
 	if (!d)
 		return ENOMEM;
 	/* a run may begin before the previous container's delete (deletes
@@ -214,8 +213,8 @@ static int ct_deleted(struct walk *w, const pitr_mutation *m)
 
 static int db_deleted(struct walk *w, const pitr_mutation *m)
 {
-	struct dbstate *d = slot((void **)&w->dbs, &w->ndbs, &w->capdbs,
-				 sizeof(*d), m->inc);
+	struct dbstate *d =
+	    slot((void **)&w->dbs, &w->ndbs, &w->capdbs, sizeof(*d), m->inc);
 	pitr_bulk b = { .db = m->inc,
 			.op = PITR_OP_DB_DELETE,
 			.first = m->ts,
@@ -264,8 +263,11 @@ static int bulk_step(const pitr_mutation *m, void *arg)
 int pitr_bulk_walk(pitr_txn *t, uint64_t after, uint64_t until, uint64_t gap,
 		   uint64_t min_docs, pitr_bulk_fn fn, void *arg)
 {
-	struct walk w = { .t = t, .gap = gap, .min = min_docs ? min_docs : 1,
-			  .fn = fn, .arg = arg };
+	struct walk w = { .t = t,
+			  .gap = gap,
+			  .min = min_docs ? min_docs : 1,
+			  .fn = fn,
+			  .arg = arg };
 	int rc = pitr_log_walk(t, after, until, bulk_step, &w);
 
 	for (size_t i = 0; i < w.ncts; i++) {

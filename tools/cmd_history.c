@@ -88,7 +88,8 @@ static const char events_usage[] =
     "usage: pitr events STORE [--database DB] [--container C] [--gap D]\n"
     "                         [--since T] [--until T] [--json]\n"
     "       pitr events STORE --bulk [--gap D] [--min N] [--database DB]\n"
-    "                         [--container C] [--since T] [--until T] [--json]\n"
+    "                         [--container C] [--since T] [--until T]\n"
+    "                         [--json]\n"
     "\n"
     "List creates and deletes of databases and containers, oldest first,\n"
     "with their incarnation ids: to pick a time just before an accident.\n"
@@ -330,8 +331,8 @@ out:
 
 static const char log_usage[] =
     "usage: pitr log STORE DB/C/ID.json [--since T] [--until T] [--json]\n"
-    "       pitr log STORE DB[/C] [--every D | --full] [--since T] [--until T]\n"
-    "                [--json]\n"
+    "       pitr log STORE DB[/C] [--every D | --full] [--since T]\n"
+    "                [--until T] [--json]\n"
     "\n"
     "List every version of one document, oldest first, in every\n"
     "incarnation of its database and container, deletes included.\n"

@@ -106,12 +106,13 @@ static void tl_flush(struct tl *w)
 	pitr_time_format(w->bucket, a);
 	pitr_time_format(end < w->bucket ? UINT64_MAX : end, b);
 	if (w->o->json)
-		printf("{\"from\":\"%s\",\"until\":\"%s\",\"documents\":%" PRIu64
-		       ",\"creates\":%" PRIu64 ",\"replaces\":%" PRIu64
-		       ",\"deletes\":%" PRIu64 ",\"bytes\":%" PRIu64
-		       ",\"events\":%" PRIu64 "}\n",
-		       a, b, w->docs, w->creates, w->replaces, w->deletes,
-		       w->bytes, w->events);
+		printf(
+		    "{\"from\":\"%s\",\"until\":\"%s\",\"documents\":%" PRIu64
+		    ",\"creates\":%" PRIu64 ",\"replaces\":%" PRIu64
+		    ",\"deletes\":%" PRIu64 ",\"bytes\":%" PRIu64
+		    ",\"events\":%" PRIu64 "}\n",
+		    a, b, w->docs, w->creates, w->replaces, w->deletes,
+		    w->bytes, w->events);
 	else
 		printf("%-30s  %10" PRIu64 "  %8" PRIu64 "  %8" PRIu64
 		       "  %8" PRIu64 "  %12" PRIu64 "  %" PRIu64 "\n",
@@ -242,8 +243,8 @@ static int count_docs(pitr_txn *t, uint64_t ct, uint64_t at, uint64_t *n)
 {
 	pitr_iter *it;
 	pitr_entry e;
-	int rc = pitr_iter_begin(t, PITR_LIST_DOCUMENTS, ct, at, NULL, 0, 0,
-				 &it);
+	int rc =
+	    pitr_iter_begin(t, PITR_LIST_DOCUMENTS, ct, at, NULL, 0, 0, &it);
 
 	while (!rc && (rc = pitr_iter_next(it, &e)) == 0)
 		*n += !e.scratch;
@@ -386,9 +387,10 @@ static void shell_word(FILE *out, const char *s, size_t len)
 	size_t i;
 
 	for (i = 0; i < len; i++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			    "0123456789._-/:+,=@%",
-			    s[i]) ||
+		if (!strchr(
+			"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			"0123456789._-/:+,=@%",
+			s[i]) ||
 		    !s[i])
 			break;
 	if (len && i == len) {
@@ -474,9 +476,9 @@ int events_bulk(pitr_store *s, const char *store, const char *db,
 	}
 	qsort(f.v, f.n, sizeof(*f.v), by_first);
 	if (!json)
-		printf("%-30s  %-14s  %-20s  %-20s  %9s  %-30s  %s\n",
-		       "BEFORE", "CHANGE", "DATABASE", "CONTAINER", "DOCUMENTS",
-		       "LAST", "RESTORE");
+		printf("%-30s  %-14s  %-20s  %-20s  %9s  %-30s  %s\n", "BEFORE",
+		       "CHANGE", "DATABASE", "CONTAINER", "DOCUMENTS", "LAST",
+		       "RESTORE");
 	for (size_t i = 0; i < f.n; i++) {
 		const pitr_bulk *b = &f.v[i];
 		uint64_t at = b->first - 1;
@@ -506,13 +508,13 @@ int events_bulk(pitr_store *s, const char *store, const char *db,
 				printf(",\"incarnation\":%" PRIu64, b->ct);
 			}
 			printf(",\"first\":\"%s\",\"last\":\"%s\","
-			       "\"documents\":%" PRIu64 ",\"mutations\":%" PRIu64,
+			       "\"documents\":%" PRIu64
+			       ",\"mutations\":%" PRIu64,
 			       first, last, b->docs, b->mutations);
 			if (b->ct_deleted || b->db_deleted) {
 				char d[PITR_TIME_LEN];
-				pitr_time_format(b->ct ? b->ct_deleted
-						       : b->db_deleted,
-						 d);
+				pitr_time_format(
+				    b->ct ? b->ct_deleted : b->db_deleted, d);
 				printf(",\"deleted\":\"%s\"", d);
 			}
 			if ((rc = json_restore_cmd(store, before, dbname,

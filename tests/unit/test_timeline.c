@@ -251,8 +251,8 @@ int main(void)
 		       "delete run: rc 0");
 		is_u64(f1, c1_first, "delete run: from c1's first delete");
 		is_u64(n1, 3, "delete run: 3 deletes");
-		is_int(pitr_ct_delete_run(t, c, last, GAP, &f1, &n1),
-		       0, "delete run amid creates: rc 0");
+		is_int(pitr_ct_delete_run(t, c, last, GAP, &f1, &n1), 0,
+		       "delete run amid creates: rc 0");
 		is_u64(f1, first, "delete run amid creates: the first delete");
 		is_u64(n1, 30, "delete run amid creates: 30 deletes");
 		is_int(pitr_ct_delete_run(t, c, last, 0, &f1, &n1), 0,
@@ -263,7 +263,8 @@ int main(void)
 		is_int(pitr_ct_delete_run(t, c1, c1_first - 1, GAP, &f1, NULL),
 		       PITR_NOTFOUND, "delete run: none before the first");
 		is_int(pitr_ct_delete_run(t, e, PITR_NOW - 1, GAP, &f1, NULL),
-		       PITR_NOTFOUND, "delete run: none in a container without");
+		       PITR_NOTFOUND,
+		       "delete run: none in a container without");
 		pitr_txn_abort(t);
 	}
 
