@@ -489,6 +489,58 @@ int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
  */
 int pitr_ct_before_emptied(pitr_txn *t, uint64_t ct, uint64_t *at);
 
+/* A bulk change: a run of deletes or replaces in one container, or a
+ * dropped database. */
+typedef struct pitr_bulk {
+	enum pitr_op_kind op; /* PITR_OP_DOC_DELETE, PITR_OP_DOC_PUT (a run of
+				 replaces) or PITR_OP_DB_DELETE */
+	uint64_t ct;	      /* container incarnation; 0 for a database */
+	uint64_t db;	      /* database incarnation */
+	uint64_t first, last; /* its first and last mutation: restore at
+				 first - 1 */
+	uint64_t docs;	      /* documents touched (distinct ids) */
+	uint64_t mutations;   /* mutations of the run */
+	uint64_t ct_deleted;  /* the container's delete that ended it; 0 */
+	uint64_t db_deleted;  /* PITR_OP_DB_DELETE: the database's delete */
+} pitr_bulk;
+
+/* Called for each bulk change; non-zero stops the walk and is returned. */
+typedef int (*pitr_bulk_fn)(const pitr_bulk *b, void *arg);
+
+/*
+ * Find the bulk changes among the mutations with after < ts <= until, in
+ * one walk over them (O(log n + mutations), plus a B-tree seek per put to
+ * tell a replace from a create; memory per container touched and per
+ * document of an open run).
+ *
+ * A run of deletes (or of replaces) in a container is a sequence of them
+ * each at most `gap` ns after the one before; mutations of other kinds
+ * in the container meanwhile (a concurrent writer's creates) and writes
+ * elsewhere neither extend nor end it. It is reported when it touched at
+ * least `min_docs` documents, or when the container's delete ended it (at
+ * most `gap` after its last delete: an rm -r). A database's delete is
+ * always reported, with `first` the start of the chain of its containers'
+ * deletes and delete runs before it, each within `gap` of the one before
+ * (an rm -r of the database), and `docs` what they touched.
+ * Reports come as runs end, not in order of `first`; a run still open at
+ * `until` is reported at the end.
+ */
+int pitr_bulk_walk(pitr_txn *t, uint64_t after, uint64_t until, uint64_t gap,
+		   uint64_t min_docs, pitr_bulk_fn fn, void *arg);
+
+/*
+ * The run of deletes of container `ct` that ends at most `gap` ns before
+ * `end` (its delete, as rm -r deletes every document before the
+ * container): from the last delete at or before `end` back, each delete
+ * at most `gap` after the one before, whatever else was written meanwhile.
+ * `*first` receives its first delete (restore at *first - 1), `*count`
+ * (may be NULL) its deletes. PITR_NOTFOUND if no delete is that close to
+ * `end`. Costs one scan of the container's versions, and memory for its
+ * deletes.
+ */
+int pitr_ct_delete_run(pitr_txn *t, uint64_t ct, uint64_t end, uint64_t gap,
+		       uint64_t *first, uint64_t *count);
+
 /*
  * Copy the version of `id` visible at `at` in `src` (a read transaction of
  * another store) into container `ct` of `dst` as its current version. The

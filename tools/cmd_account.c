@@ -140,7 +140,9 @@ int cmd_info(int argc, char *argv[])
 		pitr_store_close(s);
 		return 1;
 	}
-	printf("account:             %s\n", info.name);
+	printf("account:             ");
+	print_cell(stdout, info.name, strlen(info.name), 0);
+	putchar('\n');
 	printf("created:             %s\n", pitr_time_format(info.created, t1));
 	print_policy(&info.policy);
 	printf("earliest restorable: %s\n",

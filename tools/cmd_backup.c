@@ -118,7 +118,7 @@ int cmd_verify(int argc, char *argv[])
 
 	if (wants_help(argc, argv))
 		return usage_exit(verify_usage, 1);
-	if (argc != 2)
+	if (argc != 2 || argv[1][0] == '-')
 		return usage_exit(verify_usage, 0);
 	snprintf(path, sizeof(path), "%s/data.mdb", argv[1]);
 	if (stat(path, &st) == 0) {

@@ -10,35 +10,6 @@
 
 #include "tool.h"
 
-/* A growable array of mutations with their names copied. */
-struct list {
-	struct item {
-		pitr_mutation m;
-		char name[PITR_NAME_MAX + 1];
-		char db[PITR_NAME_MAX + 1]; /* containers: database name */
-	} * v;
-	size_t n, cap;
-};
-
-static struct item *list_push(struct list *l, const pitr_mutation *m)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		struct item *v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		l->v = v;
-		l->cap = cap;
-	}
-	struct item *it = &l->v[l->n++];
-	it->m = *m;
-	memcpy(it->name, m->name, m->namelen);
-	it->name[m->namelen] = 0;
-	it->m.name = it->name;
-	it->db[0] = 0;
-	return it;
-}
-
 static int by_time(const void *a, const void *b)
 {
 	const struct item *x = a, *y = b;
@@ -49,11 +20,6 @@ static int by_time(const void *a, const void *b)
 	int xd = x->m.op == PITR_OP_DB_DELETE || x->m.op == PITR_OP_CT_DELETE;
 	int yd = y->m.op == PITR_OP_DB_DELETE || y->m.op == PITR_OP_CT_DELETE;
 	return yd - xd;
-}
-
-static int collect(const pitr_mutation *m, void *arg)
-{
-	return list_push(arg, m) ? 0 : ENOMEM;
 }
 
 static int by_inc_time(const void *a, const void *b)
@@ -119,13 +85,83 @@ static int name_databases(pitr_txn *t, struct list *l)
  */
 
 static const char events_usage[] =
-    "usage: pitr events STORE [--database DB] [--container C]\n"
+    "usage: pitr events STORE [--database DB] [--container C] [--gap D]\n"
     "                         [--since T] [--until T] [--json]\n"
+    "       pitr events STORE --bulk [--gap D] [--min N] [--database DB]\n"
+    "                         [--container C] [--since T] [--until T]\n"
+    "                         [--json]\n"
     "\n"
     "List creates and deletes of databases and containers, oldest first,\n"
     "with their incarnation ids: to pick a time just before an accident.\n"
     "A container's database is named as it was at the event, as a restore\n"
-    "at that instant names it.\n";
+    "at that instant names it. For a container's delete, LAST-FULL is the\n"
+    "instant just before the run of document deletes that ended in it\n"
+    "began (rm -r), whatever else was written meanwhile; for a database's,\n"
+    "just before the deletes of its containers and their documents.\n"
+    "\n"
+    "With --bulk, list the bulk changes instead: runs of deletes or of\n"
+    "replaces in one container (an rm -r, a sed -i), whatever else wrote\n"
+    "meanwhile, and dropped databases; each with BEFORE, the instant just\n"
+    "before it began, the documents it touched, and the command that\n"
+    "restores that state into a new account.\n"
+    "\n"
+    "  --database DB   only events of database DB\n"
+    "  --container C   only events of containers named C\n"
+    "  --since T       only events at or after T\n"
+    "  --until T       only events at or before T\n"
+    "  --bulk          bulk changes instead of creates and deletes\n"
+    "  --gap D         a run ends after D without one of its kind (10s);\n"
+    "                  LAST-FULL: the deletes before a container's or\n"
+    "                  database's delete, each within D of the next\n"
+    "  --min N         report runs of at least N documents (10); a run that\n"
+    "                  ends in its container's delete is always reported\n"
+    "  --json          one JSON object per line\n";
+
+/* Is l->v[i], a delete, half of a rename (a create of the same
+ * incarnation at the same instant, which by_time puts next)? */
+static int is_rename(const struct list *l, size_t i)
+{
+	return i + 1 < l->n && l->v[i + 1].m.ts == l->v[i].m.ts &&
+	       l->v[i + 1].m.inc == l->v[i].m.inc;
+}
+
+/*
+ * The instant just before the deletes that emptied what the delete
+ * l->v[i] removed began: for a container, the run of document deletes
+ * that ended in it; for a database (rm -r of it), the chain of its
+ * containers' deletes and their runs before it, each within `gap` of the
+ * next. 0 when there is none.
+ */
+static uint64_t last_full(pitr_txn *t, const struct list *l, size_t i,
+			  uint64_t gap)
+{
+	const pitr_mutation *m = &l->v[i].m;
+	uint64_t start = m->ts, first;
+
+	if (is_rename(l, i))
+		return 0;
+	if (m->op == PITR_OP_CT_DELETE)
+		return pitr_ct_delete_run(t, m->inc, m->ts, gap, &first,
+					  NULL) == 0
+			   ? first - 1
+			   : 0;
+	if (m->op != PITR_OP_DB_DELETE)
+		return 0;
+	for (size_t j = i; j-- > 0;) {
+		const pitr_mutation *c = &l->v[j].m;
+		if (c->ts < start && start - c->ts > gap)
+			break;
+		if (c->op != PITR_OP_CT_DELETE || c->parent != m->inc ||
+		    is_rename(l, j))
+			continue;
+		start = c->ts;
+		if (pitr_ct_delete_run(t, c->inc, c->ts, gap, &first, NULL) ==
+			0 &&
+		    first < start)
+			start = first;
+	}
+	return start < m->ts ? start - 1 : 0;
+}
 
 static const char *event_name(enum pitr_op_kind op)
 {
@@ -151,10 +187,16 @@ int cmd_events(int argc, char *argv[])
 		{ "since", required_argument, NULL, 's' },
 		{ "until", required_argument, NULL, 'u' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "bulk", no_argument, NULL, 'b' },
+		{ "gap", required_argument, NULL, 'g' },
+		{ "min", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *db = NULL, *ct = NULL, *since = NULL, *until = NULL;
+	uint64_t gap = 10 * PITR_NS_PER_SEC, min = 10;
+	int bulk = 0;
+	char *end;
 	uint64_t from = 0, to = UINT64_MAX;
 	struct list l = { 0 };
 	char tbuf[PITR_TIME_LEN];
@@ -179,6 +221,24 @@ int cmd_events(int argc, char *argv[])
 		case 'j':
 			json = 1;
 			break;
+		case 'b':
+			bulk = 1;
+			break;
+		case 'g':
+			if (parse_duration_opt("--gap", optarg, &gap))
+				return 2;
+			break;
+		case 'm':
+			errno = 0;
+			min = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || *optarg == '-' ||
+			    min == 0) {
+				warnx("invalid --min '%s': use a number of "
+				      "documents, at least 1",
+				      optarg);
+				return 2;
+			}
+			break;
 		case 'h':
 			return usage_exit(events_usage, 1);
 		default:
@@ -190,10 +250,16 @@ int cmd_events(int argc, char *argv[])
 	s = open_store(argv[optind], 0);
 	if (!s)
 		return 1;
-	if ((since && parse_any_instant(s, since, &from)) ||
-	    (until && parse_any_instant(s, until, &to))) {
+	if ((since && (rc = parse_any_instant(s, since, &from))) ||
+	    (until && (rc = parse_any_instant(s, until, &to)))) {
 		pitr_store_close(s);
-		return 2;
+		return rc;
+	}
+	if (bulk) {
+		rc = events_bulk(s, argv[optind], db, ct, from, to, gap, min,
+				 json);
+		pitr_store_close(s);
+		return rc;
 	}
 	rc = pitr_txn_begin(s, PITR_TXN_READ, &t);
 	if (!rc)
@@ -219,13 +285,11 @@ int cmd_events(int argc, char *argv[])
 		    (ct && (!is_ct || strcmp(ct, it->name))))
 			continue;
 		pitr_time_format(it->m.ts, tbuf);
-		/* A container emptied before its delete (rm -r): when it
-		 * still held those documents, the instant to restore. */
-		uint64_t full = 0;
+		/* A container or database emptied before its delete (rm
+		 * -r): the instant to restore. */
+		uint64_t full = last_full(t, &l, i, gap);
 		char fbuf[PITR_TIME_LEN] = "-";
-		if (it->m.op == PITR_OP_CT_DELETE &&
-		    pitr_ct_before_emptied(t, it->m.inc, &full) == 0 &&
-		    full < it->m.ts)
+		if (full)
 			pitr_time_format(full, fbuf);
 		if (json) {
 			printf(
@@ -243,10 +307,15 @@ int cmd_events(int argc, char *argv[])
 				printf(",\"last_full\":\"%s\"", fbuf);
 			printf("}\n");
 		} else {
-			printf("%-30s  %-16s  %-20s  %-20s  %-11" PRIu64
-			       "  %s\n",
-			       tbuf, event_name(it->m.op), dbname,
-			       is_ct ? it->name : "-", it->m.inc, fbuf);
+			printf("%-30s  %-16s  ", tbuf, event_name(it->m.op));
+			print_cell(stdout, dbname, strlen(dbname), 20);
+			printf("  ");
+			if (is_ct)
+				print_cell(stdout, it->name, strlen(it->name),
+					   20);
+			else
+				printf("%-20s", "-");
+			printf("  %-11" PRIu64 "  %s\n", it->m.inc, fbuf);
 		}
 	}
 out:
@@ -261,10 +330,24 @@ out:
  */
 
 static const char log_usage[] =
-    "usage: pitr log STORE DB/C/ID.json [--json]\n"
+    "usage: pitr log STORE DB/C/ID.json [--since T] [--until T] [--json]\n"
+    "       pitr log STORE DB[/C] [--every D | --full] [--since T]\n"
+    "                [--until T] [--json]\n"
     "\n"
     "List every version of one document, oldest first, in every\n"
-    "incarnation of its database and container, deletes included.\n";
+    "incarnation of its database and container, deletes included.\n"
+    "\n"
+    "For a container (DB/C) or a database (DB), its timeline: the mutations\n"
+    "of every document in every incarnation of that name, oldest first,\n"
+    "summed per interval: the documents at the interval's end, the creates,\n"
+    "replaces and deletes, the bytes written, and the events (creates and\n"
+    "deletes of containers and databases). With --full, every mutation.\n"
+    "\n"
+    "  --every D   the summary's interval (default 1m), e.g. 1s, 10m, 1h\n"
+    "  --full      every mutation instead of a summary\n"
+    "  --since T   from T on\n"
+    "  --until T   up to T\n"
+    "  --json      one JSON object per line\n";
 
 /* Every incarnation ever named `name` under `parent`. */
 static int incarnations(pitr_txn *t, uint64_t parent, const char *name,
@@ -291,9 +374,17 @@ int cmd_log(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "every", required_argument, NULL, 'e' },
+		{ "full", no_argument, NULL, 'f' },
+		{ "since", required_argument, NULL, 's' },
+		{ "until", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct timeline_opts o = { .until = UINT64_MAX,
+				   .every = 60 * PITR_NS_PER_SEC };
+	const char *since = NULL, *until = NULL;
+	int every = 0;
 	struct list dbs = { 0 }, cts = { 0 }, vers = { 0 };
 	char tbuf[PITR_TIME_LEN];
 	struct split sp;
@@ -306,6 +397,20 @@ int cmd_log(int argc, char *argv[])
 		case 'j':
 			json = 1;
 			break;
+		case 'e':
+			if (parse_duration_opt("--every", optarg, &o.every))
+				return 2;
+			every = 1;
+			break;
+		case 'f':
+			o.full = 1;
+			break;
+		case 's':
+			since = optarg;
+			break;
+		case 'u':
+			until = optarg;
+			break;
 		case 'h':
 			return usage_exit(log_usage, 1);
 		default:
@@ -316,11 +421,34 @@ int cmd_log(int argc, char *argv[])
 		return usage_exit(log_usage, 0);
 	const char *path = argv[optind + 1];
 	size_t plen = strlen(path);
+	if (every && o.full) {
+		warnx("--every and --full exclude each other");
+		return 2;
+	}
+	if (!split_path(path, &sp) && sp.depth < 3) {
+		o.json = json;
+		s = open_store(argv[optind], 0);
+		if (!s)
+			return 1;
+		if ((since && parse_any_instant(s, since, &o.since)) ||
+		    (until && parse_any_instant(s, until, &o.until))) {
+			pitr_store_close(s);
+			return 2;
+		}
+		rc = log_timeline(s, path, &sp, &o);
+		pitr_store_close(s);
+		return rc;
+	}
+	if (every || o.full) {
+		warnx("--every and --full are for a container or a database");
+		return 2;
+	}
 	char *doc = strndup(path, plen > 5 && !strcmp(path + plen - 5, ".json")
 				      ? plen - 5
 				      : plen);
 	if (!doc || split_path(doc, &sp) || sp.depth != 3) {
-		warnx("invalid document path '%s': use DB/CONTAINER/ID.json",
+		warnx("invalid path '%s': use DB, DB/CONTAINER or "
+		      "DB/CONTAINER/ID.json",
 		      path);
 		free(doc);
 		return 2;
@@ -329,6 +457,12 @@ int cmd_log(int argc, char *argv[])
 	if (!s) {
 		free(doc);
 		return 1;
+	}
+	if ((since && parse_any_instant(s, since, &o.since)) ||
+	    (until && parse_any_instant(s, until, &o.until))) {
+		pitr_store_close(s);
+		free(doc);
+		return 2;
 	}
 	rc = pitr_txn_begin(s, PITR_TXN_READ, &t);
 	if (!rc)
@@ -361,6 +495,8 @@ int cmd_log(int argc, char *argv[])
 		const char *op = m->op == PITR_OP_DOC_DELETE ? "delete"
 				 : first		     ? "create"
 							     : "replace";
+		if (m->ts < o.since || m->ts > o.until)
+			continue;
 		pitr_time_format(m->ts, tbuf);
 		if (json)
 			printf(
@@ -481,9 +617,10 @@ int cmd_diff(int argc, char *argv[])
 	s = open_store(pos[0], 0);
 	if (!s)
 		return 1;
-	if (parse_instant(s, pos[1], &t1) || parse_instant(s, pos[2], &t2)) {
+	if ((rc = parse_instant(s, pos[1], &t1)) ||
+	    (rc = parse_instant(s, pos[2], &t2))) {
 		pitr_store_close(s);
-		return 2;
+		return rc;
 	}
 	/* From the state at T1 to the state at T2, whichever is earlier. */
 	rc = pitr_txn_begin(s, PITR_TXN_READ, &t);
@@ -533,8 +670,13 @@ int cmd_diff(int argc, char *argv[])
 			json_string(stdout, it->name, it->m.namelen);
 			printf("}\n");
 		} else {
-			printf("%-8s %s/%s/%s.json\n", change, db.name, ct.name,
-			       it->name);
+			printf("%-8s ", change);
+			print_cell(stdout, db.name, db.namelen, 0);
+			putchar('/');
+			print_cell(stdout, ct.name, ct.namelen, 0);
+			putchar('/');
+			print_cell(stdout, it->name, it->m.namelen, 0);
+			printf(".json\n");
 		}
 	}
 out:

@@ -28,13 +28,22 @@ static const char restore_usage[] =
     "usage: pitr restore SOURCE TARGET --at T [--database DB | --database "
     "DB/C]...\n"
     "                    [--retention D] [--mount MNT]\n"
+    "       pitr restore DIR TARGET --from-backup --at T [--database ...]\n"
+    "                    [--retention D] [--mount MNT]\n"
     "\n"
     "Create a new account at TARGET holding the databases and containers\n"
     "of SOURCE (default: all) exactly as they were at T. TARGET must not\n"
     "exist; its parent must. Deleted databases and containers can be\n"
     "restored. Not restored: backup media, access and sync settings, mount\n"
     "options; the new account has continuous backup (retention 30d unless\n"
-    "--retention) and its own history, starting now. --mount mounts it.\n";
+    "--retention) and its own history, starting now.\n"
+    "\n"
+    "  --at T           the instant to restore (RFC 3339 or relative)\n"
+    "  --database DB    a database to restore, or DB/C a container; again\n"
+    "                   for more (default: every database)\n"
+    "  --retention D    the new account's retention (default 30d)\n"
+    "  --mount MNT      mount the new account at MNT\n"
+    "  --from-backup    SOURCE is a backup directory: rebuild from it alone\n";
 
 struct sel {
 	char *db, *ct; /* ct NULL: the whole database */
@@ -401,8 +410,11 @@ int cmd_restore(int argc, char *argv[])
 		uint64_t until, complete = 0;
 		char c1[PITR_TIME_LEN];
 		if (pitr_time_parse(when, strlen(when), pitr_clock(), &until)) {
-			warnx("invalid time '%s'", when);
-			return 1;
+			warnx("invalid time '%s': use RFC 3339, e.g. "
+			      "2021-01-15T10:00:00Z, or a relative time such "
+			      "as -5m",
+			      when);
+			return 2;
 		}
 		snprintf(replay, sizeof(replay), "%s.replay-%ld", target,
 			 (long)getpid());
@@ -425,7 +437,7 @@ int cmd_restore(int argc, char *argv[])
 	src_store = open_store(source, 0);
 	if (!src_store)
 		goto out_replay;
-	if (parse_instant(src_store, when, &at))
+	if ((rc = parse_instant(src_store, when, &at)))
 		goto out;
 	pitr_time_format(at, when_buf);
 	/* One snapshot of the source for the whole restore. */

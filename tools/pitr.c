@@ -3,6 +3,7 @@
  * from a table; each command has its usage text.
  */
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,8 @@ static const struct command commands[] = {
 	{ "info", cmd_info, "show an account's policy, window and size" },
 	{ "events", cmd_events,
 	  "list creates and deletes of databases and containers" },
+	{ "ls", cmd_ls, "list databases, containers or documents at T" },
+	{ "cat", cmd_cat, "write a document as it was at T to stdout" },
 	{ "log", cmd_log, "list every version of one document" },
 	{ "diff", cmd_diff, "list documents changed between two times" },
 	{ "restore", cmd_restore, "restore a past state into a new account" },
@@ -53,8 +56,12 @@ int main(int argc, char *argv[])
 		return 0;
 	}
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		if (!strcmp(argv[1], commands[i].name))
+		if (!strcmp(argv[1], commands[i].name)) {
+			/* getopt's messages start with argv[0]: "pitr:" as
+			 * every other message */
+			argv[1] = program_invocation_short_name;
 			return commands[i].fn(argc - 1, argv + 1);
+		}
 	warnx("'%s' is not a pitr command; see 'pitr --help'", argv[1]);
 	return 2;
 }

@@ -25,6 +25,8 @@ int cmd_backup(int argc, char *argv[]);
 int cmd_verify(int argc, char *argv[]);
 int cmd_events(int argc, char *argv[]);
 int cmd_log(int argc, char *argv[]);
+int cmd_ls(int argc, char *argv[]);
+int cmd_cat(int argc, char *argv[]);
 int cmd_diff(int argc, char *argv[]);
 int cmd_restore(int argc, char *argv[]);
 
@@ -41,14 +43,29 @@ pitr_store *open_store(const char *path, unsigned flags);
 int parse_duration_opt(const char *opt, const char *text, uint64_t *ns);
 
 /* An instant a view or restore may show (inside the window); on error
- * print it, naming the window, and return -1. */
+ * print it, naming the window, and return the exit status: 2 for a
+ * malformed time, 1 for one outside the window. */
 int parse_instant(pitr_store *s, const char *text, uint64_t *at);
 
-/* Any well-formed instant (for filters); on error print it, return -1. */
+/* Any well-formed instant (for filters); on error print it, return 2. */
 int parse_any_instant(pitr_store *s, const char *text, uint64_t *at);
 
 /* Write `s` as a JSON string. */
 void json_string(FILE *out, const char *s, size_t len);
+
+/* Room for a name escaped by safe_name(). */
+#define SAFE_NAME_MAX (4 * PITR_NAME_MAX + 1)
+
+/*
+ * Escape a name (at most PITR_NAME_MAX bytes) for a terminal: control
+ * characters (C0, C1, DEL), backslashes and bytes that are no UTF-8 become
+ * \xNN. `buf` holds SAFE_NAME_MAX bytes; `cols` (may be NULL) receives the
+ * columns it takes, one per character. Returns the bytes written.
+ */
+size_t safe_name(const char *name, size_t len, char *buf, size_t *cols);
+
+/* Print a name escaped, padded with spaces to `width` columns. */
+void print_cell(FILE *out, const char *name, size_t len, int width);
 
 /* "db", "db/ct" or "db/ct/id": pointers into the argument. */
 struct split {
@@ -59,5 +76,37 @@ struct split {
 
 /* Split and check a path; -1 if malformed. */
 int split_path(const char *path, struct split *sp);
+
+/* A growable array of mutations with their names copied. */
+struct list {
+	struct item {
+		pitr_mutation m;
+		char name[PITR_NAME_MAX + 1];
+		char db[PITR_NAME_MAX + 1]; /* containers: database name */
+	} * v;
+	size_t n, cap;
+};
+
+/* Append a copy of `m` (its name copied); NULL when out of memory. */
+struct item *list_push(struct list *l, const pitr_mutation *m);
+
+/* A pitr_mutation_fn appending every mutation to the list `arg`. */
+int collect(const pitr_mutation *m, void *arg);
+
+/* Options of a container's or database's timeline (pitr log DB[/C]). */
+struct timeline_opts {
+	uint64_t since, until; /* 0, UINT64_MAX: all */
+	uint64_t every;	       /* summary interval, ns */
+	int full, json;
+};
+
+/* pitr log STORE DB[/C]: the exit status. */
+int log_timeline(pitr_store *s, const char *path, const struct split *sp,
+		 const struct timeline_opts *o);
+
+/* pitr events STORE --bulk: the exit status. */
+int events_bulk(pitr_store *s, const char *store, const char *db,
+		const char *ct, uint64_t since, uint64_t until, uint64_t gap,
+		uint64_t min, int json);
 
 #endif

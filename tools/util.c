@@ -3,6 +3,8 @@
  * paths and JSON output.
  */
 #include <err.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tool.h"
@@ -55,17 +57,17 @@ int parse_instant(pitr_store *s, const char *text, uint64_t *at)
 		      "2021-01-15T10:00:00Z or 2021-01-15T12:00:00+02:00, "
 		      "or a relative time such as -5m",
 		      text);
-		return -1;
+		return 2;
 	}
 	if (rc == PITR_OUTOFRANGE && pitr_store_info(s, &info) == 0) {
 		warnx("time '%s' is outside the restorable window [%s, %s]",
 		      text, pitr_time_format(info.earliest, a),
 		      pitr_time_format(info.latest, b));
-		return -1;
+		return 1;
 	}
 	if (rc) {
 		warnx("cannot use time '%s': %s", text, pitr_strerror(rc));
-		return -1;
+		return 1;
 	}
 	return 0;
 }
@@ -76,7 +78,7 @@ int parse_any_instant(pitr_store *s, const char *text, uint64_t *at)
 		warnx("invalid time '%s': use RFC 3339, e.g. "
 		      "2021-01-15T10:00:00Z, or a relative time such as -5m",
 		      text);
-		return -1;
+		return 2;
 	}
 	return 0;
 }
@@ -118,4 +120,100 @@ int split_path(const char *path, struct split *sp)
 		if (pitr_name_check(*parts[i], *lens[i]))
 			return -1;
 	return sp->depth ? 0 : -1;
+}
+
+/* Length of the valid UTF-8 sequence at s[0..len), or 0. Overlongs,
+ * surrogates and code points past U+10FFFF are not valid. */
+static size_t utf8_seq(const unsigned char *s, size_t len)
+{
+	size_t n;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (n > len)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+size_t safe_name(const char *name, size_t len, char *buf, size_t *cols)
+{
+	const unsigned char *s = (const unsigned char *)name;
+	size_t o = 0, w = 0, n;
+
+	for (size_t i = 0; i < len; i += n) {
+		n = utf8_seq(s + i, len - i);
+		/* C0 and C1 controls, DEL, and bytes that are no UTF-8 */
+		if (n == 0 || s[i] < 0x20 || s[i] == 0x7f || s[i] == '\\' ||
+		    (n == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0)) {
+			if (n == 0)
+				n = 1;
+			for (size_t j = 0; j < n; j++) {
+				sprintf(buf + o, "\\x%02x", s[i + j]);
+				o += 4;
+				w += 4;
+			}
+			continue;
+		}
+		memcpy(buf + o, s + i, n);
+		o += n;
+		w++;
+	}
+	buf[o] = 0;
+	if (cols)
+		*cols = w;
+	return o;
+}
+
+void print_cell(FILE *out, const char *name, size_t len, int width)
+{
+	char buf[SAFE_NAME_MAX];
+	size_t cols;
+
+	if (len > PITR_NAME_MAX)
+		len = PITR_NAME_MAX;
+	safe_name(name, len, buf, &cols);
+	fputs(buf, out);
+	for (; (int)cols < width; cols++)
+		fputc(' ', out);
+}
+
+struct item *list_push(struct list *l, const pitr_mutation *m)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct item *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		l->v = v;
+		l->cap = cap;
+	}
+	struct item *it = &l->v[l->n++];
+	it->m = *m;
+	memcpy(it->name, m->name, m->namelen);
+	it->name[m->namelen] = 0;
+	it->m.name = it->name;
+	it->db[0] = 0;
+	return it;
+}
+
+int collect(const pitr_mutation *m, void *arg)
+{
+	return list_push(arg, m) ? 0 : ENOMEM;
 }

@@ -119,7 +119,7 @@ test_expect_success 'refusals: each with its message and exit status, nothing cr
 	[ $rc = 1 ]
 	grep -q "outside the restorable window" "$TMP/e"
 	rc=0; "$PITR" restore "$S" "$TMP/t1" --at yesterday 2>"$TMP/e" || rc=$?
-	[ $rc = 1 ]
+	[ $rc = 2 ]
 	grep -q "invalid time .yesterday." "$TMP/e"
 	rc=0; "$PITR" restore "$S" "$TMP/t1" 2>"$TMP/e" || rc=$?
 	[ $rc = 2 ]
