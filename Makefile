@@ -1,6 +1,11 @@
 # pitrfs - see README.md. `make demo` runs the example; `make test` the tests.
 
 CC      ?= cc
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+# bash-completion also looks under /usr/local/share (XDG_DATA_DIRS)
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 CLANG   ?= clang
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
@@ -32,7 +37,7 @@ PACKAGES := gcc make pkg-config libfuse3-dev fuse3 liblmdb-dev \
             jq rsync attr python3 lz4 e2fsprogs util-linux mount \
             procps perl man-db groff-base
 
-.PHONY: all deps test check unit unit-san fuzz integration integration-san integration-valgrind bench demo clean format
+.PHONY: all install uninstall deps test check unit unit-san fuzz integration integration-san integration-valgrind bench demo clean format
 
 all: bin/pitr bin/pitrfs
 
@@ -71,6 +76,20 @@ build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) core/*.h
 	@mkdir -p $(@D)
 	$(CLANG) $(ALL_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined \
 		$< $(CORE_SRC) $(CORE_LIBS) -o $@
+
+# DESTDIR: a staging root, as packagers use.
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(BASHCOMPDIR)
+	install -m 755 bin/pitr bin/pitrfs $(DESTDIR)$(BINDIR)/
+	install -m 644 man/pitr.1 man/pitrfs.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 completion/pitr.bash $(DESTDIR)$(BASHCOMPDIR)/pitr
+	install -m 644 completion/pitr.bash $(DESTDIR)$(BASHCOMPDIR)/pitrfs
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/pitr $(DESTDIR)$(BINDIR)/pitrfs \
+		$(DESTDIR)$(MANDIR)/man1/pitr.1 $(DESTDIR)$(MANDIR)/man1/pitrfs.1 \
+		$(DESTDIR)$(BASHCOMPDIR)/pitr $(DESTDIR)$(BASHCOMPDIR)/pitrfs
 
 deps:
 	@missing=; for p in $(PACKAGES); do \
