@@ -292,6 +292,38 @@ static void *shipper(void *arg)
 	return NULL;
 }
 
+#define SHIP_AT_EXIT 10 /* seconds a clean unmount may ship for */
+
+/*
+ * A clean unmount ships what is still pending to the backup media, a
+ * segment at a time, starting no segment after SHIP_AT_EXIT seconds.
+ * What is left stays in the store and ships after the next mount.
+ */
+static void ship_pending(void)
+{
+	uint64_t until = pitr_clock() + SHIP_AT_EXIT * PITR_NS_PER_SEC;
+	pitr_backup_info b;
+	int rc = 0;
+
+	if (pitr_backup_status(fs.store, &b) || !*b.dir)
+		return;
+	while (b.pending && pitr_clock() < until) {
+		rc = pitr_backup_ship(fs.store, 0, NULL);
+		if (rc || (rc = pitr_backup_status(fs.store, &b)))
+			break;
+	}
+	if (rc)
+		fs_log(LOG_ERR,
+		       "unmounting: %llu mutations not shipped to '%s': %s; "
+		       "they ship after the next mount",
+		       (unsigned long long)b.pending, b.dir, pitr_strerror(rc));
+	else if (b.pending)
+		fs_log(LOG_ERR,
+		       "unmounting: %llu mutations not shipped to '%s' "
+		       "within %d s; they ship after the next mount",
+		       (unsigned long long)b.pending, b.dir, SHIP_AT_EXIT);
+}
+
 /* Check the values of the pitrfs options; a message and -1 if one is bad. */
 static int parse_options(struct options *o)
 {
@@ -515,6 +547,7 @@ int main(int argc, char *argv[])
 	if (!pthread_equal(ship_thread, sync_thread))
 		pthread_join(ship_thread, NULL);
 	ops_release_all();
+	ship_pending();
 	rc = pitr_store_sync(fs.store);
 	if (rc) {
 		fs_log(LOG_ERR, "final sync failed: %s", pitr_strerror(rc));

@@ -99,4 +99,17 @@ test_expect_success 'an unknown option in fstab: the mount fails, nothing mounte
 	not mountpoint -q "$M"
 '
 
+test_expect_success 'a clean unmount ships what is pending, or logs that it could not' '
+	mount -t fuse.pitrfs "$S" "$M" -o backup_interval=60,log_file="$TMP/u.log"
+	echo "{\"v\": 2}" >"$M/db/c/x.json"
+	umount_wait "$M"
+	"$PITR" backup "$S" status | grep -qx "pending: 0"
+	mv "$B" "$B.gone"
+	mount -t fuse.pitrfs "$S" "$M" -o backup_interval=60,log_file="$TMP/u.log"
+	echo "{\"v\": 3}" >"$M/db/c/x.json"
+	umount_wait "$M"
+	grep -q "unmounting: 1 mutations not shipped to .$B.: .*after the next mount" "$TMP/u.log"
+	mv "$B.gone" "$B"
+'
+
 test_done
