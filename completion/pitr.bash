@@ -43,9 +43,9 @@ _pitr()
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 		return
 	fi
-	# backup STORE status|flush
+	# backup STORE status|flush|set DIR|unset
 	if [[ $cmd == backup ]] && ((COMP_CWORD == i + 2)); then
-		COMPREPLY=($(compgen -W "status flush" -- "$cur"))
+		COMPREPLY=($(compgen -W "status flush set unset" -- "$cur"))
 		return
 	fi
 	compopt -o filenames 2>/dev/null

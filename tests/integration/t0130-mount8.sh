@@ -112,4 +112,13 @@ test_expect_success 'a clean unmount ships what is pending, or logs that it coul
 	mv "$B.gone" "$B"
 '
 
+test_expect_success 'pitr backup set and unset change the media; an empty one is refused' '
+	"$PITR" backup "$S" unset
+	"$PITR" backup "$S" status | grep -qx "dir: (none)"
+	rc=0; "$PITR" backup "$S" set "" 2>/dev/null || rc=$?
+	[ "$rc" = 2 ]
+	"$PITR" backup "$S" set "$B"
+	"$PITR" backup "$S" status | grep -qx "dir: $B"
+'
+
 test_done
