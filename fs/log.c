@@ -89,8 +89,7 @@ static void flush_repeats(void)
 
 	if (!repeats)
 		return;
-	snprintf(msg, sizeof(msg), "last message repeated %lu times",
-		 repeats);
+	snprintf(msg, sizeof(msg), "last message repeated %lu times", repeats);
 	emit(last_prio, msg);
 	repeats = 0;
 }

@@ -23,8 +23,14 @@ struct fs fs = { .history_gid = (gid_t)-1 };
 
 /* The pitrfs options: each as "--backup-dir=DIR" (or "--backup-dir DIR")
  * and as "-o backup_dir=DIR", which mount(8) and fstab give. */
-enum { O_BACKUP_DIR, O_BACKUP_INTERVAL, O_HISTORY_GROUP, O_SYNC_INTERVAL,
-       O_LOG_FILE, O_COUNT };
+enum {
+	O_BACKUP_DIR,
+	O_BACKUP_INTERVAL,
+	O_HISTORY_GROUP,
+	O_SYNC_INTERVAL,
+	O_LOG_FILE,
+	O_COUNT
+};
 
 static const struct {
 	const char *dashed; /* "--name" */
@@ -40,7 +46,7 @@ static const struct {
 struct options {
 	char *store;
 	char *val[O_COUNT]; /* NULL: not given */
-	int shared;         /* allow_other or allow_root: others may enter */
+	int shared;	    /* allow_other or allow_root: others may enter */
 };
 
 enum { KEY_SHARED = 1, KEY_OPT = 16 /* + O_... */ };
