@@ -136,7 +136,8 @@ static int over_burst(int prio, const char *fmt, const char *msg, time_t now)
 	return 1;
 }
 
-static void fs_vlog(int prio, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void
+fs_vlog(int prio, const char *fmt, va_list ap)
 {
 	char msg[sizeof(last)];
 	time_t now = time(NULL);
@@ -171,7 +172,8 @@ void fs_log(int prio, const char *fmt, ...)
 }
 
 /* libfuse's own messages, as they come (its debug output too). */
-static void log_fuse(enum fuse_log_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void
+log_fuse(enum fuse_log_level level, const char *fmt, va_list ap)
 {
 	char msg[sizeof(last)];
 	size_t n;
