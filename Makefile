@@ -1,13 +1,20 @@
 # pitrfs - see README.md. `make demo` runs the example; `make test` the tests.
 
 CC      ?= cc
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+# bash-completion also looks under /usr/local/share (XDG_DATA_DIRS)
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 CLANG   ?= clang
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wvla \
            -Wwrite-strings
-FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null) -DFUSE_USE_VERSION=312
-FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
+# Recursive (=): asked when a recipe runs, after `deps` may have installed
+# libfuse3-dev, never when make reads this file.
+FUSE_CFLAGS = $(shell pkg-config --cflags fuse3 2>/dev/null) -DFUSE_USE_VERSION=312
+FUSE_LIBS   = $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
 ALL_CFLAGS  = -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) -Icore
 CORE_LIBS   := -llmdb -llz4 -lxxhash -ljansson -pthread
 SAN         := -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -27,9 +34,10 @@ FUZZ_SECONDS ?= 5
 # Debian packages: to build, to test, to benchmark.
 PACKAGES := gcc make pkg-config libfuse3-dev fuse3 liblmdb-dev \
             libxxhash-dev liblz4-dev libjansson-dev clang lmdb-utils \
-            jq rsync attr python3 lz4 e2fsprogs util-linux mount
+            jq rsync attr python3 lz4 e2fsprogs util-linux mount \
+            procps perl man-db groff-base
 
-.PHONY: all deps test unit unit-san fuzz integration integration-san integration-valgrind bench demo clean format
+.PHONY: all install uninstall deps test check unit unit-san fuzz integration integration-san integration-valgrind bench demo clean format
 
 all: bin/pitr bin/pitrfs
 
@@ -83,6 +91,20 @@ build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) core/*.h
 	@mkdir -p $(@D)
 	$(CLANG) $(ALL_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined \
 		$< $(CORE_SRC) $(CORE_LIBS) -o $@
+
+# DESTDIR: a staging root, as packagers use.
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(BASHCOMPDIR)
+	install -m 755 bin/pitr bin/pitrfs $(DESTDIR)$(BINDIR)/
+	install -m 644 tools/pitr.1 fs/pitrfs.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 tools/pitr.bash $(DESTDIR)$(BASHCOMPDIR)/pitr
+	install -m 644 tools/pitr.bash $(DESTDIR)$(BASHCOMPDIR)/pitrfs
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/pitr $(DESTDIR)$(BINDIR)/pitrfs \
+		$(DESTDIR)$(MANDIR)/man1/pitr.1 $(DESTDIR)$(MANDIR)/man1/pitrfs.1 \
+		$(DESTDIR)$(BASHCOMPDIR)/pitr $(DESTDIR)$(BASHCOMPDIR)/pitrfs
 
 deps:
 	@missing=; for p in $(PACKAGES); do \
@@ -145,13 +167,19 @@ integration-san: all build/san/pitr build/san/pitrfs $(TEST_HELPERS)
 	@PITR_BIN=$(CURDIR)/build/san/pitr PITRFS_BIN=$(CURDIR)/build/san/pitrfs \
 		PITR_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1 tests/run-integration
 
-test: unit unit-san fuzz integration integration-san
+# `make test` and `make demo` install what is missing first (or say what
+# to run), then build in a new make that sees what deps installed.
+test: deps
+	@$(MAKE) --no-print-directory check
+
+check: unit unit-san fuzz integration integration-san
 	@echo "make test: all suites passed"
 
 bench: all
 	@tests/bench/run
 
-demo: deps all
+demo: deps
+	@$(MAKE) --no-print-directory all
 	@examples/demo.sh
 
 format:

@@ -32,8 +32,22 @@ extern const struct fuse_lowlevel_ops pitrfs_ops;
  * still queued; a signal ends the session with files still open). */
 void ops_release_all(void);
 
-/* Log to stderr in the foreground, else to syslog. */
+/*
+ * Logging (log.c). fs_log() writes one message (no newline) with its
+ * time: to the --log-file if one was opened, else to stderr, else, after
+ * fs_log_daemon(), to syslog. A message repeated word for word, and a call
+ * site (a format) past 10 lines a second, are counted, not written. Safe
+ * from any thread.
+ */
 __attribute__((format(printf, 2, 3))) void fs_log(int prio, const char *fmt,
 						  ...);
+/* Append to PATH from now on: 0, or an errno. */
+int fs_log_open(const char *path);
+/* The daemon left its terminal: syslog, unless a file was opened. */
+void fs_log_daemon(void);
+/* Send libfuse's messages to the same place, when that is not stderr. */
+void fs_log_fuse(void);
+/* Write what is still counted, and close. */
+void fs_log_close(void);
 
 #endif

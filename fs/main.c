@@ -21,28 +21,43 @@
 
 struct fs fs = { .history_gid = (gid_t)-1 };
 
-struct options {
-	char *store;
-	char *backup_dir;
-	char *history_group;
-	char *sync_interval;
-	char *backup_interval;
-	int show_help;
-	int shared; /* allow_other or allow_root: others may enter */
+/* The pitrfs options: each as "--backup-dir=DIR" (or "--backup-dir DIR")
+ * and as "-o backup_dir=DIR", which mount(8) and fstab give. */
+enum {
+	O_BACKUP_DIR,
+	O_BACKUP_INTERVAL,
+	O_HISTORY_GROUP,
+	O_SYNC_INTERVAL,
+	O_LOG_FILE,
+	O_COUNT
 };
 
-enum { KEY_SHARED = 1 };
+static const struct {
+	const char *dashed; /* "--name" */
+	const char *opt;    /* "name=", as in -o */
+} opt_names[O_COUNT] = {
+	[O_BACKUP_DIR] = { "--backup-dir", "backup_dir=" },
+	[O_BACKUP_INTERVAL] = { "--backup-interval", "backup_interval=" },
+	[O_HISTORY_GROUP] = { "--history-group", "history_group=" },
+	[O_SYNC_INTERVAL] = { "--sync-interval", "sync_interval=" },
+	[O_LOG_FILE] = { "--log-file", "log_file=" },
+};
 
-#define OPT(t, p)                                                              \
-	{                                                                      \
-		t, offsetof(struct options, p), 1                              \
-	}
+struct options {
+	char *store;
+	char *val[O_COUNT]; /* NULL: not given */
+	int shared;	    /* allow_other or allow_root: others may enter */
+};
+
+enum { KEY_SHARED = 1, KEY_OPT = 16 /* + O_... */ };
+
 static const struct fuse_opt option_spec[] = {
-	/* "--opt %s" matches "--opt VALUE" and "--opt=VALUE" (as "=VALUE") */
-	OPT("--backup-dir %s", backup_dir),
-	OPT("--backup-interval %s", backup_interval),
-	OPT("--history-group %s", history_group),
-	OPT("--sync-interval %s", sync_interval),
+	/* "name=" matches "name=VALUE", VALUE possibly empty */
+	FUSE_OPT_KEY("backup_dir=", KEY_OPT + O_BACKUP_DIR),
+	FUSE_OPT_KEY("backup_interval=", KEY_OPT + O_BACKUP_INTERVAL),
+	FUSE_OPT_KEY("history_group=", KEY_OPT + O_HISTORY_GROUP),
+	FUSE_OPT_KEY("sync_interval=", KEY_OPT + O_SYNC_INTERVAL),
+	FUSE_OPT_KEY("log_file=", KEY_OPT + O_LOG_FILE),
 	FUSE_OPT_KEY("allow_other", KEY_SHARED),
 	FUSE_OPT_KEY("allow_root", KEY_SHARED),
 	FUSE_OPT_END
@@ -53,11 +68,13 @@ static void usage(FILE *out)
 	fprintf(
 	    out,
 	    "usage: pitrfs [options] STORE MOUNTPOINT\n"
+	    "       mount -t fuse.pitrfs STORE MOUNTPOINT [-o OPT[,OPT...]]\n"
 	    "\n"
 	    "Mount the pitrfs account STORE at MOUNTPOINT: the live account\n"
 	    "read-write, and MOUNTPOINT/@<time>/ as it was at that time.\n"
 	    "\n"
-	    "pitrfs options:\n"
+	    "pitrfs options (each also as -o name=value, e.g. -o "
+	    "backup_dir=DIR):\n"
 	    "    --sync-interval=S      flush commits to disk within S seconds "
 	    "(default 1)\n"
 	    "    --history-group=GROUP  this group may read history views too\n"
@@ -66,25 +83,21 @@ static void usage(FILE *out)
 	    "    --backup-interval=S    ship to it every S seconds (default "
 	    "1;\n"
 	    "                           backoff up to 16 s while it fails)\n"
+	    "    --log-file=FILE        log there (default: stderr with -f,\n"
+	    "                           else syslog)\n"
 	    "    -f                     stay in the foreground, log to stderr\n"
-	    "    -o OPT[,OPT...]        FUSE mount options\n"
+	    "    -o OPT[,OPT...]        mount options: the above, and FUSE's\n"
+	    "                           (allow_other, allow_root, ro, ...)\n"
 	    "    -h, --help             this help\n"
 	    "    -V, --version          version\n");
 }
 
-void fs_log(int prio, const char *fmt, ...)
+/* Keep VALUE for option i (the last one given wins). */
+static int set_opt(struct options *o, int i, const char *v)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (fs.foreground) {
-		fputs("pitrfs: ", stderr);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
-	} else {
-		vsyslog(prio, fmt, ap);
-	}
-	va_end(ap);
+	free(o->val[i]);
+	o->val[i] = strdup(v);
+	return o->val[i] ? 0 : -1;
 }
 
 /* The first non-option is the store; the second is left for FUSE. */
@@ -96,11 +109,69 @@ static int option_proc(void *data, const char *arg, int key,
 	(void)outargs;
 	if (key == FUSE_OPT_KEY_NONOPT && !o->store) {
 		o->store = strdup(arg);
-		return 0;
+		return o->store ? 0 : -1;
 	}
+	if (key >= KEY_OPT && key < KEY_OPT + O_COUNT)
+		return set_opt(o, key - KEY_OPT,
+			       arg + strlen(opt_names[key - KEY_OPT].opt));
 	if (key == KEY_SHARED)
 		o->shared = 1;
 	return 1; /* kept for FUSE */
+}
+
+/*
+ * Take the "--name=VALUE" and "--name VALUE" options out of argv into o;
+ * the rest goes to args, for fuse_opt. -1 when a value is missing.
+ */
+static int take_dashed(int argc, char **argv, struct options *o,
+		       struct fuse_args *args)
+{
+	int i, k;
+
+	if (fuse_opt_add_arg(args, argv[0]))
+		return -1;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0)
+			break;
+		if (strcmp(a, "-o") == 0 && i + 1 < argc) {
+			if (fuse_opt_add_arg(args, a))
+				return -1;
+			a = argv[++i]; /* never one of ours */
+			if (fuse_opt_add_arg(args, a))
+				return -1;
+			continue;
+		}
+		for (k = 0; k < O_COUNT; k++) {
+			size_t n = strlen(opt_names[k].dashed);
+			if (strncmp(a, opt_names[k].dashed, n) != 0)
+				continue;
+			if (a[n] == '=') {
+				if (set_opt(o, k, a + n + 1))
+					return -1;
+				break;
+			}
+			if (a[n] == '\0') {
+				if (i + 1 == argc) {
+					fprintf(stderr,
+						"pitrfs: option '%s' needs a "
+						"value\n",
+						a);
+					return -1;
+				}
+				if (set_opt(o, k, argv[++i]))
+					return -1;
+				break;
+			}
+		}
+		if (k == O_COUNT && fuse_opt_add_arg(args, a))
+			return -1;
+	}
+	for (; i < argc; i++)
+		if (fuse_opt_add_arg(args, argv[i]))
+			return -1;
+	return 0;
 }
 
 static pthread_mutex_t sync_mtx = PTHREAD_MUTEX_INITIALIZER;
@@ -227,59 +298,117 @@ static void *shipper(void *arg)
 	return NULL;
 }
 
-/* The value of an option given as "--opt=VALUE" or "--opt VALUE". */
-static const char *value(const char *v)
+#define SHIP_AT_EXIT 10 /* seconds a clean unmount may ship for */
+
+/*
+ * A clean unmount ships what is still pending to the backup media, a
+ * segment at a time, starting no segment after SHIP_AT_EXIT seconds.
+ * What is left stays in the store and ships after the next mount.
+ */
+static void ship_pending(void)
 {
-	return v[0] == '=' ? v + 1 : v;
+	uint64_t until = pitr_clock() + SHIP_AT_EXIT * PITR_NS_PER_SEC;
+	pitr_backup_info b;
+	int rc = 0;
+
+	if (pitr_backup_status(fs.store, &b) || !*b.dir)
+		return;
+	while (b.pending && pitr_clock() < until) {
+		rc = pitr_backup_ship(fs.store, 0, NULL);
+		if (rc || (rc = pitr_backup_status(fs.store, &b)))
+			break;
+	}
+	if (rc)
+		fs_log(LOG_ERR,
+		       "unmounting: %llu mutations not shipped to '%s': %s; "
+		       "they ship after the next mount",
+		       (unsigned long long)b.pending, b.dir, pitr_strerror(rc));
+	else if (b.pending)
+		fs_log(LOG_ERR,
+		       "unmounting: %llu mutations not shipped to '%s' "
+		       "within %d s; they ship after the next mount",
+		       (unsigned long long)b.pending, b.dir, SHIP_AT_EXIT);
 }
 
+/* Check the values of the pitrfs options; a message and -1 if one is bad. */
 static int parse_options(struct options *o)
 {
-	if (o->history_group) {
-		struct group *g = getgrnam(value(o->history_group));
+	const char *v;
+	char *end;
+
+	for (int i = 0; i < O_COUNT; i++) {
+		if (o->val[i] && !*o->val[i]) {
+			fprintf(stderr, "pitrfs: empty value of %s\n",
+				opt_names[i].dashed);
+			return -1;
+		}
+	}
+	if ((v = o->val[O_HISTORY_GROUP])) {
+		struct group *g = getgrnam(v);
 		if (!g) {
-			fprintf(stderr, "pitrfs: no such group '%s'\n",
-				value(o->history_group));
+			fprintf(stderr, "pitrfs: no such group '%s'\n", v);
 			return -1;
 		}
 		fs.history_gid = g->gr_gid;
 	}
-	if (o->backup_interval) {
-		char *end;
-		unsigned long v = strtoul(value(o->backup_interval), &end, 10);
-		if (*end || !*value(o->backup_interval) || v < 1 || v > 60) {
+	if ((v = o->val[O_BACKUP_INTERVAL])) {
+		unsigned long n = strtoul(v, &end, 10);
+		if (*end || n < 1 || n > 60) {
 			fprintf(stderr,
 				"pitrfs: invalid --backup-interval '%s': "
 				"1 to 60 seconds\n",
-				value(o->backup_interval));
+				v);
 			return -1;
 		}
-		backup_interval = (unsigned)v;
+		backup_interval = (unsigned)n;
 	}
-	if (o->sync_interval) {
-		char *end;
-		sync_interval = strtod(value(o->sync_interval), &end);
+	if ((v = o->val[O_SYNC_INTERVAL])) {
+		sync_interval = strtod(v, &end);
 		if (*end || !(sync_interval > 0 && sync_interval <= 3600)) {
 			fprintf(stderr,
-				"pitrfs: invalid --sync-interval '%s'\n",
-				value(o->sync_interval));
+				"pitrfs: invalid --sync-interval '%s'\n", v);
 			return -1;
 		}
 	}
 	return 0;
 }
 
+/* Where the account at STORE (resolved) is mounted, into mnt; 0 if found. */
+static int mounted_at(const char *store, char *mnt, size_t size)
+{
+	FILE *f = fopen("/proc/self/mounts", "r");
+	char line[2 * PATH_MAX + 256], src[PATH_MAX], dir[PATH_MAX];
+	char type[64];
+	int found = -1;
+
+	if (!f)
+		return -1;
+	while (found && fgets(line, sizeof(line), f)) {
+		/* fsname is the store: see below (octal escapes aside) */
+		if (sscanf(line, "%4095s %4095s %63s", src, dir, type) == 3 &&
+		    strcmp(type, "fuse.pitrfs") == 0 &&
+		    strcmp(src, store) == 0) {
+			snprintf(mnt, size, "%s", dir);
+			found = 0;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 int main(int argc, char *argv[])
 {
-	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct fuse_cmdline_opts cmd = { 0 };
 	struct options o = { 0 };
 	struct fuse_loop_config *loop;
-	char store[PATH_MAX], opts[PATH_MAX + 64];
+	char store[PATH_MAX], where[PATH_MAX], fsname[PATH_MAX + 8];
+	char *mopts = NULL;
 	pthread_t sync_thread, prune_thread, ship_thread;
 	int rc, ret = 1;
 
-	if (fuse_opt_parse(&args, &o, option_spec, option_proc) ||
+	if (take_dashed(argc, argv, &o, &args) ||
+	    fuse_opt_parse(&args, &o, option_spec, option_proc) ||
 	    fuse_parse_cmdline(&args, &cmd)) {
 		usage(stderr);
 		ret = 2;
@@ -308,17 +437,49 @@ int main(int argc, char *argv[])
 			strerror(errno));
 		goto out_args;
 	}
+	/*
+	 * The session first: it refuses options neither we nor FUSE know
+	 * (a usage error), before anything is opened. When others may enter,
+	 * the kernel checks permissions from the modes we report: history is
+	 * readable by the owner (and --history-group) only. Else it admits
+	 * the owner alone, who may read everything and write everything
+	 * live: checking modes would protect nothing and cost a GETATTR of
+	 * the directory after each create and unlink in it. The store is
+	 * the source in the mount table, as the remote is for sshfs.
+	 */
+	snprintf(fsname, sizeof(fsname), "fsname=%s", store);
+	if ((o.shared && fuse_opt_add_opt(&mopts, "default_permissions")) ||
+	    fuse_opt_add_opt_escaped(&mopts, fsname) ||
+	    fuse_opt_add_opt(&mopts, "subtype=pitrfs") ||
+	    fuse_opt_add_arg(&args, "-o") || fuse_opt_add_arg(&args, mopts))
+		goto out_args;
+	fs.se = fuse_session_new(&args, &pitrfs_ops, sizeof(pitrfs_ops), NULL);
+	if (!fs.se) {
+		usage(stderr);
+		ret = 2;
+		goto out_args;
+	}
+	if (o.val[O_LOG_FILE] && (rc = fs_log_open(o.val[O_LOG_FILE]))) {
+		fprintf(stderr, "pitrfs: cannot open log file '%s': %s\n",
+			o.val[O_LOG_FILE], strerror(rc));
+		goto out_session;
+	}
 	rc = pitr_store_open(store, PITR_OPEN_DAEMON, &fs.store);
+	if (rc == PITR_BUSY && mounted_at(store, where, sizeof(where)) == 0) {
+		fprintf(stderr, "pitrfs: cannot open store '%s': %s at '%s'\n",
+			o.store, pitr_strerror(rc), where);
+		goto out_session;
+	}
 	if (rc) {
 		fprintf(stderr, "pitrfs: cannot open store '%s': %s\n", o.store,
 			pitr_strerror(rc));
-		goto out_args;
+		goto out_session;
 	}
 	fs.store_path = store;
-	if (o.backup_dir) {
+	if (o.val[O_BACKUP_DIR]) {
 		/* kept in the account: a remount ships there too */
 		char dir[PATH_MAX + 1], cwd[PATH_MAX];
-		const char *bd = value(o.backup_dir);
+		const char *bd = o.val[O_BACKUP_DIR];
 		if (bd[0] != '/' && getcwd(cwd, sizeof(cwd)))
 			snprintf(dir, sizeof(dir), "%.2000s/%.2000s", cwd, bd);
 		else
@@ -337,33 +498,21 @@ int main(int argc, char *argv[])
 	fs.foreground = cmd.foreground;
 	fs.mounted = pitr_clock();
 	node_table_init();
-	/*
-	 * When others may enter, the kernel checks permissions from the modes
-	 * we report: history is readable by the owner (and --history-group)
-	 * only. Else it admits the owner alone, who may read everything and
-	 * write everything live: checking modes would protect nothing and
-	 * cost a GETATTR of the directory after each create and unlink in it.
-	 */
-	snprintf(opts, sizeof(opts), "-o%sfsname=pitrfs,subtype=pitrfs",
-		 o.shared ? "default_permissions," : "");
-	fuse_opt_add_arg(&args, opts);
-	fs.se = fuse_session_new(&args, &pitrfs_ops, sizeof(pitrfs_ops), NULL);
-	if (!fs.se)
-		goto out_store;
 	/* Started in the background by a shell, SIGINT comes ignored, and
 	 * libfuse only replaces default actions: SIGINT must still unmount. */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
 	if (fuse_set_signal_handlers(fs.se))
-		goto out_session;
+		goto out_store;
 	if (fuse_session_mount(fs.se, cmd.mountpoint)) {
 		fprintf(stderr, "pitrfs: cannot mount at '%s'\n",
 			cmd.mountpoint);
 		goto out_signals;
 	}
 	if (!cmd.foreground)
-		openlog("pitrfs", LOG_PID, LOG_DAEMON);
+		fs_log_daemon();
+	fs_log_fuse();
 	fuse_daemonize(cmd.foreground);
 	/* Threads are started after daemonizing: fork keeps none. */
 	if (pthread_create(&sync_thread, NULL, syncer, NULL))
@@ -404,6 +553,7 @@ int main(int argc, char *argv[])
 	if (!pthread_equal(ship_thread, sync_thread))
 		pthread_join(ship_thread, NULL);
 	ops_release_all();
+	ship_pending();
 	rc = pitr_store_sync(fs.store);
 	if (rc) {
 		fs_log(LOG_ERR, "final sync failed: %s", pitr_strerror(rc));
@@ -413,18 +563,18 @@ out_unmount:
 	fuse_session_unmount(fs.se);
 out_signals:
 	fuse_remove_signal_handlers(fs.se);
-out_session:
-	fuse_session_destroy(fs.se);
 out_store:
 	node_table_free();
 	pitr_store_close(fs.store);
+out_session:
+	fuse_session_destroy(fs.se);
 out_args:
+	fs_log_close();
+	free(mopts);
 	free(cmd.mountpoint);
 	free(o.store);
-	free(o.backup_dir);
-	free(o.history_group);
-	free(o.sync_interval);
-	free(o.backup_interval);
+	for (int i = 0; i < O_COUNT; i++)
+		free(o.val[i]);
 	fuse_opt_free_args(&args);
 	return ret;
 }

@@ -87,6 +87,7 @@ struct fh {
 	int pending; /* holds uncommitted data: counted by its node */
 	uint64_t ts; /* of the version it read; else of its open */
 	unsigned long attrs_at_write; /* fs.attr_replies at the last write */
+	pid_t writer; /* the process of the last write, for the log */
 };
 
 /* A place in a listing: after entry `name`, or at the start. */
@@ -611,10 +612,29 @@ static void invalidate_attrs(fuse_ino_t ino)
 static pthread_rwlock_t names_lock =
     PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP; /* no starved rename */
 
+/* " (pid 123, python3)": who wrote what the log refuses; "" if unknown. */
+static const char *writer_of(const struct fh *h, char *buf, size_t size)
+{
+	char path[40], comm[32] = "";
+	FILE *f;
+
+	if (!h->writer)
+		return "";
+	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)h->writer);
+	if ((f = fopen(path, "r"))) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	snprintf(buf, size, " (pid %ld%s%s)", (long)h->writer,
+		 *comm ? ", " : "", comm);
+	return buf;
+}
+
 /* Put the buffer under the handle's name, now; names_lock held. */
 static int fh_put(struct fh *h, const pitr_checked *ok)
 {
-	char path[3 * PITR_NAME_MAX + 8];
+	char path[3 * PITR_NAME_MAX + 8], who[80];
 	size_t idlen;
 	pitr_txn *t;
 	int rc;
@@ -635,17 +655,17 @@ static int fh_put(struct fh *h, const pitr_checked *ok)
 	}
 	if (rc) {
 		node_path(h->ref.node, path, sizeof(path));
-		fs_log(LOG_ERR, "%s: not committed: %s%s%s", path,
+		fs_log(LOG_ERR, "%s: not committed: %s%s%s%s", path,
 		       pitr_strerror(rc), *pitr_txn_error(t) ? ": " : "",
-		       pitr_txn_error(t));
+		       pitr_txn_error(t), writer_of(h, who, sizeof(who)));
 		pitr_txn_abort(t);
 		return pitr_errno(rc);
 	}
 	rc = pitr_txn_commit(t, NULL);
 	if (rc) {
 		node_path(h->ref.node, path, sizeof(path));
-		fs_log(LOG_ERR, "%s: commit failed: %s", path,
-		       pitr_strerror(rc));
+		fs_log(LOG_ERR, "%s: commit failed: %s%s", path,
+		       pitr_strerror(rc), writer_of(h, who, sizeof(who)));
 		return pitr_errno(rc);
 	}
 	atomic_fetch_add(&fs.commits, 1);
@@ -655,7 +675,7 @@ static int fh_put(struct fh *h, const pitr_checked *ok)
 /* Store the handle's buffer as the next version; h->mtx held. */
 static int fh_store(struct fh *h)
 {
-	char path[3 * PITR_NAME_MAX + 8];
+	char path[3 * PITR_NAME_MAX + 8], who[80];
 	pitr_checked ok = { 0 };
 	int rc;
 
@@ -664,8 +684,8 @@ static int fh_store(struct fh *h)
 		node_path(h->ref.node, path, sizeof(path));
 		fs_log(LOG_ERR,
 		       "%s: not committed: over the size limit of %zu "
-		       "bytes",
-		       path, limit_of(&h->ref));
+		       "bytes%s",
+		       path, limit_of(&h->ref), writer_of(h, who, sizeof(who)));
 		return EFBIG;
 	}
 	/* Parse before taking the write lock: writers parse in parallel. */
@@ -676,8 +696,9 @@ static int fh_store(struct fh *h)
 				    &ok);
 		if (rc) {
 			node_path(h->ref.node, path, sizeof(path));
-			fs_log(LOG_ERR, "%s: not committed: %s: %s", path,
-			       pitr_strerror(rc), err);
+			fs_log(LOG_ERR, "%s: not committed: %s: %s%s", path,
+			       pitr_strerror(rc), err,
+			       writer_of(h, who, sizeof(who)));
 			return pitr_errno(rc);
 		}
 	}
@@ -974,6 +995,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	if (!rc) {
 		memcpy(h->buf + off, buf, size);
 		h->dirty = h->written = 1;
+		h->writer = fuse_req_ctx(req)->pid;
 		fh_wrote(h, fi->lock_owner);
 		fh_pending(h, (int64_t)h->len);
 		h->attrs_at_write = atomic_load(&fs.attr_replies);

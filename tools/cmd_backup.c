@@ -6,18 +6,47 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "tool.h"
 
 static const char backup_usage[] =
     "usage: pitr backup STORE status [--json]\n"
     "       pitr backup STORE flush\n"
+    "       pitr backup STORE set DIR\n"
+    "       pitr backup STORE unset\n"
     "\n"
     "status: the backup directory, lag (age of the oldest mutation not\n"
     "yet on the media), pending mutations, latest-restorable (everything\n"
     "at or before it is on the media) and the last error.\n"
     "flush: copy every pending mutation to the media now, and wait.\n"
+    "set: ship to DIR from now on, as pitrfs --backup-dir DIR does.\n"
+    "unset: ship nowhere; what was pending may then be pruned.\n"
     "The daemon (pitrfs --backup-dir DIR) ships by itself within seconds.\n";
+
+/* Set (dir) or remove (NULL) the account's backup media. */
+static int set_dir(pitr_store *s, const char *store, const char *dir)
+{
+	char path[4096], cwd[2048];
+	int rc;
+
+	if (dir && dir[0] != '/') {
+		if (!getcwd(cwd, sizeof(cwd))) {
+			warn("cannot resolve '%s'", dir);
+			return 1;
+		}
+		snprintf(path, sizeof(path), "%s/%s", cwd, dir);
+		dir = path;
+	}
+	rc = pitr_backup_set_dir(s, dir);
+	if (rc) {
+		warnx("cannot change the backup media of '%s': %s", store,
+		      pitr_strerror(rc));
+		return 1;
+	}
+	printf("backup media: %s\n", dir ? dir : "(none)");
+	return 0;
+}
 
 static int status(pitr_store *s, const char *store, int json)
 {
@@ -71,18 +100,28 @@ int cmd_backup(int argc, char *argv[])
 	pitr_store *s;
 	uint64_t n = 0;
 	int rc, json = argc == 4 && !strcmp(argv[3], "--json");
+	const char *verb = argc >= 3 ? argv[2] : "";
 
 	if (wants_help(argc, argv))
 		return usage_exit(backup_usage, 1);
-	if (argc < 3 || (argc > 3 && !json) ||
-	    (strcmp(argv[2], "status") && strcmp(argv[2], "flush")) ||
-	    (json && strcmp(argv[2], "status")))
+	if (!strcmp(verb, "set")) {
+		if (argc != 4 || !*argv[3])
+			return usage_exit(backup_usage, 0);
+	} else if (argc < 3 || (argc > 3 && !json) ||
+		   (strcmp(verb, "status") && strcmp(verb, "flush") &&
+		    strcmp(verb, "unset")) ||
+		   (json && strcmp(verb, "status"))) {
 		return usage_exit(backup_usage, 0);
+	}
 	s = open_store(argv[1], 0);
 	if (!s)
 		return 1;
-	if (!strcmp(argv[2], "status")) {
+	if (!strcmp(verb, "status")) {
 		rc = status(s, argv[1], json);
+	} else if (!strcmp(verb, "set")) {
+		rc = set_dir(s, argv[1], argv[3]);
+	} else if (!strcmp(verb, "unset")) {
+		rc = set_dir(s, argv[1], NULL);
 	} else {
 		rc = pitr_backup_ship(s, 1, &n);
 		if (rc)

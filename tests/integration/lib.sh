@@ -51,6 +51,20 @@ if ! [ -e /dev/fuse ] || ! command -v fusermount3 >/dev/null; then
 	exit 0
 fi
 
+# need CMD PACKAGE...: a test that needs CMD fails loudly without it
+# (a check that silently checks nothing is worse than none).
+need() {
+	local cmd=$1
+	shift
+	command -v "$cmd" >/dev/null && return 0
+	echo "Bail out! $cmd is not installed (Debian: apt-get install $*, or make deps)"
+	exit 1
+}
+for _c in python3:python3 mountpoint:util-linux getfattr:attr jq:jq \
+	rsync:rsync perl:perl pgrep:procps pkill:procps timeout:coreutils; do
+	need "${_c%%:*}" "${_c#*:}"
+done
+
 test_expect_success() {
 	local rc
 	test_count=$((test_count + 1))

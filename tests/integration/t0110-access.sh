@@ -9,6 +9,12 @@ export M
 chmod 755 "$TMP"
 "$PITR" create "$S"
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+# Another user must be able to run a program at all: a chroot unpacked
+# from a mode-0700 directory has a / that only root may search.
+if ! as_nobody true 2>/dev/null; then
+	echo "1..0 # SKIP another user cannot run programs here (/ is mode $(stat -c %a /))"
+	exit 0
+fi
 
 mount_fs "$S" "$M" -o allow_other
 mkdir "$M/db" "$M/db/c"
