@@ -57,7 +57,7 @@ bin/pitrfs: $(FS_SRC) fs/*.h build/libpitr.a
 	$(CC) $(ALL_CFLAGS) $(FUSE_CFLAGS) $(FS_SRC) build/libpitr.a \
 		$(FUSE_LIBS) $(CORE_LIBS) -o $@
 
-build/unit/%: tests/unit/%.c tests/unit/tap.h build/libpitr.a
+build/unit/%: tests/unit/%.c tests/unit/tap.h tests/unit/docops.h build/libpitr.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $< build/libpitr.a $(CORE_LIBS) -o $@
 
@@ -82,7 +82,7 @@ build/tests/fsx: tests/fsx/fsx.c
 	$(CC) $(ALL_CFLAGS) $< -o $@
 
 # Unit tests again, core and all, under AddressSanitizer + UBSan.
-build/unit-san/%: tests/unit/%.c tests/unit/tap.h $(CORE_SRC) core/*.h
+build/unit-san/%: tests/unit/%.c tests/unit/tap.h tests/unit/docops.h $(CORE_SRC) core/*.h
 	@mkdir -p $(@D)
 	$(CLANG) $(ALL_CFLAGS) -O1 $(SAN) -Itests/unit $< $(CORE_SRC) \
 		$(CORE_LIBS) -o $@

@@ -192,19 +192,16 @@ int pitr_doc_walk(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 			     version_mutation, fn, arg);
 }
 
-/* Over every version of container `ct`: the newest put, and the oldest
- * delete after `after`. */
-static int scan_ct(pitr_txn *t, uint64_t ct, uint64_t after, uint64_t *put,
-		   uint64_t *del)
+int ct_versions_each(pitr_txn *t, uint64_t ct,
+		     int (*fn)(const MDB_val *key, const MDB_val *val,
+			       void *arg),
+		     void *arg)
 {
 	unsigned char k[8];
 	MDB_val key = { 8, k }, val;
 	MDB_cursor *c;
-	pitr_mutation m;
 	int rc;
 
-	*put = 0;
-	*del = UINT64_MAX;
 	put_be64(k, ct);
 	rc = mdb_rc(mdb_cursor_open(t->txn, t->s->versions, &c));
 	if (rc)
@@ -213,16 +210,44 @@ static int scan_ct(pitr_txn *t, uint64_t ct, uint64_t after, uint64_t *put,
 	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
 		if (key.mv_size < 8 || get_be64(key.mv_data) != ct)
 			break;
-		if ((rc = version_mutation(&key, &val, &m)))
+		if ((rc = fn(&key, &val, arg)))
 			break;
-		if (m.op == PITR_OP_DOC_PUT && m.ts > *put)
-			*put = m.ts;
-		else if (m.op == PITR_OP_DOC_DELETE && m.ts > after &&
-			 m.ts < *del)
-			*del = m.ts;
 	}
 	mdb_cursor_close(c);
 	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+struct ct_scan {
+	uint64_t after, put, del;
+};
+
+static int scan_one(const MDB_val *key, const MDB_val *val, void *arg)
+{
+	struct ct_scan *sc = arg;
+	pitr_mutation m;
+	int rc = version_mutation(key, val, &m);
+
+	if (rc)
+		return rc;
+	if (m.op == PITR_OP_DOC_PUT && m.ts > sc->put)
+		sc->put = m.ts;
+	else if (m.op == PITR_OP_DOC_DELETE && m.ts > sc->after &&
+		 m.ts < sc->del)
+		sc->del = m.ts;
+	return 0;
+}
+
+/* Over every version of container `ct`: the newest put, and the oldest
+ * delete after `after`. */
+static int scan_ct(pitr_txn *t, uint64_t ct, uint64_t after, uint64_t *put,
+		   uint64_t *del)
+{
+	struct ct_scan sc = { after, 0, UINT64_MAX };
+	int rc = ct_versions_each(t, ct, scan_one, &sc);
+
+	*put = sc.put;
+	*del = sc.del;
+	return rc;
 }
 
 int pitr_ct_before_emptied(pitr_txn *t, uint64_t ct, uint64_t *at)

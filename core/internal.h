@@ -342,6 +342,13 @@ int dir_sync(const char *dir);
 int file_replace(const char *dir, const char *name, const struct file_part *part,
 		 int nparts);
 
+/* Call fn on each version record of container `ct` in key order, until
+ * it returns nonzero; that, an LMDB error, or 0 at the end. */
+int ct_versions_each(pitr_txn *t, uint64_t ct,
+		     int (*fn)(const MDB_val *key, const MDB_val *val,
+			       void *arg),
+		     void *arg);
+
 /* Seek the newest entry of (parent, name) in a names-like table at or
  * before `at`; used by catalog and documents alike. */
 int seek_at(MDB_cursor *c, uint64_t parent, const char *name, size_t len,

@@ -291,48 +291,48 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The times of container `ct`'s deletes up to `end`, in v[0..n). */
+struct del_times {
+	uint64_t end;
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static int del_time(const MDB_val *key, const MDB_val *val, void *arg)
+{
+	struct del_times *d = arg;
+	const unsigned char *p = key->mv_data;
+	uint64_t ts;
+
+	if (key->mv_size < 10 + VER_SUFFIX || val->mv_size != VER_VAL)
+		return PITR_CORRUPT;
+	ts = ~get_be64(p + key->mv_size - 8);
+	if (((const unsigned char *)val->mv_data)[4] != OP_DOC_DEL ||
+	    ts > d->end)
+		return 0;
+	if (d->n == d->cap) {
+		size_t nc = d->cap ? d->cap * 2 : 256;
+		uint64_t *nv = realloc(d->v, nc * sizeof(*nv));
+		if (!nv)
+			return ENOMEM;
+		d->v = nv;
+		d->cap = nc;
+	}
+	d->v[d->n++] = ts;
+	return 0;
+}
+
 int pitr_ct_delete_run(pitr_txn *t, uint64_t ct, uint64_t end, uint64_t gap,
 		       uint64_t *first, uint64_t *count)
 {
-	unsigned char k[8];
-	MDB_val key = { 8, k }, val;
-	MDB_cursor *c;
-	uint64_t *v = NULL, ts;
-	size_t n = 0, cap = 0, i;
-	const unsigned char *p;
-	int rc;
+	struct del_times d = { end, NULL, 0, 0 };
+	uint64_t *v;
+	size_t n, i;
+	int rc = ct_versions_each(t, ct, del_time, &d);
 
-	put_be64(k, ct);
-	rc = mdb_rc(mdb_cursor_open(t->txn, t->s->versions, &c));
+	v = d.v;
+	n = d.n;
 	if (rc)
-		return rc;
-	for (rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
-		p = key.mv_data;
-		if (key.mv_size < 8 || get_be64(p) != ct)
-			break;
-		if (key.mv_size < 10 + VER_SUFFIX || val.mv_size != VER_VAL) {
-			rc = PITR_CORRUPT;
-			break;
-		}
-		ts = ~get_be64(p + key.mv_size - 8);
-		if (((const unsigned char *)val.mv_data)[4] != OP_DOC_DEL ||
-		    ts > end)
-			continue;
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 256;
-			uint64_t *nv = realloc(v, nc * sizeof(*v));
-			if (!nv) {
-				rc = ENOMEM;
-				break;
-			}
-			v = nv;
-			cap = nc;
-		}
-		v[n++] = ts;
-	}
-	mdb_cursor_close(c);
-	if (rc != MDB_NOTFOUND && rc != 0)
 		goto out;
 	rc = PITR_NOTFOUND;
 	if (!n)

@@ -163,22 +163,6 @@ static uint64_t last_full(pitr_txn *t, const struct list *l, size_t i,
 	return start < m->ts ? start - 1 : 0;
 }
 
-static const char *event_name(enum pitr_op_kind op)
-{
-	switch (op) {
-	case PITR_OP_DB_CREATE:
-		return "create-database";
-	case PITR_OP_DB_DELETE:
-		return "delete-database";
-	case PITR_OP_CT_CREATE:
-		return "create-container";
-	case PITR_OP_CT_DELETE:
-		return "delete-container";
-	default:
-		return "?";
-	}
-}
-
 int cmd_events(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
@@ -294,7 +278,7 @@ int cmd_events(int argc, char *argv[])
 		if (json) {
 			printf(
 			    "{\"time\":\"%s\",\"event\":\"%s\",\"database\":",
-			    tbuf, event_name(it->m.op));
+			    tbuf, catalog_event(it->m.op));
 			json_string(stdout, dbname, strlen(dbname));
 			if (is_ct) {
 				printf(",\"container\":");
@@ -307,7 +291,7 @@ int cmd_events(int argc, char *argv[])
 				printf(",\"last_full\":\"%s\"", fbuf);
 			printf("}\n");
 		} else {
-			printf("%-30s  %-16s  ", tbuf, event_name(it->m.op));
+			printf("%-30s  %-16s  ", tbuf, catalog_event(it->m.op));
 			print_cell(stdout, dbname, strlen(dbname), 20);
 			printf("  ");
 			if (is_ct)

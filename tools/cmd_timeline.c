@@ -121,22 +121,6 @@ static void tl_flush(struct tl *w)
 	w->creates = w->replaces = w->deletes = w->bytes = w->events = 0;
 }
 
-static const char *catalog_op(enum pitr_op_kind op)
-{
-	switch (op) {
-	case PITR_OP_DB_CREATE:
-		return "create-database";
-	case PITR_OP_DB_DELETE:
-		return "delete-database";
-	case PITR_OP_CT_CREATE:
-		return "create-container";
-	case PITR_OP_CT_DELETE:
-		return "delete-container";
-	default:
-		return "?";
-	}
-}
-
 static void tl_line(struct tl *w, const pitr_mutation *m, const char *op)
 {
 	char tbuf[PITR_TIME_LEN];
@@ -230,7 +214,7 @@ static int tl_step(const pitr_mutation *m, void *arg)
 		}
 		w->bytes += m->size;
 	} else {
-		op = catalog_op(m->op);
+		op = catalog_event(m->op);
 		w->events++;
 	}
 	if (w->o->full)

@@ -77,6 +77,10 @@ struct split {
 /* Split and check a path; -1 if malformed. */
 int split_path(const char *path, struct split *sp);
 
+/* The event name of a catalog operation ("create-database" ...), "?" for
+ * a document's. */
+const char *catalog_event(enum pitr_op_kind op);
+
 /* A growable array of mutations with their names copied. */
 struct list {
 	struct item {

@@ -217,3 +217,19 @@ int collect(const pitr_mutation *m, void *arg)
 {
 	return list_push(arg, m) ? 0 : ENOMEM;
 }
+
+const char *catalog_event(enum pitr_op_kind op)
+{
+	switch (op) {
+	case PITR_OP_DB_CREATE:
+		return "create-database";
+	case PITR_OP_DB_DELETE:
+		return "delete-database";
+	case PITR_OP_CT_CREATE:
+		return "create-container";
+	case PITR_OP_CT_DELETE:
+		return "delete-container";
+	default:
+		return "?";
+	}
+}

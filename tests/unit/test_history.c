@@ -13,6 +13,7 @@
 #include <xxhash.h>
 
 #include "../../core/internal.h"
+#include "docops.h"
 #include "tap.h"
 
 #define HOUR (3600 * PITR_NS_PER_SEC)
@@ -79,37 +80,6 @@ static uint64_t make_ct(pitr_store *s, const char *dbname, const char *ctname,
 	if (db)
 		*db = d;
 	return ct;
-}
-
-static int put(pitr_store *s, uint64_t ct, const char *id, const char *body,
-	       uint64_t *ts)
-{
-	pitr_txn *t;
-	int rc = pitr_txn_begin(s, PITR_TXN_WRITE, &t);
-
-	if (rc)
-		return rc;
-	rc = pitr_doc_put(t, ct, id, strlen(id), body, strlen(body));
-	if (rc) {
-		pitr_txn_abort(t);
-		return rc;
-	}
-	return pitr_txn_commit(t, ts);
-}
-
-static int del(pitr_store *s, uint64_t ct, const char *id, uint64_t *ts)
-{
-	pitr_txn *t;
-	int rc = pitr_txn_begin(s, PITR_TXN_WRITE, &t);
-
-	if (rc)
-		return rc;
-	rc = pitr_doc_delete(t, ct, id, strlen(id));
-	if (rc) {
-		pitr_txn_abort(t);
-		return rc;
-	}
-	return pitr_txn_commit(t, ts);
 }
 
 /* Body of `id` at `at` as a NUL-terminated string in buf, or "" on error. */

@@ -14,6 +14,7 @@
 
 #include "../../core/internal.h"
 #include "rfc8259.h"
+#include "docops.h"
 #include "tap.h"
 
 static char dir[256];
@@ -41,22 +42,6 @@ static pitr_store *make_store(const char *name, const pitr_policy *pol)
 	if (pitr_store_create(path, &cfg) || pitr_store_open(path, 0, &s))
 		return NULL;
 	return s;
-}
-
-static int put(pitr_store *s, uint64_t ct, const char *id, const char *body,
-	       uint64_t *ts)
-{
-	pitr_txn *t;
-	int rc = pitr_txn_begin(s, PITR_TXN_WRITE, &t);
-
-	if (rc)
-		return rc;
-	rc = pitr_doc_put(t, ct, id, strlen(id), body, strlen(body));
-	if (rc) {
-		pitr_txn_abort(t);
-		return rc;
-	}
-	return pitr_txn_commit(t, ts);
 }
 
 /* Body of `id` at `at` as a NUL-terminated string in buf, or "" on error. */

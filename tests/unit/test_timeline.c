@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "pitr.h"
+#include "docops.h"
 #include "tap.h"
 
 static char dir[256];
@@ -60,37 +61,6 @@ static int rmct(pitr_store *s, uint64_t db, const char *name, uint64_t *ts)
 		return rc;
 	rc = db ? pitr_ct_delete(t, db, name, strlen(name))
 		: pitr_db_delete(t, name, strlen(name));
-	if (rc) {
-		pitr_txn_abort(t);
-		return rc;
-	}
-	return pitr_txn_commit(t, ts);
-}
-
-static int put(pitr_store *s, uint64_t ct, const char *id, const char *body,
-	       uint64_t *ts)
-{
-	pitr_txn *t;
-	int rc = pitr_txn_begin(s, PITR_TXN_WRITE, &t);
-
-	if (rc)
-		return rc;
-	rc = pitr_doc_put(t, ct, id, strlen(id), body, strlen(body));
-	if (rc) {
-		pitr_txn_abort(t);
-		return rc;
-	}
-	return pitr_txn_commit(t, ts);
-}
-
-static int del(pitr_store *s, uint64_t ct, const char *id, uint64_t *ts)
-{
-	pitr_txn *t;
-	int rc = pitr_txn_begin(s, PITR_TXN_WRITE, &t);
-
-	if (rc)
-		return rc;
-	rc = pitr_doc_delete(t, ct, id, strlen(id));
 	if (rc) {
 		pitr_txn_abort(t);
 		return rc;
