@@ -143,6 +143,10 @@ fs_vlog(int prio, const char *fmt, va_list ap)
 	time_t now = time(NULL);
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* one message, one line: names may hold newlines and escapes */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	pthread_mutex_lock(&log_mtx);
 	if (strcmp(msg, last) == 0) {
 		if (!repeats++)

@@ -322,6 +322,30 @@ static int is_view(const struct node_ref *p, const char *name)
  * Lookup
  */
 
+/*
+ * The instant a view's name `@T` shows. The kernel hears only ENOENT when
+ * it shows none; the log says why: a malformed time, or one outside the
+ * window, which it names.
+ */
+static int view_instant(const char *name, size_t len, uint64_t *at)
+{
+	char lo[PITR_TIME_LEN], hi[PITR_TIME_LEN];
+	int rc = pitr_store_resolve(fs.store, name + 1, len - 1, at);
+	uint64_t now;
+
+	if (rc == PITR_BADTIME) {
+		fs_log(LOG_NOTICE, "no view %.*s: not a time (RFC 3339, or "
+		       "relative as -5m)", (int)len, name);
+	} else if (rc == PITR_OUTOFRANGE) {
+		now = pitr_store_now(fs.store);
+		pitr_time_format(pitr_store_window_start(fs.store, now), lo);
+		pitr_time_format(now, hi);
+		fs_log(LOG_NOTICE, "no view %.*s: outside the window %s to %s",
+		       (int)len, name, lo, hi);
+	}
+	return rc;
+}
+
 /* Resolve `name` under `p` into a child's properties. */
 static int resolve_child(pitr_txn *t, const struct node_ref *p,
 			 const char *name, size_t len, enum node_kind *kind,
@@ -338,8 +362,7 @@ static int resolve_child(pitr_txn *t, const struct node_ref *p,
 		if (name[0] == '@') {
 			*kind = N_VIEW;
 			*inc = 0;
-			return pitr_store_resolve(fs.store, name + 1, len - 1,
-						  at);
+			return view_instant(name, len, at);
 		}
 		*kind = N_DB;
 		return pitr_db_lookup(t, PITR_NOW, name, len, inc);
