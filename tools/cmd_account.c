@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -305,7 +306,9 @@ int cmd_prune(int argc, char *argv[])
 		return usage_exit(prune_usage, 0);
 	/* the daemon prunes a mounted account itself: one pruner at a time
 	 * (a dry run only reads) */
-	rc = pitr_store_open(argv[optind], dry ? 0 : PITR_OPEN_DAEMON, &s);
+	char buf[PATH_MAX];
+	const char *store = store_path(argv[optind], buf, sizeof(buf));
+	rc = pitr_store_open(store, dry ? 0 : PITR_OPEN_DAEMON, &s);
 	if (rc == PITR_BUSY) {
 		warnx("'%s' is mounted: its daemon prunes it", argv[optind]);
 		return 1;

@@ -3,6 +3,7 @@
  */
 #include <err.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -150,7 +151,7 @@ static void problem(const char *where, const char *what, void *arg)
 
 int cmd_verify(int argc, char *argv[])
 {
-	char path[4096];
+	char path[4096], buf[PATH_MAX];
 	struct stat st;
 	uint64_t n = 0, complete = 0;
 	int problems = 0, rc;
@@ -159,7 +160,8 @@ int cmd_verify(int argc, char *argv[])
 		return usage_exit(verify_usage, 1);
 	if (argc != 2 || argv[1][0] == '-')
 		return usage_exit(verify_usage, 0);
-	snprintf(path, sizeof(path), "%s/data.mdb", argv[1]);
+	snprintf(path, sizeof(path), "%s/data.mdb",
+		 store_path(argv[1], buf, sizeof(buf)));
 	if (stat(path, &st) == 0) {
 		pitr_store *s = open_store(argv[1], 0);
 		if (!s)

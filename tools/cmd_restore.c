@@ -38,12 +38,21 @@ static const char restore_usage[] =
     "options; the new account has continuous backup (retention 30d unless\n"
     "--retention) and its own history, starting now.\n"
     "\n"
-    "  --at T           the instant to restore (RFC 3339 or relative)\n"
+    "  --at T           the instant to restore (RFC 3339 or relative; with\n"
+    "                   --from-backup, relative to the latest instant the\n"
+    "                   media prove complete: -0s is that instant)\n"
     "  --database DB    a database to restore, or DB/C a container; again\n"
     "                   for more (default: every database)\n"
     "  --retention D    the new account's retention (default 30d)\n"
     "  --mount MNT      mount the new account at MNT\n"
     "  --from-backup    SOURCE is a backup directory: rebuild from it alone\n";
+
+static void ignore_problem(const char *where, const char *what, void *arg)
+{
+	(void)where;
+	(void)what;
+	(void)arg;
+}
 
 struct sel {
 	char *db, *ct; /* ct NULL: the whole database */
@@ -333,7 +342,7 @@ int cmd_restore(int argc, char *argv[])
 	struct stat st;
 	uint64_t at;
 	int c, nsel = 0, rc = 1, from_backup = 0;
-	char replay[PATH_MAX] = "";
+	char replay[PATH_MAX] = "", from_buf[PITR_TIME_LEN];
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -407,14 +416,39 @@ int cmd_restore(int argc, char *argv[])
 	if (from_backup) {
 		/* The media alone: replay them into a hidden account, then
 		 * restore from it exactly as from a live one. */
-		uint64_t until, complete = 0;
+		uint64_t until, complete = 0, now = pitr_clock();
 		char c1[PITR_TIME_LEN];
-		if (pitr_time_parse(when, strlen(when), pitr_clock(), &until)) {
+		if (pitr_time_parse(when, strlen(when), now, &until)) {
 			warnx("invalid time '%s': use RFC 3339, e.g. "
 			      "2021-01-15T10:00:00Z, or a relative time such "
 			      "as -5m",
 			      when);
 			return 2;
+		}
+		if (when[0] == '-') {
+			/* Relative to the media's end, not to now: -0s is
+			 * the latest instant they prove complete. */
+			int vrc = pitr_backup_verify(source, ignore_problem,
+						     NULL, NULL, &complete);
+			if (vrc && vrc != PITR_CORRUPT) {
+				warnx("cannot read the backup in '%s': %s",
+				      source, pitr_strerror(vrc));
+				return 1;
+			}
+			if (!complete) {
+				warnx("the backup in '%s' is complete up to "
+				      "no instant (see pitr verify)",
+				      source);
+				return 1;
+			}
+			pitr_time_parse(when, strlen(when), complete, &until);
+			if (vrc)
+				warnx("the backup in '%s' is damaged after %s "
+				      "(see pitr verify): '%s' counts back "
+				      "from there",
+				      source, pitr_time_format(complete, c1),
+				      when);
+			when = pitr_time_format(until, from_buf);
 		}
 		snprintf(replay, sizeof(replay), "%s.replay-%ld", target,
 			 (long)getpid());

@@ -36,7 +36,15 @@ int usage_exit(const char *usage, int help);
 /* Is --help or -h among the arguments? */
 int wants_help(int argc, char *argv[]);
 
-/* Open STORE for a command; on error print it and return NULL. */
+/*
+ * STORE as the commands take it: a store, or the mount point of a pitrfs
+ * mount of one. For a mount point, the store it shows (the source the
+ * daemon gives the mount), copied to `buf`; else `path` itself.
+ */
+const char *store_path(const char *path, char *buf, size_t size);
+
+/* Open STORE (or its mount point) for a command; on error print it and
+ * return NULL. */
 pitr_store *open_store(const char *path, unsigned flags);
 
 /* Parse a duration option; on error print it and return -1. */

@@ -4,8 +4,10 @@
  */
 #include <err.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tool.h"
 
@@ -23,10 +25,69 @@ int wants_help(int argc, char *argv[])
 	return 0;
 }
 
+/* Undo the \ooo escapes of a /proc/self/mountinfo field, in place;
+ * the field ends at a space or the end of the line. Returns the field. */
+static char *mountinfo_field(char *p, char **next)
+{
+	char *w = p, *r = p;
+
+	while (*r && *r != ' ' && *r != '\n') {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' &&
+		    r[2] >= '0' && r[2] <= '7' && r[3] >= '0' && r[3] <= '7') {
+			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 +
+				      (r[3] - '0'));
+			r += 4;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*next = *r ? r + 1 : r;
+	*w = 0;
+	return p;
+}
+
+const char *store_path(const char *path, char *buf, size_t size)
+{
+	char real[PATH_MAX], *line = NULL;
+	size_t cap = 0;
+	const char *found = path;
+	struct stat st;
+	FILE *f;
+
+	if (stat(path, &st) || !S_ISDIR(st.st_mode) || !realpath(path, real))
+		return path;
+	if (!(f = fopen("/proc/self/mountinfo", "r")))
+		return path;
+	/* ID PARENT MAJ:MIN ROOT POINT OPTIONS [TAGS...] - TYPE SOURCE ...
+	 * The last match wins: it is the mount on top. */
+	while (getline(&line, &cap, f) > 0) {
+		char *p = line, *point, *type, *src, *sep;
+		for (int i = 0; i < 4 && p; i++)
+			if ((p = strchr(p, ' ')))
+				p++;
+		if (!p || !(sep = strstr(p, " - ")))
+			continue;
+		*sep = 0;
+		point = mountinfo_field(p, &p);
+		p = sep + 3;
+		type = mountinfo_field(p, &p);
+		src = mountinfo_field(p, &p);
+		if (!strcmp(point, real) && !strcmp(type, "fuse.pitrfs") &&
+		    src[0] == '/' && strlen(src) < size) {
+			strcpy(buf, src);
+			found = buf;
+		}
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
 pitr_store *open_store(const char *path, unsigned flags)
 {
+	char buf[PATH_MAX];
 	pitr_store *s;
-	int rc = pitr_store_open(path, flags, &s);
+	int rc = pitr_store_open(store_path(path, buf, sizeof(buf)), flags, &s);
 
 	if (rc) {
 		warnx("cannot open store '%s': %s", path, pitr_strerror(rc));

@@ -170,6 +170,30 @@ test_expect_success 'the primary store lost: restore from the media equals the v
 	unmount_fs "$TMP/fl"
 '
 
+test_expect_success 'restore --from-backup --at -0s: the latest instant the media prove complete' '
+	T=$("$PITR" verify "$D" | sed -n "s/.* ok; complete up to //p")
+	[ -n "$T" ]
+	"$PITR" restore "$D" "$TMP/latest" --from-backup --at -0s 2>"$TMP/e"
+	grep -q "at $T into" "$TMP/e"
+	"$PITR" restore "$D" "$TMP/atT" --from-backup --at "$T" 2>/dev/null
+	mount_fs "$TMP/latest" "$TMP/lm"
+	mount_fs "$TMP/atT" "$TMP/tm"
+	diff -r "$TMP/tm" "$TMP/lm"
+	[ -e "$TMP/lm/db/c/late.json" ]
+	[ ! -e "$TMP/lm/db/c/k1.json" ]
+	unmount_fs "$TMP/lm"
+	unmount_fs "$TMP/tm"
+	# relative times count back from there, not from now
+	"$PITR" restore "$D" "$TMP/before" --from-backup --at -1s 2>"$TMP/e"
+	X=$(sed -n "s/^restored .* at \(.*\) into .*/\1/p" "$TMP/e")
+	python3 -c "
+import datetime, sys
+def ns(t):
+    d = datetime.datetime.strptime(t[:19], \"%Y-%m-%dT%H:%M:%S\")
+    return int(d.replace(tzinfo=datetime.timezone.utc).timestamp()) * 10**9 + int(t[20:29])
+assert ns(sys.argv[1]) - ns(sys.argv[2]) == 10**9, sys.argv" "$T" "$X"
+'
+
 test_expect_success 'a corrupted byte is found by pitr verify, and restore refuses what it cannot prove' '
 	last=$(ls "$D"/seg-*.pseg | tail -1)
 	first=$(ls "$D"/seg-*.pseg | head -1)
@@ -182,10 +206,17 @@ open(p, \"wb\").write(b)" "$last"
 	rc=0; "$PITR" verify "$D" >"$TMP/v" || rc=$?
 	[ $rc = 1 ]
 	grep -q "damaged: $(basename "$last"): payload checksum mismatch" "$TMP/v"
-	rc=0; "$PITR" restore "$D" "$TMP/bad" --from-backup --at -0s 2>"$TMP/e" || rc=$?
+	rc=0; "$PITR" restore "$D" "$TMP/bad" --from-backup --at 2500-01-01T00:00:00Z 2>"$TMP/e" || rc=$?
 	[ $rc = 1 ]
 	grep -q "complete only up to" "$TMP/e"
 	[ ! -e "$TMP/bad" ]
+	# -0s: the latest instant before the damage, and it says so
+	T=$("$PITR" verify "$D" | sed -n "s/.* DAMAGED; complete up to //p")
+	[ -n "$T" ] && [ "$T" != - ]
+	"$PITR" restore "$D" "$TMP/bad0" --from-backup --at -0s 2>"$TMP/e"
+	grep -q "damaged after $T" "$TMP/e"
+	grep -q "at $T into" "$TMP/e"
+	[ -d "$TMP/bad0" ]
 	not grep -q replay <(ls "$TMP")
 '
 
