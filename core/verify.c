@@ -230,8 +230,9 @@ static int check_versions(struct check *ck)
 		else if (!rc &&
 			 (r.op != v.op || r.parent != ct ||
 			  !same_name(&r, id, len) ||
-			  (v.op == OP_DOC_PUT &&
-			   (r.size != v.size || r.etag != v.etag))))
+			  (v.op == OP_DOC_PUT
+				   ? r.size != v.size || r.etag != v.etag
+				   : v.size || v.etag)))
 			problem(ck, where,
 				"disagrees with its log record #%" PRIu32,
 				v.idx);
