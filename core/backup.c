@@ -909,35 +909,6 @@ int pitr_backup_verify(const char *dir, pitr_problem_fn fn, void *arg,
 	return bad ? PITR_CORRUPT : 0;
 }
 
-static int check_record(const pitr_mutation *m, void *arg)
-{
-	(void)m;
-	(*(uint64_t *)arg)++;
-	return 0;
-}
-
-int pitr_store_verify(pitr_store *s, pitr_problem_fn fn, void *arg,
-		      uint64_t *records)
-{
-	char where[64];
-	pitr_txn *t;
-	int rc;
-
-	*records = 0;
-	rc = pitr_txn_begin(s, PITR_TXN_READ, &t);
-	if (rc)
-		return rc;
-	/* every record's checksum is checked as the walk decodes it */
-	rc = pitr_log_walk(t, 0, UINT64_MAX, check_record, records);
-	pitr_txn_abort(t);
-	if (rc == PITR_CORRUPT) {
-		snprintf(where, sizeof(where), "log record %" PRIu64,
-			 *records + 1);
-		fn(where, "fails its checksum", arg);
-	}
-	return rc;
-}
-
 /*
  * Replay
  */

@@ -640,7 +640,15 @@ typedef void (*pitr_problem_fn)(const char *where, const char *what, void *arg);
 int pitr_backup_verify(const char *dir, pitr_problem_fn fn, void *arg,
 		       uint64_t *segments, uint64_t *complete);
 
-/* Check every record of a store's log. 0 or PITR_CORRUPT. */
+/*
+ * Check a store (verify.c): every log record's checksum, and every index
+ * against the log: each versions and names entry has its log record and
+ * agrees with it, each document mutation and catalog event of the log has
+ * its entry, live agrees with each document's latest version, and live
+ * incarnations with names. `fn` is called for each problem; `*records`
+ * receives the log records walked. One pass over each table, with seeks.
+ * 0, PITR_CORRUPT after reporting, or an error that stopped the walk.
+ */
 int pitr_store_verify(pitr_store *s, pitr_problem_fn fn, void *arg,
 		      uint64_t *records);
 

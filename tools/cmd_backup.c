@@ -139,9 +139,9 @@ int cmd_backup(int argc, char *argv[])
 static const char verify_usage[] =
     "usage: pitr verify STORE|DIR\n"
     "\n"
-    "Check every checksum of an account's log, or of a backup directory's\n"
-    "segments and their chain. Names each damaged or missing segment;\n"
-    "exit status 1 if there is any.\n";
+    "Check every checksum of an account's log and every index entry against\n"
+    "the log, or a backup directory's segments and their chain. Names each\n"
+    "damaged or missing record, entry or segment; exit status 1 if any.\n";
 
 static void problem(const char *where, const char *what, void *arg)
 {
@@ -173,6 +173,8 @@ int cmd_verify(int argc, char *argv[])
 			      pitr_strerror(rc));
 			return 1;
 		}
+		if (problems)
+			printf("%s: %d problems\n", argv[1], problems);
 		printf("%s: %" PRIu64 " records checked, %s\n", argv[1], n,
 		       problems ? "DAMAGED" : "ok");
 		return problems ? 1 : 0;

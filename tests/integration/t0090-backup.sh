@@ -106,6 +106,7 @@ test_expect_success 'renamed containers and databases: the store and the media v
 	"$PITR" verify "$S" | grep -q "records checked, ok$"
 	"$PITR" verify "$D" | grep -q "ok; complete up to"
 	"$PITR" restore "$D" "$TMP/fromrn" --from-backup --at "$T" 2>/dev/null
+	"$PITR" verify "$TMP/fromrn" | grep -q "records checked, ok$"
 	mount_fs "$TMP/fromrn" "$TMP/rnm"
 	diff -r "$M/@$T/" "$TMP/rnm/"
 	[ "$(ls "$TMP/rnm/rn2/c2")" = "a.json
