@@ -1022,6 +1022,12 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		fh_wrote(h, fi->lock_owner);
 		fh_pending(h, (int64_t)h->len);
 		h->attrs_at_write = atomic_load(&fs.attr_replies);
+	} else if (h->toobig) {
+		/* the data is lost: its writer's close must say so, and a
+		 * close of another process must not */
+		h->dirty = h->written = 1;
+		h->writer = fuse_req_ctx(req)->pid;
+		fh_wrote(h, fi->lock_owner);
 	}
 	pthread_mutex_unlock(&h->mtx);
 	if (rc)
@@ -1137,26 +1143,38 @@ static int truncate_pending(struct node *n, size_t size)
 	return rc;
 }
 
-/* truncate(2) on a path: one commit of the resized body. */
+/*
+ * truncate(2) on a path: one commit of the resized body, or of a file not
+ * committed yet, a resize of what its writers hold. A writer may commit
+ * between the two looks: then look again.
+ */
 static int truncate_ref(const struct node_ref *r, size_t size)
 {
-	struct fh *h = fh_new(r, 1);
-	int rc;
+	for (int tries = 0;; tries++) {
+		struct fh *h = fh_new(r, 1);
+		int rc;
 
-	if (!h)
-		return ENOMEM;
-	rc = fh_load(h);
-	if (rc == PITR_NOTFOUND && node_pending_size(r->node) >= 0) {
+		if (!h)
+			return ENOMEM;
+		pthread_mutex_lock(&h->mtx); /* truncate_pending() looks */
+		rc = fh_load(h);
+		if (rc == PITR_NOTFOUND && node_pending_size(r->node) >= 0) {
+			pthread_mutex_unlock(&h->mtx);
+			fh_free(h);
+			rc = truncate_pending(r->node, size);
+			if (rc != ENOENT || tries == 3)
+				return rc;
+			continue;
+		}
+		rc = pitr_errno(rc);
+		if (!rc)
+			rc = fh_resize(h, size, 0);
+		if (!rc)
+			rc = fh_commit(h);
+		pthread_mutex_unlock(&h->mtx);
 		fh_free(h);
-		return truncate_pending(r->node, size);
+		return rc;
 	}
-	rc = pitr_errno(rc);
-	if (!rc)
-		rc = fh_resize(h, size, 0);
-	if (!rc)
-		rc = fh_commit(h);
-	fh_free(h);
-	return rc;
 }
 
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,

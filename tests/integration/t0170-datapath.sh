@@ -359,6 +359,67 @@ test_expect_success 'descriptors opened before and after commits read their own 
 	python3 "$TMP/isolation.py" "$M/db/c/iso.json"
 '
 
+cat >"$TMP/race.py" <<'PY'
+import os, sys, threading
+# truncate(2) by path while the file's writer closes it: whichever comes
+# first, the truncation holds
+d = sys.argv[1]
+for i in range(50):
+    p = os.path.join(d, "race-%d.tmp" % i)
+    fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.write(fd, b"z" * 200000)
+    err = []
+    def cut():
+        try:
+            os.truncate(p, 10)
+        except OSError as e:
+            err.append(e)
+    t = threading.Thread(target=cut)
+    t.start()
+    os.close(fd)
+    t.join()
+    if err:
+        sys.exit("round %d: truncate: %s" % (i, err[0]))
+    n = os.stat(p).st_size
+    if n != 10 or len(open(p, "rb").read()) != 10:
+        sys.exit("round %d: size %d after truncate to 10" % (i, n))
+PY
+
+test_expect_success 'truncate(2) racing its writer close: never ENOENT, never lost' '
+	python3 "$TMP/race.py" "$M/db/c"
+'
+
+cat >"$TMP/toobig.py" <<'PY'
+import errno, os, sys
+# a write refused as too big dooms its writer's close, not a child's
+p = sys.argv[1]
+fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+try:
+    os.pwrite(fd, b"y", 17 << 20)
+    sys.exit("a write past 16 MiB was taken")
+except OSError as e:
+    assert e.errno == errno.EFBIG, e
+pid = os.fork()
+if pid == 0:
+    try:
+        os.close(fd)
+    except OSError as e:
+        os._exit(3)
+    os._exit(0)
+_, st = os.waitpid(pid, 0)
+if os.waitstatus_to_exitcode(st) != 0:
+    sys.exit("the child close failed")
+try:
+    os.close(fd)
+    sys.exit("the writer close succeeded")
+except OSError as e:
+    assert e.errno == errno.EFBIG, e
+PY
+
+test_expect_success 'a write refused as too big fails its writer close, not a child close' '
+	python3 "$TMP/toobig.py" "$M/db/c/big.bin"
+'
+
 test_expect_success 'unmount: the daemon exits 0' '
 	unmount_fs "$M"
 '
