@@ -1704,7 +1704,8 @@ static int unlisted_files(const struct dh *d, pitr_entry **out, size_t *count,
 		if (!d->pos.started || listing_cmp(e, &last) > 0)
 			k++;
 	}
-	qsort(v, k, sizeof(*v), unlisted_cmp);
+	if (k)
+		qsort(v, k, sizeof(*v), unlisted_cmp);
 	*out = v;
 	*count = k;
 	*names = c;

@@ -52,7 +52,8 @@ static int name_databases(pitr_txn *t, struct list *l)
 		if (l->v[i].m.op == PITR_OP_DB_CREATE ||
 		    l->v[i].m.op == PITR_OP_DB_DELETE)
 			dbs[n++] = &l->v[i];
-	qsort(dbs, n, sizeof(*dbs), by_inc_time);
+	if (n)
+		qsort(dbs, n, sizeof(*dbs), by_inc_time);
 	for (size_t i = 0; i < l->n; i++) {
 		struct item *it = &l->v[i];
 		size_t lo = 0, hi = n;
@@ -255,7 +256,8 @@ int cmd_events(int argc, char *argv[])
 		      pitr_strerror(rc));
 		goto out;
 	}
-	qsort(l.v, l.n, sizeof(*l.v), by_time);
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), by_time);
 	if (!json)
 		printf("%-30s  %-16s  %-20s  %-20s  %-11s  %s\n", "TIME",
 		       "EVENT", "DATABASE", "CONTAINER", "INCARNATION",
@@ -625,7 +627,8 @@ int cmd_diff(int argc, char *argv[])
 		      pitr_strerror(rc));
 		goto out;
 	}
-	qsort(l.v, l.n, sizeof(*l.v), by_doc);
+	if (l.n) /* qsort of NULL is undefined, even of nothing */
+		qsort(l.v, l.n, sizeof(*l.v), by_doc);
 	for (size_t i = 0; i < l.n; i++) {
 		struct item *it = &l.v[i];
 		pitr_version a, b;

@@ -55,7 +55,8 @@ static int catalog_creates(pitr_txn *t, struct list *out)
 		    !list_push(out, &all.v[i].m))
 			rc = ENOMEM;
 	free(all.v);
-	qsort(out->v, out->n, sizeof(*out->v), by_inc_ts);
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), by_inc_ts);
 	return rc;
 }
 
@@ -285,7 +286,8 @@ int log_timeline(pitr_store *s, const char *path, const struct split *sp,
 		    strlen(cr.v[i].name) == sp->dblen &&
 		    !memcmp(cr.v[i].name, sp->db, sp->dblen))
 			w.dbs.v[w.dbs.n++] = cr.v[i].m.inc;
-	qsort(w.dbs.v, w.dbs.n, sizeof(uint64_t), cmp_u64);
+	if (w.dbs.n)
+		qsort(w.dbs.v, w.dbs.n, sizeof(uint64_t), cmp_u64);
 	for (size_t i = 0; i < cr.n; i++)
 		if (cr.v[i].m.op == PITR_OP_CT_CREATE &&
 		    incs_has(&w.dbs, cr.v[i].m.parent) &&
@@ -293,7 +295,8 @@ int log_timeline(pitr_store *s, const char *path, const struct split *sp,
 		     (strlen(cr.v[i].name) == sp->ctlen &&
 		      !memcmp(cr.v[i].name, sp->ct, sp->ctlen))))
 			w.cts.v[w.cts.n++] = cr.v[i].m.inc;
-	qsort(w.cts.v, w.cts.n, sizeof(uint64_t), cmp_u64);
+	if (w.cts.n)
+		qsort(w.cts.v, w.cts.n, sizeof(uint64_t), cmp_u64);
 	if (!(sp->depth == 1 ? w.dbs.n : w.cts.n)) {
 		warnx("no %s '%s' in the history of the account",
 		      sp->depth == 1 ? "database" : "container", path);
@@ -458,7 +461,8 @@ int events_bulk(pitr_store *s, const char *store, const char *db,
 		      pitr_strerror(rc));
 		goto out;
 	}
-	qsort(f.v, f.n, sizeof(*f.v), by_first);
+	if (f.n)
+		qsort(f.v, f.n, sizeof(*f.v), by_first);
 	if (!json)
 		printf("%-30s  %-14s  %-20s  %-20s  %9s  %-30s  %s\n", "BEFORE",
 		       "CHANGE", "DATABASE", "CONTAINER", "DOCUMENTS", "LAST",
