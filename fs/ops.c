@@ -1144,26 +1144,32 @@ static int truncate_pending(struct node *n, size_t size)
 }
 
 /*
- * truncate(2) on a path: one commit of the resized body, or of a file not
- * committed yet, a resize of what its writers hold. A writer may commit
- * between the two looks: then look again.
+ * truncate(2) on a path: a resize of what the file's writers hold (their
+ * commits store it), then one commit of the resized body, if there is one.
+ * Writers first: one that commits meanwhile commits the resized data. A
+ * file neither committed nor held may be between the two: look again.
  */
 static int truncate_ref(const struct node_ref *r, size_t size)
 {
 	for (int tries = 0;; tries++) {
-		struct fh *h = fh_new(r, 1);
+		int held = node_pending_size(r->node) >= 0
+			       ? truncate_pending(r->node, size)
+			       : ENOENT;
+		struct fh *h;
 		int rc;
 
+		if (held && held != ENOENT)
+			return held;
+		h = fh_new(r, 1);
 		if (!h)
 			return ENOMEM;
 		pthread_mutex_lock(&h->mtx); /* truncate_pending() looks */
 		rc = fh_load(h);
-		if (rc == PITR_NOTFOUND && node_pending_size(r->node) >= 0) {
+		if (rc == PITR_NOTFOUND) {
 			pthread_mutex_unlock(&h->mtx);
 			fh_free(h);
-			rc = truncate_pending(r->node, size);
-			if (rc != ENOENT || tries == 3)
-				return rc;
+			if (!held || tries == 3)
+				return held;
 			continue;
 		}
 		rc = pitr_errno(rc);

@@ -362,10 +362,10 @@ test_expect_success 'descriptors opened before and after commits read their own 
 cat >"$TMP/race.py" <<'PY'
 import os, sys, threading
 # truncate(2) by path while the file's writer closes it: whichever comes
-# first, the truncation holds
+# first, the truncation holds; on new files, then on committed ones
 d = sys.argv[1]
-for i in range(50):
-    p = os.path.join(d, "race-%d.tmp" % i)
+for i in range(100):
+    p = os.path.join(d, "race-%d.tmp" % (i % 50))
     fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.write(fd, b"z" * 200000)
     err = []
