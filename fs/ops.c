@@ -1017,14 +1017,12 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		rc = fh_own(h);
 	if (!rc) {
 		memcpy(h->buf + off, buf, size);
-		h->dirty = h->written = 1;
-		h->writer = fuse_req_ctx(req)->pid;
-		fh_wrote(h, fi->lock_owner);
 		fh_pending(h, (int64_t)h->len);
 		h->attrs_at_write = atomic_load(&fs.attr_replies);
-	} else if (h->toobig) {
-		/* the data is lost: its writer's close must say so, and a
-		 * close of another process must not */
+	}
+	/* Data refused as too big is lost: its writer's close must say so,
+	 * and a close of another process must not. */
+	if (!rc || h->toobig) {
 		h->dirty = h->written = 1;
 		h->writer = fuse_req_ctx(req)->pid;
 		fh_wrote(h, fi->lock_owner);
@@ -1117,8 +1115,8 @@ static void op_release(fuse_req_t req, fuse_ino_t ino,
 }
 
 /*
- * truncate(2) of a file created and not committed yet: it resizes what its
- * writers hold, which their commit stores. ENOENT if none holds any.
+ * truncate(2) of what the file's writers hold and have not committed: their
+ * commits store it. ENOENT if none holds any.
  */
 static int truncate_pending(struct node *n, size_t size)
 {
