@@ -384,11 +384,14 @@ static int account_check(pitr_store *s, const char *dir)
 	size_t len;
 	int rc;
 
-	if ((rc = meta_str(s, "name", name, sizeof(name))) ||
-	    (rc = pitr_store_policy(s, &cfg.policy)) ||
-	    (rc = dir_file(path, dir, "ACCOUNT")))
+	if ((rc = dir_file(path, dir, "ACCOUNT")))
 		return rc;
-	if (file_read(path, ACCOUNT_MAX, &buf, &len) == 0) {
+	/* only a missing file is written: one unreadable, oversized or
+	 * damaged is never replaced */
+	rc = file_read(path, ACCOUNT_MAX, &buf, &len);
+	if (rc != ENOENT) {
+		if (rc)
+			return rc;
 		rc = account_decode(buf, len, &have, have_name,
 				    sizeof(have_name));
 		free(buf);
@@ -396,6 +399,9 @@ static int account_check(pitr_store *s, const char *dir)
 			rc = PITR_FOREIGN;
 		return rc;
 	}
+	if ((rc = meta_str(s, "name", name, sizeof(name))) ||
+	    (rc = pitr_store_policy(s, &cfg.policy)))
+		return rc;
 	len = account_encode(text, name, strlen(name), &cfg);
 	return file_replace(dir, "ACCOUNT",
 			    &(struct file_part){ text, len }, 1);

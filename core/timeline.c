@@ -337,8 +337,7 @@ int pitr_ct_delete_run(pitr_txn *t, uint64_t ct, uint64_t end, uint64_t gap,
 	rc = PITR_NOTFOUND;
 	if (!n)
 		goto out;
-	if (n)
-		qsort(v, n, sizeof(*v), cmp_u64);
+	qsort(v, n, sizeof(*v), cmp_u64);
 	if (end - v[n - 1] > gap)
 		goto out;
 	for (i = n - 1; i > 0 && v[i] - v[i - 1] <= gap; i--)

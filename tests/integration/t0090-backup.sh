@@ -242,4 +242,15 @@ test_expect_success 'nothing unshipped is pruned' '
 	unmount_fs "$TMP/m3"
 '
 
+test_expect_success 'an ACCOUNT file that cannot be read as one is refused, never replaced' '
+	"$PITR" create "$TMP/s4"
+	mkdir "$TMP/d4"
+	head -c 3000 /dev/zero | tr "\\0" x >"$TMP/d4/ACCOUNT"
+	cp "$TMP/d4/ACCOUNT" "$TMP/account.before"
+	"$PITR" backup "$TMP/s4" set "$TMP/d4" >/dev/null
+	test_must_fail "$PITR" backup "$TMP/s4" flush 2>/dev/null
+	cmp "$TMP/account.before" "$TMP/d4/ACCOUNT"
+	"$PITR" backup "$TMP/s4" status | grep -q "^last-error: $TMP/d4: "
+'
+
 test_done
