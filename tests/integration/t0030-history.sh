@@ -63,7 +63,7 @@ test_expect_success 'the log says why a view is not there, with the window' '
 	expect_errno ENOENT "os.stat(os.environ[\"M\"] + \"/@nope\\nforged\")"
 	expect_errno ENOENT "os.stat(os.environ[\"M\"] + \"/@2001-02-03T00:00:00Z\")"
 	grep -q "no view @nope?forged: not a time" "$LOG"
-	! grep -q "^forged" "$LOG"
+	not grep -q "^forged" "$LOG"
 	grep "no view @2001-02-03T00:00:00Z: outside the window" "$LOG" |
 		grep -Eq "window [0-9-]+T[0-9:.]+Z to [0-9-]+T[0-9:.]+Z"
 '
