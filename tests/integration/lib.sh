@@ -6,6 +6,7 @@
 #   not CMD...                              CMD must fail (any way)
 #   expect_errno ENAME 'python statements'  the statements raise ENAME
 #   mount_fs STORE MNT [pitrfs options]     mount, wait until it serves
+#   verify_ok STORE                         pitr verify passes
 #   unmount_fs MNT                          unmount; the daemon must exit 0
 #
 # Steps run in a subshell with `set -e`: state that later steps need is
@@ -93,6 +94,13 @@ test_expect_success() {
 }
 
 # `not CMD...`: CMD must fail. Unlike `! CMD`, it stops a step under set -e.
+# verify_ok STORE: `pitr verify` passes; its output is shown when not.
+verify_ok() {
+	"$PITR" verify "$1" >"$TMP/verify" &&
+		grep -q "records checked, ok$" "$TMP/verify" ||
+		{ cat "$TMP/verify" >&2; return 1; }
+}
+
 not() {
 	if "$@"; then
 		echo "expected to fail: $*" >&2

@@ -255,8 +255,7 @@ test_expect_success 'the store and every restored account verify' '
 	find "$TMP" -xdev -maxdepth 3 -name data.mdb >"$TMP/stores"
 	[ "$(wc -l <"$TMP/stores")" -gt 2 ]
 	while read -r f; do
-		"$PITR" verify "${f%/data.mdb}" >"$TMP/verify" ||
-			{ cat "$TMP/verify"; return 1; }
+		verify_ok "${f%/data.mdb}" || return 1
 	done <"$TMP/stores"
 '
 
