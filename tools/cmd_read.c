@@ -29,7 +29,8 @@ static const char cat_usage[] =
     "\n"
     "  --at T     the instant to read (RFC 3339 or relative, e.g. -5m)\n";
 
-/* Options common to ls and cat: --at, --json; operands left in argv. */
+/* Options common to ls and cat: --at, --json; operands left in argv.
+ * Returns -1 to go on, else the exit status (help, usage). */
 static int read_opts(int argc, char *argv[], const char *usage, int allow_json,
 		     const char **at, int *json)
 {
@@ -52,7 +53,7 @@ static int read_opts(int argc, char *argv[], const char *usage, int allow_json,
 			*json = 1;
 			break;
 		case 'h':
-			return usage_exit(usage, 1) + 100;
+			return usage_exit(usage, 1);
 		default:
 			return usage_exit(usage, 0);
 		}
@@ -104,7 +105,7 @@ int cmd_ls(int argc, char *argv[])
 
 	rc = read_opts(argc, argv, ls_usage, 1, &attext, &json);
 	if (rc >= 0)
-		return rc >= 100 ? rc - 100 : rc;
+		return rc;
 	if (optind + 1 != argc && optind + 2 != argc)
 		return usage_exit(ls_usage, 0);
 	if (optind + 2 == argc) {
@@ -194,7 +195,7 @@ int cmd_cat(int argc, char *argv[])
 
 	rc = read_opts(argc, argv, cat_usage, 0, &attext, &json);
 	if (rc >= 0)
-		return rc >= 100 ? rc - 100 : rc;
+		return rc;
 	if (optind + 2 != argc)
 		return usage_exit(cat_usage, 0);
 	path = argv[optind + 1];
