@@ -1,6 +1,6 @@
 /*
- * fs.h - the daemon: FUSE low-level handlers (ops.c) over core's API, and
- * the process around them (main.c).
+ * fs.h - the daemon: FUSE low-level handlers (one file per job, listed in
+ * ops.h) over core's API, and the process around them (main.c).
  */
 #ifndef PITRFS_FS_H
 #define PITRFS_FS_H
