@@ -22,7 +22,7 @@ mkdir -p "$MNT" "$MEDIA"
 
 say "create an account and mount it"
 run "$PITR" create "$STORE" --retention 7d
-run bin/pitrfs --backup-dir "$MEDIA" "$STORE" "$MNT"
+run bin/pitrfs -o xattr --backup-dir "$MEDIA" "$STORE" "$MNT"
 
 say "load the example databases: cp -a examples/data/. $MNT/"
 cp -a examples/data/. "$MNT/"

@@ -19,6 +19,7 @@ struct fs {
 	gid_t gid;
 	gid_t history_gid; /* (gid_t)-1: owner and root only */
 	int foreground;
+	int xattr; /* -o xattr: documents show user.pitr.ts and .etag */
 	uint64_t mounted;     /* live directories' mtime: when serving began */
 	atomic_ulong commits; /* counted for the syncer */
 	atomic_ulong attr_replies; /* see attrs_coming() */

@@ -1,6 +1,19 @@
 /*
- * xattr.c - the extended attributes a document shows: user.pitr.ts (its
- * version's time, RFC 3339) and user.pitr.etag. None can be set.
+ * xattr.c - the extended attributes a document shows with -o xattr:
+ * user.pitr.ts (its version's time, RFC 3339) and user.pitr.etag. None can
+ * be set.
+ *
+ * Without -o xattr, the first GETXATTR or LISTXATTR is answered ENOSYS, and
+ * the kernel asks no more for the life of the mount: getxattr(2) and
+ * listxattr(2) fail with EOPNOTSUPP there without a request. Serving any
+ * xattr costs a request wherever the kernel or a tool looks for one: GNU
+ * ls -l asks for the ACL and the security label of every file (two
+ * requests each), cp -a and rsync -X for every file's list, and the
+ * kernel for security.capability before every truncating open (libfuse
+ * 3.14 cannot accept FUSE_HANDLE_KILLPRIV_V2, the one flag that lets the
+ * kernel skip it). What these two attributes tell is also in stat(2): the
+ * version's time is the mtime, to the nanosecond, and `pitr` shows the
+ * etag.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -20,6 +33,9 @@ void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	size_t idlen, len;
 	pitr_txn *t;
 	int rc;
+
+	if (!fs.xattr)
+		return reply_err(req, ENOSYS);
 
 	node_get(node_of(ino), &r);
 	if (r.kind != N_DOC ||
@@ -53,6 +69,8 @@ void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	static const char names[] = XATTR_TS "\0" XATTR_ETAG;
 	struct node_ref r;
 
+	if (!fs.xattr)
+		return reply_err(req, ENOSYS);
 	node_get(node_of(ino), &r);
 	size_t len = r.kind == N_DOC ? sizeof(names) : 0;
 	if (size == 0)
