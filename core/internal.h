@@ -129,7 +129,16 @@ struct pitr_store {
 	uint64_t read_floor;
 	uint64_t pruned;	  /* instants before it are pruned (meta) */
 	uint64_t readers_checked; /* when (clock_mtx) */
+	/* Group commit (group.c): changes waiting for a transaction, and
+	 * whether a thread is committing a batch. */
+	pthread_mutex_t group_mtx;
+	pthread_cond_t group_cond;
+	struct group_req *group_head, **group_tail;
+	int group_leading;
 };
+
+/* Changes waiting for a group commit, for tests (group.c). */
+int group_queued(pitr_store *s);
 
 struct pitr_txn {
 	pitr_store *s;

@@ -237,6 +237,30 @@ void pitr_txn_abort(pitr_txn *t);
 uint64_t pitr_txn_ts(const pitr_txn *t);
 
 /*
+ * Group commit. `fn(t, arg)` makes one change in write transaction `t`
+ * (what a caller would do between pitr_txn_begin() and pitr_txn_commit())
+ * and returns 0 or a code. Changes that threads commit at the same time
+ * share one transaction, so one fdatasync makes them all durable, and so
+ * share its timestamp; at most one change per `key` (`keylen` bytes, e.g.
+ * a document's container and id; 0 bytes: its own key) goes into one
+ * transaction, so that no version replaces another of the same file.
+ *
+ * Returns when the change is committed as pitr_txn_commit() commits (as
+ * durable as one commit of its own), or failed: 0, fn's code, or the
+ * commit's. `ts` (may be NULL) receives the timestamp it committed under.
+ *
+ * `fn` runs on any of the committing threads, once or twice: if a change
+ * of a batch, or the batch's commit, fails, the batch is undone and each
+ * change runs again alone. So `fn` must change nothing but `t` (it may
+ * write into `arg`, e.g. pitr_txn_error(t) to report), and `arg`, `key`
+ * must stay valid until the call returns. fn must not begin transactions
+ * of its own.
+ */
+typedef int (*pitr_apply_fn)(pitr_txn *t, void *arg);
+int pitr_group_commit(pitr_store *s, pitr_apply_fn fn, void *arg,
+		      const void *key, size_t keylen, uint64_t *ts);
+
+/*
  * Detail of the last PITR_BADJSON, PITR_TOOBIG or PITR_CORRUPT of this
  * transaction, e.g. "line 3, column 7: unexpected token near '}'". Valid
  * until the next call on the transaction; "" when there is none.

@@ -299,6 +299,9 @@ static pitr_store *store_alloc(void)
 	s->lockfd = -1;
 	pthread_mutex_init(&s->clock_mtx, NULL);
 	pthread_cond_init(&s->clock_cond, NULL);
+	pthread_mutex_init(&s->group_mtx, NULL);
+	pthread_cond_init(&s->group_cond, NULL);
+	s->group_tail = &s->group_head;
 	return s;
 }
 
@@ -310,6 +313,8 @@ static void store_free(pitr_store *s)
 		close(s->lockfd);
 	pthread_mutex_destroy(&s->clock_mtx);
 	pthread_cond_destroy(&s->clock_cond);
+	pthread_mutex_destroy(&s->group_mtx);
+	pthread_cond_destroy(&s->group_cond);
 	free(s);
 }
 

@@ -115,41 +115,64 @@ static const char *writer_of(const struct fh *h, char *buf, size_t size)
 	return buf;
 }
 
-/* Put the buffer under the handle's name, now; names_lock held. */
+/* One handle's commit, as group commit runs it (on any thread). */
+struct put {
+	const struct fh *h;
+	const pitr_checked *ok;
+	int put_rc;	/* the put's own code: 0 if only the commit failed */
+	char err[160];	/* its detail */
+};
+
+static int put_apply(pitr_txn *t, void *arg)
+{
+	struct put *p = arg;
+	const struct node_ref *r = &p->h->ref;
+	size_t idlen;
+	int rc;
+
+	if (r->kind == N_DOC) {
+		doc_id_len(r->name, r->namelen, &idlen);
+		rc = pitr_doc_put_checked(t, r->inc, r->name, idlen, p->h->buf,
+					  p->h->len, p->ok);
+	} else {
+		rc = pitr_scratch_put(t, r->inc, r->name, r->namelen,
+				      p->h->buf, p->h->len);
+	}
+	p->put_rc = rc;
+	snprintf(p->err, sizeof(p->err), "%s", rc ? pitr_txn_error(t) : "");
+	return rc;
+}
+
+/*
+ * Put the buffer under the handle's name, now, in a transaction shared
+ * with the commits of other handles closed at the same time; durable when
+ * it returns. names_lock held.
+ */
 static int fh_put(struct fh *h, const pitr_checked *ok)
 {
 	char path[3 * PITR_NAME_MAX + 8], who[80];
-	size_t idlen;
-	pitr_txn *t;
+	unsigned char key[8 + PITR_NAME_MAX + 1];
+	struct put p = { .h = h, .ok = ok };
 	int rc;
 
 	if (!node_hashed(h->ref.node))
 		return 0; /* unlinked or replaced: its data goes nowhere */
 	node_get(h->ref.node, &h->ref);
-	rc = pitr_txn_begin(fs.store, PITR_TXN_WRITE, &t);
-	if (rc)
-		return rc;
-	if (h->ref.kind == N_DOC) {
-		doc_id_len(h->ref.name, h->ref.namelen, &idlen);
-		rc = pitr_doc_put_checked(t, h->ref.inc, h->ref.name, idlen,
-					  h->buf, h->len, ok);
-	} else {
-		rc = pitr_scratch_put(t, h->ref.inc, h->ref.name,
-				      h->ref.namelen, h->buf, h->len);
-	}
+	/* one version per file and transaction: its container and name */
+	memcpy(key, &h->ref.inc, 8);
+	memcpy(key + 8, h->ref.name, h->ref.namelen);
+	rc = pitr_group_commit(fs.store, put_apply, &p, key,
+			       8 + h->ref.namelen, NULL);
 	if (rc) {
 		node_path(h->ref.node, path, sizeof(path));
-		fs_log(LOG_ERR, "%s: not committed: %s%s%s%s", path,
-		       pitr_strerror(rc), *pitr_txn_error(t) ? ": " : "",
-		       pitr_txn_error(t), writer_of(h, who, sizeof(who)));
-		pitr_txn_abort(t);
-		return rc;
-	}
-	rc = pitr_txn_commit(t, NULL);
-	if (rc) {
-		node_path(h->ref.node, path, sizeof(path));
-		fs_log(LOG_ERR, "%s: commit failed: %s%s", path,
-		       pitr_strerror(rc), writer_of(h, who, sizeof(who)));
+		if (p.put_rc)
+			fs_log(LOG_ERR, "%s: not committed: %s%s%s%s", path,
+			       pitr_strerror(rc), *p.err ? ": " : "", p.err,
+			       writer_of(h, who, sizeof(who)));
+		else
+			fs_log(LOG_ERR, "%s: commit failed: %s%s", path,
+			       pitr_strerror(rc),
+			       writer_of(h, who, sizeof(who)));
 		return rc;
 	}
 	atomic_fetch_add(&fs.commits, 1);
