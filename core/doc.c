@@ -2,6 +2,7 @@
  * doc.c - documents: versions in time, and the live state; scratch files.
  */
 #include <errno.h>
+#include <lz4.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <xxhash.h>
@@ -141,6 +142,64 @@ int pitr_doc_put_checked(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 			      etag)))
 		return rc;
 	return live_doc_put(t, ct, id, idlen, idx, (uint32_t)len, etag);
+}
+
+/* A body checked, hashed and packed (lz4) as the log stores it. */
+struct pitr_prepared {
+	struct log_rec rec; /* size, flags, stored, etag, body */
+	char *copy;	    /* rec.body when it is the raw bytes */
+	char packed[];	    /* rec.body when compressed */
+};
+
+int pitr_doc_prepare(pitr_store *s, const void *body, size_t len, char *err,
+		     size_t errlen, pitr_prepared **out)
+{
+	pitr_prepared *p;
+	int rc, bound;
+
+	*out = NULL;
+	rc = json_check(body, len, s->max_doc, err, errlen);
+	if (rc)
+		return rc;
+	/* json_check refused anything over max_doc: len fits an int */
+	bound = LZ4_compressBound((int)len);
+	p = malloc(sizeof(*p) + (size_t)bound);
+	if (!p)
+		return ENOMEM;
+	memset(&p->rec, 0, sizeof(p->rec));
+	p->copy = NULL;
+	p->rec.etag = XXH3_64bits(body, len);
+	log_pack(&p->rec, body, len, p->packed, bound);
+	if (p->rec.body != p->packed) {
+		p->copy = malloc(len ? len : 1);
+		if (!p->copy) {
+			free(p);
+			return ENOMEM;
+		}
+		memcpy(p->copy, body, len);
+		p->rec.body = p->copy;
+	}
+	*out = p;
+	return 0;
+}
+
+void pitr_prepared_free(pitr_prepared *p)
+{
+	if (p)
+		free(p->copy);
+	free(p);
+}
+
+int pitr_doc_put_prepared(pitr_txn *t, uint64_t ct, const char *id,
+			  size_t idlen, const pitr_prepared *p)
+{
+	int rc;
+
+	t->err[0] = 0;
+	rc = writable_ct(t, ct, id, idlen);
+	if (rc)
+		return rc;
+	return doc_put_stored(t, ct, id, idlen, &p->rec);
 }
 
 int pitr_doc_delete(pitr_txn *t, uint64_t ct, const char *id, size_t idlen)

@@ -296,6 +296,12 @@ int json_proven(const void *body, size_t len);
 int doc_put_stored(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 		   const struct log_rec *r);
 
+/* Set r's size, flags, body and stored for `size` bytes of `body`: lz4
+ * into `buf` (`bound` = LZ4_compressBound(size) bytes) when that pays,
+ * else the bytes themselves (r->body then borrows `body`). */
+void log_pack(struct log_rec *r, const void *body, size_t size, char *buf,
+	      int bound);
+
 /* The log index of the version a history listing of documents returned
  * last. */
 uint32_t iter_log_idx(const pitr_iter *it);

@@ -126,6 +126,24 @@ static int log_put(pitr_txn *t, const struct log_rec *r, uint32_t *idx)
 	return 0;
 }
 
+void log_pack(struct log_rec *r, const void *body, size_t size, char *buf,
+	      int bound)
+{
+	int n = size ? LZ4_compress_default(body, buf, (int)size, bound) : 0;
+
+	r->size = (uint32_t)size;
+	/* Kept raw when compression does not pay. */
+	if (n > 0 && (size_t)n < size) {
+		r->flags = LOG_LZ4;
+		r->body = buf;
+		r->stored = (uint32_t)n;
+	} else {
+		r->flags = 0;
+		r->body = body;
+		r->stored = (uint32_t)size;
+	}
+}
+
 int log_append(pitr_txn *t, int op, uint64_t parent, uint64_t inc,
 	       const char *name, size_t namelen, const void *body, size_t size,
 	       uint64_t etag, uint32_t *idx)
@@ -134,28 +152,16 @@ int log_append(pitr_txn *t, int op, uint64_t parent, uint64_t inc,
 		.op = op,
 		.parent = parent,
 		.inc = inc,
-		.size = (uint32_t)size,
 		.etag = etag,
 		.name = name,
 		.namelen = namelen,
-		.body = body,
-		.stored = (uint32_t)size,
 	};
 	char small[8192], *buf = small;
-	int bound, n, rc;
+	int bound = size ? LZ4_compressBound((int)size) : 0, rc;
 
-	if (size) {
-		bound = LZ4_compressBound((int)size);
-		if (bound > (int)sizeof(small) && !(buf = malloc(bound)))
-			return ENOMEM;
-		n = LZ4_compress_default(body, buf, (int)size, bound);
-		/* Kept raw when compression does not pay. */
-		if (n > 0 && (size_t)n < size) {
-			r.flags = LOG_LZ4;
-			r.body = buf;
-			r.stored = (uint32_t)n;
-		}
-	}
+	if (bound > (int)sizeof(small) && !(buf = malloc(bound)))
+		return ENOMEM;
+	log_pack(&r, body, size, buf, bound);
 	rc = log_put(t, &r, idx);
 	if (buf != small)
 		free(buf);

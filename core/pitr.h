@@ -368,6 +368,28 @@ int pitr_doc_put_checked(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 			 const void *body, size_t len, const pitr_checked *ok);
 
 /*
+ * A prepared document: a body checked (as pitr_doc_check()), hashed and
+ * compressed once, before any transaction, so that a writer does that
+ * work in parallel with others and its put inside the write transaction
+ * only stores bytes. It copies what it needs of `body` (the caller may
+ * free or change `body` after the call) and lives until
+ * pitr_prepared_free(), independent of any transaction.
+ *
+ * pitr_doc_prepare(): 0 and `*out`, PITR_BADJSON (detail written to `err`,
+ * `errlen` bytes), PITR_TOOBIG, or ENOMEM; `*out` is NULL on error.
+ * pitr_doc_put_prepared(): pitr_doc_put() of the prepared body, as the
+ * next version of `id` (0, PITR_BADNAME, PITR_NOTFOUND, PITR_RDONLY, or an
+ * errno); it may be put more than once, in several transactions.
+ * pitr_prepared_free() accepts NULL.
+ */
+typedef struct pitr_prepared pitr_prepared;
+int pitr_doc_prepare(pitr_store *s, const void *body, size_t len, char *err,
+		     size_t errlen, pitr_prepared **out);
+int pitr_doc_put_prepared(pitr_txn *t, uint64_t ct, const char *id,
+			  size_t idlen, const pitr_prepared *p);
+void pitr_prepared_free(pitr_prepared *p);
+
+/*
  * Scratch files: named bytes in a live container, kept durably but never
  * versioned, never in history (they exist for the write-then-rename idiom).
  * They share the container's namespace with nothing: the caller maps names.

@@ -118,7 +118,7 @@ static const char *writer_of(const struct fh *h, char *buf, size_t size)
 /* One handle's commit, as group commit runs it (on any thread). */
 struct put {
 	const struct fh *h;
-	const pitr_checked *ok;
+	const pitr_prepared *doc; /* documents: the body, prepared */
 	int put_rc;	/* the put's own code: 0 if only the commit failed */
 	char err[160];	/* its detail */
 };
@@ -132,8 +132,7 @@ static int put_apply(pitr_txn *t, void *arg)
 
 	if (r->kind == N_DOC) {
 		doc_id_len(r->name, r->namelen, &idlen);
-		rc = pitr_doc_put_checked(t, r->inc, r->name, idlen, p->h->buf,
-					  p->h->len, p->ok);
+		rc = pitr_doc_put_prepared(t, r->inc, r->name, idlen, p->doc);
 	} else {
 		rc = pitr_scratch_put(t, r->inc, r->name, r->namelen,
 				      p->h->buf, p->h->len);
@@ -148,11 +147,11 @@ static int put_apply(pitr_txn *t, void *arg)
  * with the commits of other handles closed at the same time; durable when
  * it returns. names_lock held.
  */
-static int fh_put(struct fh *h, const pitr_checked *ok)
+static int fh_put(struct fh *h, const pitr_prepared *doc)
 {
 	char path[3 * PITR_NAME_MAX + 8], who[80];
 	unsigned char key[8 + PITR_NAME_MAX + 1];
-	struct put p = { .h = h, .ok = ok };
+	struct put p = { .h = h, .doc = doc };
 	int rc;
 
 	if (!node_hashed(h->ref.node))
@@ -183,7 +182,7 @@ static int fh_put(struct fh *h, const pitr_checked *ok)
 static int fh_store(struct fh *h)
 {
 	char path[3 * PITR_NAME_MAX + 8], who[80];
-	pitr_checked ok = { 0 };
+	pitr_prepared *doc = NULL;
 	int rc;
 
 	if (h->toobig) {
@@ -195,12 +194,13 @@ static int fh_store(struct fh *h)
 		       path, limit_of(&h->ref), writer_of(h, who, sizeof(who)));
 		return EFBIG;
 	}
-	/* Parse before taking the write lock: writers parse in parallel. */
+	/* Parse, hash and compress before any lock: writers do that in
+	 * parallel, and a commit's transaction only stores bytes. */
 	if (h->ref.kind == N_DOC) {
 		char err[160];
 
-		rc = pitr_doc_check(fs.store, h->buf, h->len, err, sizeof(err),
-				    &ok);
+		rc = pitr_doc_prepare(fs.store, h->buf, h->len, err,
+				      sizeof(err), &doc);
 		if (rc) {
 			node_path(h->ref.node, path, sizeof(path));
 			fs_log(LOG_ERR, "%s: not committed: %s: %s%s", path,
@@ -210,8 +210,9 @@ static int fh_store(struct fh *h)
 		}
 	}
 	pthread_rwlock_rdlock(&names_lock);
-	rc = fh_put(h, &ok);
+	rc = fh_put(h, doc);
 	pthread_rwlock_unlock(&names_lock);
+	pitr_prepared_free(doc);
 	return rc;
 }
 
@@ -480,13 +481,12 @@ static int fh_settle(struct fh *h)
  */
 static int fh_acceptable(struct fh *h)
 {
-	pitr_checked ok;
 	char err[8];
 
 	if (h->ref.kind != N_DOC)
 		return 1;
 	return h->len &&
-	       !pitr_doc_check(fs.store, h->buf, h->len, err, sizeof(err), &ok);
+	       !pitr_doc_check(fs.store, h->buf, h->len, err, sizeof(err), NULL);
 }
 
 /*
