@@ -112,6 +112,11 @@ static int writable_ct(pitr_txn *t, uint64_t ct, const char *id, size_t len)
 	return ct_alive(t, ct);
 }
 
+size_t pitr_store_max_scratch(pitr_store *s)
+{
+	return (size_t)s->max_doc * SCRATCH_FACTOR;
+}
+
 int pitr_doc_put(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 		 const void *body, size_t len)
 {
@@ -399,7 +404,7 @@ int pitr_scratch_put(pitr_txn *t, uint64_t ct, const char *name, size_t len,
 	rc = writable_ct(t, ct, name, len);
 	if (rc)
 		return rc;
-	if (dlen > (size_t)t->s->max_doc * SCRATCH_FACTOR)
+	if (dlen > pitr_store_max_scratch(t->s))
 		return PITR_TOOBIG;
 	rc = mdb_rc(mdb_put(t->txn, t->s->live, &key, &val, MDB_RESERVE));
 	if (rc)

@@ -110,8 +110,9 @@ static struct group_req *take_batch(pitr_store *s)
 int pitr_group_commit(pitr_store *s, pitr_apply_fn fn, void *arg,
 		      const void *key, size_t keylen, uint64_t *ts)
 {
-	struct group_req me = { .fn = fn, .arg = arg, .key = key,
-				.keylen = keylen };
+	struct group_req me = {
+		.fn = fn, .arg = arg, .key = key, .keylen = keylen
+	};
 
 	pthread_mutex_lock(&s->group_mtx);
 	*s->group_tail = &me;

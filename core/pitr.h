@@ -186,6 +186,10 @@ int pitr_store_info(pitr_store *s, pitr_info *info);
 /* The account's document size limit, in bytes. */
 uint32_t pitr_store_max_doc(pitr_store *s);
 
+/* The scratch file size limit, in bytes: a multiple of the document limit
+ * (an editor's backup of a document it is about to rewrite). */
+size_t pitr_store_max_scratch(pitr_store *s);
+
 /* The store's clock: max(wall clock, last committed timestamp), in ns. */
 uint64_t pitr_store_now(pitr_store *s);
 

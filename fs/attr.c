@@ -204,9 +204,9 @@ void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 			return reply_err(req, EISDIR);
 		if (fi) {
 			struct fh *h = (struct fh *)(uintptr_t)fi->fh;
-			pthread_mutex_lock(&h->mtx);
+			fh_lock(h);
 			rc = fh_truncate(h, (size_t)attr->st_size);
-			pthread_mutex_unlock(&h->mtx);
+			fh_unlock(h);
 		} else {
 			rc = file_truncate(&r, (size_t)attr->st_size);
 		}

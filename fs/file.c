@@ -15,16 +15,28 @@
 
 #include "ops.h"
 
-#define SCRATCH_FACTOR 8
-#define FILL_MAX       (256 * 1024) /* larger: read as asked */
+#define FILL_MAX (256 * 1024) /* larger: read as asked */
 
 static struct link open_files = { &open_files, &open_files };
 
 static size_t limit_of(const struct node_ref *r)
 {
-	size_t max = pitr_store_max_doc(fs.store);
+	return r->kind == N_DOC ? pitr_store_max_doc(fs.store)
+				: pitr_store_max_scratch(fs.store);
+}
 
-	return r->kind == N_DOC ? max : max * SCRATCH_FACTOR;
+void fh_lock(struct fh *h)
+{
+	pthread_mutex_lock(&h->mtx);
+	h->holder = pthread_self();
+	h->held = 1;
+}
+
+void fh_unlock(struct fh *h)
+{
+	FH_HELD(h);
+	h->held = 0;
+	pthread_mutex_unlock(&h->mtx);
 }
 
 struct fh *fh_new(const struct node_ref *r, int write)
@@ -85,6 +97,7 @@ static void invalidate_attrs(fuse_ino_t ino)
  */
 static pthread_rwlock_t names_lock =
     PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP; /* no starved rename */
+static __thread int names_read_held; /* this thread holds it for reading */
 
 void names_write_lock(void)
 {
@@ -119,8 +132,8 @@ static const char *writer_of(const struct fh *h, char *buf, size_t size)
 struct put {
 	const struct fh *h;
 	const pitr_prepared *doc; /* documents: the body, prepared */
-	int put_rc;	/* the put's own code: 0 if only the commit failed */
-	char err[160];	/* its detail */
+	int put_rc;    /* the put's own code: 0 if only the commit failed */
+	char err[160]; /* its detail */
 };
 
 static int put_apply(pitr_txn *t, void *arg)
@@ -134,8 +147,8 @@ static int put_apply(pitr_txn *t, void *arg)
 		doc_id_len(r->name, r->namelen, &idlen);
 		rc = pitr_doc_put_prepared(t, r->inc, r->name, idlen, p->doc);
 	} else {
-		rc = pitr_scratch_put(t, r->inc, r->name, r->namelen,
-				      p->h->buf, p->h->len);
+		rc = pitr_scratch_put(t, r->inc, r->name, r->namelen, p->h->buf,
+				      p->h->len);
 	}
 	p->put_rc = rc;
 	snprintf(p->err, sizeof(p->err), "%s", rc ? pitr_txn_error(t) : "");
@@ -154,14 +167,15 @@ static int fh_put(struct fh *h, const pitr_prepared *doc)
 	struct put p = { .h = h, .doc = doc };
 	int rc;
 
+	assert(names_read_held);
 	if (!node_hashed(h->ref.node))
 		return 0; /* unlinked or replaced: its data goes nowhere */
 	node_get(h->ref.node, &h->ref);
 	/* one version per file and transaction: its container and name */
 	memcpy(key, &h->ref.inc, 8);
 	memcpy(key + 8, h->ref.name, h->ref.namelen);
-	rc = pitr_group_commit(fs.store, put_apply, &p, key,
-			       8 + h->ref.namelen, NULL);
+	rc = pitr_group_commit(fs.store, put_apply, &p, key, 8 + h->ref.namelen,
+			       NULL);
 	if (rc) {
 		node_path(h->ref.node, path, sizeof(path));
 		if (p.put_rc)
@@ -185,6 +199,7 @@ static int fh_store(struct fh *h)
 	pitr_prepared *doc = NULL;
 	int rc;
 
+	FH_HELD(h);
 	if (h->toobig) {
 		h->toobig = 0;
 		node_path(h->ref.node, path, sizeof(path));
@@ -210,7 +225,9 @@ static int fh_store(struct fh *h)
 		}
 	}
 	pthread_rwlock_rdlock(&names_lock);
+	names_read_held = 1;
 	rc = fh_put(h, doc);
+	names_read_held = 0;
 	pthread_rwlock_unlock(&names_lock);
 	pitr_prepared_free(doc);
 	return rc;
@@ -219,8 +236,10 @@ static int fh_store(struct fh *h)
 /* Commit the handle's buffer as the next version; h->mtx held. */
 static int fh_commit(struct fh *h)
 {
-	int written = h->written, rc;
+	int written, rc;
 
+	FH_HELD(h);
+	written = h->written;
 	h->dirty = h->written = 0;
 	h->nwriters = 0;
 	/* A rename may have moved the file since it was opened; an unlink
@@ -367,13 +386,13 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	(void)ino;
 	if (!is_live(&h->ref))
 		node_attrs_dropped(h->ref.node); /* the kernel's access time */
-	pthread_mutex_lock(&h->mtx);
+	fh_lock(h);
 	if ((size_t)off >= h->len)
 		size = 0;
 	else if (size > h->len - (size_t)off)
 		size = h->len - (size_t)off;
 	fuse_reply_buf(req, size ? h->buf + off : NULL, size);
-	pthread_mutex_unlock(&h->mtx);
+	fh_unlock(h);
 }
 
 /*
@@ -384,6 +403,7 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
  */
 static int fh_resize(struct fh *h, size_t len, int writing)
 {
+	FH_HELD(h);
 	if (len > limit_of(&h->ref)) {
 		if (writing)
 			h->toobig = 1;
@@ -421,6 +441,7 @@ static int fh_wrote_by(const struct fh *h, uint64_t owner)
 /* Count `owner` among the handle's writers; h->mtx held. */
 static void fh_wrote(struct fh *h, uint64_t owner)
 {
+	FH_HELD(h);
 	if (fh_wrote_by(h, owner))
 		return;
 	if (h->nwriters < WRITERS_MAX)
@@ -437,7 +458,7 @@ void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	int rc = 0;
 
 	(void)ino;
-	pthread_mutex_lock(&h->mtx);
+	fh_lock(h);
 	if (!h->write)
 		rc = EBADF;
 	else if (end > h->len)
@@ -456,7 +477,7 @@ void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		h->writer = fuse_req_ctx(req)->pid;
 		fh_wrote(h, fi->lock_owner);
 	}
-	pthread_mutex_unlock(&h->mtx);
+	fh_unlock(h);
 	if (rc)
 		reply_err(req, rc);
 	else
@@ -468,10 +489,10 @@ static int fh_settle(struct fh *h)
 {
 	int rc = 0;
 
-	pthread_mutex_lock(&h->mtx);
+	fh_lock(h);
 	if (h->dirty)
 		rc = fh_commit(h);
-	pthread_mutex_unlock(&h->mtx);
+	fh_unlock(h);
 	return rc;
 }
 
@@ -485,8 +506,8 @@ static int fh_acceptable(struct fh *h)
 
 	if (h->ref.kind != N_DOC)
 		return 1;
-	return h->len &&
-	       !pitr_doc_check(fs.store, h->buf, h->len, err, sizeof(err), NULL);
+	return h->len && !pitr_doc_check(fs.store, h->buf, h->len, err,
+					 sizeof(err), NULL);
 }
 
 /*
@@ -510,11 +531,11 @@ void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int rc = 0;
 
 	(void)ino;
-	pthread_mutex_lock(&h->mtx);
+	fh_lock(h);
 	if (h->dirty && h->written ? fh_wrote_by(h, fi->lock_owner)
 				   : h->dirty && fh_acceptable(h))
 		rc = fh_commit(h);
-	pthread_mutex_unlock(&h->mtx);
+	fh_unlock(h);
 	reply_err(req, rc);
 }
 
@@ -552,7 +573,7 @@ static int truncate_pending(struct node *n, size_t size)
 	pthread_mutex_lock(&handles_mtx);
 	for (struct link *l = open_files.next; l != &open_files; l = l->next) {
 		struct fh *h = (struct fh *)l;
-		pthread_mutex_lock(&h->mtx);
+		fh_lock(h);
 		if (h->ref.node == n && h->write && h->pending) {
 			rc = fh_resize(h, size, 0);
 			if (!rc) {
@@ -560,7 +581,7 @@ static int truncate_pending(struct node *n, size_t size)
 				fh_pending(h, (int64_t)h->len);
 			}
 		}
-		pthread_mutex_unlock(&h->mtx);
+		fh_unlock(h);
 		if (rc && rc != ENOENT)
 			break;
 	}
@@ -571,8 +592,10 @@ static int truncate_pending(struct node *n, size_t size)
 /* ftruncate(2) of an open handle; h->mtx held. */
 int fh_truncate(struct fh *h, size_t size)
 {
-	int rc = h->write ? fh_resize(h, size, 0) : EBADF;
+	int rc;
 
+	FH_HELD(h);
+	rc = h->write ? fh_resize(h, size, 0) : EBADF;
 	if (!rc) {
 		h->dirty = 1;
 		fh_pending(h, (int64_t)h->len);
@@ -600,10 +623,10 @@ int file_truncate(const struct node_ref *r, size_t size)
 		h = fh_new(r, 1);
 		if (!h)
 			return ENOMEM;
-		pthread_mutex_lock(&h->mtx); /* truncate_pending() looks */
+		fh_lock(h); /* truncate_pending() looks */
 		rc = fh_load(h);
 		if (rc == PITR_NOTFOUND) {
-			pthread_mutex_unlock(&h->mtx);
+			fh_unlock(h);
 			fh_free(h);
 			if (!held || tries == 3)
 				return held;
@@ -613,7 +636,7 @@ int file_truncate(const struct node_ref *r, size_t size)
 			rc = fh_resize(h, size, 0);
 		if (!rc)
 			rc = fh_commit(h);
-		pthread_mutex_unlock(&h->mtx);
+		fh_unlock(h);
 		fh_free(h);
 		return rc;
 	}
@@ -627,10 +650,10 @@ void files_release_all(void)
 		 * written and not flushed is a process's that has not closed
 		 * the file yet; its close fails, and the data is lost as in
 		 * a crash. */
-		pthread_mutex_lock(&h->mtx);
+		fh_lock(h);
 		if (h->dirty && !h->written)
 			fh_commit(h);
-		pthread_mutex_unlock(&h->mtx);
+		fh_unlock(h);
 		fh_free(h);
 	}
 }
@@ -651,11 +674,11 @@ int file_stat_unlinked(const struct node_ref *r, struct fh *h, struct stat *st)
 		if (((struct fh *)(void *)l)->ref.node == r->node)
 			h = (struct fh *)(void *)l;
 	if (h) {
-		pthread_mutex_lock(&h->mtx);
+		fh_lock(h);
 		memset(st, 0, sizeof(*st));
 		fill_file(r, st, h->len, h->ts);
 		st->st_nlink = 0;
-		pthread_mutex_unlock(&h->mtx);
+		fh_unlock(h);
 	}
 	pthread_mutex_unlock(&handles_mtx);
 	return h ? 0 : PITR_NOTFOUND;

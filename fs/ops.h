@@ -30,6 +30,7 @@
 #ifndef PITRFS_OPS_H
 #define PITRFS_OPS_H
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -80,7 +81,9 @@ struct fh {
 	int pending; /* holds uncommitted data: counted by its node */
 	uint64_t ts; /* of the version it read; else of its open */
 	unsigned long attrs_at_write; /* fs.attr_replies at the last write */
-	pid_t writer; /* the process of the last write, for the log */
+	pid_t writer;	  /* the process of the last write, for the log */
+	pthread_t holder; /* the thread holding mtx, if `held` */
+	int held;
 };
 
 static inline int is_live(const struct node_ref *r)
@@ -150,6 +153,11 @@ struct fh *fh_new(const struct node_ref *r, int write);
 void fh_free(struct fh *h);
 /* The handle holds uncommitted data, which makes the file `size` bytes. */
 void fh_pending(struct fh *h, int64_t size);
+/* Take and drop h->mtx; FH_HELD(h) asserts that this thread holds it. */
+void fh_lock(struct fh *h);
+void fh_unlock(struct fh *h);
+#define FH_HELD(h)                                                             \
+	assert((h)->held &&pthread_equal((h)->holder, pthread_self()))
 /* Resize a handle's buffer (h->mtx held), as ftruncate(2) does. */
 int fh_truncate(struct fh *h, size_t size);
 /* truncate(2) of a file by its node: what its writers hold, and what is
