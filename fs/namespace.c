@@ -330,12 +330,13 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	names_write_unlock();
 	reply_err(req, rc);
 }
-static void op_refuse(fuse_req_t req, fuse_ino_t parent)
+/* Why a special file or link under `parent` is refused. */
+static int refusal(fuse_ino_t parent)
 {
 	struct node_ref p;
 
 	node_get(node_of(parent), &p);
-	reply_err(req, is_live(&p) ? EPERM : EROFS);
+	return is_live(&p) ? EPERM : EROFS;
 }
 
 void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -344,7 +345,7 @@ void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	(void)name;
 	(void)mode;
 	(void)rdev;
-	op_refuse(req, parent);
+	reply_err(req, refusal(parent));
 }
 
 void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
@@ -352,7 +353,7 @@ void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 {
 	(void)link;
 	(void)name;
-	op_refuse(req, parent);
+	reply_err(req, refusal(parent));
 }
 
 void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
@@ -360,5 +361,5 @@ void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 {
 	(void)ino;
 	(void)newname;
-	op_refuse(req, newparent);
+	reply_err(req, refusal(newparent));
 }
