@@ -128,6 +128,24 @@ static const char *writer_of(const struct fh *h, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * Parse, hash and compress the handle's buffer as a document, into `*doc`
+ * (pitr_prepared_free() it); a refusal is logged. Returns 0 or a code.
+ */
+static int fh_prepare(struct fh *h, pitr_prepared **doc)
+{
+	char path[3 * PITR_NAME_MAX + 8], who[80], err[160];
+	int rc =
+	    pitr_doc_prepare(fs.store, h->buf, h->len, err, sizeof(err), doc);
+
+	if (rc) {
+		node_path(h->ref.node, path, sizeof(path));
+		fs_log(LOG_ERR, "%s: not committed: %s: %s%s", path,
+		       pitr_strerror(rc), err, writer_of(h, who, sizeof(who)));
+	}
+	return rc;
+}
+
 /* One handle's commit, as group commit runs it (on any thread). */
 struct put {
 	const struct fh *h;
@@ -144,6 +162,7 @@ static int put_apply(pitr_txn *t, void *arg)
 	int rc;
 
 	if (r->kind == N_DOC) {
+		assert(p->doc); /* fh_put() prepared it for this kind */
 		doc_id_len(r->name, r->namelen, &idlen);
 		rc = pitr_doc_put_prepared(t, r->inc, r->name, idlen, p->doc);
 	} else {
@@ -160,17 +179,21 @@ static int put_apply(pitr_txn *t, void *arg)
  * with the commits of other handles closed at the same time; durable when
  * it returns. names_lock held.
  */
-static int fh_put(struct fh *h, const pitr_prepared *doc)
+static int fh_put(struct fh *h, pitr_prepared **doc)
 {
 	char path[3 * PITR_NAME_MAX + 8], who[80];
 	unsigned char key[8 + PITR_NAME_MAX + 1];
-	struct put p = { .h = h, .doc = doc };
+	struct put p = { .h = h };
 	int rc;
 
 	assert(names_read_held);
 	if (!node_hashed(h->ref.node))
 		return 0; /* unlinked or replaced: its data goes nowhere */
 	node_get(h->ref.node, &h->ref);
+	/* a scratch file renamed to a document since fh_store() looked */
+	if (h->ref.kind == N_DOC && !*doc && (rc = fh_prepare(h, doc)))
+		return rc;
+	p.doc = *doc;
 	/* one version per file and transaction: its container and name */
 	memcpy(key, &h->ref.inc, 8);
 	memcpy(key + 8, h->ref.name, h->ref.namelen);
@@ -211,22 +234,11 @@ static int fh_store(struct fh *h)
 	}
 	/* Parse, hash and compress before any lock: writers do that in
 	 * parallel, and a commit's transaction only stores bytes. */
-	if (h->ref.kind == N_DOC) {
-		char err[160];
-
-		rc = pitr_doc_prepare(fs.store, h->buf, h->len, err,
-				      sizeof(err), &doc);
-		if (rc) {
-			node_path(h->ref.node, path, sizeof(path));
-			fs_log(LOG_ERR, "%s: not committed: %s: %s%s", path,
-			       pitr_strerror(rc), err,
-			       writer_of(h, who, sizeof(who)));
-			return rc;
-		}
-	}
+	if (h->ref.kind == N_DOC && (rc = fh_prepare(h, &doc)))
+		return rc;
 	pthread_rwlock_rdlock(&names_lock);
 	names_read_held = 1;
-	rc = fh_put(h, doc);
+	rc = fh_put(h, &doc);
 	names_read_held = 0;
 	pthread_rwlock_unlock(&names_lock);
 	pitr_prepared_free(doc);
