@@ -90,5 +90,21 @@ os.close(fd)"
 	[ ! -e "$M/db/c/bad.json" ]
 '
 
+test_expect_success 'a scratch file renamed to a document while open commits as one at close' '
+	python3 - <<-\PY
+	import os
+	d = os.environ["M"] + "/db/c/"
+	fd = os.open(d + "draft.tmp", os.O_WRONLY | os.O_CREAT)
+	os.write(fd, b"{\"draft\": 1}")
+	os.rename(d + "draft.tmp", d + "draft.json")
+	os.close(fd)
+	PY
+	[ "$(cat "$M/db/c/draft.json")" = "{\"draft\": 1}" ]
+	[ ! -e "$M/db/c/draft.tmp" ]
+	# a document, so in history (scratch files never are)
+	T=$(ts_of "$M/db/c/draft.json")
+	[ "$(cat "$M/@$T/db/c/draft.json")" = "{\"draft\": 1}" ]
+'
+
 unmount_fs "$M"
 test_done
