@@ -273,28 +273,36 @@ int cmd_policy(int argc, char *argv[])
 }
 
 static const char prune_usage[] =
-    "usage: pitr prune STORE [--dry-run]\n"
+    "usage: pitr prune STORE [--dry-run] [--json]\n"
     "\n"
     "Remove the history older than the retention window, keeping the state\n"
-    "at the window's start (a mounted daemon does this by itself). With\n"
-    "--dry-run, only report what would be removed.\n";
+    "at the window's start. A mounted daemon does this by itself; on a\n"
+    "mounted account this prunes now (one pruner runs at a time: it waits\n"
+    "for the daemon's, and the daemon's for it).\n"
+    "\n"
+    "  --dry-run  only report what would be removed\n"
+    "  --json     print one JSON object\n";
 
 int cmd_prune(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char when[PITR_TIME_LEN];
+	char when[PITR_TIME_LEN], size[16];
 	pitr_prune_stats st;
 	pitr_store *s;
-	int c, dry = 0, rc;
+	int c, dry = 0, json = 0, rc;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			dry = 1;
+			break;
+		case 'j':
+			json = 1;
 			break;
 		case 'h':
 			return usage_exit(prune_usage, 1);
@@ -304,31 +312,31 @@ int cmd_prune(int argc, char *argv[])
 	}
 	if (optind + 1 != argc)
 		return usage_exit(prune_usage, 0);
-	/* the daemon prunes a mounted account itself: one pruner at a time
-	 * (a dry run only reads) */
-	char buf[PATH_MAX];
-	const char *store = store_path(argv[optind], buf, sizeof(buf));
-	rc = pitr_store_open(store, dry ? 0 : PITR_OPEN_DAEMON, &s);
-	if (rc == PITR_BUSY) {
-		warnx("'%s' is mounted: its daemon prunes it", argv[optind]);
+	/* a mounted account too: pitr_prune() takes the account's prune
+	 * lock, so it never walks beside the daemon's pruner, and every batch
+	 * is an LMDB write transaction like the daemon's own */
+	s = open_store(argv[optind], 0);
+	if (!s)
 		return 1;
-	}
-	if (rc) {
-		warnx("cannot open store '%s': %s", argv[optind],
-		      pitr_strerror(rc));
-		return 1;
-	}
 	rc = pitr_prune(s, pitr_store_now(s), dry, &st);
 	pitr_store_close(s);
 	if (rc) {
 		warnx("cannot prune '%s': %s", argv[optind], pitr_strerror(rc));
 		return 1;
 	}
+	pitr_time_format(st.until, when);
+	if (json) {
+		printf("{\"dry_run\":%s,\"versions\":%" PRIu64
+		       ",\"events\":%" PRIu64 ",\"bytes\":%" PRIu64
+		       ",\"until\":\"%s\"}\n",
+		       dry ? "true" : "false", st.versions, st.events, st.bytes,
+		       when);
+		return 0;
+	}
 	printf("%s %" PRIu64 " document versions, %" PRIu64
-	       " database/container events, %" PRIu64 " bytes\n",
+	       " database/container events, %s\n",
 	       dry ? "would remove" : "removed", st.versions, st.events,
-	       st.bytes);
-	printf("history %s at %s\n", dry ? "would start" : "starts",
-	       pitr_time_format(st.until, when));
+	       human_size(st.bytes, size));
+	printf("history %s at %s\n", dry ? "would start" : "starts", when);
 	return 0;
 }

@@ -29,6 +29,7 @@ int cmd_ls(int argc, char *argv[]);
 int cmd_cat(int argc, char *argv[]);
 int cmd_diff(int argc, char *argv[]);
 int cmd_restore(int argc, char *argv[]);
+int cmd_undo(int argc, char *argv[]);
 
 /* Print `usage`: to stdout and return 0 for --help, else to stderr, 2. */
 int usage_exit(const char *usage, int help);
@@ -42,6 +43,10 @@ int wants_help(int argc, char *argv[]);
  * daemon gives the mount), copied to `buf`; else `path` itself.
  */
 const char *store_path(const char *path, char *buf, size_t size);
+
+/* The mount point where a pitrfs daemon serves `store` (as this process
+ * sees the mounts), copied to `buf`. Returns 1 when there is one, else 0. */
+int mount_point(const char *store, char *buf, size_t size);
 
 /* Open STORE (or its mount point) for a command; on error print it and
  * return NULL. */
@@ -57,6 +62,10 @@ int parse_instant(pitr_store *s, const char *text, uint64_t *at);
 
 /* Any well-formed instant (for filters); on error print it, return 2. */
 int parse_any_instant(pitr_store *s, const char *text, uint64_t *at);
+
+/* A size for tables: "512 B", "1.5 KiB", "12.0 MiB" ... (JSON prints the
+ * exact number of bytes instead). `buf` holds 16 bytes; returns it. */
+char *human_size(uint64_t bytes, char buf[16]);
 
 /* Write `s` as a JSON string. */
 void json_string(FILE *out, const char *s, size_t len);

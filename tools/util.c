@@ -46,41 +46,68 @@ static char *mountinfo_field(char *p, char **next)
 	return p;
 }
 
-const char *store_path(const char *path, char *buf, size_t size)
+/*
+ * Scan /proc/self/mountinfo for pitrfs mounts: the one whose mount point
+ * is `point` (its source, the store, copied to `out`), or else the one
+ * whose source is `source` (its mount point copied). The last match wins:
+ * it is the mount on top. Returns 1 when found.
+ */
+static int find_mount(const char *point, const char *source, char *out,
+		      size_t size)
 {
-	char real[PATH_MAX], *line = NULL;
+	char *line = NULL;
 	size_t cap = 0;
-	const char *found = path;
-	struct stat st;
-	FILE *f;
+	int found = 0;
+	FILE *f = fopen("/proc/self/mountinfo", "r");
 
-	if (stat(path, &st) || !S_ISDIR(st.st_mode) || !realpath(path, real))
-		return path;
-	if (!(f = fopen("/proc/self/mountinfo", "r")))
-		return path;
-	/* ID PARENT MAJ:MIN ROOT POINT OPTIONS [TAGS...] - TYPE SOURCE ...
-	 * The last match wins: it is the mount on top. */
+	if (!f)
+		return 0;
+	/* ID PARENT MAJ:MIN ROOT POINT OPTIONS [TAGS...] - TYPE SOURCE ... */
 	while (getline(&line, &cap, f) > 0) {
-		char *p = line, *point, *type, *src, *sep;
+		char *p = line, *pt, *type, *src, *sep;
 		for (int i = 0; i < 4 && p; i++)
 			if ((p = strchr(p, ' ')))
 				p++;
 		if (!p || !(sep = strstr(p, " - ")))
 			continue;
 		*sep = 0;
-		point = mountinfo_field(p, &p);
+		pt = mountinfo_field(p, &p);
 		p = sep + 3;
 		type = mountinfo_field(p, &p);
 		src = mountinfo_field(p, &p);
-		if (!strcmp(point, real) && !strcmp(type, "fuse.pitrfs") &&
-		    src[0] == '/' && strlen(src) < size) {
-			strcpy(buf, src);
-			found = buf;
+		if (strcmp(type, "fuse.pitrfs") || src[0] != '/')
+			continue;
+		if (point && !strcmp(pt, point) && strlen(src) < size) {
+			strcpy(out, src);
+			found = 1;
+		} else if (source && !strcmp(src, source) &&
+			   strlen(pt) < size) {
+			strcpy(out, pt);
+			found = 1;
 		}
 	}
 	free(line);
 	fclose(f);
 	return found;
+}
+
+const char *store_path(const char *path, char *buf, size_t size)
+{
+	char real[PATH_MAX];
+	struct stat st;
+
+	if (stat(path, &st) || !S_ISDIR(st.st_mode) || !realpath(path, real))
+		return path;
+	return find_mount(real, NULL, buf, size) ? buf : path;
+}
+
+int mount_point(const char *store, char *buf, size_t size)
+{
+	char real[PATH_MAX];
+
+	if (!realpath(store, real))
+		return 0;
+	return find_mount(NULL, real, buf, size);
 }
 
 pitr_store *open_store(const char *path, unsigned flags)
@@ -142,6 +169,25 @@ int parse_any_instant(pitr_store *s, const char *text, uint64_t *at)
 		return 2;
 	}
 	return 0;
+}
+
+char *human_size(uint64_t bytes, char buf[16])
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB",
+					     "PiB", "EiB" };
+	double v = (double)bytes;
+	int u = -1;
+
+	if (bytes < 1024) {
+		snprintf(buf, 16, "%u B", (unsigned)bytes);
+		return buf;
+	}
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, 16, "%.1f %s", v, units[u]);
+	return buf;
 }
 
 void json_string(FILE *out, const char *s, size_t len)
