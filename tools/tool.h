@@ -34,6 +34,10 @@ int cmd_undo(int argc, char *argv[]);
 /* Print `usage`: to stdout and return 0 for --help, else to stderr, 2. */
 int usage_exit(const char *usage, int help);
 
+/* Remove every `flag` (such as "--json") from the arguments, for
+ * commands that take no other options; returns whether there was one. */
+int take_flag(int *argc, char *argv[], const char *flag);
+
 /* Is --help or -h among the arguments? */
 int wants_help(int argc, char *argv[]);
 
@@ -66,6 +70,10 @@ int parse_any_instant(pitr_store *s, const char *text, uint64_t *at);
 /* A size for tables: "512 B", "1.5 KiB", "12.0 MiB" ... (JSON prints the
  * exact number of bytes instead). `buf` holds 16 bytes; returns it. */
 char *human_size(uint64_t bytes, char buf[16]);
+
+/* Print an account's info (pitr info --json, pitr create --json): one
+ * JSON object and a newline. */
+void print_info_json(pitr_store *s, const pitr_info *info);
 
 /* Write `s` as a JSON string. */
 void json_string(FILE *out, const char *s, size_t len);

@@ -17,6 +17,21 @@ int usage_exit(const char *usage, int help)
 	return help ? 0 : 2;
 }
 
+int take_flag(int *argc, char *argv[], const char *flag)
+{
+	int found = 0, w = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		if (!strcmp(argv[i], flag))
+			found = 1;
+		else
+			argv[w++] = argv[i];
+	}
+	*argc = w;
+	argv[w] = NULL;
+	return found;
+}
+
 int wants_help(int argc, char *argv[])
 {
 	for (int i = 1; i < argc; i++)
