@@ -44,7 +44,7 @@ static int by_inc_ts(const void *a, const void *b)
 
 /* Every create of a database or container (renames included), sorted by
  * incarnation and time. */
-static int catalog_creates(pitr_txn *t, struct list *out)
+int catalog_creates(pitr_txn *t, struct list *out)
 {
 	struct list all = { 0 };
 	int rc = pitr_catalog_walk(t, collect, &all);
@@ -62,8 +62,7 @@ static int catalog_creates(pitr_txn *t, struct list *out)
 
 /* The create that named `inc` at `at`: its last at or before, else its
  * first (a pruned create). NULL when the catalog has none. */
-static const struct item *name_at(const struct list *cr, uint64_t inc,
-				  uint64_t at)
+const struct item *name_at(const struct list *cr, uint64_t inc, uint64_t at)
 {
 	size_t lo = 0, hi = cr->n;
 

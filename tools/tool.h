@@ -122,6 +122,15 @@ struct item *list_push(struct list *l, const pitr_mutation *m);
 /* A pitr_mutation_fn appending every mutation to the list `arg`. */
 int collect(const pitr_mutation *m, void *arg);
 
+/* Every create of a database or container (a rename's included) into
+ * `out`, sorted by incarnation and time, for name_at(). */
+int catalog_creates(pitr_txn *t, struct list *out);
+
+/* The create that named incarnation `inc` at `at` (its name, and in m.parent
+ * its database then): the last at or before `at`, else the first after
+ * (pruning took the earlier ones). NULL if none is known. */
+const struct item *name_at(const struct list *cr, uint64_t inc, uint64_t at);
+
 /* Options of a container's or database's timeline (pitr log DB[/C]). */
 struct timeline_opts {
 	uint64_t since, until; /* 0, UINT64_MAX: all */
