@@ -85,7 +85,8 @@ void json_string(FILE *out, const char *s, size_t len);
  * Escape a name (at most PITR_NAME_MAX bytes) for a terminal: control
  * characters (C0, C1, DEL), backslashes and bytes that are no UTF-8 become
  * \xNN. `buf` holds SAFE_NAME_MAX bytes; `cols` (may be NULL) receives the
- * columns it takes, one per character. Returns the bytes written.
+ * columns it takes on a terminal (wide characters 2, combining ones 0).
+ * Returns the bytes written.
  */
 size_t safe_name(const char *name, size_t len, char *buf, size_t *cols);
 

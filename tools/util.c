@@ -5,9 +5,11 @@
 #include <err.h>
 #include <errno.h>
 #include <limits.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <wchar.h>
 
 #include "tool.h"
 
@@ -274,6 +276,25 @@ static size_t utf8_seq(const unsigned char *s, size_t len)
 	return n;
 }
 
+/* Columns a terminal gives the valid UTF-8 character s[0..n): 2 for wide
+ * (East Asian) characters, 0 for combining ones, else 1. */
+static size_t char_width(const unsigned char *s, size_t n)
+{
+	static int utf8 = -1;
+	uint32_t cp = n == 1 ? s[0] : s[0] & (0xff >> (n + 1));
+	int w;
+
+	for (size_t i = 1; i < n; i++)
+		cp = cp << 6 | (s[i] & 0x3f);
+	if (utf8 < 0) /* wcwidth() needs a UTF-8 locale for its tables */
+		utf8 = setlocale(LC_CTYPE, "C.UTF-8") != NULL ||
+		       setlocale(LC_CTYPE, "en_US.UTF-8") != NULL;
+	if (!utf8 || cp < 0x80)
+		return 1;
+	w = wcwidth((wchar_t)cp);
+	return w < 0 ? 1 : (size_t)w;
+}
+
 size_t safe_name(const char *name, size_t len, char *buf, size_t *cols)
 {
 	const unsigned char *s = (const unsigned char *)name;
@@ -295,7 +316,7 @@ size_t safe_name(const char *name, size_t len, char *buf, size_t *cols)
 		}
 		memcpy(buf + o, s + i, n);
 		o += n;
-		w++;
+		w += char_width(s + i, n);
 	}
 	buf[o] = 0;
 	if (cols)
