@@ -80,6 +80,9 @@ test_expect_success 'pitr events --bulk finds it: 100 replaces, the instant befo
 	jq -r "select(.change == \"replaces\") | .before" "$TMP/bulk" >"$TMP/B"
 	jq -r "select(.change == \"replaces\") | .last" "$TMP/bulk" >"$TMP/E"
 	[ "$(wc -l <"$TMP/B")" = 1 ]
+	# with the ready command line that undoes it
+	jq -r "select(.change == \"replaces\") | .undo" "$TMP/bulk" >"$TMP/cmd"
+	[ "$(cat "$TMP/cmd")" = "pitr undo $M db/c --at $(cat "$TMP/B") --until $(cat "$TMP/E")" ]
 	# the state just before it is the good one
 	for i in 0 42 99; do
 		"$PITR" cat "$M" db/c/d$i.json --at "$(cat "$TMP/B")" |
