@@ -373,7 +373,7 @@ int cmd_log(int argc, char *argv[])
 	const char *since = NULL, *until = NULL;
 	int every = 0;
 	struct list dbs = { 0 }, cts = { 0 }, vers = { 0 };
-	char tbuf[PITR_TIME_LEN];
+	char tbuf[PITR_TIME_LEN], sz[16];
 	struct split sp;
 	pitr_store *s;
 	pitr_txn *t;
@@ -472,7 +472,7 @@ int cmd_log(int argc, char *argv[])
 		      pitr_strerror(rc));
 	}
 	if (!json && !rc)
-		printf("%-30s  %-7s  %8s  %-16s  %s\n", "TIME", "OP", "SIZE",
+		printf("%-30s  %-7s  %10s  %-16s  %s\n", "TIME", "OP", "SIZE",
 		       "ETAG", "CONTAINER-INCARNATION");
 	/* Versions of one incarnation are in order; incarnations are too. */
 	for (size_t i = 0; !rc && i < vers.n; i++) {
@@ -492,12 +492,13 @@ int cmd_log(int argc, char *argv[])
 			    "\",\"container_incarnation\":%" PRIu64 "}\n",
 			    tbuf, op, m->size, m->etag, m->inc);
 		else if (m->op == PITR_OP_DOC_DELETE)
-			printf("%-30s  %-7s  %8s  %-16s  %" PRIu64 "\n", tbuf,
+			printf("%-30s  %-7s  %10s  %-16s  %" PRIu64 "\n", tbuf,
 			       op, "-", "-", m->inc);
 		else
-			printf("%-30s  %-7s  %8" PRIu32 "  %016" PRIx64
-			       "  %" PRIu64 "\n",
-			       tbuf, op, m->size, m->etag, m->inc);
+			printf("%-30s  %-7s  %10s  %016" PRIx64 "  %" PRIu64
+			       "\n",
+			       tbuf, op, human_size(m->size, sz), m->etag,
+			       m->inc);
 	}
 	free(dbs.v);
 	free(cts.v);

@@ -113,11 +113,13 @@ static void tl_flush(struct tl *w)
 		    ",\"events\":%" PRIu64 "}\n",
 		    a, b, w->docs, w->creates, w->replaces, w->deletes,
 		    w->bytes, w->events);
-	else
+	else {
+		char sz[16];
 		printf("%-30s  %10" PRIu64 "  %8" PRIu64 "  %8" PRIu64
-		       "  %8" PRIu64 "  %12" PRIu64 "  %" PRIu64 "\n",
+		       "  %8" PRIu64 "  %12s  %" PRIu64 "\n",
 		       a, w->docs, w->creates, w->replaces, w->deletes,
-		       w->bytes, w->events);
+		       human_size(w->bytes, sz), w->events);
+	}
 	w->creates = w->replaces = w->deletes = w->bytes = w->events = 0;
 }
 
@@ -158,8 +160,10 @@ static void tl_line(struct tl *w, const pitr_mutation *m, const char *op)
 			printf("%-20s", "-");
 		printf("  ");
 	}
+	char sz[16];
 	if (m->op == PITR_OP_DOC_PUT)
-		printf("%10" PRIu32 "  %016" PRIx64 "  ", m->size, m->etag);
+		printf("%10s  %016" PRIx64 "  ", human_size(m->size, sz),
+		       m->etag);
 	else
 		printf("%10s  %-16s  ", "-", "-");
 	if (doc) {
