@@ -21,7 +21,10 @@
  * would open it (its lock held, so nothing mounts it meanwhile), and the
  * whole undo is one write transaction: one instant. A mounted account is
  * written through its mount point, as any program writes it, so the
- * daemon's state and the kernel's caches stay right: each document is
+ * daemon's state and the kernel's caches stay right (the daemon lets the
+ * kernel keep live entries and attributes for a minute, negative entries
+ * too: a document written behind its back through core would stay
+ * invisible, or keep its old size, that long). Each document is
  * written to a scratch file and renamed onto ID.json (one version each),
  * deleted with unlink(2); just before each, its live etag is compared with
  * the plan's, and a document changed meanwhile is left alone and named.
