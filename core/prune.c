@@ -387,8 +387,10 @@ static int prune_walk(pitr_store *s, struct walk *w, uint64_t ts, uint32_t idx)
  */
 static int prune_lock(pitr_store *s, int *rc)
 {
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
-			    .l_start = 0, .l_len = 1 };
+	struct flock fl = { .l_type = F_WRLCK,
+			    .l_whence = SEEK_SET,
+			    .l_start = 0,
+			    .l_len = 1 };
 	char path[PATH_MAX];
 	const char *dir;
 	int fd, n;

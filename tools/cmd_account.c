@@ -212,12 +212,13 @@ void print_info_json(pitr_store *s, const pitr_info *info)
 	}
 	if (info->policy.mode == PITR_PERIODIC) {
 		uint64_t step = info->policy.interval, n = 0;
-		uint64_t b =
-		    info->created + (info->latest - info->created) / step * step;
+		uint64_t b = info->created +
+			     (info->latest - info->created) / step * step;
 		printf(",\"restore_points\":[");
 		for (; b >= info->earliest && n < 20; b -= step, n++) {
 			char t[PITR_TIME_LEN];
-			printf("%s\"%s\"", n ? "," : "", pitr_time_format(b, t));
+			printf("%s\"%s\"", n ? "," : "",
+			       pitr_time_format(b, t));
 			if (b < step)
 				break;
 		}
@@ -266,7 +267,8 @@ int cmd_info(int argc, char *argv[])
 	printf("mutations:           %" PRIu64 "\n", info.mutations);
 	printf("max document size:   %s\n", human_size(info.max_doc_size, z1));
 	printf("size on disk:        %s (%s in use)\n",
-	       human_size(info.disk_bytes, z1), human_size(info.used_bytes, z2));
+	       human_size(info.disk_bytes, z1),
+	       human_size(info.used_bytes, z2));
 	printf("live:                %" PRIu64 " documents, %s of JSON\n",
 	       info.live_docs, human_size(info.live_bytes, z1));
 	printf("history:             %" PRIu64 " versions kept, %s of log "

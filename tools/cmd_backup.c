@@ -28,8 +28,7 @@ static const char backup_usage[] =
     "  --json     one JSON object\n";
 
 /* Set (dir) or remove (NULL) the account's backup media. */
-static int set_dir(pitr_store *s, const char *store, const char *dir,
-		   int json)
+static int set_dir(pitr_store *s, const char *store, const char *dir, int json)
 {
 	char path[4096], cwd[2048];
 	int rc;

@@ -495,10 +495,9 @@ int cmd_log(int argc, char *argv[])
 			printf("%-30s  %-7s  %10s  %-16s  %" PRIu64 "\n", tbuf,
 			       op, "-", "-", m->inc);
 		else
-			printf("%-30s  %-7s  %10s  %016" PRIx64 "  %" PRIu64
-			       "\n",
-			       tbuf, op, human_size(m->size, sz), m->etag,
-			       m->inc);
+			printf(
+			    "%-30s  %-7s  %10s  %016" PRIx64 "  %" PRIu64 "\n",
+			    tbuf, op, human_size(m->size, sz), m->etag, m->inc);
 	}
 	free(dbs.v);
 	free(cts.v);
@@ -587,8 +586,8 @@ struct dpath {
 	pitr_inc_info ci, di;
 };
 
-static int path_at(pitr_txn *t, const struct list *cr, uint64_t ct,
-		   uint64_t at, struct dpath *p)
+static int path_at(pitr_txn *t, const struct list *cr, uint64_t ct, uint64_t at,
+		   struct dpath *p)
 {
 	const struct item *c = name_at(cr, ct, at), *d = NULL;
 

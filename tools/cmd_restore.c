@@ -573,8 +573,7 @@ int cmd_restore(int argc, char *argv[])
 		json_string(stdout, named, strlen(named));
 		printf(",\"at\":\"%s\",\"target\":", when_buf);
 		json_string(stdout, target, strlen(target));
-		printf(",\"documents\":%llu}\n",
-		       (unsigned long long)prog.done);
+		printf(",\"documents\":%llu}\n", (unsigned long long)prog.done);
 		fflush(stdout);
 	}
 	rc = mnt ? (mount_target(argv[0], target, mnt) ? 1 : 0) : 0;

@@ -544,7 +544,7 @@ int events_bulk(pitr_store *s, const char *store, const char *db,
 				printf(",\"deleted\":\"%s\"", d);
 			}
 			if (ctname && (rc = json_undo_cmd(store, before, last,
-							 dbname, ctname))) {
+							  dbname, ctname))) {
 				warnx("cannot print the undo command: %s",
 				      strerror(rc));
 				goto out;

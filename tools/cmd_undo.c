@@ -99,9 +99,9 @@ struct plan {
 	struct doc *v;
 	size_t n, cap;
 	uint64_t at, until, now;
-	uint64_t db_t, ct_t;   /* incarnations at T */
-	uint64_t db_n, ct_n;   /* now; 0 when none */
-	uint64_t bulk_first;   /* the bulk change E ends; 0 if none */
+	uint64_t db_t, ct_t; /* incarnations at T */
+	uint64_t db_n, ct_n; /* now; 0 when none */
+	uint64_t bulk_first; /* the bulk change E ends; 0 if none */
 	int bulk_op;
 };
 
@@ -151,8 +151,8 @@ static int list_docs(pitr_txn *t, struct plan *p, uint64_t ct, uint64_t at)
 {
 	pitr_iter *it = NULL;
 	pitr_entry e;
-	int rc = pitr_iter_begin(t, PITR_LIST_DOCUMENTS, ct, at, NULL, 0, 0,
-				 &it);
+	int rc =
+	    pitr_iter_begin(t, PITR_LIST_DOCUMENTS, ct, at, NULL, 0, 0, &it);
 
 	while (!rc && (rc = pitr_iter_next(it, &e)) == 0)
 		if (!e.scratch)
@@ -236,8 +236,8 @@ static int make_plan(pitr_txn *t, struct plan *p, const struct split *sp,
 		      pitr_time_format(p->at, tb));
 		return 1;
 	}
-	if (!rc && pitr_db_lookup(t, PITR_NOW, sp->db, sp->dblen, &p->db_n) ==
-			0)
+	if (!rc &&
+	    pitr_db_lookup(t, PITR_NOW, sp->db, sp->dblen, &p->db_n) == 0)
 		pitr_ct_lookup(t, PITR_NOW, p->db_n, sp->ct, sp->ctlen,
 			       &p->ct_n);
 	if (!rc)
@@ -281,8 +281,8 @@ static int make_plan(pitr_txn *t, struct plan *p, const struct split *sp,
 		} else {
 			/* its delete: in the container of now when the
 			 * container is the same, else in T's */
-			rc = pitr_doc_walk(t, p->ct_t, d->id, d->idlen,
-					   last_of, &d->last);
+			rc = pitr_doc_walk(t, p->ct_t, d->id, d->idlen, last_of,
+					   &d->last);
 			if (!rc && p->ct_n && p->ct_n != p->ct_t)
 				rc = pitr_doc_walk(t, p->ct_n, d->id, d->idlen,
 						   last_of, &d->last);
@@ -334,8 +334,7 @@ static void print_doc(const struct doc *d, int json)
 	if (json) {
 		printf("{\"id\":");
 		json_string(stdout, d->id, d->idlen);
-		printf(",\"action\":\"%s\",\"done\":%s",
-		       action_names[d->act],
+		printf(",\"action\":\"%s\",\"done\":%s", action_names[d->act],
 		       d->failed ? "false" : "true");
 		print_version("at", d->at_t, &d->vt);
 		print_version("now", d->now, &d->vn);
@@ -441,8 +440,7 @@ static int undo_mount(pitr_store *s, struct plan *p, const struct split *sp,
 	char dir[PATH_MAX], file[PATH_MAX], tmp[PATH_MAX], nb[SAFE_NAME_MAX];
 	int status = 0, n;
 
-	n = snprintf(dir, sizeof(dir), "%s/%.*s", mnt, (int)sp->dblen,
-		     sp->db);
+	n = snprintf(dir, sizeof(dir), "%s/%.*s", mnt, (int)sp->dblen, sp->db);
 	if (n < 0 || n >= (int)sizeof(dir) ||
 	    (mkdir(dir, 0755) && errno != EEXIST)) {
 		warn("cannot undo '%s': cannot create the database", path);
@@ -536,8 +534,7 @@ int cmd_undo(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *attext = NULL, *untiltext = NULL, *store, *path;
-	char buf[PATH_MAX], mnt[PATH_MAX], t1[PITR_TIME_LEN],
-	    t2[PITR_TIME_LEN];
+	char buf[PATH_MAX], mnt[PATH_MAX], t1[PITR_TIME_LEN], t2[PITR_TIME_LEN];
 	int later_too = 0, delete_created = 0, dry = 0, json = 0, c, rc;
 	int mounted = 0, status = 0;
 	struct plan p = { 0 };
@@ -666,7 +663,8 @@ int cmd_undo(int argc, char *argv[])
 		       counts[A_RECREATE], counts[A_DELETE],
 		       counts[A_KEEP_CREATED], counts[A_KEEP_LATER], t2);
 		if (!dry) {
-			printf("to undo this undo: pitr undo %s ", argv[optind]);
+			printf("to undo this undo: pitr undo %s ",
+			       argv[optind]);
 			print_cell(stdout, path, strlen(path), 0);
 			printf(" --at %s\n", pitr_time_format(before, t1));
 		}

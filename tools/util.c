@@ -190,8 +190,8 @@ int parse_any_instant(pitr_store *s, const char *text, uint64_t *at)
 
 char *human_size(uint64_t bytes, char buf[16])
 {
-	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB",
-					     "PiB", "EiB" };
+	static const char *const units[] = { "KiB", "MiB", "GiB",
+					     "TiB", "PiB", "EiB" };
 	double v = (double)bytes;
 	int u = -1;
 
