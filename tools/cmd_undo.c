@@ -649,8 +649,8 @@ int cmd_undo(int argc, char *argv[])
 		char b[PITR_TIME_LEN];
 		printf("{\"summary\":{\"at\":\"%s\",\"until\":\"%s\","
 		       "\"dry_run\":%s,\"through_mount\":%s,\"restore\":%zu,"
-		       "\"re-create\":%zu,\"delete\":%zu,\"keep-created\":%zu,"
-		       "\"keep-later\":%zu,\"before\":\"%s\"}}\n",
+		       "\"recreate\":%zu,\"delete\":%zu,\"keep_created\":%zu,"
+		       "\"keep_later\":%zu,\"before\":\"%s\"}}\n",
 		       t1, t2, dry ? "true" : "false",
 		       mounted ? "true" : "false", counts[A_RESTORE],
 		       counts[A_RECREATE], counts[A_DELETE],
