@@ -78,6 +78,37 @@ test_expect_success 'usage errors exit 2, saying so; a missing store exits 1 wit
 	[ $rc = 1 ]; grep -q "^pitr: cannot create" "$TMP/err"
 '
 
+test_expect_success 'the same error, the same exit status, in every command' '
+	# a malformed time or duration, a malformed path: usage, 2
+	for args in "ls $S --at yesterday" "cat $S db/a/one.json --at yesterday" \
+		"events $S --since yesterday" "log $S db/a/one.json --since yesterday" \
+		"log $S db/a --until yesterday" "diff $S yesterday -0s" \
+		"restore $S $TMP/t --at yesterday" "undo $S db/a --at yesterday" \
+		"undo $S db/a --at -0s --until yesterday" "log $S db --every x" \
+		"events $S --gap x" "create $TMP/n --retention x" "policy $S --retention x" \
+		"ls $S a/b/c/d" "cat $S db/a/one" "undo $S db --at -0s" "diff $S -0s -0s a/b/c"; do
+		rc=0; "$PITR" $args >/dev/null 2>"$TMP/err" || rc=$?
+		[ $rc = 2 ] || { echo "$args: exit $rc" >&2; false; }
+		grep -q "^pitr: invalid" "$TMP/err" || { echo "$args: $(cat "$TMP/err")" >&2; false; }
+	done
+	# an instant outside the window, a name that does not exist: 1
+	for args in "ls $S --at 1999-01-01T00:00:00Z" "cat $S db/a/one.json --at 1999-01-01T00:00:00Z" \
+		"diff $S 1999-01-01T00:00:00Z -0s" "restore $S $TMP/t --at 1999-01-01T00:00:00Z" \
+		"undo $S db/a --at 1999-01-01T00:00:00Z"; do
+		rc=0; "$PITR" $args >/dev/null 2>"$TMP/err" || rc=$?
+		[ $rc = 1 ] || { echo "$args: exit $rc" >&2; false; }
+		grep -q "^pitr: time .* is outside the restorable window \[" "$TMP/err"
+	done
+	for args in "ls $S nosuch" "cat $S nosuch/c/x.json" "log $S nosuch/c/x.json" \
+		"log $S nosuch" "restore $S $TMP/t --at -0s --database nosuch" \
+		"undo $S nosuch/c --at -0s" "diff $S $(cat "$TMP/T1") -0s nosuch"; do
+		rc=0; "$PITR" $args >/dev/null 2>"$TMP/err" || rc=$?
+		[ $rc = 1 ] || { echo "$args: exit $rc" >&2; false; }
+		grep -q "^pitr: .*nosuch" "$TMP/err" || { echo "$args: $(cat "$TMP/err")" >&2; false; }
+	done
+	[ ! -e "$TMP/t" ] && [ ! -e "$TMP/n" ]
+'
+
 test_expect_success '--json is valid JSON on every command that prints' '
 	T1=$(cat "$TMP/T1")
 	check() { "$PITR" "$@" >"$TMP/j" && [ -s "$TMP/j" ] && jq -e . "$TMP/j" >/dev/null ||
