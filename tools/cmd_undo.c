@@ -44,7 +44,7 @@
 #include "tool.h"
 
 static const char undo_usage[] =
-    "usage: pitr undo STORE DB/C --at T [ID.json...] [--until E]\n"
+    "usage: pitr undo STORE DB/C --at T [ID.json...] [--until E | --gap D]\n"
     "                 [--include-later] [--delete-created] [--dry-run]\n"
     "                 [--json]\n"
     "\n"
@@ -60,6 +60,8 @@ static const char undo_usage[] =
     "                    left alone (default: the end of the first bulk\n"
     "                    change of the container after T, as the bulk\n"
     "                    changes of pitr events are found; else now)\n"
+    "  --gap D           for that default: a run of changes ends after D\n"
+    "                    without one of its kind (10s, as for events)\n"
     "  --include-later   undo documents written after E too\n"
     "  --delete-created  delete documents created since T (default: kept)\n"
     "  --dry-run         list what would change, and the conflicts\n"
@@ -101,6 +103,7 @@ struct plan {
 	uint64_t at, until, now;
 	uint64_t db_t, ct_t; /* incarnations at T */
 	uint64_t db_n, ct_n; /* now; 0 when none */
+	uint64_t gap;	     /* a bulk change's run ends after it */
 	uint64_t bulk_first; /* the bulk change E ends; 0 if none */
 	int bulk_op;
 };
@@ -246,8 +249,8 @@ static int make_plan(pitr_txn *t, struct plan *p, const struct split *sp,
 		rc = list_docs(t, p, p->ct_n, PITR_NOW);
 	if (!rc && !until_given) {
 		p->until = p->now;
-		rc = pitr_bulk_walk(t, p->at, p->now, 10 * PITR_NS_PER_SEC, 10,
-				    first_bulk, p);
+		rc =
+		    pitr_bulk_walk(t, p->at, p->now, p->gap, 10, first_bulk, p);
 	}
 	if (rc) {
 		warnx("cannot undo '%s': %s", path, pitr_strerror(rc));
@@ -526,6 +529,7 @@ int cmd_undo(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "at", required_argument, NULL, 'a' },
 		{ "until", required_argument, NULL, 'u' },
+		{ "gap", required_argument, NULL, 'g' },
 		{ "include-later", no_argument, NULL, 'l' },
 		{ "delete-created", no_argument, NULL, 'c' },
 		{ "dry-run", no_argument, NULL, 'n' },
@@ -537,7 +541,7 @@ int cmd_undo(int argc, char *argv[])
 	char buf[PATH_MAX], mnt[PATH_MAX], t1[PITR_TIME_LEN], t2[PITR_TIME_LEN];
 	int later_too = 0, delete_created = 0, dry = 0, json = 0, c, rc;
 	int mounted = 0, status = 0;
-	struct plan p = { 0 };
+	struct plan p = { .gap = 10 * PITR_NS_PER_SEC };
 	struct split sp;
 	pitr_store *s = NULL;
 	pitr_txn *t = NULL;
@@ -551,6 +555,10 @@ int cmd_undo(int argc, char *argv[])
 			break;
 		case 'u':
 			untiltext = optarg;
+			break;
+		case 'g':
+			if (parse_duration_opt("--gap", optarg, &p.gap))
+				return 2;
 			break;
 		case 'l':
 			later_too = 1;
@@ -572,6 +580,10 @@ int cmd_undo(int argc, char *argv[])
 	}
 	if (argc - optind < 2 || !attext)
 		return usage_exit(undo_usage, 0);
+	if (untiltext && p.gap != 10 * PITR_NS_PER_SEC) {
+		warnx("invalid --gap with --until: the end is given");
+		return 2;
+	}
 	path = argv[optind + 1];
 	if (split_path(path, &sp) || sp.depth != 2) {
 		warnx("invalid path '%s': use DB/CONTAINER", path);

@@ -39,7 +39,7 @@ _pitr()
 		ls) opts+=" --at --json" ;;
 		cat) opts+=" --at" ;;
 		log) opts+=" --every --full --since --until --json" ;;
-		undo) opts+=" --at --until --include-later --delete-created --dry-run --json" ;;
+		undo) opts+=" --at --until --gap --include-later --delete-created --dry-run --json" ;;
 		restore) opts+=" --at --database --from-backup --retention --mount --json" ;;
 		prune) opts+=" --dry-run --json" ;;
 		esac

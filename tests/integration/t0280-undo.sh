@@ -201,6 +201,10 @@ test_expect_success 'undo: wrong inputs' '
 	[ $rc = 2 ]; grep -q "^pitr: invalid path" "$TMP/e"
 	rc=0; "$PITR" undo "$S" db/c --at yesterday 2>"$TMP/e" || rc=$?
 	[ $rc = 2 ]; grep -q "^pitr: invalid time" "$TMP/e"
+	rc=0; "$PITR" undo "$S" db/c --at -0s --gap x 2>"$TMP/e" || rc=$?
+	[ $rc = 2 ]; grep -q "^pitr: invalid --gap" "$TMP/e"
+	rc=0; "$PITR" undo "$S" db/c --at -0s --gap 1s --until -0s 2>"$TMP/e" || rc=$?
+	[ $rc = 2 ]; grep -q "^pitr: invalid --gap with --until" "$TMP/e"
 	rc=0; "$PITR" undo "$S" db/c --at -1s x.txt 2>"$TMP/e" || rc=$?
 	[ $rc = 2 ]; grep -q "^pitr: invalid document" "$TMP/e"
 	rc=0; "$PITR" undo "$S" db/nosuch --at -0s 2>"$TMP/e" || rc=$?
