@@ -105,6 +105,11 @@ size_t inc_encode(unsigned char *v, const struct inc_rec *r);
  * PITR_CORRUPT when any field is out of bounds. */
 int inc_decode(const MDB_val *v, struct inc_rec *r);
 
+/* The daemon's lock file in the store's directory: flock() of the whole file
+ * by the daemon serving the account; a write lock on its first byte
+ * (fcntl, open file description) by whoever prunes. */
+#define DAEMON_LOCK "daemon.lock"
+
 /* What follows (parent, name, 0x00) in the two named tables. */
 #define VER_SUFFIX  8  /* ~ts */
 #define NAME_SUFFIX 12 /* ~ts, ~idx */

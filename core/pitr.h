@@ -638,6 +638,8 @@ typedef struct pitr_prune_stats {
  * become unreadable (PITR_OUTOFRANGE) at the first commit, before anything
  * is removed; a prune that dies resumes at the next call. With `dry_run`
  * nothing changes and `st` counts what would go.
+ * One prune runs at a time per account, whatever the process (the daemon's
+ * and `pitr prune` on a mounted account): a second waits for the first.
  */
 int pitr_prune(pitr_store *s, uint64_t now, int dry_run, pitr_prune_stats *st);
 

@@ -11,8 +11,12 @@
  * B-tree seek, so a prune costs O(mutations since the last one).
  */
 #include <errno.h>
-#include <time.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -370,7 +374,68 @@ static int prune_walk(pitr_store *s, struct walk *w, uint64_t ts, uint32_t idx)
 	return rc;
 }
 
+/*
+ * One pruner at a time per account, across processes: the daemon's
+ * background pruner and `pitr prune` on a mounted account. Two walks over
+ * the same span would each read a floor the other is moving, and store
+ * progress over each other's. The lock is a write lock on the first byte
+ * of the daemon's lock file, held by an open file description (so it is
+ * released when the descriptor is closed, or the process dies); the
+ * daemon's own flock() of that file is a different kind of lock and does
+ * not conflict with it. Waits for a pruner in progress. Returns the
+ * descriptor, or -1 with `*rc` set.
+ */
+static int prune_lock(pitr_store *s, int *rc)
+{
+	struct flock fl = { .l_type = F_WRLCK,
+			    .l_whence = SEEK_SET,
+			    .l_start = 0,
+			    .l_len = 1 };
+	char path[PATH_MAX];
+	const char *dir;
+	int fd, n;
+
+	if ((*rc = mdb_rc(mdb_env_get_path(s->env, &dir))))
+		return -1;
+	n = snprintf(path, sizeof(path), "%s/%s", dir, DAEMON_LOCK);
+	if (n < 0 || n >= (int)sizeof(path)) {
+		*rc = ENAMETOOLONG;
+		return -1;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		*rc = errno;
+		return -1;
+	}
+	while (fcntl(fd, F_OFD_SETLKW, &fl) == -1) {
+		if (errno != EINTR) {
+			*rc = errno;
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+static int prune_locked(pitr_store *s, uint64_t now, int dry_run,
+			pitr_prune_stats *st);
+
 int pitr_prune(pitr_store *s, uint64_t now, int dry_run, pitr_prune_stats *st)
+{
+	int fd = -1, rc = 0;
+
+	if (!dry_run && (fd = prune_lock(s, &rc)) < 0) {
+		memset(st, 0, sizeof(*st));
+		return rc;
+	}
+	rc = prune_locked(s, now, dry_run, st);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static int prune_locked(pitr_store *s, uint64_t now, int dry_run,
+			pitr_prune_stats *st)
 {
 	struct walk w = { .dry_run = dry_run, .st = st };
 	uint64_t floor, base, next_ts = 0, target;

@@ -19,7 +19,6 @@
 #define MAP_MIN	    (1ull << 40)
 #define MAP_FLOOR   (64ull << 20)
 #define MAX_READERS 510
-#define DAEMON_LOCK "daemon.lock"
 
 static const char *const errors[] = {
 	[-PITR_NOTFOUND - 32000] = "no such database, container or document",

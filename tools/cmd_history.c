@@ -104,7 +104,8 @@ static const char events_usage[] =
     "replaces in one container (an rm -r, a sed -i), whatever else wrote\n"
     "meanwhile, and dropped databases; each with BEFORE, the instant just\n"
     "before it began, the documents it touched, and the command that\n"
-    "restores that state into a new account.\n"
+    "restores that state into a new account (with --json also \"undo\",\n"
+    "the pitr undo command that brings a container back in place).\n"
     "\n"
     "  --database DB   only events of database DB\n"
     "  --container C   only events of containers named C\n"
@@ -372,7 +373,7 @@ int cmd_log(int argc, char *argv[])
 	const char *since = NULL, *until = NULL;
 	int every = 0;
 	struct list dbs = { 0 }, cts = { 0 }, vers = { 0 };
-	char tbuf[PITR_TIME_LEN];
+	char tbuf[PITR_TIME_LEN], sz[16];
 	struct split sp;
 	pitr_store *s;
 	pitr_txn *t;
@@ -471,7 +472,7 @@ int cmd_log(int argc, char *argv[])
 		      pitr_strerror(rc));
 	}
 	if (!json && !rc)
-		printf("%-30s  %-7s  %8s  %-16s  %s\n", "TIME", "OP", "SIZE",
+		printf("%-30s  %-7s  %10s  %-16s  %s\n", "TIME", "OP", "SIZE",
 		       "ETAG", "CONTAINER-INCARNATION");
 	/* Versions of one incarnation are in order; incarnations are too. */
 	for (size_t i = 0; !rc && i < vers.n; i++) {
@@ -491,12 +492,12 @@ int cmd_log(int argc, char *argv[])
 			    "\",\"container_incarnation\":%" PRIu64 "}\n",
 			    tbuf, op, m->size, m->etag, m->inc);
 		else if (m->op == PITR_OP_DOC_DELETE)
-			printf("%-30s  %-7s  %8s  %-16s  %" PRIu64 "\n", tbuf,
+			printf("%-30s  %-7s  %10s  %-16s  %" PRIu64 "\n", tbuf,
 			       op, "-", "-", m->inc);
 		else
-			printf("%-30s  %-7s  %8" PRIu32 "  %016" PRIx64
-			       "  %" PRIu64 "\n",
-			       tbuf, op, m->size, m->etag, m->inc);
+			printf(
+			    "%-30s  %-7s  %10s  %016" PRIx64 "  %" PRIu64 "\n",
+			    tbuf, op, human_size(m->size, sz), m->etag, m->inc);
 	}
 	free(dbs.v);
 	free(cts.v);
@@ -515,7 +516,16 @@ static const char diff_usage[] =
     "\n"
     "List documents added, changed and deleted from the state at T1 to\n"
     "the state at T2 (T2 may be the earlier). Reads only the mutations\n"
-    "between them.\n";
+    "between them. Paths are named as they were at each instant: a\n"
+    "document whose database or container was renamed between them shows\n"
+    "both paths (OLD -> NEW); when a path names another incarnation at the\n"
+    "other instant (deleted and created again), the incarnation is shown.\n"
+    "DB[/C] keeps what was so named at T1 or at T2.\n"
+    "\n"
+    "  --json     one JSON object per line: change, database, container,\n"
+    "             id (as named at T2, or at T1 for a delete), from and to\n"
+    "             (the paths at T1 and T2, null where it did not exist),\n"
+    "             incarnation (the container's), reincarnated\n";
 
 static int by_doc(const void *a, const void *b)
 {
@@ -568,11 +578,81 @@ static int filter_passes(const struct filter *f, uint64_t ct, uint64_t db)
 	return !f->depth || (inc && (inc == f->inc[0] || inc == f->inc[1]));
 }
 
+/* A document's path at one instant: its container's and database's
+ * names then (or their latest names, when pruning took those events). */
+struct dpath {
+	const char *db, *ct;
+	uint64_t dbinc;
+	pitr_inc_info ci, di;
+};
+
+static int path_at(pitr_txn *t, const struct list *cr, uint64_t ct, uint64_t at,
+		   struct dpath *p)
+{
+	const struct item *c = name_at(cr, ct, at), *d = NULL;
+
+	if (c && (d = name_at(cr, c->m.parent, at))) {
+		p->ct = c->name;
+		p->db = d->name;
+		p->dbinc = c->m.parent;
+		return 0;
+	}
+	if (pitr_inc_get(t, ct, &p->ci) ||
+	    pitr_inc_get(t, p->ci.parent, &p->di))
+		return -1;
+	p->ct = p->ci.name;
+	p->db = p->di.name;
+	p->dbinc = p->ci.parent;
+	return 0;
+}
+
+/* Does the path name another container incarnation than `ct` at `at`? */
+static int reincarnated(pitr_txn *t, const struct dpath *p, uint64_t ct,
+			uint64_t at)
+{
+	uint64_t db, other;
+
+	return pitr_db_lookup(t, at, p->db, strlen(p->db), &db) == 0 &&
+	       pitr_ct_lookup(t, at, db, p->ct, strlen(p->ct), &other) == 0 &&
+	       other != ct;
+}
+
+static void json_path(const struct dpath *p, const struct item *it, int ok)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!ok || !(f = open_memstream(&buf, &len))) {
+		printf("null");
+		return;
+	}
+	fprintf(f, "%s/%s/", p->db, p->ct);
+	fwrite(it->name, 1, it->m.namelen, f);
+	fputs(".json", f);
+	if (fclose(f)) {
+		free(buf);
+		printf("null");
+		return;
+	}
+	json_string(stdout, buf, len);
+	free(buf);
+}
+
+static void print_path(const struct dpath *p, const struct item *it)
+{
+	print_cell(stdout, p->db, strlen(p->db), 0);
+	putchar('/');
+	print_cell(stdout, p->ct, strlen(p->ct), 0);
+	putchar('/');
+	print_cell(stdout, it->name, it->m.namelen, 0);
+	printf(".json");
+}
+
 int cmd_diff(int argc, char *argv[])
 {
 	const char *pos[4];
-	pitr_inc_info ct, db;
-	struct list l = { 0 };
+	struct list l = { 0 }, cr = { 0 };
 	uint64_t t1, t2;
 	struct split sp = { 0 };
 	struct filter f = { 0 };
@@ -622,6 +702,8 @@ int cmd_diff(int argc, char *argv[])
 	if (!rc)
 		rc = pitr_log_walk(t, t1 < t2 ? t1 : t2, t1 < t2 ? t2 : t1,
 				   collect_docs, &l);
+	if (!rc)
+		rc = catalog_creates(t, &cr);
 	if (rc) {
 		warnx("cannot read the log of '%s': %s", pos[0],
 		      pitr_strerror(rc));
@@ -643,32 +725,55 @@ int cmd_diff(int argc, char *argv[])
 				     : had ? "deleted"
 				     : has ? "added"
 					   : NULL;
-		if (!change || pitr_inc_get(t, it->m.parent, &ct) ||
-		    pitr_inc_get(t, ct.parent, &db))
+		struct dpath p1, p2;
+		if (!change)
 			continue;
-		if (!filter_passes(&f, it->m.parent, ct.parent))
+		/* the paths at T1 and T2 (where it existed) */
+		int ok1 = had && !path_at(t, &cr, it->m.parent, t1, &p1);
+		int ok2 = has && !path_at(t, &cr, it->m.parent, t2, &p2);
+		if (!ok1 && !ok2)
+			continue; /* its names were pruned */
+		const struct dpath *p = ok2 ? &p2 : &p1;
+		if (!filter_passes(&f, it->m.parent, p->dbinc) &&
+		    !(ok1 && filter_passes(&f, it->m.parent, p1.dbinc)))
 			continue;
+		int renamed = ok1 && ok2 &&
+			      (strcmp(p1.db, p2.db) || strcmp(p1.ct, p2.ct));
+		/* the same path names another incarnation at the other
+		 * instant: deleted and created again between them */
+		int reinc = ok2 ? reincarnated(t, &p2, it->m.parent, t1)
+				: reincarnated(t, &p1, it->m.parent, t2);
 		if (json) {
 			printf("{\"change\":\"%s\",\"database\":", change);
-			json_string(stdout, db.name, db.namelen);
+			json_string(stdout, p->db, strlen(p->db));
 			printf(",\"container\":");
-			json_string(stdout, ct.name, ct.namelen);
+			json_string(stdout, p->ct, strlen(p->ct));
 			printf(",\"id\":");
 			json_string(stdout, it->name, it->m.namelen);
-			printf("}\n");
+			printf(",\"from\":");
+			json_path(&p1, it, ok1);
+			printf(",\"to\":");
+			json_path(&p2, it, ok2);
+			printf(",\"incarnation\":%" PRIu64
+			       ",\"reincarnated\":%s}\n",
+			       it->m.parent, reinc ? "true" : "false");
 		} else {
 			printf("%-8s ", change);
-			print_cell(stdout, db.name, db.namelen, 0);
-			putchar('/');
-			print_cell(stdout, ct.name, ct.namelen, 0);
-			putchar('/');
-			print_cell(stdout, it->name, it->m.namelen, 0);
-			printf(".json\n");
+			print_path(ok1 ? &p1 : &p2, it);
+			if (renamed) {
+				printf(" -> ");
+				print_path(&p2, it);
+			}
+			if (reinc)
+				printf("  (incarnation %" PRIu64 ")",
+				       it->m.parent);
+			putchar('\n');
 		}
 	}
 out:
 	pitr_txn_abort(t);
 	free(l.v);
+	free(cr.v);
 	pitr_store_close(s);
 	return rc ? 1 : 0;
 }

@@ -27,9 +27,9 @@
 static const char restore_usage[] =
     "usage: pitr restore SOURCE TARGET --at T [--database DB | --database "
     "DB/C]...\n"
-    "                    [--retention D] [--mount MNT]\n"
+    "                    [--retention D] [--mount MNT] [--json]\n"
     "       pitr restore DIR TARGET --from-backup --at T [--database ...]\n"
-    "                    [--retention D] [--mount MNT]\n"
+    "                    [--retention D] [--mount MNT] [--json]\n"
     "\n"
     "Create a new account at TARGET holding the databases and containers\n"
     "of SOURCE (default: all) exactly as they were at T. TARGET must not\n"
@@ -45,7 +45,9 @@ static const char restore_usage[] =
     "                   for more (default: every database)\n"
     "  --retention D    the new account's retention (default 30d)\n"
     "  --mount MNT      mount the new account at MNT\n"
-    "  --from-backup    SOURCE is a backup directory: rebuild from it alone\n";
+    "  --from-backup    SOURCE is a backup directory: rebuild from it alone\n"
+    "  --json           at the end, one JSON object on stdout: source,\n"
+    "                   instant, target and documents restored\n";
 
 static void ignore_problem(const char *where, const char *what, void *arg)
 {
@@ -329,6 +331,7 @@ int cmd_restore(int argc, char *argv[])
 		{ "retention", required_argument, NULL, 'r' },
 		{ "mount", required_argument, NULL, 'm' },
 		{ "from-backup", no_argument, NULL, 'b' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -341,13 +344,16 @@ int cmd_restore(int argc, char *argv[])
 	pitr_txn *src = NULL, *dt = NULL;
 	struct stat st;
 	uint64_t at;
-	int c, nsel = 0, rc = 1, from_backup = 0;
+	int c, nsel = 0, rc = 1, from_backup = 0, json = 0;
 	char replay[PATH_MAX] = "", from_buf[PITR_TIME_LEN];
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			when = optarg;
+			break;
+		case 'j':
+			json = 1;
 			break;
 		case 'd':
 			if (nsel == (int)(sizeof(sel) / sizeof(sel[0]))) {
@@ -562,6 +568,14 @@ int cmd_restore(int argc, char *argv[])
 	}
 	fprintf(stderr, "restored '%s' at %s into '%s': %llu documents\n",
 		named, when_buf, target, (unsigned long long)prog.done);
+	if (json) {
+		printf("{\"source\":");
+		json_string(stdout, named, strlen(named));
+		printf(",\"at\":\"%s\",\"target\":", when_buf);
+		json_string(stdout, target, strlen(target));
+		printf(",\"documents\":%llu}\n", (unsigned long long)prog.done);
+		fflush(stdout);
+	}
 	rc = mnt ? (mount_target(argv[0], target, mnt) ? 1 : 0) : 0;
 	goto out;
 out_destroy:

@@ -22,6 +22,8 @@ static const struct command commands[] = {
 	{ "log", cmd_log, "list every version of one document" },
 	{ "diff", cmd_diff, "list documents changed between two times" },
 	{ "restore", cmd_restore, "restore a past state into a new account" },
+	{ "undo", cmd_undo,
+	  "bring a container back to its state at T, in place" },
 	{ "policy", cmd_policy, "show or change the backup policy" },
 	{ "prune", cmd_prune,
 	  "remove history older than the retention window" },

@@ -29,9 +29,14 @@ int cmd_ls(int argc, char *argv[]);
 int cmd_cat(int argc, char *argv[]);
 int cmd_diff(int argc, char *argv[]);
 int cmd_restore(int argc, char *argv[]);
+int cmd_undo(int argc, char *argv[]);
 
 /* Print `usage`: to stdout and return 0 for --help, else to stderr, 2. */
 int usage_exit(const char *usage, int help);
+
+/* Remove every `flag` (such as "--json") from the arguments, for
+ * commands that take no other options; returns whether there was one. */
+int take_flag(int *argc, char *argv[], const char *flag);
 
 /* Is --help or -h among the arguments? */
 int wants_help(int argc, char *argv[]);
@@ -42,6 +47,10 @@ int wants_help(int argc, char *argv[]);
  * daemon gives the mount), copied to `buf`; else `path` itself.
  */
 const char *store_path(const char *path, char *buf, size_t size);
+
+/* The mount point where a pitrfs daemon serves `store` (as this process
+ * sees the mounts), copied to `buf`. Returns 1 when there is one, else 0. */
+int mount_point(const char *store, char *buf, size_t size);
 
 /* Open STORE (or its mount point) for a command; on error print it and
  * return NULL. */
@@ -58,6 +67,14 @@ int parse_instant(pitr_store *s, const char *text, uint64_t *at);
 /* Any well-formed instant (for filters); on error print it, return 2. */
 int parse_any_instant(pitr_store *s, const char *text, uint64_t *at);
 
+/* A size for tables: "512 B", "1.5 KiB", "12.0 MiB" ... (JSON prints the
+ * exact number of bytes instead). `buf` holds 16 bytes; returns it. */
+char *human_size(uint64_t bytes, char buf[16]);
+
+/* Print an account's info (pitr info --json, pitr create --json): one
+ * JSON object and a newline. */
+void print_info_json(pitr_store *s, const pitr_info *info);
+
 /* Write `s` as a JSON string. */
 void json_string(FILE *out, const char *s, size_t len);
 
@@ -68,7 +85,8 @@ void json_string(FILE *out, const char *s, size_t len);
  * Escape a name (at most PITR_NAME_MAX bytes) for a terminal: control
  * characters (C0, C1, DEL), backslashes and bytes that are no UTF-8 become
  * \xNN. `buf` holds SAFE_NAME_MAX bytes; `cols` (may be NULL) receives the
- * columns it takes, one per character. Returns the bytes written.
+ * columns it takes on a terminal (wide characters 2, combining ones 0).
+ * Returns the bytes written.
  */
 size_t safe_name(const char *name, size_t len, char *buf, size_t *cols);
 
@@ -104,6 +122,15 @@ struct item *list_push(struct list *l, const pitr_mutation *m);
 
 /* A pitr_mutation_fn appending every mutation to the list `arg`. */
 int collect(const pitr_mutation *m, void *arg);
+
+/* Every create of a database or container (a rename's included) into
+ * `out`, sorted by incarnation and time, for name_at(). */
+int catalog_creates(pitr_txn *t, struct list *out);
+
+/* The create that named incarnation `inc` at `at` (its name, and in m.parent
+ * its database then): the last at or before `at`, else the first after
+ * (pruning took the earlier ones). NULL if none is known. */
+const struct item *name_at(const struct list *cr, uint64_t inc, uint64_t at);
 
 /* Options of a container's or database's timeline (pitr log DB[/C]). */
 struct timeline_opts {
