@@ -26,7 +26,8 @@
  * too: a document written behind its back through core would stay
  * invisible, or keep its old size, that long). Each document is
  * written to a scratch file and renamed onto ID.json (one version each),
- * deleted with unlink(2); just before each, its live etag is compared with
+ * deleted with unlink(2); just before each, its live mtime (its version's
+ * timestamp) and size are compared with
  * the plan's, and a document changed meanwhile is left alone and named.
  */
 #include <err.h>
@@ -38,7 +39,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "tool.h"
@@ -418,19 +418,25 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-/* Is the live document at `file` still the version the plan saw? */
+/*
+ * Is the live document at `file` still the version the plan saw? A
+ * version's timestamp is its file's mtime, to the nanosecond, and no two
+ * versions of a document share one; AT_STATX_FORCE_SYNC makes the kernel
+ * ask the daemon rather than answer from its attribute cache.
+ */
 static int unchanged(const char *file, const struct doc *d)
 {
-	char hex[32], want[32];
-	ssize_t n = getxattr(file, "user.pitr.etag", hex, sizeof(hex) - 1);
+	struct statx sx;
 
-	if (n < 0)
+	if (statx(AT_FDCWD, file, AT_STATX_FORCE_SYNC,
+		  STATX_MTIME | STATX_SIZE, &sx))
 		return errno == ENOENT && !d->now;
 	if (!d->now)
 		return 0;
-	hex[n] = 0;
-	snprintf(want, sizeof(want), "%016" PRIx64, d->vn.etag);
-	return !strcmp(hex, want);
+	return (uint64_t)sx.stx_mtime.tv_sec * PITR_NS_PER_SEC +
+			       sx.stx_mtime.tv_nsec ==
+		       d->vn.ts &&
+	       sx.stx_size == d->vn.size;
 }
 
 /*

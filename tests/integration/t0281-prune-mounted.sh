@@ -60,7 +60,7 @@ test_expect_success 'history to prune, written through the mount' '
 
 test_expect_success 'a shorter retention, set while mounted; the window moves past the old history' '
 	"$PITR" policy "$M" --retention 2s --json | jq -e ".retention_ns == 2000000000"
-	T=$(getfattr --absolute-names -n user.pitr.ts --only-values "$M/db/c/old.json")
+	T=$(ts_of "$M/db/c/old.json")
 	# bounded wait for the window to pass T (2 s of retention)
 	for i in $(seq 100); do
 		"$PITR" ls "$M" db/c --at "$T" >/dev/null 2>&1 || break
