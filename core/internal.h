@@ -342,6 +342,10 @@ int dir_sync(const char *dir);
 int file_replace(const char *dir, const char *name, const struct file_part *part,
 		 int nparts);
 
+/* Lock a staging directory (stage.c) against its removal as a dead
+ * process's: the fd holding the lock, or -1 when another holds it. */
+int stage_lock(const char *dir);
+
 /* Call fn on each version record of container `ct` in key order, until
  * it returns nonzero; that, an LMDB error, or 0 at the end. */
 int ct_versions_each(pitr_txn *t, uint64_t ct,

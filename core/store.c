@@ -358,24 +358,26 @@ int pitr_store_create(const char *path, const pitr_config *cfg)
 	char tmp[PATH_MAX], base[PATH_MAX];
 	const char *name;
 	pitr_store *s;
-	int rc;
+	int rc, lockfd;
 
 	rc = pitr_policy_check(&cfg->policy);
 	if (rc)
 		return rc;
 	if (snprintf(base, sizeof(base), "%s", path) >= (int)sizeof(base) ||
-	    snprintf(tmp, sizeof(tmp), "%s.creating-XXXXXX", path) >=
-		(int)sizeof(tmp))
+	    snprintf(tmp, sizeof(tmp), "%s.creating-%ld.XXXXXX", path,
+		     (long)getpid()) >= (int)sizeof(tmp))
 		return ENAMETOOLONG;
 	name = cfg->name ? cfg->name : basename(base);
 	if (pitr_name_check(name, strlen(name)))
 		return PITR_BADNAME;
 	if (access(path, F_OK) == 0)
 		return PITR_EXISTS;
-	/* Built aside and renamed into place: no half-made account is ever
-	 * seen at `path`. */
+	/* Built aside and renamed into place (stage.c): no half-made
+	 * account is ever seen at `path`. */
+	pitr_stage_clean(path);
 	if (!mkdtemp(tmp))
 		return errno;
+	lockfd = stage_lock(tmp);
 	s = store_alloc();
 	if (!s) {
 		rc = ENOMEM;
@@ -389,13 +391,16 @@ int pitr_store_create(const char *path, const pitr_config *cfg)
 	store_free(s);
 	if (rc)
 		goto out_rmdir;
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE)) {
-		rc = errno == EEXIST ? PITR_EXISTS : errno;
+	rc = pitr_stage_commit(tmp, path);
+	if (rc == PITR_EXISTS || (rc && access(tmp, F_OK) == 0))
 		goto out_rmdir;
-	}
-	return 0;
+	if (lockfd >= 0)
+		close(lockfd);
+	return rc;
 out_rmdir:
 	remove_store_dir(tmp);
+	if (lockfd >= 0)
+		close(lockfd);
 	return rc;
 }
 

@@ -22,62 +22,27 @@ static int by_time(const void *a, const void *b)
 	return yd - xd;
 }
 
-static int by_inc_time(const void *a, const void *b)
-{
-	const struct item *x = *(struct item *const *)a;
-	const struct item *y = *(struct item *const *)b;
-
-	if (x->m.inc != y->m.inc)
-		return x->m.inc < y->m.inc ? -1 : 1;
-	if (x->m.ts != y->m.ts)
-		return x->m.ts < y->m.ts ? -1 : 1;
-	return (x->m.op == PITR_OP_DB_CREATE) - (y->m.op == PITR_OP_DB_CREATE);
-}
-
-/*
- * Name each container event's database as it was named then: by its last
- * create (a rename's included) at or before the event, or if pruning took
- * that, by its first delete after (a rename's takes the old name). Else
- * its latest name.
- */
+/* Name each container event's database as a restore at that instant
+ * names it (core's namer). */
 static int name_databases(pitr_txn *t, struct list *l)
 {
-	struct item **dbs = malloc((l->n ? l->n : 1) * sizeof(*dbs));
-	pitr_inc_info info;
-	size_t n = 0;
+	pitr_namer *nm;
+	const char *name;
+	size_t len;
+	int rc = pitr_namer_new(t, &nm);
 
-	if (!dbs)
-		return ENOMEM;
-	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i].m.op == PITR_OP_DB_CREATE ||
-		    l->v[i].m.op == PITR_OP_DB_DELETE)
-			dbs[n++] = &l->v[i];
-	if (n)
-		qsort(dbs, n, sizeof(*dbs), by_inc_time);
+	if (rc)
+		return rc;
 	for (size_t i = 0; i < l->n; i++) {
 		struct item *it = &l->v[i];
-		size_t lo = 0, hi = n;
-		if (!it->m.parent)
-			continue;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			const struct item *d = dbs[mid];
-			if (d->m.inc < it->m.parent ||
-			    (d->m.inc == it->m.parent && d->m.ts <= it->m.ts))
-				lo = mid + 1;
-			else
-				hi = mid;
+		if (it->m.parent &&
+		    pitr_namer_name(nm, it->m.parent, it->m.ts, &name, &len) ==
+			0) {
+			memcpy(it->db, name, len);
+			it->db[len] = 0;
 		}
-		if (lo && dbs[lo - 1]->m.inc == it->m.parent &&
-		    dbs[lo - 1]->m.op == PITR_OP_DB_CREATE)
-			strcpy(it->db, dbs[lo - 1]->name);
-		else if (lo < n && dbs[lo]->m.inc == it->m.parent &&
-			 dbs[lo]->m.op == PITR_OP_DB_DELETE)
-			strcpy(it->db, dbs[lo]->name);
-		else if (pitr_inc_get(t, it->m.parent, &info) == 0)
-			memcpy(it->db, info.name, info.namelen + 1);
 	}
-	free(dbs);
+	pitr_namer_free(nm);
 	return 0;
 }
 
