@@ -653,6 +653,20 @@ int pitr_store_verify(pitr_store *s, pitr_problem_fn fn, void *arg,
 		      uint64_t *records);
 
 /*
+ * Rebuild the indexes of the account at `path` from its log, into a new
+ * account at `target` (which must not exist: PITR_EXISTS): every log
+ * record checked and replayed under its own timestamp, the meta table and
+ * the scratch files of live containers copied. Built aside, verified
+ * (pitr_store_verify), synced and renamed into place; `path` is only
+ * read. A log record that fails its checksum is reported through `fn` and
+ * nothing is built (PITR_CORRUPT): the log is the source of truth, and
+ * only backup media can give it back. `*records` receives the records
+ * replayed.
+ */
+int pitr_store_repair(const char *path, const char *target,
+		      pitr_problem_fn fn, void *arg, uint64_t *records);
+
+/*
  * Rebuild an account at `path` (which must not exist) from a backup
  * directory alone: every mutation up to `until` replayed with its own
  * timestamp, so the state at any instant up to `until` is the original's.
