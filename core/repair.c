@@ -93,13 +93,13 @@ static int replay_log(struct repair *r, pitr_txn *src)
 		return rc;
 	for (rc = mdb_cursor_get(c, &key, &val, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
-		if (key.mv_size != 12) {
+		uint64_t ts;
+		uint32_t idx;
+		if (log_key_decode(&key, &ts, &idx)) {
 			report(r, "log", "a key of the wrong size");
 			bad = 1;
 			continue;
 		}
-		uint64_t ts = get_be64(key.mv_data);
-		uint32_t idx = get_be32((const unsigned char *)key.mv_data + 8);
 		snprintf(where, sizeof(where), "log %s #%u",
 			 pitr_time_format(ts, tbuf), idx);
 		if (log_decode(&val, &lr)) {
@@ -138,11 +138,13 @@ static int copy_scratch(struct repair *r, pitr_txn *src)
 		return rc;
 	for (rc = mdb_cursor_get(c, &key, &val, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
-		const unsigned char *k = key.mv_data;
-		if (key.mv_size <= 9 || k[8] != LIVE_SCRATCH ||
-		    val.mv_size < LIVE_SCRATCH_HDR ||
-		    pitr_name_check((const char *)k + 9, key.mv_size - 9) ||
-		    ct_alive(r->t, get_be64(k)))
+		struct live_key lk;
+		uint64_t mtime;
+		const void *data;
+		size_t len;
+		if (live_key_decode(&key, &lk) || lk.type != LIVE_SCRATCH ||
+		    scratch_decode(&val, &mtime, &data, &len) ||
+		    ct_alive(r->t, lk.ct))
 			continue;
 		rc = mdb_put(r->t->txn, r->dst->live, &key, &val, 0);
 		if (rc)
@@ -181,7 +183,7 @@ static int copy_meta(struct repair *r, pitr_txn *src)
 	for (int i = 0; i < 2; i++) {
 		MDB_val mv;
 		if (meta_get(r->t->txn, r->dst->meta, keys[i], &mv) == 0 &&
-		    mv.mv_size == 8 && (v = get_le64(mv.mv_data)) >= floor[i])
+		    u64_decode(&mv, &v) == 0 && v >= floor[i])
 			continue;
 		put_le64(b, floor[i]);
 		if ((rc = meta_put(r->t->txn, r->dst->meta, keys[i], b, 8)))

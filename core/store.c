@@ -162,17 +162,7 @@ static int meta_get64(MDB_txn *txn, MDB_dbi dbi, const char *key,
 
 	if (rc)
 		return rc == PITR_NOTFOUND ? PITR_NOTSTORE : rc;
-	if (v.mv_size != 8)
-		return PITR_CORRUPT;
-	*value = get_le64(v.mv_data);
-	return 0;
-}
-
-static void policy_encode(unsigned char b[17], const pitr_policy *p)
-{
-	b[0] = (unsigned char)p->mode;
-	put_le64(b + 1, p->retention);
-	put_le64(b + 9, p->interval);
+	return u64_decode(&v, value);
 }
 
 /* path = dir/file; ENAMETOOLONG if it does not fit PATH_MAX. */
@@ -181,18 +171,6 @@ static int join(char path[PATH_MAX], const char *dir, const char *file)
 	int n = snprintf(path, PATH_MAX, "%s/%s", dir, file);
 
 	return n < 0 || n >= PATH_MAX ? ENAMETOOLONG : 0;
-}
-
-static int policy_decode(const MDB_val *v, pitr_policy *p)
-{
-	const unsigned char *b = v->mv_data;
-
-	if (v->mv_size != 17)
-		return PITR_CORRUPT;
-	p->mode = b[0];
-	p->retention = get_le64(b + 1);
-	p->interval = get_le64(b + 9);
-	return pitr_policy_check(p) ? PITR_CORRUPT : 0;
 }
 
 /* LMDB reports a write cut short as EIO: on a full filesystem, say so. */
@@ -315,7 +293,7 @@ static void store_free(pitr_store *s)
 
 static int write_meta(pitr_store *s, const char *name, const pitr_config *cfg)
 {
-	unsigned char pol[17], fmt[4], maxdoc[4];
+	unsigned char pol[POLICY_VAL], fmt[4], maxdoc[4];
 	uint64_t now = cfg->created ? cfg->created : pitr_clock();
 	MDB_txn *txn;
 	int rc;
@@ -414,11 +392,10 @@ static int load_meta(pitr_store *s)
 	if (rc)
 		return rc;
 	rc = meta_get(txn, s->meta, "format", &v);
-	if (rc == PITR_NOTFOUND || (!rc && v.mv_size != 4))
+	if (rc == PITR_NOTFOUND || (!rc && u32_decode(&v, &s->format)))
 		rc = PITR_NOTSTORE;
 	if (rc)
 		goto out;
-	s->format = get_le32(v.mv_data);
 	if (s->format > PITR_FORMAT) {
 		rc = PITR_NEWFORMAT;
 		goto out;
@@ -426,10 +403,8 @@ static int load_meta(pitr_store *s)
 	rc = meta_get64(txn, s->meta, "created", &s->created);
 	if (!rc)
 		rc = meta_get(txn, s->meta, "maxdoc", &v);
-	if (!rc && (v.mv_size != 4 || !get_le32(v.mv_data)))
+	if (!rc && (u32_decode(&v, &s->max_doc) || !s->max_doc))
 		rc = PITR_CORRUPT;
-	if (!rc)
-		s->max_doc = get_le32(v.mv_data);
 	if (!rc)
 		rc = meta_get(txn, s->meta, "policy", &v);
 	if (!rc)
@@ -716,12 +691,12 @@ int pitr_store_info(pitr_store *s, pitr_info *info)
 	if (!rc && !(rc = mdb_rc(mdb_cursor_open(txn, s->live, &c)))) {
 		for (int r = mdb_cursor_get(c, &lk, &lv, MDB_FIRST); r == 0;
 		     r = mdb_cursor_get(c, &lk, &lv, MDB_NEXT)) {
-			if (lk.mv_size > 8 &&
-			    ((unsigned char *)lk.mv_data)[8] == LIVE_DOC &&
-			    lv.mv_size == LIVE_DOC_VAL) {
+			struct live_key k;
+			struct live_doc d;
+			if (live_key_decode(&lk, &k) == 0 &&
+			    k.type == LIVE_DOC && live_doc_decode(&lv, &d) == 0) {
 				info->live_docs++;
-				info->live_bytes +=
-				    get_le32((unsigned char *)lv.mv_data + 12);
+				info->live_bytes += d.size;
 			}
 		}
 		mdb_cursor_close(c);
@@ -865,7 +840,7 @@ int pitr_store_policy(pitr_store *s, pitr_policy *p)
 
 int pitr_store_set_policy(pitr_store *s, const pitr_policy *p)
 {
-	unsigned char b[17];
+	unsigned char b[POLICY_VAL];
 	pitr_policy old;
 	MDB_txn *txn;
 	MDB_val v;
