@@ -350,6 +350,25 @@ void log_damage(pitr_txn *t, const struct log_rec *r);
 int doc_replay(pitr_txn *t, const struct log_rec *r, uint32_t idx);
 int catalog_replay(pitr_txn *t, const struct log_rec *r);
 
+/*
+ * Replay of log records into a new account (repair.c): each record is
+ * appended under its own (ts, idx) and its index entries made, as its
+ * commit made them; a transaction is committed every REPLAY_BATCH records
+ * or BULK_BYTES bytes. Repair replays a store's log with it; the replay of
+ * backup media applies the same step to the records of its segments.
+ */
+#define REPLAY_BATCH 10000
+struct replayer {
+	pitr_store *s;	   /* the account being built */
+	pitr_txn *t;	   /* the open transaction, or NULL */
+	uint64_t n;	   /* records replayed */
+	uint64_t last_ts;  /* the last one's */
+	uint64_t next_inc; /* the highest next incarnation committed */
+	size_t bytes;	   /* of records since the last commit */
+};
+int replayer_apply(struct replayer *rp, uint64_t ts, uint32_t idx,
+		   const MDB_val *rec, const struct log_rec *lr);
+
 /* The configuration the media's ACCOUNT file describes, `name` its
  * account's name. PITR_CORRUPT if it is not one. */
 int backup_account_read(const char *dir, pitr_config *cfg, char *name,

@@ -24,15 +24,8 @@
 
 #include "internal.h"
 
-/* Records replayed per transaction (LMDB holds a transaction's pages in
- * memory until its commit). */
-#define REPAIR_BATCH 10000
-
 struct repair {
-	pitr_store *dst;
-	pitr_txn *t;
-	uint64_t n, last_ts, next_inc;
-	size_t bytes;
+	struct replayer rp;
 	pitr_problem_fn fn;
 	void *arg;
 };
@@ -43,39 +36,39 @@ static void report(struct repair *r, const char *where, const char *what)
 		r->fn(where, what, r->arg);
 }
 
-/* Replay one log record under its own (ts, idx). */
-static int replay_one(struct repair *r, uint64_t ts, uint32_t idx,
-		      const MDB_val *rec, const struct log_rec *lr)
+int replayer_apply(struct replayer *rp, uint64_t ts, uint32_t idx,
+		   const MDB_val *rec, const struct log_rec *lr)
 {
 	unsigned char k[12];
 	MDB_val key = { sizeof(k), k };
 	int rc;
 
-	if (r->t && ((r->n && r->n % REPAIR_BATCH == 0) ||
-		     r->bytes >= BULK_BYTES)) {
-		if (r->t->next_inc > r->next_inc)
-			r->next_inc = r->t->next_inc;
-		rc = pitr_txn_commit(r->t, NULL);
-		r->t = NULL;
-		r->bytes = 0;
+	if (rp->t && ((rp->n && rp->n % REPLAY_BATCH == 0) ||
+		      rp->bytes >= BULK_BYTES)) {
+		if (rp->t->next_inc > rp->next_inc)
+			rp->next_inc = rp->t->next_inc;
+		rc = pitr_txn_commit(rp->t, NULL);
+		rp->t = NULL;
+		rp->bytes = 0;
 		if (rc)
 			return rc;
 	}
-	if (!r->t && (rc = pitr_txn_begin(r->dst, PITR_TXN_WRITE, &r->t)))
+	if (!rp->t && (rc = pitr_txn_begin(rp->s, PITR_TXN_WRITE, &rp->t)))
 		return rc;
-	r->t->ts = ts;
-	r->t->idx = idx;
-	r->t->dirty_meta = 1;
-	r->bytes += rec->mv_size;
+	/* each record keeps its own timestamp and index */
+	rp->t->ts = ts;
+	rp->t->idx = idx;
+	rp->t->dirty_meta = 1;
+	rp->bytes += rec->mv_size;
 	key_log(k, ts, idx);
-	rc = mdb_rc(mdb_put(r->t->txn, r->dst->log, &key, (MDB_val *)rec,
+	rc = mdb_rc(mdb_put(rp->t->txn, rp->s->log, &key, (MDB_val *)rec,
 			    MDB_APPEND));
 	if (!rc)
 		rc = lr->op == OP_DOC_PUT || lr->op == OP_DOC_DEL
-			 ? doc_replay(r->t, lr, idx)
-			 : catalog_replay(r->t, lr);
-	r->n++;
-	r->last_ts = ts;
+			 ? doc_replay(rp->t, lr, idx)
+			 : catalog_replay(rp->t, lr);
+	rp->n++;
+	rp->last_ts = ts;
 	return rc;
 }
 
@@ -111,7 +104,7 @@ static int replay_log(struct repair *r, pitr_txn *src)
 		}
 		if (bad)
 			continue; /* keep reporting, build nothing */
-		int arc = replay_one(r, ts, idx, &val, &lr);
+		int arc = replayer_apply(&r->rp, ts, idx, &val, &lr);
 		if (arc) {
 			mdb_cursor_close(c);
 			return arc;
@@ -131,7 +124,7 @@ static int copy_scratch(struct repair *r, pitr_txn *src)
 	MDB_val key, val;
 	int rc;
 
-	if (!r->t && (rc = pitr_txn_begin(r->dst, PITR_TXN_WRITE, &r->t)))
+	if (!r->rp.t && (rc = pitr_txn_begin(r->rp.s, PITR_TXN_WRITE, &r->rp.t)))
 		return rc;
 	rc = mdb_rc(mdb_cursor_open(src->txn, src->s->live, &c));
 	if (rc)
@@ -144,9 +137,9 @@ static int copy_scratch(struct repair *r, pitr_txn *src)
 		size_t len;
 		if (live_key_decode(&key, &lk) || lk.type != LIVE_SCRATCH ||
 		    scratch_decode(&val, &mtime, &data, &len) ||
-		    ct_alive(r->t, lk.ct))
+		    ct_alive(r->rp.t, lk.ct))
 			continue;
-		rc = mdb_put(r->t->txn, r->dst->live, &key, &val, 0);
+		rc = mdb_put(r->rp.t->txn, r->rp.s->live, &key, &val, 0);
 		if (rc)
 			break;
 	}
@@ -169,24 +162,24 @@ static int copy_meta(struct repair *r, pitr_txn *src)
 		return rc;
 	for (rc = mdb_cursor_get(c, &key, &val, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT))
-		if ((rc = mdb_put(r->t->txn, r->dst->meta, &key, &val, 0)))
+		if ((rc = mdb_put(r->rp.t->txn, r->rp.s->meta, &key, &val, 0)))
 			break;
 	mdb_cursor_close(c);
 	rc = mdb_rc(rc);
 	if (rc != PITR_NOTFOUND)
 		return rc;
-	r->t->dirty_meta = 0;
-	r->t->idx = 0;
+	r->rp.t->dirty_meta = 0;
+	r->rp.t->idx = 0;
 	unsigned char b[8];
 	static const char *const keys[] = { "last_ts", "next_inc" };
-	uint64_t floor[] = { r->last_ts, r->next_inc };
+	uint64_t floor[] = { r->rp.last_ts, r->rp.next_inc };
 	for (int i = 0; i < 2; i++) {
 		MDB_val mv;
-		if (meta_get(r->t->txn, r->dst->meta, keys[i], &mv) == 0 &&
+		if (meta_get(r->rp.t->txn, r->rp.s->meta, keys[i], &mv) == 0 &&
 		    u64_decode(&mv, &v) == 0 && v >= floor[i])
 			continue;
 		put_le64(b, floor[i]);
-		if ((rc = meta_put(r->t->txn, r->dst->meta, keys[i], b, 8)))
+		if ((rc = meta_put(r->rp.t->txn, r->rp.s->meta, keys[i], b, 8)))
 			return rc;
 	}
 	return 0;
@@ -195,7 +188,7 @@ static int copy_meta(struct repair *r, pitr_txn *src)
 int pitr_store_repair(const char *path, const char *target,
 		      pitr_problem_fn fn, void *arg, uint64_t *records)
 {
-	struct repair r = { .fn = fn, .arg = arg, .next_inc = 1 };
+	struct repair r = { .fn = fn, .arg = arg, .rp.next_inc = 1 };
 	char tmp[PATH_MAX], name[PITR_NAME_MAX + 1];
 	pitr_config cfg = { 0 };
 	pitr_store *src = NULL;
@@ -235,44 +228,44 @@ int pitr_store_repair(const char *path, const char *target,
 	pitr_stage_clean(target);
 	if ((rc = pitr_store_create(tmp, &cfg)))
 		goto out;
-	rc = pitr_store_open(tmp, PITR_OPEN_DAEMON | PITR_OPEN_BULK, &r.dst);
+	rc = pitr_store_open(tmp, PITR_OPEN_DAEMON | PITR_OPEN_BULK, &r.rp.s);
 	if (rc)
 		goto out_destroy;
 	/* The live table as the source's format keeps it. */
-	r.dst->format = src->format;
+	r.rp.s->format = src->format;
 	if (!rc)
 		rc = pitr_txn_begin(src, PITR_TXN_READ, &st);
 	if (!rc)
 		rc = replay_log(&r, st);
 	if (!rc)
 		rc = copy_scratch(&r, st);
-	if (!rc && r.t->next_inc > r.next_inc)
-		r.next_inc = r.t->next_inc;
+	if (!rc && r.rp.t->next_inc > r.rp.next_inc)
+		r.rp.next_inc = r.rp.t->next_inc;
 	if (!rc)
 		rc = copy_meta(&r, st);
 	if (!rc) {
-		rc = pitr_txn_commit(r.t, NULL);
-		r.t = NULL;
+		rc = pitr_txn_commit(r.rp.t, NULL);
+		r.rp.t = NULL;
 	}
 	if (!rc)
-		rc = pitr_store_sync(r.dst);
-	pitr_txn_abort(r.t);
-	r.t = NULL;
+		rc = pitr_store_sync(r.rp.s);
+	pitr_txn_abort(r.rp.t);
+	r.rp.t = NULL;
 	pitr_txn_abort(st);
 	st = NULL;
 	if (records)
-		*records = r.n;
+		*records = r.rp.n;
 	/* What was built must verify before it takes the target's name. */
 	if (!rc) {
 		uint64_t n;
-		pitr_store_close(r.dst);
-		r.dst = NULL;
-		rc = pitr_store_open(tmp, PITR_OPEN_DAEMON, &r.dst);
+		pitr_store_close(r.rp.s);
+		r.rp.s = NULL;
+		rc = pitr_store_open(tmp, PITR_OPEN_DAEMON, &r.rp.s);
 		if (!rc)
-			rc = pitr_store_verify(r.dst, fn, arg, &n);
+			rc = pitr_store_verify(r.rp.s, fn, arg, &n);
 	}
-	pitr_store_close(r.dst);
-	r.dst = NULL;
+	pitr_store_close(r.rp.s);
+	r.rp.s = NULL;
 	if (!rc)
 		rc = pitr_stage_commit(tmp, target);
 out_destroy:
