@@ -191,6 +191,34 @@ static const char *dir_of(pitr_store *s)
 	return mdb_env_get_path(s->env, &dir) == 0 ? dir : NULL;
 }
 
+/*
+ * May a reader of `dir`, which cannot open LMDB's lock file for writing
+ * (a read-only copy or medium), go without it (MDB_NOLOCK)? Only when
+ * nothing can be writing the store meanwhile: its filesystem is mounted
+ * read-only, or its data file grants no one write permission (`chmod -R
+ * a-w`; root's override of permissions is not guarded against) and no
+ * daemon holds the account.
+ */
+static int nothing_writes(const char *dir, mode_t data_mode)
+{
+	char lock[PATH_MAX];
+	struct statvfs vfs;
+	int fd, free_of_daemon;
+
+	if (statvfs(dir, &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
+		return 1;
+	if (data_mode & 0222)
+		return 0;
+	if (join(lock, dir, DAEMON_LOCK))
+		return 0;
+	fd = open(lock, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT;
+	free_of_daemon = flock(fd, LOCK_SH | LOCK_NB) == 0;
+	close(fd);
+	return free_of_daemon;
+}
+
 /* Open the environment and its tables; `create` makes the tables. */
 static int env_open(const char *dir, unsigned flags, int create, pitr_store *s)
 {
@@ -198,6 +226,7 @@ static int env_open(const char *dir, unsigned flags, int create, pitr_store *s)
 	struct stat st;
 	unsigned envflags = MDB_NOTLS | MDB_NOMETASYNC;
 	uint64_t map = MAP_MIN, fsize = 0;
+	mode_t data_mode = 0;
 	MDB_txn *txn;
 	int rc;
 
@@ -205,6 +234,7 @@ static int env_open(const char *dir, unsigned flags, int create, pitr_store *s)
 		return ENAMETOOLONG;
 	if (stat(path, &st) == 0) {
 		fsize = (uint64_t)st.st_size;
+		data_mode = st.st_mode;
 		if (fsize * 2 > map)
 			map = fsize * 2;
 	} else if (!create) {
@@ -232,6 +262,14 @@ static int env_open(const char *dir, unsigned flags, int create, pitr_store *s)
 		rc = mdb_env_open(s->env, dir, envflags, 0600);
 		if (!rc)
 			break;
+		if ((rc == EACCES || rc == EROFS) && !create &&
+		    (flags & PITR_OPEN_RDONLY) && !(envflags & MDB_NOLOCK) &&
+		    nothing_writes(dir, data_mode)) {
+			mdb_env_close(s->env);
+			s->env = NULL;
+			envflags |= MDB_NOLOCK;
+			continue;
+		}
 		if ((rc != EINVAL && rc != ENOMEM) || map / 4 < floor)
 			goto out_env;
 		mdb_env_close(s->env);

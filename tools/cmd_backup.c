@@ -115,7 +115,8 @@ int cmd_backup(int argc, char *argv[])
 		   (json && strcmp(verb, "status"))) {
 		return usage_exit(backup_usage, 0);
 	}
-	s = open_store(argv[1], 0);
+	s = !strcmp(verb, "status") ? open_reader(argv[1])
+				    : open_store(argv[1], 0);
 	if (!s)
 		return 1;
 	if (!strcmp(verb, "status")) {
@@ -164,7 +165,7 @@ int cmd_verify(int argc, char *argv[])
 	snprintf(path, sizeof(path), "%s/data.mdb",
 		 store_path(argv[1], buf, sizeof(buf)));
 	if (stat(path, &st) == 0) {
-		pitr_store *s = open_store(argv[1], 0);
+		pitr_store *s = open_reader(argv[1]);
 		if (!s)
 			return 1;
 		rc = pitr_store_verify(s, problem, &problems, &n);

@@ -197,7 +197,7 @@ int cmd_events(int argc, char *argv[])
 	}
 	if (optind + 1 != argc)
 		return usage_exit(events_usage, 0);
-	s = open_store(argv[optind], 0);
+	s = open_reader(argv[optind]);
 	if (!s)
 		return 1;
 	if ((since && (rc = parse_any_instant(s, since, &from))) ||
@@ -378,7 +378,7 @@ int cmd_log(int argc, char *argv[])
 	}
 	if (!split_path(path, &sp) && sp.depth < 3) {
 		o.json = json;
-		s = open_store(argv[optind], 0);
+		s = open_reader(argv[optind]);
 		if (!s)
 			return 1;
 		if ((since && parse_any_instant(s, since, &o.since)) ||
@@ -404,7 +404,7 @@ int cmd_log(int argc, char *argv[])
 		free(doc);
 		return 2;
 	}
-	s = open_store(argv[optind], 0);
+	s = open_reader(argv[optind]);
 	if (!s) {
 		free(doc);
 		return 1;
@@ -565,7 +565,7 @@ int cmd_diff(int argc, char *argv[])
 		warnx("invalid filter '%s': use DB or DB/CONTAINER", pos[3]);
 		return 2;
 	}
-	s = open_store(pos[0], 0);
+	s = open_reader(pos[0]);
 	if (!s)
 		return 1;
 	if ((rc = parse_instant(s, pos[1], &t1)) ||

@@ -344,7 +344,7 @@ int cmd_restore(int argc, char *argv[])
 		}
 		source = replay;
 	}
-	src_store = open_store(source, 0);
+	src_store = open_reader(source);
 	if (!src_store)
 		goto out_replay;
 	if ((rc = parse_instant(src_store, when, &at)))

@@ -48,6 +48,17 @@ const char *store_path(const char *path, char *buf, size_t size);
  * return NULL. */
 pitr_store *open_store(const char *path, unsigned flags);
 
+/*
+ * Open STORE for a command that only reads it. A writable account is
+ * opened read-write all the same, but only so that resolving an instant
+ * at or after its last commit can record it as a floor for later commits
+ * (see pitr_store_resolve): the command writes nothing else. An account
+ * this user cannot write (a read-only copy, read-only media) is opened
+ * read-only (PITR_OPEN_RDONLY), without LMDB's lock file when nothing
+ * can be writing it.
+ */
+pitr_store *open_reader(const char *path);
+
 /* Parse a duration option; on error print it and return -1. */
 int parse_duration_opt(const char *opt, const char *text, uint64_t *ns);
 
