@@ -90,8 +90,7 @@ test_expect_success 'a target that exists, or no parent: exit 1, nothing made' '
 '
 
 # One damaged copy per table, kind and seed: verify names the damage,
-# repair rebuilds an equal
-# store.
+# repair rebuilds an equal store.
 W=$TMP/work
 for table in versions live names incs; do
 	test_expect_success "damaged $table: repaired equal to the original" '
