@@ -690,7 +690,8 @@ int pitr_stage_path(const char *target, const char *tag, char *buf,
 
 /* Rename the staging account `tmp` to `target`, which must not exist
  * (PITR_EXISTS), and fsync their directory so that the rename survives a
- * power loss. 0 or an errno. */
+ * power loss. 0 or an errno; an error of the fsync (rare: EIO) comes with
+ * the rename done, `tmp` gone. */
 int pitr_stage_commit(const char *tmp, const char *target);
 
 /* Remove the staging accounts that dead processes left in the directory
