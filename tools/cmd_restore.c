@@ -7,9 +7,7 @@
  */
 #include <err.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <glob.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
