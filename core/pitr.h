@@ -734,8 +734,9 @@ int pitr_restore(pitr_store *src, uint64_t at, const pitr_selection *sel,
 uint64_t pitr_count_documents(pitr_txn *t, uint64_t at);
 
 /*
- * Names at instants: what a database was called at an instant, from one
- * walk of the catalog (the names a restore at that instant gives it).
+ * Names at instants: what a database or container was called at an
+ * instant, from one walk of the catalog (the names a restore at that
+ * instant gives it).
  */
 typedef struct pitr_namer pitr_namer;
 
@@ -743,7 +744,8 @@ typedef struct pitr_namer pitr_namer;
 int pitr_namer_new(pitr_txn *t, pitr_namer **out);
 
 /*
- * The name of database incarnation `inc` at instant `at`: its last create
+ * The name of incarnation `inc` (a database or container) at instant
+ * `at`: its last create
  * (a rename's included) at or before `at`; if pruning took that, the name
  * its first delete after `at` removed; else its latest name. `*name` stays
  * valid until the next call. PITR_NOTFOUND for an unknown incarnation.

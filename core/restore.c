@@ -239,7 +239,8 @@ static int namer_add(const pitr_mutation *m, void *arg)
 {
 	pitr_namer *n = arg;
 
-	if (m->op != PITR_OP_DB_CREATE && m->op != PITR_OP_DB_DELETE)
+	if (m->op != PITR_OP_DB_CREATE && m->op != PITR_OP_DB_DELETE &&
+	    m->op != PITR_OP_CT_CREATE && m->op != PITR_OP_CT_DELETE)
 		return 0;
 	if (m->namelen > PITR_NAME_MAX)
 		return PITR_CORRUPT;
@@ -254,7 +255,7 @@ static int namer_add(const pitr_mutation *m, void *arg)
 	struct name_event *e = &n->v[n->n++];
 	e->inc = m->inc;
 	e->ts = m->ts;
-	e->create = m->op == PITR_OP_DB_CREATE;
+	e->create = m->op == PITR_OP_DB_CREATE || m->op == PITR_OP_CT_CREATE;
 	e->len = m->namelen;
 	memcpy(e->name, m->name, m->namelen);
 	e->name[m->namelen] = 0;

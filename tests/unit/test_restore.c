@@ -270,6 +270,9 @@ int main(void)
 	ok(pitr_namer_name(nm, other, t_dropped, &name, &len) == 0 &&
 	       len == 5 && !memcmp(name, "other", 5),
 	   "a dropped database keeps its name");
+	ok(pitr_namer_name(nm, b, t_dropped, &name, &len) == 0 && len == 1 &&
+	       name[0] == 'b',
+	   "a container by its name");
 	is_int(pitr_namer_name(nm, 999, t_full, &name, &len), PITR_NOTFOUND,
 	       "an unknown incarnation: PITR_NOTFOUND");
 	pitr_namer_free(nm);
