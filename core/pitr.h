@@ -705,6 +705,20 @@ int pitr_store_verify(pitr_store *s, pitr_problem_fn fn, void *arg,
 		      uint64_t *records);
 
 /*
+ * Rebuild the indexes of the account at `path` from its log, into a new
+ * account at `target` (which must not exist: PITR_EXISTS): every log
+ * record checked and replayed under its own timestamp, the meta table and
+ * the scratch files of live containers copied. Built aside, verified
+ * (pitr_store_verify), synced and renamed into place; `path` is only
+ * read. A log record that fails its checksum is reported through `fn` and
+ * nothing is built (PITR_CORRUPT): the log is the source of truth, and
+ * only backup media can give it back. `*records` receives the records
+ * replayed.
+ */
+int pitr_store_repair(const char *path, const char *target,
+		      pitr_problem_fn fn, void *arg, uint64_t *records);
+
+/*
  * Rebuild an account at `path` (which must not exist) from a backup
  * directory alone: every mutation up to `until` replayed with its own
  * timestamp, so the state at any instant up to `until` is the original's.
@@ -713,6 +727,86 @@ int pitr_store_verify(pitr_store *s, pitr_problem_fn fn, void *arg,
  */
 int pitr_backup_replay(const char *dir, const char *path, uint64_t until,
 		       uint64_t *complete);
+
+/*
+ * Accounts built aside (stage.c). A new account is built under a staging
+ * name beside its final path and renamed into place whole; create, restore
+ * and repair do it themselves, and a replay of backup media is built at a
+ * path named here.
+ */
+
+/* The staging name of `target` for a builder of kind `tag` ("restoring",
+ * "replay", "repairing"): TARGET.TAG-PID, into `buf`. 0 or ENAMETOOLONG. */
+int pitr_stage_path(const char *target, const char *tag, char *buf,
+		    size_t size);
+
+/* Rename the staging account `tmp` to `target`, which must not exist
+ * (PITR_EXISTS), and fsync their directory so that the rename survives a
+ * power loss. 0 or an errno; an error of the fsync (rare: EIO) comes with
+ * the rename done, `tmp` gone. */
+int pitr_stage_commit(const char *tmp, const char *target);
+
+/* Remove the staging accounts that dead processes left in the directory
+ * of `target` (any target's); never one whose builder is alive. Called by
+ * pitr_store_create() and pitr_restore(). */
+void pitr_stage_clean(const char *target);
+
+/* What pitr_restore() restores: a database, or one of its containers. */
+typedef struct pitr_selection {
+	const char *db; /* NUL-terminated */
+	const char *ct; /* NULL: every container of the database */
+} pitr_selection;
+
+typedef struct pitr_restore_stats {
+	uint64_t docs; /* documents restored */
+	int bad;       /* PITR_NOTFOUND: the selection that did not exist at
+			  `at`, else -1 */
+	char error[160]; /* detail of the document that failed, or "" */
+} pitr_restore_stats;
+
+/*
+ * Restore the state of `src` at `at` (resolved: see pitr_store_resolve)
+ * into a new account at `target`, which must not exist (PITR_EXISTS); its
+ * parent must (ENOENT). `sel` lists what to restore (nsel 0: every
+ * database). `cfg` gives the new account's policy; its name NULL: the
+ * basename of `target`; max_doc_size 0: the source's. Deleted databases
+ * and containers are restored as they were at `at`. The account is built
+ * at pitr_stage_path(target, "restoring"), held with the daemon lock,
+ * synced and renamed into place: on any error, nothing is left at
+ * `target` nor beside it. `fn` (may be NULL) is called with the documents
+ * copied so far; a non-zero return stops the restore and is returned.
+ * `st` (may be NULL) receives the counts and what failed.
+ */
+int pitr_restore(pitr_store *src, uint64_t at, const pitr_selection *sel,
+		 size_t nsel, const char *target, const pitr_config *cfg,
+		 pitr_progress_fn fn, void *arg, pitr_restore_stats *st);
+
+/* The documents a restore of everything at `at` copies (for a progress
+ * bar); 0 when the walk fails. */
+uint64_t pitr_count_documents(pitr_txn *t, uint64_t at);
+
+/*
+ * Names at instants: what a database or container was called at an
+ * instant, from one walk of the catalog (the names a restore at that
+ * instant gives it).
+ */
+typedef struct pitr_namer pitr_namer;
+
+/* Walk the catalog of `t` once. 0, ENOMEM or an error of the walk. */
+int pitr_namer_new(pitr_txn *t, pitr_namer **out);
+
+/*
+ * The name of incarnation `inc` (a database or container) at instant
+ * `at`: its last create
+ * (a rename's included) at or before `at`; if pruning took that, the name
+ * its first delete after `at` removed; else its latest name. `*name` stays
+ * valid until the next call. PITR_NOTFOUND for an unknown incarnation.
+ * The namer reads `t` again: free it before `t` ends.
+ */
+int pitr_namer_name(pitr_namer *n, uint64_t inc, uint64_t at,
+		    const char **name, size_t *len);
+
+void pitr_namer_free(pitr_namer *n);
 
 /*
  * Remove an account directory made by pitr_store_create (its own files

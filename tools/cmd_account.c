@@ -240,7 +240,7 @@ int cmd_info(int argc, char *argv[])
 	json = take_flag(&argc, argv, "--json");
 	if (argc != 2 || argv[1][0] == '-')
 		return usage_exit(info_usage, 0);
-	s = open_store(argv[1], 0);
+	s = open_reader(argv[1]);
 	if (!s)
 		return 1;
 	rc = pitr_store_info(s, &info);

@@ -1,5 +1,6 @@
 /*
- * cmd_backup.c - backup media: pitr backup STORE status|flush, pitr verify.
+ * cmd_backup.c - backup media and checks: pitr backup STORE status|flush,
+ * pitr verify, pitr repair.
  */
 #include <err.h>
 #include <inttypes.h>
@@ -128,7 +129,8 @@ int cmd_backup(int argc, char *argv[])
 	}
 	if (argv[1][0] == '-')
 		return usage_exit(backup_usage, 0);
-	s = open_store(argv[1], 0);
+	s = !strcmp(verb, "status") ? open_reader(argv[1])
+				    : open_store(argv[1], 0);
 	if (!s)
 		return 1;
 	if (!strcmp(verb, "status")) {
@@ -198,7 +200,7 @@ int cmd_verify(int argc, char *argv[])
 	snprintf(path, sizeof(path), "%s/data.mdb",
 		 store_path(argv[1], buf, sizeof(buf)));
 	if (stat(path, &st) == 0) {
-		pitr_store *s = open_store(argv[1], 0);
+		pitr_store *s = open_reader(argv[1]);
 		if (!s)
 			return 1;
 		rc = pitr_store_verify(s, problem, &pr, &n);
@@ -245,4 +247,49 @@ int cmd_verify(int argc, char *argv[])
 	printf("%s: %" PRIu64 " segments checked, %s; complete up to %s\n",
 	       argv[1], n, pr.n ? "DAMAGED" : "ok", t);
 	return pr.n ? 1 : 0;
+}
+
+static const char repair_usage[] =
+    "usage: pitr repair STORE TARGET\n"
+    "\n"
+    "Rebuild an account whose indexes are damaged (see pitr verify) from\n"
+    "its log into a new account at TARGET, which must not exist: every log\n"
+    "record is checked and replayed with its own timestamp, so every\n"
+    "instant reads as it did; the account's settings and scratch files are\n"
+    "copied. STORE is only read. TARGET is built beside itself, verified\n"
+    "and renamed into place whole. A log record that fails its checksum\n"
+    "cannot be repaired: it is named, nothing is built, exit status 1\n"
+    "(restore from backup media instead).\n";
+
+int cmd_repair(int argc, char *argv[])
+{
+	char buf[PATH_MAX];
+	struct stat st;
+	uint64_t n = 0;
+	int problems = 0, rc;
+
+	if (wants_help(argc, argv))
+		return usage_exit(repair_usage, 1);
+	if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-')
+		return usage_exit(repair_usage, 0);
+	if (!argv[2][0]) {
+		warnx("TARGET must not be empty");
+		return 2;
+	}
+	if (lstat(argv[2], &st) == 0) {
+		warnx("cannot repair into '%s': it exists; repair creates a "
+		      "new account",
+		      argv[2]);
+		return 1;
+	}
+	rc = pitr_store_repair(store_path(argv[1], buf, sizeof(buf)), argv[2],
+			       problem, &problems, &n);
+	if (rc) {
+		warnx("cannot repair '%s' into '%s': %s", argv[1], argv[2],
+		      pitr_strerror(rc));
+		return 1;
+	}
+	printf("%s: %" PRIu64 " records replayed into '%s'\n", argv[1], n,
+	       argv[2]);
+	return 0;
 }

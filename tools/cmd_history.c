@@ -22,62 +22,27 @@ static int by_time(const void *a, const void *b)
 	return yd - xd;
 }
 
-static int by_inc_time(const void *a, const void *b)
-{
-	const struct item *x = *(struct item *const *)a;
-	const struct item *y = *(struct item *const *)b;
-
-	if (x->m.inc != y->m.inc)
-		return x->m.inc < y->m.inc ? -1 : 1;
-	if (x->m.ts != y->m.ts)
-		return x->m.ts < y->m.ts ? -1 : 1;
-	return (x->m.op == PITR_OP_DB_CREATE) - (y->m.op == PITR_OP_DB_CREATE);
-}
-
-/*
- * Name each container event's database as it was named then: by its last
- * create (a rename's included) at or before the event, or if pruning took
- * that, by its first delete after (a rename's takes the old name). Else
- * its latest name.
- */
+/* Name each container event's database as a restore at that instant
+ * names it (core's namer). */
 static int name_databases(pitr_txn *t, struct list *l)
 {
-	struct item **dbs = malloc((l->n ? l->n : 1) * sizeof(*dbs));
-	pitr_inc_info info;
-	size_t n = 0;
+	pitr_namer *nm;
+	const char *name;
+	size_t len;
+	int rc = pitr_namer_new(t, &nm);
 
-	if (!dbs)
-		return ENOMEM;
-	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i].m.op == PITR_OP_DB_CREATE ||
-		    l->v[i].m.op == PITR_OP_DB_DELETE)
-			dbs[n++] = &l->v[i];
-	if (n)
-		qsort(dbs, n, sizeof(*dbs), by_inc_time);
+	if (rc)
+		return rc;
 	for (size_t i = 0; i < l->n; i++) {
 		struct item *it = &l->v[i];
-		size_t lo = 0, hi = n;
-		if (!it->m.parent)
-			continue;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			const struct item *d = dbs[mid];
-			if (d->m.inc < it->m.parent ||
-			    (d->m.inc == it->m.parent && d->m.ts <= it->m.ts))
-				lo = mid + 1;
-			else
-				hi = mid;
+		if (it->m.parent &&
+		    pitr_namer_name(nm, it->m.parent, it->m.ts, &name, &len) ==
+			0) {
+			memcpy(it->db, name, len);
+			it->db[len] = 0;
 		}
-		if (lo && dbs[lo - 1]->m.inc == it->m.parent &&
-		    dbs[lo - 1]->m.op == PITR_OP_DB_CREATE)
-			strcpy(it->db, dbs[lo - 1]->name);
-		else if (lo < n && dbs[lo]->m.inc == it->m.parent &&
-			 dbs[lo]->m.op == PITR_OP_DB_DELETE)
-			strcpy(it->db, dbs[lo]->name);
-		else if (pitr_inc_get(t, it->m.parent, &info) == 0)
-			memcpy(it->db, info.name, info.namelen + 1);
 	}
-	free(dbs);
+	pitr_namer_free(nm);
 	return 0;
 }
 
@@ -233,7 +198,7 @@ int cmd_events(int argc, char *argv[])
 	}
 	if (optind + 1 != argc)
 		return usage_exit(events_usage, 0);
-	s = open_store(argv[optind], 0);
+	s = open_reader(argv[optind]);
 	if (!s)
 		return 1;
 	if ((since && (rc = parse_any_instant(s, since, &from))) ||
@@ -414,7 +379,7 @@ int cmd_log(int argc, char *argv[])
 	}
 	if (!split_path(path, &sp) && sp.depth < 3) {
 		o.json = json;
-		s = open_store(argv[optind], 0);
+		s = open_reader(argv[optind]);
 		if (!s)
 			return 1;
 		if ((since && parse_any_instant(s, since, &o.since)) ||
@@ -440,7 +405,7 @@ int cmd_log(int argc, char *argv[])
 		free(doc);
 		return 2;
 	}
-	s = open_store(argv[optind], 0);
+	s = open_reader(argv[optind]);
 	if (!s) {
 		free(doc);
 		return 1;
@@ -579,30 +544,35 @@ static int filter_passes(const struct filter *f, uint64_t ct, uint64_t db)
 }
 
 /* A document's path at one instant: its container's and database's
- * names then (or their latest names, when pruning took those events). */
+ * names then (core's names at instants). */
 struct dpath {
-	const char *db, *ct;
+	char db[PITR_NAME_MAX + 1], ct[PITR_NAME_MAX + 1];
 	uint64_t dbinc;
-	pitr_inc_info ci, di;
 };
 
-static int path_at(pitr_txn *t, const struct list *cr, uint64_t ct, uint64_t at,
+static int name_copy_at(pitr_namer *nm, uint64_t inc, uint64_t at, char *out)
+{
+	const char *n;
+	size_t len;
+
+	if (pitr_namer_name(nm, inc, at, &n, &len) || len > PITR_NAME_MAX)
+		return -1;
+	memcpy(out, n, len);
+	out[len] = 0;
+	return 0;
+}
+
+static int path_at(pitr_txn *t, pitr_namer *nm, uint64_t ct, uint64_t at,
 		   struct dpath *p)
 {
-	const struct item *c = name_at(cr, ct, at), *d = NULL;
+	pitr_inc_info ci;
 
-	if (c && (d = name_at(cr, c->m.parent, at))) {
-		p->ct = c->name;
-		p->db = d->name;
-		p->dbinc = c->m.parent;
-		return 0;
-	}
-	if (pitr_inc_get(t, ct, &p->ci) ||
-	    pitr_inc_get(t, p->ci.parent, &p->di))
+	if (pitr_inc_get(t, ct, &ci))
 		return -1;
-	p->ct = p->ci.name;
-	p->db = p->di.name;
-	p->dbinc = p->ci.parent;
+	p->dbinc = ci.parent;
+	if (name_copy_at(nm, ct, at, p->ct) ||
+	    name_copy_at(nm, p->dbinc, at, p->db))
+		return -1;
 	return 0;
 }
 
@@ -652,7 +622,8 @@ static void print_path(const struct dpath *p, const struct item *it)
 int cmd_diff(int argc, char *argv[])
 {
 	const char *pos[4];
-	struct list l = { 0 }, cr = { 0 };
+	struct list l = { 0 };
+	pitr_namer *nm = NULL;
 	uint64_t t1, t2;
 	struct split sp = { 0 };
 	struct filter f = { 0 };
@@ -680,7 +651,7 @@ int cmd_diff(int argc, char *argv[])
 		warnx("invalid filter '%s': use DB or DB/CONTAINER", pos[3]);
 		return 2;
 	}
-	s = open_store(pos[0], 0);
+	s = open_reader(pos[0]);
 	if (!s)
 		return 1;
 	if ((rc = parse_instant(s, pos[1], &t1)) ||
@@ -703,7 +674,7 @@ int cmd_diff(int argc, char *argv[])
 		rc = pitr_log_walk(t, t1 < t2 ? t1 : t2, t1 < t2 ? t2 : t1,
 				   collect_docs, &l);
 	if (!rc)
-		rc = catalog_creates(t, &cr);
+		rc = pitr_namer_new(t, &nm);
 	if (rc) {
 		warnx("cannot read the log of '%s': %s", pos[0],
 		      pitr_strerror(rc));
@@ -729,8 +700,8 @@ int cmd_diff(int argc, char *argv[])
 		if (!change)
 			continue;
 		/* the paths at T1 and T2 (where it existed) */
-		int ok1 = had && !path_at(t, &cr, it->m.parent, t1, &p1);
-		int ok2 = has && !path_at(t, &cr, it->m.parent, t2, &p2);
+		int ok1 = had && !path_at(t, nm, it->m.parent, t1, &p1);
+		int ok2 = has && !path_at(t, nm, it->m.parent, t2, &p2);
 		if (!ok1 && !ok2)
 			continue; /* its names were pruned */
 		const struct dpath *p = ok2 ? &p2 : &p1;
@@ -771,9 +742,9 @@ int cmd_diff(int argc, char *argv[])
 		}
 	}
 out:
+	pitr_namer_free(nm);
 	pitr_txn_abort(t);
 	free(l.v);
-	free(cr.v);
 	pitr_store_close(s);
 	return rc ? 1 : 0;
 }

@@ -116,7 +116,7 @@ int cmd_ls(int argc, char *argv[])
 			return 2;
 		}
 	}
-	s = open_store(argv[optind], 0);
+	s = open_reader(argv[optind]);
 	if (!s)
 		return 1;
 	if (attext && (rc = parse_instant(s, attext, &at))) {
@@ -217,7 +217,7 @@ int cmd_cat(int argc, char *argv[])
 		free(doc);
 		return 2;
 	}
-	s = open_store(argv[optind], 0);
+	s = open_reader(argv[optind]);
 	if (!s) {
 		free(doc);
 		return 1;

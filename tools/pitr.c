@@ -30,6 +30,8 @@ static const struct command commands[] = {
 	{ "backup", cmd_backup, "backup media: status, flush" },
 	{ "verify", cmd_verify,
 	  "check every checksum of a store or backup directory" },
+	{ "repair", cmd_repair,
+	  "rebuild a store's damaged indexes from its log" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

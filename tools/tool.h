@@ -23,6 +23,7 @@ int cmd_policy(int argc, char *argv[]);
 int cmd_prune(int argc, char *argv[]);
 int cmd_backup(int argc, char *argv[]);
 int cmd_verify(int argc, char *argv[]);
+int cmd_repair(int argc, char *argv[]);
 int cmd_events(int argc, char *argv[]);
 int cmd_log(int argc, char *argv[]);
 int cmd_ls(int argc, char *argv[]);
@@ -55,6 +56,17 @@ int mount_point(const char *store, char *buf, size_t size);
 /* Open STORE (or its mount point) for a command; on error print it and
  * return NULL. */
 pitr_store *open_store(const char *path, unsigned flags);
+
+/*
+ * Open STORE for a command that only reads it. A writable account is
+ * opened read-write all the same, but only so that resolving an instant
+ * at or after its last commit can record it as a floor for later commits
+ * (see pitr_store_resolve): the command writes nothing else. An account
+ * this user cannot write (a read-only copy, read-only media) is opened
+ * read-only (PITR_OPEN_RDONLY), without LMDB's lock file when nothing
+ * can be writing it.
+ */
+pitr_store *open_reader(const char *path);
 
 /* Parse a duration option; on error print it and return -1. */
 int parse_duration_opt(const char *opt, const char *text, uint64_t *ns);
@@ -122,15 +134,6 @@ struct item *list_push(struct list *l, const pitr_mutation *m);
 
 /* A pitr_mutation_fn appending every mutation to the list `arg`. */
 int collect(const pitr_mutation *m, void *arg);
-
-/* Every create of a database or container (a rename's included) into
- * `out`, sorted by incarnation and time, for name_at(). */
-int catalog_creates(pitr_txn *t, struct list *out);
-
-/* The create that named incarnation `inc` at `at` (its name, and in m.parent
- * its database then): the last at or before `at`, else the first after
- * (pruning took the earlier ones). NULL if none is known. */
-const struct item *name_at(const struct list *cr, uint64_t inc, uint64_t at);
 
 /* Options of a container's or database's timeline (pitr log DB[/C]). */
 struct timeline_opts {

@@ -140,6 +140,24 @@ pitr_store *open_store(const char *path, unsigned flags)
 	return s;
 }
 
+pitr_store *open_reader(const char *path)
+{
+	char buf[PATH_MAX];
+	const char *store = store_path(path, buf, sizeof(buf));
+	pitr_store *s;
+	int rc = pitr_store_open(store, 0, &s);
+
+	/* An account this user cannot write (a read-only copy or medium):
+	 * read-only, which is all a reader needs of it. */
+	if (rc == EACCES || rc == EROFS || rc == EPERM)
+		rc = pitr_store_open(store, PITR_OPEN_RDONLY, &s);
+	if (rc) {
+		warnx("cannot open store '%s': %s", path, pitr_strerror(rc));
+		return NULL;
+	}
+	return s;
+}
+
 int parse_duration_opt(const char *opt, const char *text, uint64_t *ns)
 {
 	if (pitr_duration_parse(text, strlen(text), ns)) {
