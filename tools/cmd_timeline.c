@@ -80,11 +80,13 @@ static void tl_flush(struct tl *w)
 		    ",\"events\":%" PRIu64 "}\n",
 		    a, b, w->docs, w->creates, w->replaces, w->deletes,
 		    w->bytes, w->events);
-	else
+	else {
+		char sz[16];
 		printf("%-30s  %10" PRIu64 "  %8" PRIu64 "  %8" PRIu64
-		       "  %8" PRIu64 "  %12" PRIu64 "  %" PRIu64 "\n",
+		       "  %8" PRIu64 "  %12s  %" PRIu64 "\n",
 		       a, w->docs, w->creates, w->replaces, w->deletes,
-		       w->bytes, w->events);
+		       human_size(w->bytes, sz), w->events);
+	}
 	w->creates = w->replaces = w->deletes = w->bytes = w->events = 0;
 }
 
@@ -127,8 +129,10 @@ static void tl_line(struct tl *w, const pitr_mutation *m, const char *op)
 			printf("%-20s", "-");
 		printf("  ");
 	}
+	char sz[16];
 	if (m->op == PITR_OP_DOC_PUT)
-		printf("%10" PRIu32 "  %016" PRIx64 "  ", m->size, m->etag);
+		printf("%10s  %016" PRIx64 "  ", human_size(m->size, sz),
+		       m->etag);
 	else
 		printf("%10s  %-16s  ", "-", "-");
 	if (doc) {
@@ -381,6 +385,41 @@ static void restore_cmd(FILE *out, const char *store, const char *before,
 	shell_word(out, sel, strlen(sel));
 }
 
+/* The command line that undoes a container's bulk change in place. */
+static void undo_cmd(FILE *out, const char *store, const char *before,
+		     const char *last, const char *db, const char *ct)
+{
+	char sel[2 * PITR_NAME_MAX + 2];
+
+	snprintf(sel, sizeof(sel), "%s/%s", db, ct);
+	fputs("pitr undo ", out);
+	shell_word(out, store, strlen(store));
+	fputc(' ', out);
+	shell_word(out, sel, strlen(sel));
+	fprintf(out, " --at %s --until %s", before, last);
+}
+
+/* It, as the JSON member "undo". */
+static int json_undo_cmd(const char *store, const char *before,
+			 const char *last, const char *db, const char *ct)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return errno;
+	undo_cmd(f, store, before, last, db, ct);
+	if (fclose(f)) {
+		free(buf);
+		return ENOMEM;
+	}
+	printf(",\"undo\":");
+	json_string(stdout, buf, len);
+	free(buf);
+	return 0;
+}
+
 /* The same, as the JSON member "restore". */
 static int json_restore_cmd(const char *store, const char *before,
 			    const char *db, const char *ct)
@@ -492,6 +531,12 @@ int events_bulk(pitr_store *s, const char *store, const char *db,
 				pitr_time_format(
 				    b->ct ? b->ct_deleted : b->db_deleted, d);
 				printf(",\"deleted\":\"%s\"", d);
+			}
+			if (ctname && (rc = json_undo_cmd(store, before, last,
+							  dbname, ctname))) {
+				warnx("cannot print the undo command: %s",
+				      strerror(rc));
+				goto out;
 			}
 			if ((rc = json_restore_cmd(store, before, dbname,
 						   ctname))) {
