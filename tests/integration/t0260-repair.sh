@@ -4,10 +4,10 @@
 # from the log into a new account that verifies and reads, at several
 # instants, exactly as the undamaged original (every listing with its
 # times and etags, every document's bytes). A damaged log record is named
-# and nothing is built. REPAIR_SEEDS=N for more cases per kind (2).
+# and nothing is built. REPAIR_SEEDS=N for more cases per kind (1).
 . "$(dirname "$0")/lib.sh"
 
-SEEDS=${REPAIR_SEEDS:-2}
+SEEDS=${REPAIR_SEEDS:-1}
 DAMAGE=$TOP/build/tests/damage
 if ! [ -x "$DAMAGE" ]; then
 	echo "1..0 # SKIP $DAMAGE is not built (make build/tests/damage)"
