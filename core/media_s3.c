@@ -17,6 +17,8 @@
  * x-amz-content-sha256 header (the body's SHA-256, which curl then
  * signs), query parameters sorted and fully percent-encoded, a value on
  * every parameter ("delete="), and Content-MD5 on every PUT and POST.
+ * An empty "Expect:" (to drop 100-continue) must not be set: curl signs
+ * it without sending it, and the signature no longer matches.
  * Objects are created with "If-None-Match: *": 412 means the name exists.
  * Responses are read up to a bound and parsed with bounds; a listing's
  * keys outside the prefix or with characters this media never writes
@@ -218,7 +220,6 @@ static int request(struct media_s3 *s, const char *method, const char *key,
 		hdr = curl_slist_append(hdr, h_md5);
 		hdr = curl_slist_append(hdr,
 					"Content-Type: application/octet-stream");
-		hdr = curl_slist_append(hdr, "Expect:");
 	}
 	if (create_only)
 		hdr = curl_slist_append(hdr, "If-None-Match: *");

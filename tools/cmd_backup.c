@@ -31,7 +31,7 @@ static int set_dir(pitr_store *s, const char *store, const char *dir)
 	char path[4096], cwd[2048];
 	int rc;
 
-	if (dir && dir[0] != '/') {
+	if (dir && dir[0] != '/' && strncmp(dir, "s3://", 5)) {
 		if (!getcwd(cwd, sizeof(cwd))) {
 			warn("cannot resolve '%s'", dir);
 			return 1;
@@ -137,11 +137,13 @@ int cmd_backup(int argc, char *argv[])
 }
 
 static const char verify_usage[] =
-    "usage: pitr verify STORE|DIR\n"
+    "usage: pitr verify STORE|DIR|s3://BUCKET/PREFIX [--sample N]\n"
     "\n"
     "Check every checksum of an account's log and every index entry against\n"
-    "the log, or a backup directory's segments and their chain. Names each\n"
-    "damaged or missing record, entry or segment; exit status 1 if any.\n";
+    "the log, or backup media's segments and their chain. Names each\n"
+    "damaged or missing record, entry or segment; exit status 1 if any.\n"
+    "--sample N: on media, read only N segments whole (the last one and\n"
+    "others at random) and the names of the rest: a bounded check.\n";
 
 static void problem(const char *where, const char *what, void *arg)
 {
@@ -155,14 +157,26 @@ int cmd_verify(int argc, char *argv[])
 	struct stat st;
 	uint64_t n = 0, complete = 0;
 	int problems = 0, rc;
+	unsigned sample = 0;
 
 	if (wants_help(argc, argv))
 		return usage_exit(verify_usage, 1);
+	if (argc == 4 && !strcmp(argv[2], "--sample")) {
+		char *end;
+		unsigned long v = strtoul(argv[3], &end, 10);
+		if (*end || !*argv[3] || v < 1 || v > 1000000) {
+			warnx("invalid --sample '%s': 1 to 1000000 segments",
+			      argv[3]);
+			return 2;
+		}
+		sample = (unsigned)v;
+		argc = 2;
+	}
 	if (argc != 2 || argv[1][0] == '-')
 		return usage_exit(verify_usage, 0);
 	snprintf(path, sizeof(path), "%s/data.mdb",
 		 store_path(argv[1], buf, sizeof(buf)));
-	if (stat(path, &st) == 0) {
+	if (!sample && strncmp(argv[1], "s3://", 5) && stat(path, &st) == 0) {
 		pitr_store *s = open_store(argv[1], 0);
 		if (!s)
 			return 1;
@@ -179,15 +193,24 @@ int cmd_verify(int argc, char *argv[])
 		       problems ? "DAMAGED" : "ok");
 		return problems ? 1 : 0;
 	}
-	rc = pitr_backup_verify(argv[1], problem, &problems, &n, &complete);
+	rc = pitr_backup_verify_sample(argv[1], sample, problem, &problems, &n,
+				       &complete);
 	if (rc && rc != PITR_CORRUPT) {
-		warnx("cannot verify '%s': %s", argv[1], pitr_strerror(rc));
+		const char *why = pitr_backup_media_error();
+		warnx("cannot verify '%s': %s", argv[1],
+		      *why ? why : pitr_strerror(rc));
 		return 1;
 	}
 	char t[PITR_TIME_LEN] = "-";
 	if (complete)
 		pitr_time_format(complete, t);
-	printf("%s: %" PRIu64 " segments checked, %s; complete up to %s\n",
-	       argv[1], n, problems ? "DAMAGED" : "ok", t);
+	if (sample && sample < n)
+		printf("%s: %u of %" PRIu64 " segments read whole, the rest "
+		       "by name, %s; complete up to %s\n",
+		       argv[1], sample, n, problems ? "DAMAGED" : "ok", t);
+	else
+		printf("%s: %" PRIu64 " segments checked, %s; complete up to "
+		       "%s\n",
+		       argv[1], n, problems ? "DAMAGED" : "ok", t);
 	return problems ? 1 : 0;
 }
