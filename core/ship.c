@@ -16,7 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/random.h>
+#include <unistd.h>
+#include <xxhash.h>
 
 #include "media.h"
 
@@ -104,18 +107,33 @@ static int store_shipped(pitr_store *s, uint64_t ts)
 	return meta_store(s, "shipped_ts", buf, (size_t)len);
 }
 
-/* This store's writer id in manifests: made once, kept in meta. */
+/* This store's writer id in manifests: a random number made once and
+ * kept in meta, with the host and the store's path, so that a copy of
+ * the store elsewhere (which would copy the number) is another writer. */
 static int writer_id(pitr_store *s, uint64_t *id)
 {
+	char where[PATH_MAX + 300], real[PATH_MAX], host[256] = "";
+	const char *path = "";
 	unsigned char b[8];
+	uint64_t r;
+	int rc;
 
-	if ((*id = meta_le64(s, "media_writer")))
-		return 0;
-	do {
-		if (getrandom(b, sizeof(b), 0) != sizeof(b))
-			return errno ? errno : EIO;
-	} while (!(*id = get_le64(b)));
-	return meta_store(s, "media_writer", b, sizeof(b));
+	if (!(r = meta_le64(s, "media_writer"))) {
+		do {
+			if (getrandom(b, sizeof(b), 0) != sizeof(b))
+				return errno ? errno : EIO;
+		} while (!(r = get_le64(b)));
+		if ((rc = meta_store(s, "media_writer", b, sizeof(b))))
+			return rc;
+	}
+	if (mdb_env_get_path(s->env, &path) || !realpath(path, real))
+		snprintf(real, sizeof(real), "%s", path);
+	gethostname(host, sizeof(host) - 1);
+	int n = snprintf(where, sizeof(where), "%016" PRIx64 "%s\n%s", r,
+			 host, real);
+	*id = XXH3_64bits(where, (size_t)n < sizeof(where) ? (size_t)n
+							   : sizeof(where));
+	return 0;
 }
 
 /* Create ACCOUNT if it is missing; PITR_FOREIGN if it names another

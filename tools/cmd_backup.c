@@ -125,9 +125,11 @@ int cmd_backup(int argc, char *argv[])
 		rc = set_dir(s, argv[1], NULL);
 	} else {
 		rc = pitr_backup_ship(s, 1, &n);
+		const char *why = pitr_backup_media_error();
 		if (rc)
-			warnx("cannot flush '%s' to its backup media: %s",
-			      argv[1], pitr_strerror(rc));
+			warnx("cannot flush '%s' to its backup media: %s%s%s",
+			      argv[1], pitr_strerror(rc), *why ? ": " : "",
+			      why);
 		else
 			printf("flushed %" PRIu64 " mutations\n", n);
 		rc = rc ? 1 : 0;

@@ -11,13 +11,27 @@
 # rgw_stop        kill the gateway alone: the media disappear
 # rgw_start       start it again and wait until it answers
 # s3 METHOD PATH [curl args]   a signed request, e.g. s3 GET "/b?list-type=2"
+#
+# Steps run in subshells: the daemons' pids are kept in files.
 
 CEPH_DIR=$TMP/ceph
 S3_BUCKET=pitr-test
-CEPH_PIDS=
+trap 'ceph_stop; cleanup' EXIT
 
+# a free port below the ephemeral range, so that no outgoing connection
+# takes it between this check and the daemon's bind
 free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	python3 -c '
+import random, socket
+while True:
+    p = random.randrange(20000, 30000)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    print(p)
+    break'
 }
 
 ceph_c() {
@@ -50,9 +64,8 @@ rgw_alive() {
 
 rgw_start() {
 	radosgw -f -c "$CEPH_DIR/ceph.conf" -n client.rgw \
-		>"$CEPH_DIR/log/rgw.out" 2>&1 &
-	RGW_PID=$!
-	CEPH_PIDS="$CEPH_PIDS $RGW_PID"
+		>"$CEPH_DIR/log/rgw.out" 2>&1 </dev/null &
+	echo $! >"$CEPH_DIR/rgw.pid"
 	wait_for 240 rgw_alive || {
 		echo "# radosgw did not answer; its log:" >&2
 		tail -20 "$CEPH_DIR/log/client.rgw.log" >&2 2>/dev/null
@@ -63,7 +76,8 @@ rgw_start() {
 # stop one daemon by PID: TERM, then KILL after 5 s
 stop_pid() {
 	local p=$1 i
-	kill -0 "$p" 2>/dev/null || return 0
+	[ -n "$p" ] && kill -0 "$p" 2>/dev/null || return 0
+	kill -CONT "$p" 2>/dev/null
 	kill -TERM "$p" 2>/dev/null
 	for i in $(seq 25); do
 		kill -0 "$p" 2>/dev/null || { wait "$p" 2>/dev/null; return 0; }
@@ -75,17 +89,23 @@ stop_pid() {
 }
 
 rgw_stop() {
-	kill -KILL "$RGW_PID" 2>/dev/null
-	wait "$RGW_PID" 2>/dev/null
-	return 0
+	local p
+	p=$(cat "$CEPH_DIR/rgw.pid")
+	kill -KILL "$p" 2>/dev/null
+	wait_for 10 not kill -0 "$p"
+	rm -f "$CEPH_DIR/rgw.pid"
 }
 
+# the gateway first (it needs the others to stop cleanly), the OSD, then
+# the monitor
 ceph_stop() {
-	local p
-	for p in $CEPH_PIDS; do
-		stop_pid "$p"
+	local f
+	for f in rgw osd mon; do
+		[ -f "$CEPH_DIR/$f.pid" ] || continue
+		stop_pid "$(cat "$CEPH_DIR/$f.pid")"
+		rm -f "$CEPH_DIR/$f.pid"
 	done
-	CEPH_PIDS=
+	return 0
 }
 
 ceph_start() {
@@ -148,13 +168,13 @@ EOF
 	monmaptool --create --addv a "[v1:127.0.0.1:$monport]" --fsid "$fsid" \
 		"$CEPH_DIR/monmap" >/dev/null
 	ceph_c ceph-mon --mkfs -i a --monmap "$CEPH_DIR/monmap" >"$CEPH_DIR/log/mkfs.out" 2>&1
-	ceph-mon -f -i a -c "$CEPH_DIR/ceph.conf" >"$CEPH_DIR/log/mon.out" 2>&1 &
-	CEPH_PIDS="$CEPH_PIDS $!"
+	ceph-mon -f -i a -c "$CEPH_DIR/ceph.conf" >"$CEPH_DIR/log/mon.out" 2>&1 </dev/null &
+	echo $! >"$CEPH_DIR/mon.pid"
 	wait_for 60 ceph_c ceph -s || { echo "# ceph-mon did not start" >&2; return 1; }
 	ceph_c ceph osd new "$osduuid" >/dev/null
 	ceph_c ceph-osd -i 0 --mkfs --osd-uuid "$osduuid" >"$CEPH_DIR/log/osd-mkfs.out" 2>&1
-	ceph-osd -f -i 0 -c "$CEPH_DIR/ceph.conf" >"$CEPH_DIR/log/osd.out" 2>&1 &
-	CEPH_PIDS="$CEPH_PIDS $!"
+	ceph-osd -f -i 0 -c "$CEPH_DIR/ceph.conf" >"$CEPH_DIR/log/osd.out" 2>&1 </dev/null &
+	echo $! >"$CEPH_DIR/osd.pid"
 	wait_for 120 osd_up || { echo "# ceph-osd did not come up" >&2; return 1; }
 	export PITR_S3_ENDPOINT="http://127.0.0.1:$rgwport" AWS_REGION=us-east-1
 	export AWS_ACCESS_KEY_ID=PITRTESTKEY0000001
