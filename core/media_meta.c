@@ -82,6 +82,17 @@ static int line_u64(const char **p, const char *end, uint64_t max,
 								 : 0;
 }
 
+/* The same, written the one way manifest_encode writes it: no leading
+ * zero, so that a manifest decoded encodes back to the same bytes. */
+static int line_canon(const char **p, const char *end, uint64_t *v)
+{
+	const char *start = *p;
+
+	if (line_u64(p, end, UINT64_MAX, v) || (*start == '0' && *v))
+		return PITR_CORRUPT;
+	return *start == '0' && *p - start != 2 ? PITR_CORRUPT : 0;
+}
+
 static int hexval(char c)
 {
 	return c >= '0' && c <= '9'   ? c - '0'
@@ -185,16 +196,16 @@ int manifest_decode(const unsigned char *text, size_t len,
 	if (expect(&p, end, "pitr-manifest 1\nwriter: ") ||
 	    line_hex64(&p, end, &mf->writer) ||
 	    expect(&p, end, "written: ") ||
-	    line_u64(&p, end, UINT64_MAX, &mf->written) ||
+	    line_canon(&p, end, &mf->written) ||
 	    expect(&p, end, "seq: ") ||
-	    line_u64(&p, end, UINT64_MAX, &mf->seq) ||
+	    line_canon(&p, end, &mf->seq) ||
 	    expect(&p, end, "sum: ") || line_hex64(&p, end, &mf->sum) ||
 	    expect(&p, end, "complete: ") ||
-	    line_u64(&p, end, UINT64_MAX, &mf->complete) ||
+	    line_canon(&p, end, &mf->complete) ||
 	    expect(&p, end, "first: ") ||
-	    line_u64(&p, end, UINT64_MAX, &mf->first) ||
+	    line_canon(&p, end, &mf->first) ||
 	    expect(&p, end, "from: ") ||
-	    line_u64(&p, end, UINT64_MAX, &mf->from) || p != end)
+	    line_canon(&p, end, &mf->from) || p != end)
 		return PITR_CORRUPT;
 	/* a manifest commits segments first..seq, or none */
 	if (mf->seq ? !mf->first || mf->first > mf->seq : mf->first > 1)

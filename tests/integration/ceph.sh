@@ -158,6 +158,11 @@ bluestore_block_create = true
 bluestore_block_size = 4294967296
 bluestore_fsck_on_mount = false
 osd_memory_target = 536870912
+# placed in the CRUSH map here, not by the OSD at start: under load its
+# first command to the monitor could leave before it knew the cluster
+# (the monitor then refused it as "wrong fsid" and the OSD gave up)
+osd_crush_update_on_start = false
+osd_class_update_on_start = false
 [client.rgw]
 rgw_frontends = beast endpoint=127.0.0.1:$rgwport
 rgw_data = $CEPH_DIR/rgw
@@ -173,6 +178,7 @@ EOF
 	wait_for 60 ceph_c ceph -s || { echo "# ceph-mon did not start" >&2; return 1; }
 	ceph_c ceph osd new "$osduuid" >/dev/null
 	ceph_c ceph-osd -i 0 --mkfs --osd-uuid "$osduuid" >"$CEPH_DIR/log/osd-mkfs.out" 2>&1
+	ceph_c ceph osd crush add osd.0 1.0 root=default >/dev/null 2>&1
 	ceph-osd -f -i 0 -c "$CEPH_DIR/ceph.conf" >"$CEPH_DIR/log/osd.out" 2>&1 </dev/null &
 	echo $! >"$CEPH_DIR/osd.pid"
 	wait_for 120 osd_up || { echo "# ceph-osd did not come up" >&2; return 1; }
