@@ -84,7 +84,8 @@ static int dir_list(struct media *m, const char *prefix, const char *after,
 	if (!d)
 		return errno;
 	while (!rc && (e = readdir(d))) {
-		if (strncmp(e->d_name, prefix, plen) ||
+		/* hidden: ".", "..", the lock, temporary files */
+		if (e->d_name[0] == '.' || strncmp(e->d_name, prefix, plen) ||
 		    (after && strcmp(e->d_name, after) <= 0))
 			continue;
 		if (n == cap) {

@@ -46,6 +46,7 @@ objects() {
 ship() { # ship KIND LOCATION
 	local kind=$1 where=$2 opt
 	[ "$kind" = dir ] && opt=--backup-dir || opt=--backup-url
+	[ "$kind" = dir ] && mkdir -p "$where"
 	rm -rf "$TMP/store"
 	"$PITR" create "$TMP/store" >/dev/null
 	mkdir -p "$M"
