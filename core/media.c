@@ -97,7 +97,8 @@ int media_segments(struct media *m, uint64_t after, struct seg_ref **refs,
 		return rc;
 	}
 	/* the two name forms sort apart: order by number */
-	qsort(l.v, l.n, sizeof(*l.v), by_seq);
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), by_seq);
 	*refs = l.v;
 	*n = l.n;
 	return 0;

@@ -103,7 +103,7 @@ static int dir_list(struct media *m, const char *prefix, const char *after,
 			n++;
 	}
 	closedir(d);
-	if (!rc)
+	if (!rc && n)
 		qsort(v, n, sizeof(*v), by_name);
 	for (size_t i = 0; i < n; i++) {
 		if (!rc)
