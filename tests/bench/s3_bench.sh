@@ -3,10 +3,11 @@
 # single-node Ceph (radosgw, started here, see tests/integration/ceph.sh).
 #  1. N documents of ~1 KB created then overwritten ROUNDS times through
 #     the mount, flat out: lag (age of the oldest mutation not on the
-#     media) sampled every 0.1 s, p50/p99/max; objects created (PUTs) per
+#     media) sampled every 0.1 s (BENCH_SAMPLE), p50/p99/max; objects created (PUTs) per
 #     1,000 mutations; bytes on the media per 1 KB version.
 #  2. A restore of R documents (10% with 10 versions) from each media.
-# Run as root (FUSE, Ceph): BENCH_DOCS, BENCH_SHIP_ROUNDS, BENCH_S3_RESTORE_DOCS.
+# Run as root (FUSE, Ceph): BENCH_DOCS, BENCH_SHIP_ROUNDS, BENCH_S3_RESTORE_DOCS,
+# BENCH_SAMPLE (seconds between lag samples; each opens the store).
 set -eu
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 N=${BENCH_DOCS:-20000}
@@ -56,7 +57,7 @@ ship() { # ship KIND LOCATION
 		while :; do
 			"$PITR" backup "$TMP/store" status --json 2>/dev/null |
 				sed -n 's/.*"lag_ns":\([0-9]*\).*/\1/p'
-			sleep 0.1
+			sleep "${BENCH_SAMPLE:-0.1}"
 		done
 	) >"$TMP/lags" &
 	SAMPLER=$!
@@ -96,7 +97,8 @@ ship() { # ship KIND LOCATION
 }
 
 echo "backup media benchmark (machine shared with other work): $N documents" \
-	"of ~1 KB, created then overwritten $ROUNDS times; store on tmpfs"
+	"of ~1 KB, created then overwritten $ROUNDS times; store, directory" \
+	"media and Ceph under ${BENCH_TMP:-/dev/shm}"
 ceph_start >/dev/null
 ship dir "$TMP/media"
 ship s3 "s3://$S3_BUCKET/bench"
