@@ -12,11 +12,13 @@
  * content and goes on.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -460,17 +462,45 @@ static int mark_complete(pitr_store *s, struct media *m, struct tail *tl)
 	return retire_manifests(m, &mf);
 }
 
+/* One shipper per store at a time (the daemon, pitr backup flush): both
+ * would build the same next segment and manifest, cut differently. Held
+ * on STORE/ship.lock until the descriptor is closed. */
+static int ship_lock(pitr_store *s, int *fd)
+{
+	char lock[PATH_MAX];
+	const char *path = NULL;
+	int n;
+
+	*fd = -1;
+	if (mdb_env_get_path(s->env, &path) || !path)
+		return EINVAL;
+	n = snprintf(lock, sizeof(lock), "%s/ship.lock", path);
+	if (n < 0 || n >= (int)sizeof(lock))
+		return ENAMETOOLONG;
+	*fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (*fd < 0)
+		return errno;
+	if (flock(*fd, LOCK_EX)) {
+		int rc = errno;
+		close(*fd);
+		*fd = -1;
+		return rc;
+	}
+	return 0;
+}
+
 int pitr_backup_ship(pitr_store *s, int all, uint64_t *count)
 {
 	char where[4096], err[512];
 	struct media *m = NULL;
 	struct tail tl = { 0 };
 	uint64_t shipped = 0;
-	int rc, done = 0;
+	int rc, done = 0, lockfd = -1;
 
 	if (meta_str(s, "backup_dir", where, sizeof(where)))
 		return PITR_NOBACKUP;
-	if (!(rc = writer_id(s, &tl.writer)) &&
+	if (!(rc = ship_lock(s, &lockfd)) &&
+	    !(rc = writer_id(s, &tl.writer)) &&
 	    !(rc = media_open(where, &m)) &&
 	    !(rc = m->ops->lock ? m->ops->lock(m) : 0) &&
 	    !(rc = account_check(s, m)) && !(rc = tail_read(m, &tl)))
@@ -490,6 +520,8 @@ int pitr_backup_ship(pitr_store *s, int all, uint64_t *count)
 			 m && *m->error ? m->error : pitr_strerror(rc));
 	meta_store(s, "backup_error", rc ? err : NULL, rc ? strlen(err) : 0);
 	media_close(m);
+	if (lockfd >= 0)
+		close(lockfd);
 	return rc;
 }
 
