@@ -20,6 +20,7 @@
 #include <limits.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -110,13 +111,15 @@ static int store_shipped(pitr_store *s, uint64_t ts)
 }
 
 /* This store's writer id in manifests: a random number made once and
- * kept in meta, with the host and the store's path, so that a copy of
- * the store elsewhere (which would copy the number) is another writer. */
+ * kept in meta, with the host and the store's data file (device and
+ * inode), so that a copy of the store (which would copy the number) is
+ * another writer, and every process opening this store the same one. */
 static int writer_id(pitr_store *s, uint64_t *id)
 {
-	char where[PATH_MAX + 300], real[PATH_MAX], host[256] = "";
-	const char *path = "";
+	char where[512], host[256] = "";
 	unsigned char b[8];
+	struct stat st = { 0 };
+	mdb_filehandle_t fd;
 	uint64_t r;
 	int rc;
 
@@ -128,13 +131,14 @@ static int writer_id(pitr_store *s, uint64_t *id)
 		if ((rc = meta_store(s, "media_writer", b, sizeof(b))))
 			return rc;
 	}
-	if (mdb_env_get_path(s->env, &path) || !realpath(path, real))
-		snprintf(real, sizeof(real), "%s", path);
+	if (mdb_env_get_fd(s->env, &fd) || fstat(fd, &st))
+		return EIO;
 	gethostname(host, sizeof(host) - 1);
-	int n = snprintf(where, sizeof(where), "%016" PRIx64 "%s\n%s", r,
-			 host, real);
+	int n = snprintf(where, sizeof(where),
+			 "%016" PRIx64 " %s %ju %ju", r, host,
+			 (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
 	*id = XXH3_64bits(where, (size_t)n < sizeof(where) ? (size_t)n
-							   : sizeof(where));
+							   : sizeof(where) - 1);
 	return 0;
 }
 
