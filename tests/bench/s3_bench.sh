@@ -105,6 +105,7 @@ ship s3 "s3://$S3_BUCKET/bench"
 
 echo "restore from the media: $R documents of ~1 KB, 10% with 10 versions"
 rm -rf "$TMP/media"
+mkdir "$TMP/media"
 T=$("$B/restore_source" "$TMP/src" "$R")
 "$PITR" backup "$TMP/src" set "$TMP/media" >/dev/null
 "$PITR" backup "$TMP/src" flush >/dev/null
