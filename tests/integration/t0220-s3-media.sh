@@ -35,6 +35,18 @@ wait_error() {
 	return 1
 }
 
+# until STORE's last shipping call ended without error (at most 60 s):
+# the pending count reaches 0 a moment before that call returns
+wait_clean() {
+	local i
+	for i in $(seq 300); do
+		"$PITR" backup "$1" status | grep -q "^last-error: none$" && return 0
+		sleep 0.2
+	done
+	"$PITR" backup "$1" status >&2
+	return 1
+}
+
 # keys under a prefix of the bucket
 keys() {
 	s3 GET "/$S3_BUCKET?list-type=2&prefix=${1//\//%2F}" | tr '<' '\n' | sed -n 's/^Key>//p'
@@ -53,7 +65,7 @@ for i in range(n):
 test_expect_success 'writing flat out: everything ships, the bucket verifies' '
 	write_flat "$M/db/c" a 3000
 	wait_shipped "$S"
-	"$PITR" backup "$S" status | grep -q "^last-error: none$"
+	wait_clean "$S"
 	"$PITR" verify "$U" | grep -q "segments checked, ok; complete up to"
 	keys acct1/ | grep -q "^acct1/seg-0000000001-[0-9]\{19\}-[0-9]\{19\}\.pseg$"
 	keys acct1/ | grep -q "^acct1/manifest-[0-9]\{10\}$"
@@ -72,7 +84,7 @@ test_expect_success 'the gateway killed mid-stream: writes go on, status says wh
 	grep -q "backup to .* failing, will retry" "$LOG"
 	rgw_start
 	wait_shipped "$S"
-	"$PITR" backup "$S" status | grep -q "^last-error: none$"
+	wait_clean "$S"
 	grep -q "backup to .* works again" "$LOG"
 	"$PITR" verify "$U" | grep -q "ok; complete up to"
 	T=$("$PITR" backup "$S" status | sed -n "s/^latest-restorable: //p")
@@ -88,7 +100,7 @@ test_expect_success 'the gateway stopped (requests time out): writes go on, then
 	wait_error "$S" "cannot reach.*\(timed out\|Timeout\)"
 	kill -CONT "$(cat "$CEPH_DIR/rgw.pid")"
 	wait_shipped "$S"
-	"$PITR" backup "$S" status | grep -q "^last-error: none$"
+	wait_clean "$S"
 '
 
 test_expect_success 'wrong credentials: a clear error, writes kept, shipped once they are right' '
@@ -149,7 +161,7 @@ test_expect_success 'a second writer on the same prefix is stopped with a clear 
 	# the first writer is not disturbed
 	echo "{\"first\": 1}" >"$M/db/c/first.json"
 	wait_shipped "$S"
-	"$PITR" backup "$S" status | grep -q "^last-error: none$"
+	wait_clean "$S"
 	"$PITR" verify "$U" | grep -q "ok; complete up to"
 '
 
