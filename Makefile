@@ -16,7 +16,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 FUSE_CFLAGS = $(shell pkg-config --cflags fuse3 2>/dev/null) -DFUSE_USE_VERSION=312
 FUSE_LIBS   = $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
 ALL_CFLAGS  = -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) -Icore
-CORE_LIBS   := -llmdb -llz4 -lxxhash -ljansson -pthread
+CORE_LIBS   := -llmdb -llz4 -lxxhash -ljansson -lcurl -lcrypto -pthread
 SAN         := -fsanitize=address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=all
 
@@ -35,13 +35,17 @@ FUZZ_SECONDS ?= 5
 PACKAGES := gcc make pkg-config libfuse3-dev fuse3 liblmdb-dev \
             libxxhash-dev liblz4-dev libjansson-dev clang lmdb-utils \
             jq rsync attr python3 lz4 e2fsprogs util-linux mount \
-            procps perl man-db groff-base
+            procps perl man-db groff-base libcurl4-openssl-dev libssl-dev
+# A single-node Ceph with its S3 gateway, for the object-store media
+# tests (installed without recommends; those tests skip, loudly, when it
+# cannot be installed).
+TEST_PACKAGES := radosgw ceph-mon ceph-osd
 
 .PHONY: all install uninstall deps test check unit unit-san fuzz integration integration-san integration-valgrind bench demo clean format
 
 all: bin/pitr bin/pitrfs
 
-build/core/%.o: core/%.c core/pitr.h core/internal.h
+build/core/%.o: core/%.c core/*.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -123,6 +127,18 @@ deps:
 	echo "deps: installing$$missing"; \
 	DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing
+	@missing=; for p in $(TEST_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
+			grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "deps: for the object-store tests, as root: apt-get install --no-install-recommends$$missing" >&2; \
+		exit 0; fi; \
+	echo "deps: installing$$missing (object-store tests)"; \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends $$missing || \
+		echo "deps: cannot install$$missing: the object-store tests will skip" >&2
 
 unit: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do echo "# $$t"; $$t || exit 1; done

@@ -62,7 +62,8 @@
 #define PITR_FOREIGN	(-32014) /* backup directory of another account */
 #define PITR_NOBACKUP	(-32015) /* no backup directory is set */
 #define PITR_NOTMEDIA	(-32016) /* the directory holds no backup */
-#define PITR_FIRST_CODE PITR_NOTMEDIA
+#define PITR_CONFLICT	(-32017) /* another writer ships to the media */
+#define PITR_FIRST_CODE PITR_CONFLICT
 
 /* The `at` argument that means "the live state". */
 #define PITR_NOW UINT64_MAX
@@ -691,6 +692,16 @@ typedef void (*pitr_problem_fn)(const char *where, const char *what, void *arg);
  */
 int pitr_backup_verify(const char *dir, pitr_problem_fn fn, void *arg,
 		       uint64_t *segments, uint64_t *complete);
+
+/* What the media said when the last backup call of this thread failed
+ * ("" if nothing more than the return code): no secret is ever in it. */
+const char *pitr_backup_media_error(void);
+
+/* The same, reading only `sample` segments whole (the last one and others
+ * spread at random over the media; 0: all), the names of the rest. */
+int pitr_backup_verify_sample(const char *dir, unsigned sample,
+			      pitr_problem_fn fn, void *arg,
+			      uint64_t *segments, uint64_t *complete);
 
 /*
  * Check a store (verify.c): every log record's checksum, and every index

@@ -38,6 +38,7 @@ static const char *const errors[] = {
 	[-PITR_FOREIGN - 32000] = "backup directory belongs to another account",
 	[-PITR_NOBACKUP - 32000] = "no backup directory is set",
 	[-PITR_NOTMEDIA - 32000] = "not a backup directory",
+	[-PITR_CONFLICT - 32000] = "another writer ships to the backup media",
 };
 
 const char *pitr_strerror(int rc)
@@ -67,6 +68,7 @@ int pitr_errno(int rc)
 	case PITR_FOREIGN:
 	case PITR_NOBACKUP:
 	case PITR_NOTMEDIA:
+	case PITR_CONFLICT:
 		return EINVAL;
 	case PITR_TOOBIG:
 		return EFBIG;

@@ -29,6 +29,10 @@ enum {
 	O_HISTORY_GROUP,
 	O_SYNC_INTERVAL,
 	O_LOG_FILE,
+	O_BACKUP_URL,
+	O_S3_ENDPOINT,
+	O_S3_REGION,
+	O_S3_CREDENTIALS,
 	O_COUNT
 };
 
@@ -41,6 +45,10 @@ static const struct {
 	[O_HISTORY_GROUP] = { "--history-group", "history_group=" },
 	[O_SYNC_INTERVAL] = { "--sync-interval", "sync_interval=" },
 	[O_LOG_FILE] = { "--log-file", "log_file=" },
+	[O_BACKUP_URL] = { "--backup-url", "backup_url=" },
+	[O_S3_ENDPOINT] = { "--s3-endpoint", "s3_endpoint=" },
+	[O_S3_REGION] = { "--s3-region", "s3_region=" },
+	[O_S3_CREDENTIALS] = { "--s3-credentials", "s3_credentials=" },
 };
 
 struct options {
@@ -59,6 +67,10 @@ static const struct fuse_opt option_spec[] = {
 	FUSE_OPT_KEY("history_group=", KEY_OPT + O_HISTORY_GROUP),
 	FUSE_OPT_KEY("sync_interval=", KEY_OPT + O_SYNC_INTERVAL),
 	FUSE_OPT_KEY("log_file=", KEY_OPT + O_LOG_FILE),
+	FUSE_OPT_KEY("backup_url=", KEY_OPT + O_BACKUP_URL),
+	FUSE_OPT_KEY("s3_endpoint=", KEY_OPT + O_S3_ENDPOINT),
+	FUSE_OPT_KEY("s3_region=", KEY_OPT + O_S3_REGION),
+	FUSE_OPT_KEY("s3_credentials=", KEY_OPT + O_S3_CREDENTIALS),
 	FUSE_OPT_KEY("allow_other", KEY_SHARED),
 	FUSE_OPT_KEY("allow_root", KEY_SHARED),
 	FUSE_OPT_KEY("xattr", KEY_XATTR),
@@ -82,6 +94,13 @@ static void usage(FILE *out)
 	    "    --history-group=GROUP  this group may read history views too\n"
 	    "    --backup-dir=DIR       copy every mutation to DIR, the backup "
 	    "media\n"
+	    "    --backup-url=s3://BUCKET/PREFIX\n"
+	    "                           ship to an S3 object store instead\n"
+	    "    --s3-endpoint=URL      its endpoint (or PITR_S3_ENDPOINT)\n"
+	    "    --s3-region=REGION     its region (or AWS_REGION)\n"
+	    "    --s3-credentials=FILE  an AWS-style credentials file (or\n"
+	    "                           AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY\n"
+	    "                           in the environment; never as options)\n"
 	    "    --backup-interval=S    ship to it every S seconds (default "
 	    "1;\n"
 	    "                           backoff up to 16 s while it fails)\n"
@@ -360,6 +379,26 @@ static int parse_options(struct options *o)
 		}
 		fs.history_gid = g->gr_gid;
 	}
+	if (o->val[O_BACKUP_DIR] && o->val[O_BACKUP_URL]) {
+		fprintf(stderr, "pitrfs: --backup-dir and --backup-url "
+				"exclude each other\n");
+		return -1;
+	}
+	if ((v = o->val[O_BACKUP_URL]) && strncmp(v, "s3://", 5)) {
+		fprintf(stderr,
+			"pitrfs: invalid --backup-url '%s': use "
+			"s3://BUCKET/PREFIX\n",
+			v);
+		return -1;
+	}
+	/* for the media code, in this process and what it forks */
+	if (((v = o->val[O_S3_ENDPOINT]) && setenv("PITR_S3_ENDPOINT", v, 1)) ||
+	    ((v = o->val[O_S3_REGION]) && setenv("PITR_S3_REGION", v, 1)) ||
+	    ((v = o->val[O_S3_CREDENTIALS]) &&
+	     setenv("AWS_SHARED_CREDENTIALS_FILE", v, 1))) {
+		perror("pitrfs: setenv");
+		return -1;
+	}
 	if ((v = o->val[O_BACKUP_INTERVAL])) {
 		unsigned long n = strtoul(v, &end, 10);
 		if (*end || n < 1 || n > 60) {
@@ -495,6 +534,16 @@ int main(int argc, char *argv[])
 		else
 			snprintf(dir, sizeof(dir), "%s", bd);
 		rc = pitr_backup_set_dir(fs.store, dir);
+		if (rc) {
+			fprintf(stderr,
+				"pitrfs: cannot set the backup "
+				"directory: %s\n",
+				pitr_strerror(rc));
+			goto out_store;
+		}
+	}
+	if (o.val[O_BACKUP_URL]) {
+		rc = pitr_backup_set_dir(fs.store, o.val[O_BACKUP_URL]);
 		if (rc) {
 			fprintf(stderr,
 				"pitrfs: cannot set the backup "

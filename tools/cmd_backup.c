@@ -34,7 +34,7 @@ static int set_dir(pitr_store *s, const char *store, const char *dir, int json)
 	char path[4096], cwd[2048];
 	int rc;
 
-	if (dir && dir[0] != '/') {
+	if (dir && dir[0] != '/' && strncmp(dir, "s3://", 5)) {
 		if (!getcwd(cwd, sizeof(cwd))) {
 			warn("cannot resolve '%s'", dir);
 			return 1;
@@ -141,9 +141,11 @@ int cmd_backup(int argc, char *argv[])
 		rc = set_dir(s, argv[1], NULL, json);
 	} else {
 		rc = pitr_backup_ship(s, 1, &n);
+		const char *why = pitr_backup_media_error();
 		if (rc)
-			warnx("cannot flush '%s' to its backup media: %s",
-			      argv[1], pitr_strerror(rc));
+			warnx("cannot flush '%s' to its backup media: %s%s%s",
+			      argv[1], pitr_strerror(rc), *why ? ": " : "",
+			      why);
 		else if (json)
 			printf("{\"flushed\":%" PRIu64 "}\n", n);
 		else
@@ -155,14 +157,17 @@ int cmd_backup(int argc, char *argv[])
 }
 
 static const char verify_usage[] =
-    "usage: pitr verify STORE|DIR [--json]\n"
+    "usage: pitr verify STORE|DIR|s3://BUCKET/PREFIX [--sample N] [--json]\n"
     "\n"
     "Check every checksum of an account's log and every index entry against\n"
-    "the log, or a backup directory's segments and their chain. Names each\n"
+    "the log, or backup media's segments and their chain. Names each\n"
     "damaged or missing record, entry or segment; exit status 1 if any.\n"
     "\n"
-    "  --json     one JSON object per problem ({\"damaged\": WHERE,\n"
-    "             \"problem\": WHAT}), then one for the verdict\n";
+    "  --sample N  on media, read only N segments whole (the last one and\n"
+    "              others at random) and the names of the rest: a bounded\n"
+    "              check\n"
+    "  --json      one JSON object per problem ({\"damaged\": WHERE,\n"
+    "              \"problem\": WHAT}), then one for the verdict\n";
 
 struct problems {
 	int n, json;
@@ -190,16 +195,28 @@ int cmd_verify(int argc, char *argv[])
 	struct stat st;
 	uint64_t n = 0, complete = 0;
 	struct problems pr = { 0 };
+	unsigned sample = 0;
 	int rc;
 
 	if (wants_help(argc, argv))
 		return usage_exit(verify_usage, 1);
 	pr.json = take_flag(&argc, argv, "--json");
+	if (argc == 4 && !strcmp(argv[2], "--sample")) {
+		char *end;
+		unsigned long v = strtoul(argv[3], &end, 10);
+		if (*end || !*argv[3] || v < 1 || v > 1000000) {
+			warnx("invalid --sample '%s': 1 to 1000000 segments",
+			      argv[3]);
+			return 2;
+		}
+		sample = (unsigned)v;
+		argc = 2;
+	}
 	if (argc != 2 || argv[1][0] == '-')
 		return usage_exit(verify_usage, 0);
 	snprintf(path, sizeof(path), "%s/data.mdb",
 		 store_path(argv[1], buf, sizeof(buf)));
-	if (stat(path, &st) == 0) {
+	if (!sample && strncmp(argv[1], "s3://", 5) && stat(path, &st) == 0) {
 		pitr_store *s = open_reader(argv[1]);
 		if (!s)
 			return 1;
@@ -224,9 +241,12 @@ int cmd_verify(int argc, char *argv[])
 		       pr.n ? "DAMAGED" : "ok");
 		return pr.n ? 1 : 0;
 	}
-	rc = pitr_backup_verify(argv[1], problem, &pr, &n, &complete);
+	rc = pitr_backup_verify_sample(argv[1], sample, problem, &pr, &n,
+				       &complete);
 	if (rc && rc != PITR_CORRUPT) {
-		warnx("cannot verify '%s': %s", argv[1], pitr_strerror(rc));
+		const char *why = pitr_backup_media_error();
+		warnx("cannot verify '%s': %s", argv[1],
+		      *why ? why : pitr_strerror(rc));
 		return 1;
 	}
 	char t[PITR_TIME_LEN] = "-";
@@ -244,8 +264,14 @@ int cmd_verify(int argc, char *argv[])
 			printf("null}\n");
 		return pr.n ? 1 : 0;
 	}
-	printf("%s: %" PRIu64 " segments checked, %s; complete up to %s\n",
-	       argv[1], n, pr.n ? "DAMAGED" : "ok", t);
+	if (sample && sample < n)
+		printf("%s: %u of %" PRIu64 " segments read whole, the rest "
+		       "by name, %s; complete up to %s\n",
+		       argv[1], sample, n, pr.n ? "DAMAGED" : "ok", t);
+	else
+		printf("%s: %" PRIu64 " segments checked, %s; complete up to "
+		       "%s\n",
+		       argv[1], n, pr.n ? "DAMAGED" : "ok", t);
 	return pr.n ? 1 : 0;
 }
 

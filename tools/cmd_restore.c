@@ -24,8 +24,8 @@ static const char restore_usage[] =
     "usage: pitr restore SOURCE TARGET --at T [--database DB | --database "
     "DB/C]...\n"
     "                    [--retention D] [--mount MNT] [--json]\n"
-    "       pitr restore DIR TARGET --from-backup --at T [--database ...]\n"
-    "                    [--retention D] [--mount MNT] [--json]\n"
+    "       pitr restore DIR|s3://BUCKET/PREFIX TARGET --from-backup --at T\n"
+    "                    [--database ...] [--retention D] [--mount MNT] [--json]\n"
     "\n"
     "Create a new account at TARGET holding the databases and containers\n"
     "of SOURCE (default: all) exactly as they were at T. TARGET must not\n"
@@ -342,8 +342,9 @@ int cmd_restore(int argc, char *argv[])
 			return 1;
 		}
 		if (brc) {
+			const char *why = pitr_backup_media_error();
 			warnx("cannot read the backup in '%s': %s", source,
-			      pitr_strerror(brc));
+			      *why ? why : pitr_strerror(brc));
 			return 1;
 		}
 		source = replay;

@@ -1,7 +1,9 @@
 /*
- * fuzz_manifest.c - the backup media's ACCOUNT file, which a restore from
- * the media reads to recreate the account: any bytes give a valid
- * configuration or PITR_CORRUPT, never a crash or a read past them.
+ * fuzz_manifest.c - the backup media's small text objects: ACCOUNT, which
+ * a restore from the media reads to recreate the account, and a numbered
+ * manifest, the media's commit point: any bytes give a valid value or
+ * PITR_CORRUPT, never a crash or a read past them; a manifest decoded
+ * encodes back to the same bytes.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -10,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../core/internal.h"
+#include "../../core/media.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -37,6 +39,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (rc == 0 && (pitr_policy_check(&cfg.policy) ||
 			strlen(name) > PITR_NAME_MAX || cfg.name != name))
+		abort();
+
+	struct manifest mf = { .number = 7 };
+	char text[MANIFEST_MAX];
+	rc = manifest_decode(data, size, &mf);
+	if (rc != 0 && rc != PITR_CORRUPT)
+		abort();
+	if (rc == 0 && (mf.number != 7 || manifest_encode(text, &mf) != size ||
+			memcmp(text, data, size)))
 		abort();
 	return 0;
 }

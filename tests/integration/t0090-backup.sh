@@ -37,7 +37,7 @@ test_expect_success 'DIR created: everything is shipped within seconds' '
 	mkdir "$D"
 	wait_shipped
 	"$PITR" backup "$S" status | grep -q "^last-error: none$"
-	ls "$D" | grep -q "^seg-0000000001.pseg$"
+	ls "$D" | grep -q "^seg-0000000001-[0-9]\{19\}-[0-9]\{19\}.pseg$"
 	grep -c "backup to .* failing" "$LOG" | grep -qx 1
 	grep -q "backup to .* works again" "$LOG"
 '
@@ -122,7 +122,8 @@ test_expect_success 'lost last segments are found, and restore refuses what they
 	rm "$TMP/lost/$(basename "$last")"
 	rc=0; "$PITR" verify "$TMP/lost" >"$TMP/v" || rc=$?
 	[ $rc = 1 ]
-	grep -q "$(basename "$last"): missing" "$TMP/v"
+	seq=$(basename "$last" | cut -d- -f2)
+	grep -q "seg-$seq-\*: missing" "$TMP/v"
 	T=$("$PITR" backup "$S" status | sed -n "s/^latest-restorable: //p")
 	rc=0; "$PITR" restore "$TMP/lost" "$TMP/lostr" --from-backup --at "$T" 2>"$TMP/e" || rc=$?
 	[ $rc = 1 ]
@@ -131,15 +132,16 @@ test_expect_success 'lost last segments are found, and restore refuses what they
 	rm "$TMP/lost"/seg-*.pseg
 	rc=0; "$PITR" verify "$TMP/lost" >"$TMP/v" || rc=$?
 	[ $rc = 1 ]
-	grep -q "seg-0000000001.pseg.*: missing" "$TMP/v"
-	echo "$(cut -d" " -f1 "$TMP/lost/COMPLETE") 99999999999" >"$TMP/lost/COMPLETE"
+	grep -q "seg-0000000001-\*.*: missing" "$TMP/v"
+	mf=$(ls "$TMP/lost"/manifest-* | tail -1)
+	sed "s/^seq: .*/seq: 99999999999/" "$mf" >"$TMP/lost/manifest-9999999998"
 	rc=0; timeout 10 "$PITR" verify "$TMP/lost" >"$TMP/v" || rc=$?
 	[ $rc = 1 ]
 	[ "$(grep -c missing "$TMP/v")" = 1 ]
-	echo "garbage" >"$TMP/lost/COMPLETE"
+	echo "garbage" >"$TMP/lost/manifest-9999999999"
 	rc=0; timeout 10 "$PITR" verify "$TMP/lost" >"$TMP/v" || rc=$?
 	[ $rc = 1 ]
-	grep -q "COMPLETE: damaged" "$TMP/v"
+	grep -q "manifest-9999999999: damaged" "$TMP/v"
 	mkdir "$TMP/nomedia"
 	for d in "$TMP/nomedia" /etc; do
 		rc=0; "$PITR" verify "$d" 2>"$TMP/e" || rc=$?
