@@ -49,7 +49,9 @@ build/core/%.o: core/%.c core/*.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# Built whole each time: a member whose source left core/ leaves with it.
 build/libpitr.a: $(CORE_OBJ)
+	rm -f $@
 	ar rcs $@ $^
 
 bin/pitr: $(TOOL_SRC) tools/*.h build/libpitr.a
