@@ -111,6 +111,63 @@ static int writable_ct(pitr_txn *t, uint64_t ct, const char *id, size_t len)
 	return ct_alive(t, ct);
 }
 
+static int doc_find(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+		    uint64_t at, pitr_version *v, uint32_t *idx);
+static int doc_record(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+		      const pitr_version *v, uint32_t idx, struct log_rec *r);
+
+/*
+ * The keyframe a new version of (ct, id) can be a delta on, from format 3:
+ * the live version if it is a keyframe, else the keyframe it is a delta
+ * on, while it has fewer than DELTA_MAX deltas. Its decoded body goes to a
+ * malloc'd *body; returns its length, or PITR_NOTFOUND when the version
+ * is to be a keyframe (no live version, or one written in this very
+ * transaction, which the new one replaces).
+ */
+static int delta_base(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+		      struct body_base *b, void **body)
+{
+	struct body_base lb;
+	pitr_version v;
+	struct log_rec r;
+	uint32_t idx;
+	size_t len;
+	int rc;
+
+	if (t->s->format < 3)
+		return PITR_NOTFOUND;
+	if ((rc = doc_find(t, ct, id, idlen, PITR_NOW, &v, &idx)) ||
+	    (rc = doc_record(t, ct, id, idlen, &v, idx, &r)))
+		return rc;
+	if (v.ts >= t->ts)
+		return PITR_NOTFOUND;
+	rc = body_form(&r, &lb);
+	if (rc == BODY_KEY) {
+		b->ts = v.ts;
+		b->idx = idx;
+		b->nth = 1;
+	} else if (rc == BODY_DELTA && lb.nth < DELTA_MAX) {
+		*b = lb;
+		b->nth++;
+		/* the keyframe's own record, found through its key */
+		unsigned char k[12];
+		MDB_val key = { sizeof(k), k }, val;
+		key_log(k, lb.ts, lb.idx);
+		if ((rc = mdb_rc(mdb_get(t->txn, t->s->log, &key, &val))) ||
+		    (rc = log_decode(&val, &r)))
+			return rc == PITR_NOTFOUND ? PITR_CORRUPT : rc;
+		if (body_form(&r, &lb) != BODY_KEY || r.op != OP_DOC_PUT ||
+		    r.parent != ct || r.namelen != idlen ||
+		    memcmp(r.name, id, idlen))
+			return PITR_CORRUPT;
+	} else {
+		return rc < 0 ? rc : PITR_NOTFOUND;
+	}
+	if ((rc = log_body(t, &r, body, &len)))
+		return rc;
+	return (int)len;
+}
+
 int pitr_doc_put(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 		 const void *body, size_t len)
 {
@@ -135,10 +192,21 @@ int pitr_doc_put_checked(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 			return rc;
 	}
 	etag = XXH3_64bits(body, len);
-	if ((rc = log_append(t, OP_DOC_PUT, ct, 0, id, idlen, body, len, etag,
-			     &idx)) ||
-	    (rc = version_put(t, ct, id, idlen, OP_DOC_PUT, idx, (uint32_t)len,
-			      etag)))
+	struct body_base b;
+	void *base = NULL;
+	int base_len = delta_base(t, ct, id, idlen, &b, &base);
+	/* A damaged earlier version is read as an error, never built on: the
+	 * new version is then a keyframe. */
+	if (base_len == PITR_CORRUPT)
+		t->err[0] = 0;
+	else if (base_len < 0 && base_len != PITR_NOTFOUND)
+		return base_len;
+	rc = log_append_doc(t, ct, id, idlen, body, len, etag,
+			    base_len >= 0 ? &b : NULL, base,
+			    base_len >= 0 ? (size_t)base_len : 0, &idx);
+	free(base);
+	if (rc || (rc = version_put(t, ct, id, idlen, OP_DOC_PUT, idx,
+				    (uint32_t)len, etag)))
 		return rc;
 	return live_doc_put(t, ct, id, idlen, idx, (uint32_t)len, etag);
 }
@@ -291,14 +359,20 @@ int pitr_doc_rename(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 	if (rc || (ct == toct && idlen == tolen && !memcmp(id, toid, idlen)))
 		return rc;
 	rc = doc_record(t, ct, id, idlen, &v, idx, &r);
+	/* A delta is stored under the new name as a keyframe: its base is a
+	 * version of the old name. */
+	if (!rc)
+		rc = log_standalone(t, &r, &copy);
 	if (rc)
 		return rc;
 	/* The record lives in the map, which the writes below may move. */
-	copy = malloc(r.stored ? r.stored : 1);
-	if (!copy)
-		return ENOMEM;
-	memcpy(copy, r.body, r.stored);
-	r.body = copy;
+	if (!copy) {
+		copy = malloc(r.stored ? r.stored : 1);
+		if (!copy)
+			return ENOMEM;
+		memcpy(copy, r.body, r.stored);
+		r.body = copy;
+	}
 	rc = doc_put_stored(t, toct, toid, tolen, &r);
 	free(copy);
 	return rc ? rc : pitr_doc_delete(t, ct, id, idlen);
@@ -318,11 +392,18 @@ int pitr_doc_copy(pitr_txn *dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 	/* Damage must not travel into the copy: the record's checksum is
 	 * checked as it is decoded. */
 	rc = doc_record(src, srcct, id, idlen, &v, idx, &r);
+	/* The copy refers to nothing of the source: a delta goes as a
+	 * keyframe. */
+	void *buf = NULL;
+	if (!rc)
+		rc = log_standalone(src, &r, &buf);
 	if (rc) {
 		snprintf(dst->err, sizeof(dst->err), "%s", src->err);
 		return rc;
 	}
-	return doc_put_stored(dst, ct, id, idlen, &r);
+	rc = doc_put_stored(dst, ct, id, idlen, &r);
+	free(buf);
+	return rc;
 }
 
 /*
@@ -479,8 +560,8 @@ int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 		rc = mdb_rc(mdb_get(src->txn, src->s->log, &key, &val));
 		if (rc == PITR_NOTFOUND)
 			rc = PITR_CORRUPT;
-		/* The record's checksum proves the stored bytes whole: they
-		 * are copied as they are, never decompressed. */
+		/* The record's checksum proves the stored bytes whole: a
+		 * keyframe is copied as it is, never decompressed. */
 		if (!rc && (rc = log_decode(&val, &r)))
 			snprintf((*dst)->err, sizeof((*dst)->err),
 				 "record of '%.*s' fails its checksum",
@@ -489,8 +570,16 @@ int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 			    r.etag != e.ver.etag || r.namelen != e.namelen ||
 			    memcmp(r.name, e.name, e.namelen)))
 			rc = PITR_CORRUPT;
+		/* A delta is decoded (its etag checked) and copied as a
+		 * keyframe: the restored account refers to nothing of the
+		 * source. */
+		void *buf = NULL;
+		if (!rc && (rc = log_standalone(src, &r, &buf)))
+			snprintf((*dst)->err, sizeof((*dst)->err), "%s",
+				 src->err);
 		if (!rc)
 			rc = copy_append(*dst, ct, &r);
+		free(buf);
 		bytes += val.mv_size;
 		if (!rc && (++n % COPY_BATCH == 0 || bytes >= BULK_BYTES)) {
 			bytes = 0;

@@ -46,8 +46,9 @@
 #define OP_CT_CREATE PITR_OP_CT_CREATE
 #define OP_CT_DELETE PITR_OP_CT_DELETE
 
-/* Log record flags. */
-#define LOG_LZ4 0x1 /* body is lz4-compressed */
+/* Log record flags: the stored form of the body (body.c). */
+#define LOG_LZ4	  0x1 /* a keyframe: the body as one lz4 block */
+#define LOG_DELTA 0x2 /* format 3: a delta against a keyframe of its document */
 
 /*
  * A log record, encoded as:
@@ -220,8 +221,74 @@ int log_append(pitr_txn *t, int op, uint64_t parent, uint64_t inc,
 int log_append_stored(pitr_txn *t, int op, uint64_t parent, const char *name,
 		      size_t namelen, const struct log_rec *src, uint32_t *idx);
 
-/* Decompress and verify a record's body into a malloc'd buffer. */
+/* Decode and verify a record's body into a malloc'd buffer: a delta's
+ * base record is read and checked too (same document, a keyframe, its own
+ * checksum and etag). PITR_CORRUPT, with the error text set, when either
+ * fails: never a wrong body. */
 int log_body(pitr_txn *t, const struct log_rec *r, void **body, size_t *len);
+
+/* Append a document put whose body is stored as a delta on `base` (whose
+ * decoded body is base_body), or as a keyframe when base is NULL or the
+ * delta does not pay. */
+struct body_base;
+int log_append_doc(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+		   const void *body, size_t size, uint64_t etag,
+		   const struct body_base *base, const void *base_body,
+		   size_t base_len, uint32_t *idx);
+
+/* Replace the delta at log key (ts, idx) by a keyframe of the same body
+ * (pruning, before its base goes). 0 when it is no delta on (bts, bidx). */
+int log_rekey(pitr_txn *t, uint64_t ts, uint32_t idx, uint64_t bts,
+	      uint32_t bidx);
+
+/* A record in the form that stands alone: a delta decoded and stored as a
+ * keyframe in a malloc'd `*buf` (the caller frees it; NULL when `r` was
+ * left as it is). What restore, rename and copies store: nothing they
+ * write refers to another record. */
+int log_standalone(pitr_txn *t, struct log_rec *r, void **buf);
+
+/*
+ * The body codec (body.c): pure functions over a record's stored bytes.
+ */
+#define DELTA_HDR 14
+/* A delta is kept when it is at most 1/DELTA_FRACTION of the body, and
+ * after DELTA_MAX deltas on one base the next version is a keyframe. */
+#define DELTA_FRACTION 4
+#define DELTA_MAX      64
+enum { BODY_KEY = 0, BODY_DELTA = 1 };
+struct body_base {
+	uint64_t ts; /* the base's log key */
+	uint32_t idx;
+	uint16_t nth; /* this delta is the nth on its base */
+};
+
+/* The form of r's stored body: BODY_KEY, BODY_DELTA (with `base` filled
+ * in), or PITR_CORRUPT for a form no encoder writes. */
+int body_form(const struct log_rec *r, struct body_base *base);
+
+/* Decode a keyframe into `out` (r->size bytes): 0 or PITR_CORRUPT. */
+int body_key_decode(const struct log_rec *r, void *out);
+
+/* Decode a delta given its base's body: 0 or PITR_CORRUPT. */
+int body_delta_decode(const struct log_rec *r, const void *base,
+		      size_t baselen, void *out);
+
+/* Bytes that always suffice for an encoding of a `len`-byte body. */
+size_t body_bound(size_t len);
+
+/* Encode a keyframe into buf (body_bound(len) bytes): its stored length,
+ * *flags set; or PITR_TOOBIG. */
+int body_key_encode(const void *body, size_t len, void *buf, size_t cap,
+		    int *flags);
+
+/* Encode a delta of `body` on a base whose body is `base`: its stored
+ * length, or PITR_TOOBIG. */
+int body_delta_encode(const struct body_base *b, const void *base,
+		      size_t baselen, const void *body, size_t len, void *buf,
+		      size_t cap);
+
+/* Does a delta of `stored` bytes of a `len`-byte body pay? */
+int body_delta_pays(size_t stored, size_t len);
 
 /* Translate an LMDB return code into a pitr one. */
 int mdb_rc(int rc);
