@@ -470,8 +470,10 @@ typedef int (*pitr_progress_fn)(uint64_t done, void *arg);
 /*
  * Copy every document of container `srcct` visible at `at` in `src` into
  * container `ct` of the write transaction `*dst`: the restore of one
- * container. Bodies are copied as stored, each checked against its etag
- * (PITR_CORRUPT: nothing of the damaged document is written). `ct` must be
+ * container. Keyframes are copied as stored, each checked against its
+ * etag (PITR_CORRUPT: nothing of the damaged document is written); deltas
+ * are decoded, checked, and stored as keyframes: the copy refers to
+ * nothing of the source. `ct` must be
  * empty and the newest container of its store, so that every key is
  * appended. Commits `*dst` and begins a new one every 10000 documents
  * (LMDB bounds a transaction's size), so `*dst` changes; `fn` (may be NULL)
