@@ -957,9 +957,9 @@ static int replay_record(uint64_t ts, uint32_t idx, const MDB_val *rec,
 	    mdb_put(rp->t->txn, rp->s->log, &key, (MDB_val *)rec, MDB_APPEND));
 	if (rc)
 		return rc;
-	rc = r->op == OP_DOC_PUT || r->op == OP_DOC_DEL
-		 ? doc_replay(rp->t, r, idx)
-		 : catalog_replay(rp->t, r);
+	rc = r->op == OP_DOC_PUT || r->op == OP_DOC_DEL ? doc_replay(rp->t, r, idx)
+	     : r->op == OP_DICT			       ? dict_replay(rp->t, r, idx)
+						       : catalog_replay(rp->t, r);
 	rp->n++;
 	return rc;
 }

@@ -11,9 +11,13 @@
  *                u64 base_ts, u32 base_idx   the base's log key
  *                u16 nth                     1 for the first delta on that
  *                                            base, 2 for the next ...
- *              The base is always a keyframe (or a body kept as it is) of
- *              the same document: a read is at most two records and two
- *              decompressions, however deep the history.
+ *              The base is always a keyframe (any of the three keyframe
+ *              forms) of the same document: a read is at most two records
+ *              and two decompressions, however deep the history.
+ *   LOG_DICT   (format 3) a keyframe compressed with its container's
+ *              dictionary (dict.c): u64 dictionary id (the XXH3-64 of
+ *              the dictionary's bytes), then the body as one LZ4 block
+ *              compressed with the dictionary.
  * Any other flags, a delta without its header or with nth 0, or a block
  * that does not decompress to exactly `size` bytes is PITR_CORRUPT; the
  * caller checks the etag (XXH3-64 of the whole body) after decoding.
@@ -39,6 +43,11 @@ int body_form(const struct log_rec *r, struct body_base *base)
 		base->idx = get_le32(p + 8);
 		base->nth = (uint16_t)(p[12] | p[13] << 8);
 		return base->nth ? BODY_DELTA : PITR_CORRUPT;
+	case LOG_DICT:
+		if (r->stored <= DICT_HDR || !r->size)
+			return PITR_CORRUPT;
+		base->dict = get_le64(p);
+		return BODY_DICT;
 	default:
 		return PITR_CORRUPT;
 	}
@@ -59,20 +68,67 @@ int body_key_decode(const struct log_rec *r, void *out)
 	return n >= 0 && (uint32_t)n == r->size ? 0 : PITR_CORRUPT;
 }
 
-int body_delta_decode(const struct log_rec *r, const void *base,
-		      size_t baselen, void *out)
+/* The LZ4 block after `hdr` bytes of r's stored body, decoded with `dict`
+ * before it. */
+static int block_decode(const struct log_rec *r, size_t hdr, const void *dict,
+			size_t dlen, void *out)
 {
 	int n;
 
-	if (r->flags != LOG_DELTA || r->stored <= DELTA_HDR ||
-	    r->size > (uint32_t)LZ4_MAX_INPUT_SIZE ||
+	if (r->stored <= hdr || r->size > (uint32_t)LZ4_MAX_INPUT_SIZE ||
 	    r->stored > (uint32_t)LZ4_MAX_INPUT_SIZE ||
-	    baselen > (size_t)LZ4_MAX_INPUT_SIZE)
+	    dlen > (size_t)LZ4_MAX_INPUT_SIZE)
 		return PITR_CORRUPT;
-	n = LZ4_decompress_safe_usingDict(
-	    (const char *)r->body + DELTA_HDR, out, (int)(r->stored - DELTA_HDR),
-	    (int)r->size, base, (int)baselen);
+	n = LZ4_decompress_safe_usingDict((const char *)r->body + hdr, out,
+					  (int)(r->stored - hdr), (int)r->size,
+					  dict, (int)dlen);
 	return n >= 0 && (uint32_t)n == r->size ? 0 : PITR_CORRUPT;
+}
+
+int body_delta_decode(const struct log_rec *r, const void *base,
+		      size_t baselen, void *out)
+{
+	if (r->flags != LOG_DELTA)
+		return PITR_CORRUPT;
+	return block_decode(r, DELTA_HDR, base, baselen, out);
+}
+
+int body_dict_decode(const struct log_rec *r, const void *dict, size_t dlen,
+		     void *out)
+{
+	if (r->flags != LOG_DICT)
+		return PITR_CORRUPT;
+	return block_decode(r, DICT_HDR, dict, dlen, out);
+}
+
+/* Compress `body` with `dict` before it into buf + hdr: the block's
+ * length, or PITR_TOOBIG. */
+static int block_encode(const void *dict, size_t dlen, const void *body,
+			size_t len, unsigned char *buf, size_t cap, size_t hdr)
+{
+	LZ4_stream_t st;
+	int n;
+
+	if (!len || len > (size_t)LZ4_MAX_INPUT_SIZE ||
+	    dlen > (size_t)LZ4_MAX_INPUT_SIZE || cap <= hdr)
+		return PITR_TOOBIG;
+	LZ4_initStream(&st, sizeof(st));
+	/* LZ4 reaches back 64 KB at most: the dictionary's end is used. */
+	LZ4_loadDict(&st, dict, (int)dlen);
+	n = LZ4_compress_fast_continue(&st, body, (char *)buf + hdr, (int)len,
+				       (int)(cap - hdr), 1);
+	return n > 0 ? n : PITR_TOOBIG;
+}
+
+int body_dict_encode(uint64_t id, const void *dict, size_t dlen,
+		     const void *body, size_t len, void *buf, size_t cap)
+{
+	int n = block_encode(dict, dlen, body, len, buf, cap, DICT_HDR);
+
+	if (n < 0)
+		return n;
+	put_le64(buf, id);
+	return DICT_HDR + n;
 }
 
 size_t body_bound(size_t len)
@@ -103,20 +159,14 @@ int body_delta_encode(const struct body_base *b, const void *base,
 		      size_t baselen, const void *body, size_t len, void *buf,
 		      size_t cap)
 {
-	LZ4_stream_t st;
 	unsigned char *p = buf;
 	int n;
 
-	if (!len || len > (size_t)LZ4_MAX_INPUT_SIZE ||
-	    baselen > (size_t)LZ4_MAX_INPUT_SIZE || cap <= DELTA_HDR || !b->nth)
+	if (!b->nth)
 		return PITR_TOOBIG;
-	LZ4_initStream(&st, sizeof(st));
-	/* LZ4 reaches back 64 KB at most: the dictionary is the base's end. */
-	LZ4_loadDict(&st, base, (int)baselen);
-	n = LZ4_compress_fast_continue(&st, body, (char *)p + DELTA_HDR,
-				       (int)len, (int)(cap - DELTA_HDR), 1);
-	if (n <= 0)
-		return PITR_TOOBIG;
+	n = block_encode(base, baselen, body, len, buf, cap, DELTA_HDR);
+	if (n < 0)
+		return n;
 	put_le64(p, b->ts);
 	put_le32(p + 8, b->idx);
 	p[12] = (unsigned char)b->nth;

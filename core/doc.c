@@ -142,7 +142,7 @@ static int delta_base(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 	if (v.ts >= t->ts)
 		return PITR_NOTFOUND;
 	rc = body_form(&r, &lb);
-	if (rc == BODY_KEY) {
+	if (rc == BODY_KEY || rc == BODY_DICT) {
 		b->ts = v.ts;
 		b->idx = idx;
 		b->nth = 1;
@@ -156,7 +156,8 @@ static int delta_base(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 		if ((rc = mdb_rc(mdb_get(t->txn, t->s->log, &key, &val))) ||
 		    (rc = log_decode(&val, &r)))
 			return rc == PITR_NOTFOUND ? PITR_CORRUPT : rc;
-		if (body_form(&r, &lb) != BODY_KEY || r.op != OP_DOC_PUT ||
+		rc = body_form(&r, &lb);
+		if ((rc != BODY_KEY && rc != BODY_DICT) || r.op != OP_DOC_PUT ||
 		    r.parent != ct || r.namelen != idlen ||
 		    memcmp(r.name, id, idlen))
 			return PITR_CORRUPT;
@@ -192,19 +193,36 @@ int pitr_doc_put_checked(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 			return rc;
 	}
 	etag = XXH3_64bits(body, len);
-	struct body_base b;
+	struct body_enc enc = { 0 };
+	struct dict_ref dict;
 	void *base = NULL;
-	int base_len = delta_base(t, ct, id, idlen, &b, &base);
+	int base_len = delta_base(t, ct, id, idlen, &enc.base, &base);
 	/* A damaged earlier version is read as an error, never built on: the
 	 * new version is then a keyframe. */
 	if (base_len == PITR_CORRUPT)
 		t->err[0] = 0;
 	else if (base_len < 0 && base_len != PITR_NOTFOUND)
 		return base_len;
-	rc = log_append_doc(t, ct, id, idlen, body, len, etag,
-			    base_len >= 0 ? &b : NULL, base,
-			    base_len >= 0 ? (size_t)base_len : 0, &idx);
+	if (base_len >= 0) {
+		enc.base_body = base;
+		enc.base_len = (size_t)base_len;
+	}
+	/* a keyframe, if it comes to that, on the container's dictionary */
+	rc = dict_of_ct(t, ct, &dict);
+	if (rc == 0)
+		enc.dict = &dict;
+	else if (rc == PITR_CORRUPT)
+		t->err[0] = 0;
+	else if (rc != PITR_NOTFOUND) {
+		free(base);
+		return rc;
+	}
+	struct log_rec tmpl = { .op = OP_DOC_PUT, .parent = ct, .etag = etag,
+				.name = id, .namelen = idlen };
+	rc = log_append_body(t, &tmpl, body, len, &enc, &idx);
 	free(base);
+	if (enc.dict)
+		dict_put(&dict);
 	if (rc || (rc = version_put(t, ct, id, idlen, OP_DOC_PUT, idx,
 				    (uint32_t)len, etag)))
 		return rc;

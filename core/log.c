@@ -78,7 +78,7 @@ int log_decode(const MDB_val *v, struct log_rec *r)
 	r->etag = get_le64(p + 28);
 	if (r->namelen > PITR_NAME_MAX ||
 	    v->mv_size != LOG_HDR + r->namelen + r->stored + LOG_SUM ||
-	    r->op < OP_DOC_PUT || r->op > OP_CT_DELETE + 1 ||
+	    r->op < OP_DOC_PUT || r->op > OP_DICT ||
 	    XXH3_64bits(p, v->mv_size - LOG_SUM) !=
 		get_le64(p + v->mv_size - LOG_SUM))
 		return PITR_CORRUPT;
@@ -137,30 +137,31 @@ static int log_put(pitr_txn *t, const struct log_rec *r, uint32_t *idx)
 	return rc;
 }
 
-int log_append_doc(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
-		   const void *body, size_t size, uint64_t etag,
-		   const struct body_base *base, const void *base_body,
-		   size_t base_len, uint32_t *idx)
+int log_append_body(pitr_txn *t, const struct log_rec *tmpl, const void *body,
+		    size_t size, const struct body_enc *enc, uint32_t *idx)
 {
-	struct log_rec r = {
-		.op = OP_DOC_PUT,
-		.parent = ct,
-		.size = (uint32_t)size,
-		.etag = etag,
-		.name = id,
-		.namelen = idlen,
-	};
+	struct log_rec r = *tmpl;
 	char small[8192], *buf = small;
 	size_t bound = body_bound(size);
 	int n = -1, rc;
 
+	r.size = (uint32_t)size;
+	r.flags = 0;
 	if (bound > sizeof(small) && !(buf = malloc(bound)))
 		return ENOMEM;
-	if (base && size) {
-		n = body_delta_encode(base, base_body, base_len, body, size,
-				      buf, bound);
+	if (enc && enc->base_body && size) {
+		n = body_delta_encode(&enc->base, enc->base_body, enc->base_len,
+				      body, size, buf, bound);
 		if (n > 0 && body_delta_pays((size_t)n, size))
 			r.flags = LOG_DELTA;
+		else
+			n = -1;
+	}
+	if (n < 0 && enc && enc->dict && size) {
+		n = body_dict_encode(enc->dict->id, enc->dict->bytes,
+				     enc->dict->len, body, size, buf, bound);
+		if (n > 0 && (size_t)n < size)
+			r.flags = LOG_DICT;
 		else
 			n = -1;
 	}
@@ -191,8 +192,7 @@ int log_append(pitr_txn *t, int op, uint64_t parent, uint64_t inc,
 	};
 
 	if (op == OP_DOC_PUT)
-		return log_append_doc(t, parent, name, namelen, body, size,
-				      etag, NULL, NULL, 0, idx);
+		return log_append_body(t, &r, body, size, NULL, idx);
 	/* Catalog events and deletes carry no body. */
 	if (size)
 		return EINVAL;
@@ -215,14 +215,30 @@ int log_append_stored(pitr_txn *t, int op, uint64_t parent, const char *name,
 /* The keyframe a delta of `r` is made on, decoded into `*out`: its record
  * must be whole, a put of the same document, a keyframe, and decode to
  * its own etag. */
+/* Decode a keyframe of either form into `out`. */
+static int key_decode(pitr_txn *t, const struct log_rec *r, int form,
+		      const struct body_base *b, void *out)
+{
+	struct dict_ref d;
+	int rc;
+
+	if (form == BODY_KEY)
+		return body_key_decode(r, out);
+	if ((rc = dict_get(t, b->dict, &d)))
+		return rc;
+	rc = body_dict_decode(r, d.bytes, d.len, out);
+	dict_put(&d);
+	return rc;
+}
+
 static int base_body(pitr_txn *t, const struct log_rec *r,
 		     const struct body_base *b, char **out)
 {
 	unsigned char k[12];
 	MDB_val key = { sizeof(k), k }, val;
-	struct body_base none;
+	struct body_base bb;
 	struct log_rec br;
-	int rc;
+	int rc, form;
 
 	key_log(k, b->ts, b->idx);
 	rc = mdb_rc(mdb_get(t->txn, t->s->log, &key, &val));
@@ -230,15 +246,20 @@ static int base_body(pitr_txn *t, const struct log_rec *r,
 		return rc == PITR_NOTFOUND ? PITR_CORRUPT : rc;
 	if (log_decode(&val, &br) || br.op != OP_DOC_PUT ||
 	    br.parent != r->parent || br.namelen != r->namelen ||
-	    memcmp(br.name, r->name, r->namelen) ||
-	    body_form(&br, &none) != BODY_KEY)
+	    memcmp(br.name, r->name, r->namelen))
+		return PITR_CORRUPT;
+	form = body_form(&br, &bb);
+	if (form != BODY_KEY && form != BODY_DICT)
 		return PITR_CORRUPT;
 	if (!(*out = malloc(br.size ? br.size : 1)))
 		return ENOMEM;
-	if (body_key_decode(&br, *out) || XXH3_64bits(*out, br.size) != br.etag) {
+	rc = key_decode(t, &br, form, &bb, *out);
+	if (!rc && XXH3_64bits(*out, br.size) != br.etag)
+		rc = PITR_CORRUPT;
+	if (rc) {
 		free(*out);
 		*out = NULL;
-		return PITR_CORRUPT;
+		return rc;
 	}
 	return (int)br.size;
 }
@@ -250,8 +271,8 @@ static int body_check(pitr_txn *t, const struct log_rec *r, void *out)
 	char *base = NULL;
 	int rc = body_form(r, &b), n;
 
-	if (rc == BODY_KEY) {
-		rc = body_key_decode(r, out);
+	if (rc == BODY_KEY || rc == BODY_DICT) {
+		rc = key_decode(t, r, rc, &b, out);
 	} else if (rc == BODY_DELTA) {
 		n = base_body(t, r, &b, &base);
 		rc = n < 0 ? n
@@ -291,7 +312,7 @@ int log_standalone(pitr_txn *t, struct log_rec *r, void **buf)
 
 	*buf = NULL;
 	rc = body_form(r, &b);
-	if (rc != BODY_DELTA)
+	if (rc == BODY_KEY || rc < 0)
 		return rc;
 	if ((rc = log_body(t, r, &body, &len)))
 		return rc;

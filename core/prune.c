@@ -380,6 +380,8 @@ static int walk_batch(struct walk *w, uint64_t *ts, uint32_t *idx, int *end)
 		}
 		if ((rc = log_decode(&val, &r)))
 			break;
+		if (r.op == OP_DICT) /* kept for the account's life */
+			continue;
 		/* copied: the decisions below may move the cursor's page */
 		char name[PITR_NAME_MAX];
 		size_t len = r.namelen;

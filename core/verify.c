@@ -116,6 +116,20 @@ static int check_log(struct check *ck, uint64_t *records)
 		uint64_t ts = get_be64(key.mv_data);
 		uint32_t idx = get_be32((unsigned char *)key.mv_data + 8);
 		int doc = r.op == OP_DOC_PUT || r.op == OP_DOC_DEL;
+		if (r.op == OP_DICT) {
+			struct dict_ref d;
+			rc = dict_get(t, r.inc, &d);
+			if (rc == 0)
+				dict_put(&d);
+			else if (rc == PITR_CORRUPT)
+				problem(ck, where,
+					"dictionary %016" PRIx64 " of container "
+					"%" PRIu64 " is damaged or not indexed",
+					r.inc, r.parent);
+			else
+				break;
+			continue;
+		}
 		if (r.op == OP_DOC_PUT) {
 			void *body;
 			size_t len;
@@ -131,6 +145,9 @@ static int check_log(struct check *ck, uint64_t *records)
 					r.flags == LOG_DELTA
 					    ? " (a delta: or its base is damaged"
 					      " or missing)"
+					: r.flags == LOG_DICT
+					    ? " (or its dictionary is damaged or"
+					      " missing)"
 					    : "");
 			else
 				break;

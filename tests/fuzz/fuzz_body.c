@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void round_trip(const uint8_t *base, size_t blen, const uint8_t *body,
 		       size_t len)
 {
-	struct body_base b = { 1, 2, 1 }, got;
+	struct body_base b = { 1, 2, 1, 0 }, got;
 	struct log_rec r = { .op = OP_DOC_PUT, .size = (uint32_t)len };
 	size_t cap = body_bound(len);
 	unsigned char *buf = malloc(cap), *out = malloc(len ? len : 1);

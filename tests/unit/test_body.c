@@ -112,7 +112,7 @@ static int reads(pitr_store *s, uint64_t ct, const char *id, uint64_t at,
 }
 
 struct forms {
-	int keys, deltas, bad, maxnth, base_not_key;
+	int keys, dicts, deltas, bad, maxnth, base_not_key;
 };
 
 /* Count the stored forms of every document put in the log. */
@@ -131,8 +131,9 @@ static struct forms forms(pitr_store *s)
 		if (log_decode(&val, &r) || r.op != OP_DOC_PUT)
 			continue;
 		int form = body_form(&r, &b);
-		if (form == BODY_KEY) {
+		if (form == BODY_KEY || form == BODY_DICT) {
 			f.keys++;
+			f.dicts += form == BODY_DICT;
 			continue;
 		}
 		if (form != BODY_DELTA) {
@@ -147,7 +148,8 @@ static struct forms forms(pitr_store *s)
 		bk.mv_size = 12;
 		bk.mv_data = k;
 		if (mdb_get(t->txn, s->log, &bk, &bv) || log_decode(&bv, &br) ||
-		    body_form(&br, &bb) != BODY_KEY)
+		    (body_form(&br, &bb) != BODY_KEY &&
+		     body_form(&br, &bb) != BODY_DICT))
 			f.base_not_key++;
 	}
 	mdb_cursor_close(c);
@@ -180,7 +182,7 @@ static void test_codec(void)
 	unsigned char buf[4096];
 	size_t alen = doc(a, sizeof(a), 1, 1), blen = doc(b, sizeof(b), 1, 2);
 	size_t olen = doc(other, sizeof(other), 2, 1);
-	struct body_base base = { 1234, 7, 3 }, got;
+	struct body_base base = { 1234, 7, 3, 0 }, got;
 	struct log_rec r = { .op = OP_DOC_PUT, .size = (uint32_t)blen };
 	int n, flags;
 
@@ -544,6 +546,115 @@ static void test_format2(void)
 	pitr_store_close(s);
 }
 
+/*
+ * Container dictionaries: keyframes of a container with enough documents
+ * are compressed against one; they read back, a damaged dictionary is an
+ * error, and a copy stands alone.
+ */
+static void test_dict(void)
+{
+	enum { N = 40 };
+	pitr_store *s = make_store("dict", PITR_FORMAT);
+	pitr_store *d = make_store("dictcopy", PITR_FORMAT);
+	uint64_t ct = container(s, "d", "c"), dct = container(d, "d", "c");
+	static char body[N][DOC_MAX];
+	size_t len[N], plain = 0, stored = 0;
+	char id[16];
+	int rc, bad = 0;
+
+	for (unsigned i = 0; i < N; i++) {
+		len[i] = doc(body[i], DOC_MAX, 100 + i, 1);
+		snprintf(id, sizeof(id), "d%02u", i);
+		if (put(s, ct, id, body[i], len[i], NULL))
+			bad++;
+	}
+	is_int(bad, 0, "40 documents written");
+	struct forms f = forms(s);
+	ok(f.dicts >= N - DICT_MIN_DOCS - 1 && f.keys == N,
+	   "the keyframes after the first %d are on a dictionary (%d)",
+	   DICT_MIN_DOCS, f.dicts);
+	/* what a keyframe costs with and without it */
+	pitr_txn *t;
+	MDB_cursor *c;
+	MDB_val key, val;
+	struct log_rec r;
+	struct body_base b;
+	int ndict = 0;
+	uint64_t dts = 0;
+	uint32_t didx = 0;
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	mdb_cursor_open(t->txn, s->log, &c);
+	while (mdb_cursor_get(c, &key, &val, MDB_NEXT) == 0) {
+		if (log_decode(&val, &r))
+			continue;
+		if (r.op == OP_DICT) {
+			ndict++;
+			dts = get_be64(key.mv_data);
+			didx = get_be32((unsigned char *)key.mv_data + 8);
+		}
+		if (r.op != OP_DOC_PUT)
+			continue;
+		if (body_form(&r, &b) == BODY_DICT)
+			stored += r.stored;
+		else
+			plain += r.stored;
+	}
+	mdb_cursor_close(c);
+	pitr_txn_abort(t);
+	is_int(ndict, 1, "one dictionary record in the log");
+	ok(f.dicts && stored / f.dicts < plain / (N - f.dicts) * 3 / 4,
+	   "a keyframe on it is smaller (%zu bytes against %zu)",
+	   f.dicts ? stored / f.dicts : 0,
+	   N - f.dicts ? plain / (N - f.dicts) : 0);
+	for (unsigned i = 0; i < N; i++) {
+		snprintf(id, sizeof(id), "d%02u", i);
+		if (!reads(s, ct, id, PITR_NOW, body[i], len[i], &rc))
+			bad++;
+	}
+	is_int(bad, 0, "every document reads back");
+	is_int(problems(s), 0, "the store verifies");
+
+	/* edits of a document on a dictionary are deltas on it */
+	uint64_t t2;
+	char e[DOC_MAX];
+	size_t el = doc(e, sizeof(e), 100 + N - 1, 2);
+	snprintf(id, sizeof(id), "d%02u", N - 1);
+	put(s, ct, id, e, el, &t2);
+	ok(base_of(s, ct, id, t2, &b), "an edit is a delta on it");
+	ok(reads(s, ct, id, t2, e, el, &rc), "and reads back");
+
+	/* a copy stands alone */
+	pitr_txn *dt;
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	pitr_txn_begin(d, PITR_TXN_WRITE, &dt);
+	is_int(pitr_ct_copy(&dt, dct, t, ct, PITR_NOW, NULL, NULL, NULL), 0,
+	       "copy the container");
+	pitr_txn_commit(dt, NULL);
+	pitr_txn_abort(t);
+	f = forms(d);
+	ok(f.dicts == 0 && f.deltas == 0 && f.keys == N,
+	   "the copy holds plain keyframes");
+	is_int(problems(d), 0, "and verifies");
+
+	/* the dictionary damaged (in a store that has not read it yet) */
+	pitr_store_close(s);
+	char path[128];
+	snprintf(path, sizeof(path), "%s/dict", dir);
+	pitr_store_open(path, 0, &s);
+	unsigned char rec[DICT_MAX + 256];
+	size_t rl;
+	record_get(s, dts, didx, rec, &rl);
+	rec[rl / 2] ^= 1;
+	record_set(s, dts, didx, rec, rl);
+	snprintf(id, sizeof(id), "d%02u", N - 2);
+	ok(!reads(s, ct, id, PITR_NOW, body[N - 2], len[N - 2], &rc) &&
+	       rc == PITR_CORRUPT,
+	   "a damaged dictionary: its keyframes read as PITR_CORRUPT");
+	ok(problems(s) > 0, "verify reports it");
+	pitr_store_close(s);
+	pitr_store_close(d);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -557,6 +668,7 @@ int main(void)
 	test_prune();
 	test_standalone();
 	test_format2();
+	test_dict();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);
