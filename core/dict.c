@@ -200,7 +200,10 @@ static int dict_build(pitr_txn *t, uint64_t ct, struct dict_ref *d)
 	mdb_cursor_close(c);
 	if (rc && rc != MDB_NOTFOUND)
 		return mdb_rc(rc);
-	if (n < DICT_MIN_DOCS || bytes < DICT_MIN_BYTES)
+	/* made once the container holds a dictionary's worth (or DICT_SCAN
+	 * documents of DICT_MIN_BYTES at least) */
+	if (n < DICT_MIN_DOCS || bytes < DICT_MIN_BYTES ||
+	    (bytes < DICT_MAX && n < DICT_SCAN))
 		return PITR_NOTFOUND;
 
 	char *dict = malloc(DICT_MAX);

@@ -330,12 +330,15 @@ int body_delta_pays(size_t stored, size_t len);
  *   (0x01, ct u64) -> the container's dictionary
  *   (0x02, id u64) -> a dictionary
  * both valued u64 id, u64 ts, u32 idx (its log record's key): DICT_VAL.
- * A dictionary is the concatenated bodies of its container's documents
- * when it had DICT_MIN_DOCS of at least DICT_MIN_BYTES; its id is its
+ * A dictionary is the concatenated bodies of its container's documents,
+ * made once they are DICT_MAX bytes, or DICT_SCAN documents of at least
+ * DICT_MIN_BYTES (and never fewer than DICT_MIN_DOCS); its id is its
  * XXH3-64, so it never changes once referenced (another gets another id).
  */
 #define DICT_VAL	20
+#ifndef DICT_MAX
 #define DICT_MAX	(32u << 10)
+#endif
 #define DICT_MIN_BYTES	(8u << 10)
 #define DICT_MIN_DOCS	16
 #define DICT_SCAN	64 /* live documents a put looks at, at most */

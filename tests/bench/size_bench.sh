@@ -12,12 +12,13 @@
 #   BENCH_SIZE_DOCS    documents (default 5000)
 #   BENCH_SIZE_ROUNDS  rounds of edits (default 10)
 #   BENCH_TMP          where the temporary directory goes (default /dev/shm)
+#   PITR_BIN, PITRFS_BIN  other builds of the binaries (default bin/)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 GEN=$ROOT/build/bench/sizegen
-PITR=$ROOT/bin/pitr
-PITRFS=$ROOT/bin/pitrfs
+PITR=${PITR_BIN:-$ROOT/bin/pitr}
+PITRFS=${PITRFS_BIN:-$ROOT/bin/pitrfs}
 N=${BENCH_SIZE_DOCS:-5000}
 ROUNDS=${BENCH_SIZE_ROUNDS:-10}
 for f in "$GEN" "$PITR" "$PITRFS"; do
@@ -63,6 +64,7 @@ t1=$(date +%s.%N)
 "$GEN" write "$W/git" "$N" 0
 git -C "$W/git" add -A && git -C "$W/git" commit -qm "round 0"
 s1=$("$GEN" pages "$W/store")
+"$GEN" tables "$W/store" >"$W/tables1"
 m1=$(media)
 g1=$(pack)
 json=$(cat "$W"/git/*/*.json | wc -c)
@@ -76,6 +78,7 @@ for r in $(seq "$ROUNDS"); do
 	git -C "$W/git" add -A && git -C "$W/git" commit -qm "round $r"
 done
 s2=$("$GEN" pages "$W/store")
+"$GEN" tables "$W/store" >"$W/tables2"
 m2=$(media)
 g2=$(pack)
 edits=$((N * ROUNDS))
@@ -89,5 +92,9 @@ awk -v n="$N" -v e="$edits" -v json="$json" -v s0="$s0" -v s1="$s1" -v s2="$s2" 
 	printf "  %-22s %14.0f %14.0f\n", "git (after git gc)", (g1 - g0) / n, (g2 - g1) / e
 	printf "  writes through the mount: %.0f creates/s, %.0f edits/s\n", n / tc, e / te
 }'
+echo "  store by table (bytes of pages: per first version, per edit-version)"
+awk -v n="$N" -v e="$edits" 'NR == FNR && NF == 3 { a[$1] = $2; next }
+	NF == 3 { printf "    %-10s %8.0f %8.0f\n", $1, a[$1] / n, ($2 - a[$1]) / e }' \
+	"$W/tables1" "$W/tables2"
 "$PITR" verify "$W/store" | sed 's/^/  /'
 fusermount3 -u "$M"

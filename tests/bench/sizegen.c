@@ -14,6 +14,8 @@
  *                               named table and of the main table, times
  *                               the page size): its size as a compacting
  *                               copy would write it, minus the free pages.
+ *   sizegen tables STORE        the same per table: "NAME BYTES ENTRIES"
+ *                               lines, then the total.
  *
  * Documents are deterministic: the same (N, ROUND) gives the same bytes.
  * Exit status 0, or 1 with a message on stderr.
@@ -222,7 +224,7 @@ static size_t db_pages(const MDB_stat *st)
 	return st->ms_branch_pages + st->ms_leaf_pages + st->ms_overflow_pages;
 }
 
-static int cmd_pages(const char *store)
+static int cmd_pages(const char *store, int each)
 {
 	MDB_env *env;
 	MDB_txn *txn;
@@ -252,8 +254,12 @@ static int cmd_pages(const char *store)
 		memcpy(name, key.mv_data, key.mv_size);
 		name[key.mv_size] = 0;
 		if (mdb_dbi_open(txn, name, 0, &dbi) == 0 &&
-		    mdb_stat(txn, dbi, &st) == 0)
+		    mdb_stat(txn, dbi, &st) == 0) {
 			pages += db_pages(&st);
+			if (each)
+				printf("%s %zu %zu\n", name, db_pages(&st) * psize,
+				       (size_t)st.ms_entries);
+		}
 	}
 	mdb_txn_abort(txn);
 	mdb_env_close(env);
@@ -267,7 +273,10 @@ int main(int argc, char **argv)
 		return cmd_write(argv[2], (unsigned)strtoul(argv[3], NULL, 10),
 				 (unsigned)strtoul(argv[4], NULL, 10));
 	if (argc == 3 && !strcmp(argv[1], "pages"))
-		return cmd_pages(argv[2]);
-	fprintf(stderr, "usage: sizegen write DIR N ROUND | sizegen pages STORE\n");
+		return cmd_pages(argv[2], 0);
+	if (argc == 3 && !strcmp(argv[1], "tables"))
+		return cmd_pages(argv[2], 1);
+	fprintf(stderr, "usage: sizegen write DIR N ROUND | sizegen pages|tables "
+			"STORE\n");
 	return 1;
 }
