@@ -553,7 +553,7 @@ static void test_format2(void)
  */
 static void test_dict(void)
 {
-	enum { N = 40 };
+	enum { N = 80 };
 	pitr_store *s = make_store("dict", PITR_FORMAT);
 	pitr_store *d = make_store("dictcopy", PITR_FORMAT);
 	uint64_t ct = container(s, "d", "c"), dct = container(d, "d", "c");
@@ -568,11 +568,11 @@ static void test_dict(void)
 		if (put(s, ct, id, body[i], len[i], NULL))
 			bad++;
 	}
-	is_int(bad, 0, "40 documents written");
+	is_int(bad, 0, "80 documents written");
 	struct forms f = forms(s);
-	ok(f.dicts >= N - DICT_MIN_DOCS - 1 && f.keys == N,
-	   "the keyframes after the first %d are on a dictionary (%d)",
-	   DICT_MIN_DOCS, f.dicts);
+	ok(f.dicts >= N - DICT_SCAN && f.keys == N,
+	   "the keyframes after the first %u KB are on a dictionary (%d)",
+	   DICT_MAX >> 10, f.dicts);
 	/* what a keyframe costs with and without it */
 	pitr_txn *t;
 	MDB_cursor *c;
