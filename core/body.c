@@ -23,8 +23,20 @@
  * caller checks the etag (XXH3-64 of the whole body) after decoding.
  */
 #include <lz4.h>
+#include <stdlib.h>
 
 #include "internal.h"
+
+void *body_stream_new(const void *dict, size_t dlen)
+{
+	LZ4_stream_t *st = malloc(sizeof(*st));
+
+	if (st && dlen <= (size_t)LZ4_MAX_INPUT_SIZE) {
+		LZ4_initStream(st, sizeof(*st));
+		LZ4_loadDict(st, dict, (int)dlen);
+	}
+	return st;
+}
 
 int body_form(const struct log_rec *r, struct body_base *base)
 {
@@ -103,8 +115,9 @@ int body_dict_decode(const struct log_rec *r, const void *dict, size_t dlen,
 
 /* Compress `body` with `dict` before it into buf + hdr: the block's
  * length, or PITR_TOOBIG. */
-static int block_encode(const void *dict, size_t dlen, const void *body,
-			size_t len, unsigned char *buf, size_t cap, size_t hdr)
+static int block_encode(const void *dict, size_t dlen, const void *loaded,
+			const void *body, size_t len, unsigned char *buf,
+			size_t cap, size_t hdr)
 {
 	LZ4_stream_t st;
 	int n;
@@ -112,18 +125,24 @@ static int block_encode(const void *dict, size_t dlen, const void *body,
 	if (!len || len > (size_t)LZ4_MAX_INPUT_SIZE ||
 	    dlen > (size_t)LZ4_MAX_INPUT_SIZE || cap <= hdr)
 		return PITR_TOOBIG;
-	LZ4_initStream(&st, sizeof(st));
-	/* LZ4 reaches back 64 KB at most: the dictionary's end is used. */
-	LZ4_loadDict(&st, dict, (int)dlen);
+	/* A stream state is plain data that points at its dictionary: a copy
+	 * of one with the dictionary loaded is that state again, for the
+	 * price of a copy instead of hashing the dictionary. */
+	if (loaded)
+		memcpy(&st, loaded, sizeof(st));
+	else /* resets the whole state first; LZ4 reaches back 64 KB at
+		most: the dictionary's end is used */
+		LZ4_loadDict(&st, dict, (int)dlen);
 	n = LZ4_compress_fast_continue(&st, body, (char *)buf + hdr, (int)len,
 				       (int)(cap - hdr), 1);
 	return n > 0 ? n : PITR_TOOBIG;
 }
 
 int body_dict_encode(uint64_t id, const void *dict, size_t dlen,
-		     const void *body, size_t len, void *buf, size_t cap)
+		     const void *stream, const void *body, size_t len,
+		     void *buf, size_t cap)
 {
-	int n = block_encode(dict, dlen, body, len, buf, cap, DICT_HDR);
+	int n = block_encode(dict, dlen, stream, body, len, buf, cap, DICT_HDR);
 
 	if (n < 0)
 		return n;
@@ -164,7 +183,7 @@ int body_delta_encode(const struct body_base *b, const void *base,
 
 	if (!b->nth)
 		return PITR_TOOBIG;
-	n = block_encode(base, baselen, body, len, buf, cap, DELTA_HDR);
+	n = block_encode(base, baselen, NULL, body, len, buf, cap, DELTA_HDR);
 	if (n < 0)
 		return n;
 	put_le64(p, b->ts);
@@ -172,6 +191,11 @@ int body_delta_encode(const struct body_base *b, const void *base,
 	p[12] = (unsigned char)b->nth;
 	p[13] = (unsigned char)(b->nth >> 8);
 	return DELTA_HDR + n;
+}
+
+size_t body_delta_cap(size_t len)
+{
+	return DELTA_HDR + len / DELTA_FRACTION;
 }
 
 int body_delta_pays(size_t stored, size_t len)

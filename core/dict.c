@@ -81,8 +81,10 @@ void dict_put(struct dict_ref *d)
 
 void dict_cache_free(pitr_store *s)
 {
-	for (size_t i = 0; i < s->dict_n; i++)
+	for (size_t i = 0; i < s->dict_n; i++) {
+		free(s->dict_cache[i].stream);
 		free(s->dict_cache[i].bytes);
+	}
 	free(s->dict_cache);
 	s->dict_cache = NULL;
 	s->dict_n = s->dict_cap = 0;
@@ -107,13 +109,16 @@ static void cache_add(pitr_store *s, struct dict_ref *d, void *bytes)
 			}
 		}
 		if (s->dict_n < s->dict_cap) {
-			s->dict_cache[s->dict_n] =
-			    (struct dict_cached){ d->id, bytes, d->len };
+			s->dict_cache[s->dict_n] = (struct dict_cached){
+				d->id, bytes, d->len,
+				body_stream_new(bytes, d->len)
+			};
 			c = &s->dict_cache[s->dict_n++];
 		}
 	}
 	if (c) {
 		d->bytes = c->bytes;
+		d->stream = c->stream;
 		d->owned = NULL;
 	} else {
 		d->bytes = bytes;
@@ -141,6 +146,7 @@ int dict_get(pitr_txn *t, uint64_t id, struct dict_ref *d)
 	if (c) {
 		d->bytes = c->bytes;
 		d->len = c->len;
+		d->stream = c->stream;
 	}
 	pthread_mutex_unlock(&t->s->dict_mtx);
 	if (c)

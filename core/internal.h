@@ -129,6 +129,7 @@ struct pitr_store {
 		uint64_t id;
 		void *bytes;
 		size_t len;
+		void *stream; /* an LZ4_stream_t with it loaded, or NULL */
 	} * dict_cache;
 	size_t dict_n, dict_cap;
 	unsigned flags;
@@ -303,10 +304,16 @@ int body_delta_decode(const struct log_rec *r, const void *base,
 int body_dict_decode(const struct log_rec *r, const void *dict, size_t dlen,
 		     void *out);
 
-/* Encode a keyframe on dictionary `id` (whose bytes are `dict`): its
- * stored length, or PITR_TOOBIG. */
+/* Encode a keyframe on dictionary `id` (whose bytes are `dict`; `stream`,
+ * if not NULL, an LZ4_stream_t it is loaded into, which is copied rather
+ * than the dictionary loaded again): its stored length, or PITR_TOOBIG. */
 int body_dict_encode(uint64_t id, const void *dict, size_t dlen,
-		     const void *body, size_t len, void *buf, size_t cap);
+		     const void *stream, const void *body, size_t len,
+		     void *buf, size_t cap);
+
+/* A malloc'd LZ4_stream_t with `dict` loaded (NULL when out of memory),
+ * for body_dict_encode; `dict` must outlive it. */
+void *body_stream_new(const void *dict, size_t dlen);
 
 /* Bytes that always suffice for an encoding of a `len`-byte body. */
 size_t body_bound(size_t len);
@@ -321,6 +328,10 @@ int body_key_encode(const void *body, size_t len, void *buf, size_t cap,
 int body_delta_encode(const struct body_base *b, const void *base,
 		      size_t baselen, const void *body, size_t len, void *buf,
 		      size_t cap);
+
+/* The room a delta of a `len`-byte body may take: given as `cap`, LZ4
+ * stops as soon as the delta would not pay. */
+size_t body_delta_cap(size_t len);
 
 /* Does a delta of `stored` bytes of a `len`-byte body pay? */
 int body_delta_pays(size_t stored, size_t len);
@@ -346,7 +357,8 @@ struct dict_ref {
 	uint64_t id;
 	const void *bytes;
 	size_t len;
-	void *owned; /* to free, when not in the store's cache */
+	const void *stream; /* an LZ4_stream_t with it loaded, or NULL */
+	void *owned;	    /* to free, when not in the store's cache */
 };
 
 /* Dictionary `id`, checked against its id (cached in the store once

@@ -150,8 +150,10 @@ int log_append_body(pitr_txn *t, const struct log_rec *tmpl, const void *body,
 	if (bound > sizeof(small) && !(buf = malloc(bound)))
 		return ENOMEM;
 	if (enc && enc->base_body && size) {
+		size_t cap = body_delta_cap(size);
 		n = body_delta_encode(&enc->base, enc->base_body, enc->base_len,
-				      body, size, buf, bound);
+				      body, size, buf,
+				      cap < bound ? cap : bound);
 		if (n > 0 && body_delta_pays((size_t)n, size))
 			r.flags = LOG_DELTA;
 		else
@@ -159,7 +161,8 @@ int log_append_body(pitr_txn *t, const struct log_rec *tmpl, const void *body,
 	}
 	if (n < 0 && enc && enc->dict && size) {
 		n = body_dict_encode(enc->dict->id, enc->dict->bytes,
-				     enc->dict->len, body, size, buf, bound);
+				     enc->dict->len, enc->dict->stream, body,
+				     size, buf, bound);
 		if (n > 0 && (size_t)n < size)
 			r.flags = LOG_DICT;
 		else
