@@ -49,14 +49,16 @@ static pitr_store *make_store(const char *name, uint32_t format)
 		return NULL;
 	if (format != PITR_FORMAT) {
 		/* An account of an earlier format: its meta says so before
-		 * anything is written, and the library writes it in that
-		 * format from then on. */
+		 * anything is written, and it has no dicts table (format 3's),
+		 * as a build of that format made it; the library writes it
+		 * in that format from then on. */
 		pitr_txn *t;
 		unsigned char f[4];
 		MDB_val k = { 6, (void *)"format" }, v = { 4, f };
 		put_le32(f, format);
 		pitr_txn_begin(s, PITR_TXN_WRITE, &t);
 		mdb_put(t->txn, s->meta, &k, &v, 0);
+		mdb_drop(t->txn, s->dicts, 1);
 		pitr_txn_commit(t, NULL);
 		pitr_store_close(s);
 		if (pitr_store_open(path, 0, &s))
@@ -525,13 +527,22 @@ static void test_format2(void)
 	ok(s != NULL, "a format-2 account opens");
 	if (!s)
 		return;
+	ok(!s->has_dicts, "it has no dicts table");
 	ct = container(s, "d", "c");
 	for (unsigned v = 0; v < 5; v++) {
 		len[v] = doc(body[v], DOC_MAX, 9, v);
 		put(s, ct, "x", body[v], len[v], &ts[v]);
 	}
+	/* enough documents for a dictionary, were it format 3 */
+	char many[DOC_MAX], id[16];
+	for (unsigned i = 0; i < DICT_SCAN + 4; i++) {
+		size_t ml = doc(many, sizeof(many), 200 + i, 0);
+		snprintf(id, sizeof(id), "m%03u", i);
+		put(s, ct, id, many, ml, NULL);
+	}
 	struct forms f = forms(s);
-	ok(f.deltas == 0 && f.keys == 5, "its writes are keyframes");
+	ok(f.deltas == 0 && f.dicts == 0 && f.keys == 5 + DICT_SCAN + 4,
+	   "its writes are plain keyframes, as format 2's");
 	pitr_store_info(s, &info);
 	is_int(info.format, 2, "and it stays format 2");
 	pitr_store_close(s);
