@@ -77,6 +77,11 @@ build/tests/json_suite: tests/unit/json_suite.c tests/unit/rfc8259.h build/libpi
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $< build/libpitr.a $(CORE_LIBS) -o $@
 
+# The writer of a format-1 account (t0262-format1.sh).
+build/tests/format1: tests/unit/format1.c build/libpitr.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $< build/libpitr.a $(CORE_LIBS) -o $@
+
 build/tests/fsx: tests/fsx/fsx.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $< -o $@
@@ -137,7 +142,7 @@ fuzz: $(FUZZ_BIN)
 		echo "ok fuzz $$n"; done
 
 TEST_HELPERS := build/tests/flakydisk build/tests/damage build/tests/json_suite \
-                build/tests/fsx
+                build/tests/fsx build/tests/format1
 
 integration: all $(TEST_HELPERS)
 	@tests/run-integration

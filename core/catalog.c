@@ -8,35 +8,6 @@
 
 #include "internal.h"
 
-size_t inc_encode(unsigned char *v, const struct inc_rec *r)
-{
-	if ((r->kind != INC_DB && r->kind != INC_CT) || !r->namelen ||
-	    r->namelen > PITR_NAME_MAX)
-		return 0;
-	v[0] = (unsigned char)r->kind;
-	put_le64(v + 1, r->parent);
-	put_le64(v + 9, r->created);
-	put_le64(v + 17, r->deleted);
-	memcpy(v + INC_HDR, r->name, r->namelen);
-	return INC_HDR + r->namelen;
-}
-
-int inc_decode(const MDB_val *v, struct inc_rec *r)
-{
-	const unsigned char *p = v->mv_data;
-
-	if (v->mv_size <= INC_HDR || v->mv_size > INC_MAX ||
-	    (p[0] != INC_DB && p[0] != INC_CT))
-		return PITR_CORRUPT;
-	r->kind = p[0];
-	r->parent = get_le64(p + 1);
-	r->created = get_le64(p + 9);
-	r->deleted = get_le64(p + 17);
-	r->name = (const char *)p + INC_HDR;
-	r->namelen = v->mv_size - INC_HDR;
-	return pitr_name_check(r->name, r->namelen) ? PITR_CORRUPT : 0;
-}
-
 static int inc_put(pitr_txn *t, uint64_t inc, const struct inc_rec *r)
 {
 	unsigned char k[8], v[INC_MAX];
@@ -48,8 +19,7 @@ static int inc_put(pitr_txn *t, uint64_t inc, const struct inc_rec *r)
 	return mdb_rc(mdb_put(t->txn, t->s->incs, &key, &val, 0));
 }
 
-/* An incarnation record; `r->name` points into the map. */
-static int inc_get(pitr_txn *t, uint64_t inc, struct inc_rec *r)
+int inc_get(pitr_txn *t, uint64_t inc, struct inc_rec *r)
 {
 	unsigned char k[8];
 	MDB_val key = { 8, k }, val;
@@ -134,8 +104,7 @@ static int name_put(pitr_txn *t, uint64_t parent, const char *name, size_t len,
 	MDB_val key = { key_event(k, parent, name, len, t->ts, t->idx), k };
 	MDB_val val = { NAME_VAL, v };
 
-	v[0] = (unsigned char)op;
-	put_le64(v + 1, inc);
+	name_encode(v, op, inc);
 	return mdb_rc(mdb_put(t->txn, t->s->names, &key, &val, 0));
 }
 
@@ -376,8 +345,9 @@ int pitr_iter_begin(pitr_txn *t, enum pitr_list_kind kind, uint64_t parent,
 			free(it);
 			return rc;
 		}
+		uint64_t left;
 		it->merged = rc == PITR_NOTFOUND ||
-			     (val.mv_size == 8 && get_le64(val.mv_data) <= at);
+			     (live_left_decode(&val, &left) == 0 && left <= at);
 		if (it->merged && (rc = mdb_rc(mdb_cursor_open(
 				       t->txn, t->s->versions, &it->vc)))) {
 			free(it);
@@ -431,33 +401,36 @@ static int iter_next_live(pitr_iter *it, pitr_entry *e)
 	}
 	if (rc)
 		return mdb_rc(rc);
-	const unsigned char *p = key.mv_data, *v = val.mv_data;
+	const unsigned char *p = key.mv_data;
+	struct live_key lk;
+	struct live_doc ld;
 	/* past the container, or at its LIVE_LEFT mark, which has no name */
 	if (key.mv_size < 10 || get_be64(p) != it->parent)
 		return PITR_NOTFOUND;
-	it->started = it->on_name = 1;
-	it->type = p[8];
-	it->len = key.mv_size - 9;
-	if (it->len > PITR_NAME_MAX)
+	if (live_key_decode(&key, &lk))
 		return PITR_CORRUPT;
-	memcpy(it->name, p + 9, it->len);
+	it->started = it->on_name = 1;
+	it->type = lk.type;
+	it->len = lk.namelen;
+	memcpy(it->name, lk.name, it->len);
 	memset(e, 0, sizeof(*e));
 	e->name = it->name;
 	e->namelen = it->len;
 	if (it->type == LIVE_SCRATCH) {
-		if (val.mv_size < LIVE_SCRATCH_HDR)
+		const void *data;
+		size_t dlen;
+		if (scratch_decode(&val, &e->ver.ts, &data, &dlen))
 			return PITR_CORRUPT;
 		e->scratch = 1;
-		e->ver.ts = get_le64(v);
-		e->ver.size = (uint32_t)(val.mv_size - LIVE_SCRATCH_HDR);
+		e->ver.size = (uint32_t)dlen;
 		return 0;
 	}
-	if (val.mv_size != LIVE_DOC_VAL)
+	if (live_doc_decode(&val, &ld))
 		return PITR_CORRUPT;
-	e->ver.ts = get_le64(v);
-	it->idx = get_le32(v + 8);
-	e->ver.size = get_le32(v + 12);
-	e->ver.etag = get_le64(v + 16);
+	e->ver.ts = ld.ts;
+	it->idx = ld.idx;
+	e->ver.size = ld.size;
+	e->ver.etag = ld.etag;
 	return 0;
 }
 

@@ -2,6 +2,7 @@
  * doc.c - documents: versions in time, and the live state; scratch files.
  */
 #include <errno.h>
+#include <lz4.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <xxhash.h>
@@ -48,18 +49,16 @@ static int version_put(pitr_txn *t, uint64_t ct, const char *id, size_t len,
 
 	/* A second mutation of one document in one transaction replaces the
 	 * first: drop the first one's log record with it. */
+	struct ver_rec pv;
 	if (mdb_get(t->txn, t->s->versions, &key, &prev) == 0 &&
-	    prev.mv_size == VER_VAL) {
+	    ver_decode(&prev, &pv) == 0) {
 		MDB_val lk = { sizeof(old), old };
-		key_log(old, t->ts, get_le32(prev.mv_data));
+		key_log(old, t->ts, pv.idx);
 		rc = mdb_del(t->txn, t->s->log, &lk, NULL);
 		if (rc && rc != MDB_NOTFOUND)
 			return mdb_rc(rc);
 	}
-	put_le32(v, idx);
-	v[4] = (unsigned char)op;
-	put_le32(v + 5, size);
-	put_le64(v + 9, etag);
+	ver_encode(v, &(struct ver_rec){ idx, op, size, etag });
 	return mdb_rc(mdb_put(t->txn, t->s->versions, &key, &val, 0));
 }
 
@@ -70,10 +69,7 @@ static int live_doc_put(pitr_txn *t, uint64_t ct, const char *id, size_t len,
 	MDB_val key = { key_live(k, ct, LIVE_DOC, id, len), k };
 	MDB_val val = { LIVE_DOC_VAL, v };
 
-	put_le64(v, t->ts);
-	put_le32(v + 8, idx);
-	put_le32(v + 12, size);
-	put_le64(v + 16, etag);
+	live_doc_encode(v, &(struct live_doc){ t->ts, idx, size, etag });
 	return mdb_rc(mdb_put(t->txn, t->s->live, &key, &val, 0));
 }
 
@@ -169,6 +165,11 @@ static int delta_base(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 	return (int)len;
 }
 
+size_t pitr_store_max_scratch(pitr_store *s)
+{
+	return (size_t)s->max_doc * SCRATCH_FACTOR;
+}
+
 int pitr_doc_put(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 		 const void *body, size_t len)
 {
@@ -229,6 +230,64 @@ int pitr_doc_put_checked(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 	return live_doc_put(t, ct, id, idlen, idx, (uint32_t)len, etag);
 }
 
+/* A body checked, hashed and packed (lz4) as the log stores it. */
+struct pitr_prepared {
+	struct log_rec rec; /* size, flags, stored, etag, body */
+	char *copy;	    /* rec.body when it is the raw bytes */
+	char packed[];	    /* rec.body when compressed */
+};
+
+int pitr_doc_prepare(pitr_store *s, const void *body, size_t len, char *err,
+		     size_t errlen, pitr_prepared **out)
+{
+	pitr_prepared *p;
+	int rc, bound;
+
+	*out = NULL;
+	rc = json_check(body, len, s->max_doc, err, errlen);
+	if (rc)
+		return rc;
+	/* json_check refused anything over max_doc: len fits an int */
+	bound = LZ4_compressBound((int)len);
+	p = malloc(sizeof(*p) + (size_t)bound);
+	if (!p)
+		return ENOMEM;
+	memset(&p->rec, 0, sizeof(p->rec));
+	p->copy = NULL;
+	p->rec.etag = XXH3_64bits(body, len);
+	log_pack(&p->rec, body, len, p->packed, bound);
+	if (p->rec.body != p->packed) {
+		p->copy = malloc(len ? len : 1);
+		if (!p->copy) {
+			free(p);
+			return ENOMEM;
+		}
+		memcpy(p->copy, body, len);
+		p->rec.body = p->copy;
+	}
+	*out = p;
+	return 0;
+}
+
+void pitr_prepared_free(pitr_prepared *p)
+{
+	if (p)
+		free(p->copy);
+	free(p);
+}
+
+int pitr_doc_put_prepared(pitr_txn *t, uint64_t ct, const char *id,
+			  size_t idlen, const pitr_prepared *p)
+{
+	int rc;
+
+	t->err[0] = 0;
+	rc = writable_ct(t, ct, id, idlen);
+	if (rc)
+		return rc;
+	return doc_put_stored(t, ct, id, idlen, &p->rec);
+}
+
 int pitr_doc_delete(pitr_txn *t, uint64_t ct, const char *id, size_t idlen)
 {
 	MDB_val val;
@@ -254,7 +313,6 @@ static int doc_find(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 {
 	MDB_cursor *c;
 	MDB_val key, val;
-	const unsigned char *p;
 	int rc;
 
 	if (pitr_name_check(id, idlen))
@@ -265,13 +323,13 @@ static int doc_find(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 		rc = live_get(t, ct, LIVE_DOC, id, idlen, &val);
 		if (rc)
 			return rc;
-		if (val.mv_size != LIVE_DOC_VAL)
+		struct live_doc ld;
+		if (live_doc_decode(&val, &ld))
 			return PITR_CORRUPT;
-		p = val.mv_data;
-		v->ts = get_le64(p);
-		*idx = get_le32(p + 8);
-		v->size = get_le32(p + 12);
-		v->etag = get_le64(p + 16);
+		v->ts = ld.ts;
+		*idx = ld.idx;
+		v->size = ld.size;
+		v->etag = ld.etag;
 		v->deleted = 0;
 		return 0;
 	}
@@ -439,7 +497,7 @@ int pitr_scratch_put(pitr_txn *t, uint64_t ct, const char *name, size_t len,
 	rc = writable_ct(t, ct, name, len);
 	if (rc)
 		return rc;
-	if (dlen > (size_t)t->s->max_doc * SCRATCH_FACTOR)
+	if (dlen > pitr_store_max_scratch(t->s))
 		return PITR_TOOBIG;
 	rc = mdb_rc(mdb_put(t->txn, t->s->live, &key, &val, MDB_RESERVE));
 	if (rc)
@@ -454,45 +512,44 @@ int pitr_scratch_put(pitr_txn *t, uint64_t ct, const char *name, size_t len,
 static int scratch_val(pitr_txn *t, uint64_t ct, const char *name, size_t len,
 		       MDB_val *val)
 {
-	int rc;
-
 	if (pitr_name_check(name, len))
 		return PITR_NOTFOUND;
-	rc = live_get(t, ct, LIVE_SCRATCH, name, len, val);
-	if (!rc && val->mv_size < LIVE_SCRATCH_HDR)
-		rc = PITR_CORRUPT;
-	return rc;
+	return live_get(t, ct, LIVE_SCRATCH, name, len, val);
 }
 
 int pitr_scratch_stat(pitr_txn *t, uint64_t ct, const char *name, size_t len,
 		      size_t *dlen, uint64_t *mtime)
 {
 	MDB_val val;
+	const void *data;
+	uint64_t mt;
 	int rc = scratch_val(t, ct, name, len, &val);
 
-	if (rc)
-		return rc;
-	*dlen = val.mv_size - LIVE_SCRATCH_HDR;
-	if (mtime)
-		*mtime = get_le64(val.mv_data);
-	return 0;
+	if (!rc)
+		rc = scratch_decode(&val, &mt, &data, dlen);
+	if (!rc && mtime)
+		*mtime = mt;
+	return rc;
 }
 
 int pitr_scratch_get(pitr_txn *t, uint64_t ct, const char *name, size_t len,
 		     void **data, size_t *dlen, uint64_t *mtime)
 {
 	MDB_val val;
+	const void *stored;
+	uint64_t mt;
 	int rc = scratch_val(t, ct, name, len, &val);
 
+	if (!rc)
+		rc = scratch_decode(&val, &mt, &stored, dlen);
 	if (rc)
 		return rc;
-	*dlen = val.mv_size - LIVE_SCRATCH_HDR;
 	*data = malloc(*dlen ? *dlen : 1);
 	if (!*data)
 		return ENOMEM;
-	memcpy(*data, (char *)val.mv_data + LIVE_SCRATCH_HDR, *dlen);
+	memcpy(*data, stored, *dlen);
 	if (mtime)
-		*mtime = get_le64(val.mv_data);
+		*mtime = mt;
 	return 0;
 }
 
@@ -539,19 +596,13 @@ static int copy_append(pitr_txn *t, uint64_t ct, const struct log_rec *r)
 	key.mv_data = k;
 	val.mv_size = VER_VAL;
 	val.mv_data = v;
-	put_le32(v, idx);
-	v[4] = OP_DOC_PUT;
-	put_le32(v + 5, r->size);
-	put_le64(v + 9, r->etag);
+	ver_encode(v, &(struct ver_rec){ idx, OP_DOC_PUT, r->size, r->etag });
 	rc = mdb_put(t->txn, t->s->versions, &key, &val, MDB_APPEND);
 	if (rc)
 		return mdb_rc(rc);
 	key.mv_size = key_live(k, ct, LIVE_DOC, r->name, r->namelen);
 	val.mv_size = LIVE_DOC_VAL;
-	put_le64(v, t->ts);
-	put_le32(v + 8, idx);
-	put_le32(v + 12, r->size);
-	put_le64(v + 16, r->etag);
+	live_doc_encode(v, &(struct live_doc){ t->ts, idx, r->size, r->etag });
 	return mdb_rc(mdb_put(t->txn, t->s->live, &key, &val, MDB_APPEND));
 }
 

@@ -24,13 +24,9 @@ int pitr_log_walk(pitr_txn *t, uint64_t after, uint64_t until,
 	key_log(k, after + 1, 0);
 	for (rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE); rc == 0;
 	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
-		if (key.mv_size != 12) {
-			rc = PITR_CORRUPT;
+		pitr_mutation m = { 0 };
+		if ((rc = log_key_decode(&key, &m.ts, &m.idx)))
 			break;
-		}
-		pitr_mutation m = { .ts = get_be64(key.mv_data),
-				    .idx = get_be32(
-					(unsigned char *)key.mv_data + 8) };
 		if (m.ts > until)
 			break;
 		if ((rc = log_decode(&val, &r)))
@@ -55,26 +51,24 @@ int pitr_log_walk(pitr_txn *t, uint64_t after, uint64_t until,
 static int name_mutation(const MDB_val *key, const MDB_val *val,
 			 pitr_mutation *m)
 {
-	const unsigned char *p = key->mv_data, *v = val->mv_data;
+	struct name_entry e;
+	int rc = name_entry_decode(key, val, &e);
 
-	if (key->mv_size < 10 + NAME_SUFFIX ||
-	    key->mv_size > 9 + PITR_NAME_MAX + NAME_SUFFIX ||
-	    val->mv_size != NAME_VAL ||
-	    (v[0] != NAME_CREATE && v[0] != NAME_DELETE))
-		return PITR_CORRUPT;
+	if (rc)
+		return rc;
 	memset(m, 0, sizeof(*m));
-	m->parent = get_be64(p);
-	m->name = (const char *)p + 8;
-	m->namelen = key->mv_size - 9 - NAME_SUFFIX;
-	m->ts = ~get_be64(p + 9 + m->namelen);
-	m->idx = ~get_be32(p + 17 + m->namelen);
-	m->inc = get_le64(v + 1);
+	m->parent = e.parent;
+	m->name = e.name;
+	m->namelen = e.namelen;
+	m->ts = e.ts;
+	m->idx = e.idx;
+	m->inc = e.inc;
 	if (m->parent == 0)
-		m->op =
-		    v[0] == NAME_CREATE ? PITR_OP_DB_CREATE : PITR_OP_DB_DELETE;
+		m->op = e.op == NAME_CREATE ? PITR_OP_DB_CREATE
+					    : PITR_OP_DB_DELETE;
 	else
-		m->op =
-		    v[0] == NAME_CREATE ? PITR_OP_CT_CREATE : PITR_OP_CT_DELETE;
+		m->op = e.op == NAME_CREATE ? PITR_OP_CT_CREATE
+					    : PITR_OP_CT_DELETE;
 	return 0;
 }
 
@@ -98,15 +92,9 @@ int pitr_catalog_walk(pitr_txn *t, pitr_mutation_fn fn, void *arg)
 
 int pitr_inc_get(pitr_txn *t, uint64_t inc, pitr_inc_info *info)
 {
-	unsigned char k[8];
-	MDB_val key = { 8, k }, val;
 	struct inc_rec r;
-	int rc;
+	int rc = inc_get(t, inc, &r);
 
-	put_be64(k, inc);
-	rc = mdb_rc(mdb_get(t->txn, t->s->incs, &key, &val));
-	if (!rc)
-		rc = inc_decode(&val, &r);
 	if (rc)
 		return rc;
 	info->is_container = r.kind == INC_CT;
@@ -169,21 +157,20 @@ int pitr_name_walk(pitr_txn *t, uint64_t parent, const char *name, size_t len,
 static int version_mutation(const MDB_val *key, const MDB_val *val,
 			    pitr_mutation *m)
 {
-	const unsigned char *p = key->mv_data, *v = val->mv_data;
+	struct ver_entry e;
+	int rc = ver_entry_decode(key, val, &e);
 
-	if (key->mv_size < 10 + VER_SUFFIX ||
-	    key->mv_size > 9 + PITR_NAME_MAX + VER_SUFFIX ||
-	    val->mv_size != VER_VAL || (v[4] != OP_DOC_PUT && v[4] != OP_DOC_DEL))
-		return PITR_CORRUPT;
+	if (rc)
+		return rc;
 	memset(m, 0, sizeof(*m));
-	m->parent = get_be64(p);
-	m->name = (const char *)p + 8;
-	m->namelen = key->mv_size - 9 - VER_SUFFIX;
-	m->ts = ~get_be64(p + key->mv_size - 8);
-	m->idx = get_le32(v);
-	m->op = v[4] == OP_DOC_DEL ? PITR_OP_DOC_DELETE : PITR_OP_DOC_PUT;
-	m->size = get_le32(v + 5);
-	m->etag = get_le64(v + 9);
+	m->parent = e.ct;
+	m->name = e.id;
+	m->namelen = e.idlen;
+	m->ts = e.ts;
+	m->idx = e.v.idx;
+	m->op = e.v.op == OP_DOC_DEL ? PITR_OP_DOC_DELETE : PITR_OP_DOC_PUT;
+	m->size = e.v.size;
+	m->etag = e.v.etag;
 	return 0;
 }
 

@@ -103,14 +103,11 @@ struct inc_rec {
 enum { LIVE_DOC = 0, LIVE_SCRATCH = 1, LIVE_LEFT = 2 };
 enum { INC_DB = 1, INC_CT = 2 };
 
-/* Encode an incarnation into `v` (INC_MAX bytes); returns its length, or 0
- * when the record cannot be encoded (a name of 0 or over PITR_NAME_MAX
- * bytes, an unknown kind). */
-size_t inc_encode(unsigned char *v, const struct inc_rec *r);
 
-/* Decode an incarnation value; `r->name` points into `v`. 0, or
- * PITR_CORRUPT when any field is out of bounds. */
-int inc_decode(const MDB_val *v, struct inc_rec *r);
+/* The daemon's lock file in the store's directory: flock() of the whole file
+ * by the daemon serving the account; a write lock on its first byte
+ * (fcntl, open file description) by whoever prunes. */
+#define DAEMON_LOCK "daemon.lock"
 
 /* What follows (parent, name, 0x00) in the two named tables. */
 #define VER_SUFFIX  8  /* ~ts */
@@ -148,7 +145,16 @@ struct pitr_store {
 	uint64_t read_floor;
 	uint64_t pruned;	  /* instants before it are pruned (meta) */
 	uint64_t readers_checked; /* when (clock_mtx) */
+	/* Group commit (group.c): changes waiting for a transaction, and
+	 * whether a thread is committing a batch. */
+	pthread_mutex_t group_mtx;
+	pthread_cond_t group_cond;
+	struct group_req *group_head, **group_tail;
+	int group_leading;
 };
+
+/* Changes waiting for a group commit, for tests (group.c). */
+int group_queued(pitr_store *s);
 
 struct pitr_txn {
 	pitr_store *s;
@@ -217,6 +223,23 @@ static inline uint32_t get_le32(const unsigned char *p)
 	       (uint32_t)p[3] << 24;
 }
 
+/* Name value ops. */
+enum { NAME_CREATE = 1, NAME_DELETE = 2 };
+
+struct ver_rec {
+	uint32_t idx; /* of the log record under the key's ts */
+	int op;	      /* OP_DOC_PUT or OP_DOC_DEL */
+	uint32_t size;
+	uint64_t etag;
+};
+
+/*
+ * Record codecs (codec.c): the one encoder and decoder of each key and
+ * value of the index and meta tables. Decoders check every length and
+ * field and return 0 or PITR_CORRUPT; names they return point into the
+ * bytes decoded.
+ */
+
 /* Key builders: return the key length written to `k` (KEY_MAX bytes). */
 size_t key_named(unsigned char *k, uint64_t parent, const char *name,
 		 size_t len, uint64_t ts);
@@ -225,6 +248,85 @@ size_t key_event(unsigned char *k, uint64_t parent, const char *name,
 size_t key_live(unsigned char *k, uint64_t ct, int type, const char *name,
 		size_t len);
 void key_log(unsigned char *k, uint64_t ts, uint32_t idx);
+
+/* A log key: (ts, idx). */
+int log_key_decode(const MDB_val *k, uint64_t *ts, uint32_t *idx);
+
+/* versions: the value (VER_VAL bytes), and a whole entry. */
+void ver_encode(unsigned char *v, const struct ver_rec *r);
+int ver_decode(const MDB_val *v, struct ver_rec *r);
+struct ver_entry {
+	uint64_t ct;
+	const char *id;
+	size_t idlen;
+	uint64_t ts;
+	struct ver_rec v;
+};
+/* `val` NULL: the key only. */
+int ver_entry_decode(const MDB_val *key, const MDB_val *val,
+		     struct ver_entry *e);
+
+/* names: the value (NAME_VAL bytes), and a whole entry. */
+void name_encode(unsigned char *v, int op, uint64_t inc);
+int name_decode(const MDB_val *v, int *op, uint64_t *inc);
+struct name_entry {
+	uint64_t parent;
+	const char *name;
+	size_t namelen;
+	uint64_t ts;
+	uint32_t idx;
+	int op; /* NAME_CREATE, NAME_DELETE */
+	uint64_t inc;
+};
+/* `val` NULL: the key only. */
+int name_entry_decode(const MDB_val *key, const MDB_val *val,
+		      struct name_entry *e);
+
+/* live: keys, document values (LIVE_DOC_VAL bytes), the LIVE_LEFT value,
+ * scratch values. */
+struct live_key {
+	uint64_t ct;
+	int type; /* LIVE_DOC, LIVE_SCRATCH, LIVE_LEFT (no name) */
+	const char *name;
+	size_t namelen;
+};
+int live_key_decode(const MDB_val *k, struct live_key *lk);
+struct live_doc {
+	uint64_t ts;
+	uint32_t idx, size;
+	uint64_t etag;
+};
+void live_doc_encode(unsigned char *v, const struct live_doc *d);
+int live_doc_decode(const MDB_val *v, struct live_doc *d);
+int live_left_decode(const MDB_val *v, uint64_t *ts);
+int scratch_decode(const MDB_val *v, uint64_t *mtime, const void **data,
+		   size_t *len);
+
+/* incs: the value (at most INC_MAX bytes) and the key. inc_encode returns
+ * the length, or 0 when the record cannot be encoded (a name of 0 or over
+ * PITR_NAME_MAX bytes, an unknown kind). */
+size_t inc_encode(unsigned char *v, const struct inc_rec *r);
+int inc_decode(const MDB_val *v, struct inc_rec *r);
+int inc_key_decode(const MDB_val *k, uint64_t *inc);
+
+/* The incarnation record of `inc` (catalog.c); `r->name` points into the
+ * map. 0, PITR_NOTFOUND or PITR_CORRUPT. */
+int inc_get(pitr_txn *t, uint64_t inc, struct inc_rec *r);
+
+/* meta values: integers (u64 little-endian: created, last_ts, next_inc,
+ * read_floor, pruned_until, periodic_until, periodic_interval, the
+ * live_floor of prune; u32: format, maxdoc), the policy (POLICY_VAL
+ * bytes), prune_next (ts, idx: 12 bytes), and shipped_ts, decimal text
+ * (written by backup.c). name and backup_dir are bytes, backup_error
+ * text. */
+#define POLICY_VAL 17
+int u64_decode(const MDB_val *v, uint64_t *x);
+int u32_decode(const MDB_val *v, uint32_t *x);
+void policy_encode(unsigned char *b, const pitr_policy *p);
+int policy_decode(const MDB_val *v, pitr_policy *p);
+void prune_next_encode(unsigned char *v, uint64_t ts, uint32_t idx);
+int prune_next_decode(const MDB_val *v, uint64_t *ts, uint32_t *idx);
+int shipped_ts_decode(const MDB_val *v, uint64_t *x);
 
 /* Decode a log record; returns 0 or PITR_CORRUPT. */
 int log_decode(const MDB_val *v, struct log_rec *r);
@@ -390,43 +492,6 @@ int mdb_rc(int rc);
  * until its commit. */
 #define BULK_BYTES (64u << 20)
 
-/* Name value ops. */
-enum { NAME_CREATE = 1, NAME_DELETE = 2 };
-
-struct ver_rec {
-	uint32_t idx; /* of the log record under the key's ts */
-	int op;	      /* OP_DOC_PUT or OP_DOC_DEL */
-	uint32_t size;
-	uint64_t etag;
-};
-
-/* Decode a version value: 0, or PITR_CORRUPT if missized or of another
- * op. */
-static inline int ver_decode(const MDB_val *v, struct ver_rec *r)
-{
-	const unsigned char *p = v->mv_data;
-
-	if (v->mv_size != VER_VAL || (p[4] != OP_DOC_PUT && p[4] != OP_DOC_DEL))
-		return PITR_CORRUPT;
-	r->idx = get_le32(p);
-	r->op = p[4];
-	r->size = get_le32(p + 5);
-	r->etag = get_le64(p + 9);
-	return 0;
-}
-
-/* Decode a names value: 0, or PITR_CORRUPT. */
-static inline int name_decode(const MDB_val *v, int *op, uint64_t *inc)
-{
-	const unsigned char *p = v->mv_data;
-
-	if (v->mv_size != NAME_VAL || (p[0] != NAME_CREATE && p[0] != NAME_DELETE))
-		return PITR_CORRUPT;
-	*op = p[0];
-	*inc = get_le64(p + 1);
-	return 0;
-}
-
 /* May this transaction read the state at `at`? 0, or PITR_OUTOFRANGE when
  * pruning has removed it. */
 int at_readable(pitr_txn *t, uint64_t at);
@@ -446,6 +511,12 @@ int json_proven(const void *body, size_t len);
 int doc_put_stored(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 		   const struct log_rec *r);
 
+/* Set r's size, flags, body and stored for `size` bytes of `body`: lz4
+ * into `buf` (`bound` = LZ4_compressBound(size) bytes) when that pays,
+ * else the bytes themselves (r->body then borrows `body`). */
+void log_pack(struct log_rec *r, const void *body, size_t size, char *buf,
+	      int bound);
+
 /* The log index of the version a history listing of documents returned
  * last. */
 uint32_t iter_log_idx(const pitr_iter *it);
@@ -457,6 +528,25 @@ void log_damage(pitr_txn *t, const struct log_rec *r);
  * t->idx set to the record's own key. */
 int doc_replay(pitr_txn *t, const struct log_rec *r, uint32_t idx);
 int catalog_replay(pitr_txn *t, const struct log_rec *r);
+
+/*
+ * Replay of log records into a new account (repair.c): each record is
+ * appended under its own (ts, idx) and its index entries made, as its
+ * commit made them; a transaction is committed every REPLAY_BATCH records
+ * or BULK_BYTES bytes. Repair replays a store's log with it; the replay of
+ * backup media applies the same step to the records of its segments.
+ */
+#define REPLAY_BATCH 10000
+struct replayer {
+	pitr_store *s;	   /* the account being built */
+	pitr_txn *t;	   /* the open transaction, or NULL */
+	uint64_t n;	   /* records replayed */
+	uint64_t last_ts;  /* the last one's */
+	uint64_t next_inc; /* the highest next incarnation committed */
+	size_t bytes;	   /* of records since the last commit */
+};
+int replayer_apply(struct replayer *rp, uint64_t ts, uint32_t idx,
+		   const MDB_val *rec, const struct log_rec *lr);
 
 /* The configuration the media's ACCOUNT file describes, `name` its
  * account's name. PITR_CORRUPT if it is not one. */
@@ -500,6 +590,10 @@ int dir_sync(const char *dir);
  * fsync'd. On failure dir/name is unchanged and the temporary removed. */
 int file_replace(const char *dir, const char *name, const struct file_part *part,
 		 int nparts);
+
+/* Lock a staging directory (stage.c) against its removal as a dead
+ * process's: the fd holding the lock, or -1 when another holds it. */
+int stage_lock(const char *dir);
 
 /* Call fn on each version record of container `ct` in key order, until
  * it returns nonzero; that, an LMDB error, or 0 at the end. */

@@ -10,40 +10,6 @@
 
 #include "internal.h"
 
-size_t key_named(unsigned char *k, uint64_t parent, const char *name,
-		 size_t len, uint64_t ts)
-{
-	put_be64(k, parent);
-	memcpy(k + 8, name, len);
-	k[8 + len] = 0;
-	/* Inverted so the newest entry sorts first within a name. */
-	put_be64(k + 9 + len, ~ts);
-	return 17 + len;
-}
-
-size_t key_event(unsigned char *k, uint64_t parent, const char *name,
-		 size_t len, uint64_t ts, uint32_t idx)
-{
-	size_t n = key_named(k, parent, name, len, ts);
-
-	put_be32(k + n, ~idx);
-	return n + 4;
-}
-
-size_t key_live(unsigned char *k, uint64_t ct, int type, const char *name,
-		size_t len)
-{
-	put_be64(k, ct);
-	k[8] = (unsigned char)type;
-	memcpy(k + 9, name, len);
-	return 9 + len;
-}
-
-void key_log(unsigned char *k, uint64_t ts, uint32_t idx)
-{
-	put_be64(k, ts);
-	put_be32(k + 8, idx);
-}
 
 int seek_at(MDB_cursor *c, uint64_t parent, const char *name, size_t len,
 	    size_t suffix, uint64_t at, MDB_val *key, MDB_val *val)
@@ -179,6 +145,25 @@ int log_append_body(pitr_txn *t, const struct log_rec *tmpl, const void *body,
 	if (buf != small)
 		free(buf);
 	return rc;
+}
+
+void log_pack(struct log_rec *r, const void *body, size_t size, char *buf,
+	      int bound)
+{
+	int flags = 0;
+	int n = body_key_encode(body, size, buf, (size_t)bound, &flags);
+
+	r->size = (uint32_t)size;
+	/* Kept raw, borrowing `body`, when compression does not pay. */
+	if (n > 0 && (flags & LOG_LZ4)) {
+		r->flags = LOG_LZ4;
+		r->body = buf;
+		r->stored = (uint32_t)n;
+	} else {
+		r->flags = 0;
+		r->body = body;
+		r->stored = (uint32_t)size;
+	}
 }
 
 int log_append(pitr_txn *t, int op, uint64_t parent, uint64_t inc,

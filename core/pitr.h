@@ -187,6 +187,10 @@ int pitr_store_info(pitr_store *s, pitr_info *info);
 /* The account's document size limit, in bytes. */
 uint32_t pitr_store_max_doc(pitr_store *s);
 
+/* The scratch file size limit, in bytes: a multiple of the document limit
+ * (an editor's backup of a document it is about to rewrite). */
+size_t pitr_store_max_scratch(pitr_store *s);
+
 /* The store's clock: max(wall clock, last committed timestamp), in ns. */
 uint64_t pitr_store_now(pitr_store *s);
 
@@ -236,6 +240,30 @@ void pitr_txn_abort(pitr_txn *t);
 
 /* The timestamp a write transaction commits under; 0 for a read one. */
 uint64_t pitr_txn_ts(const pitr_txn *t);
+
+/*
+ * Group commit. `fn(t, arg)` makes one change in write transaction `t`
+ * (what a caller would do between pitr_txn_begin() and pitr_txn_commit())
+ * and returns 0 or a code. Changes that threads commit at the same time
+ * share one transaction, so one fdatasync makes them all durable, and so
+ * share its timestamp; at most one change per `key` (`keylen` bytes, e.g.
+ * a document's container and id; 0 bytes: its own key) goes into one
+ * transaction, so that no version replaces another of the same file.
+ *
+ * Returns when the change is committed as pitr_txn_commit() commits (as
+ * durable as one commit of its own), or failed: 0, fn's code, or the
+ * commit's. `ts` (may be NULL) receives the timestamp it committed under.
+ *
+ * `fn` runs on any of the committing threads, once or twice: if a change
+ * of a batch, or the batch's commit, fails, the batch is undone and each
+ * change runs again alone. So `fn` must change nothing but `t` (it may
+ * write into `arg`, e.g. pitr_txn_error(t) to report), and `arg`, `key`
+ * must stay valid until the call returns. fn must not begin transactions
+ * of its own.
+ */
+typedef int (*pitr_apply_fn)(pitr_txn *t, void *arg);
+int pitr_group_commit(pitr_store *s, pitr_apply_fn fn, void *arg,
+		      const void *key, size_t keylen, uint64_t *ts);
 
 /*
  * Detail of the last PITR_BADJSON, PITR_TOOBIG or PITR_CORRUPT of this
@@ -343,6 +371,28 @@ int pitr_doc_check(pitr_store *s, const void *body, size_t len, char *err,
  */
 int pitr_doc_put_checked(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 			 const void *body, size_t len, const pitr_checked *ok);
+
+/*
+ * A prepared document: a body checked (as pitr_doc_check()), hashed and
+ * compressed once, before any transaction, so that a writer does that
+ * work in parallel with others and its put inside the write transaction
+ * only stores bytes. It copies what it needs of `body` (the caller may
+ * free or change `body` after the call) and lives until
+ * pitr_prepared_free(), independent of any transaction.
+ *
+ * pitr_doc_prepare(): 0 and `*out`, PITR_BADJSON (detail written to `err`,
+ * `errlen` bytes), PITR_TOOBIG, or ENOMEM; `*out` is NULL on error.
+ * pitr_doc_put_prepared(): pitr_doc_put() of the prepared body, as the
+ * next version of `id` (0, PITR_BADNAME, PITR_NOTFOUND, PITR_RDONLY, or an
+ * errno); it may be put more than once, in several transactions.
+ * pitr_prepared_free() accepts NULL.
+ */
+typedef struct pitr_prepared pitr_prepared;
+int pitr_doc_prepare(pitr_store *s, const void *body, size_t len, char *err,
+		     size_t errlen, pitr_prepared **out);
+int pitr_doc_put_prepared(pitr_txn *t, uint64_t ct, const char *id,
+			  size_t idlen, const pitr_prepared *p);
+void pitr_prepared_free(pitr_prepared *p);
 
 /*
  * Scratch files: named bytes in a live container, kept durably but never
@@ -591,6 +641,8 @@ typedef struct pitr_prune_stats {
  * become unreadable (PITR_OUTOFRANGE) at the first commit, before anything
  * is removed; a prune that dies resumes at the next call. With `dry_run`
  * nothing changes and `st` counts what would go.
+ * One prune runs at a time per account, whatever the process (the daemon's
+ * and `pitr prune` on a mounted account): a second waits for the first.
  */
 int pitr_prune(pitr_store *s, uint64_t now, int dry_run, pitr_prune_stats *st);
 
@@ -656,6 +708,20 @@ int pitr_store_verify(pitr_store *s, pitr_problem_fn fn, void *arg,
 		      uint64_t *records);
 
 /*
+ * Rebuild the indexes of the account at `path` from its log, into a new
+ * account at `target` (which must not exist: PITR_EXISTS): every log
+ * record checked and replayed under its own timestamp, the meta table and
+ * the scratch files of live containers copied. Built aside, verified
+ * (pitr_store_verify), synced and renamed into place; `path` is only
+ * read. A log record that fails its checksum is reported through `fn` and
+ * nothing is built (PITR_CORRUPT): the log is the source of truth, and
+ * only backup media can give it back. `*records` receives the records
+ * replayed.
+ */
+int pitr_store_repair(const char *path, const char *target,
+		      pitr_problem_fn fn, void *arg, uint64_t *records);
+
+/*
  * Rebuild an account at `path` (which must not exist) from a backup
  * directory alone: every mutation up to `until` replayed with its own
  * timestamp, so the state at any instant up to `until` is the original's.
@@ -664,6 +730,86 @@ int pitr_store_verify(pitr_store *s, pitr_problem_fn fn, void *arg,
  */
 int pitr_backup_replay(const char *dir, const char *path, uint64_t until,
 		       uint64_t *complete);
+
+/*
+ * Accounts built aside (stage.c). A new account is built under a staging
+ * name beside its final path and renamed into place whole; create, restore
+ * and repair do it themselves, and a replay of backup media is built at a
+ * path named here.
+ */
+
+/* The staging name of `target` for a builder of kind `tag` ("restoring",
+ * "replay", "repairing"): TARGET.TAG-PID, into `buf`. 0 or ENAMETOOLONG. */
+int pitr_stage_path(const char *target, const char *tag, char *buf,
+		    size_t size);
+
+/* Rename the staging account `tmp` to `target`, which must not exist
+ * (PITR_EXISTS), and fsync their directory so that the rename survives a
+ * power loss. 0 or an errno; an error of the fsync (rare: EIO) comes with
+ * the rename done, `tmp` gone. */
+int pitr_stage_commit(const char *tmp, const char *target);
+
+/* Remove the staging accounts that dead processes left in the directory
+ * of `target` (any target's); never one whose builder is alive. Called by
+ * pitr_store_create() and pitr_restore(). */
+void pitr_stage_clean(const char *target);
+
+/* What pitr_restore() restores: a database, or one of its containers. */
+typedef struct pitr_selection {
+	const char *db; /* NUL-terminated */
+	const char *ct; /* NULL: every container of the database */
+} pitr_selection;
+
+typedef struct pitr_restore_stats {
+	uint64_t docs; /* documents restored */
+	int bad;       /* PITR_NOTFOUND: the selection that did not exist at
+			  `at`, else -1 */
+	char error[160]; /* detail of the document that failed, or "" */
+} pitr_restore_stats;
+
+/*
+ * Restore the state of `src` at `at` (resolved: see pitr_store_resolve)
+ * into a new account at `target`, which must not exist (PITR_EXISTS); its
+ * parent must (ENOENT). `sel` lists what to restore (nsel 0: every
+ * database). `cfg` gives the new account's policy; its name NULL: the
+ * basename of `target`; max_doc_size 0: the source's. Deleted databases
+ * and containers are restored as they were at `at`. The account is built
+ * at pitr_stage_path(target, "restoring"), held with the daemon lock,
+ * synced and renamed into place: on any error, nothing is left at
+ * `target` nor beside it. `fn` (may be NULL) is called with the documents
+ * copied so far; a non-zero return stops the restore and is returned.
+ * `st` (may be NULL) receives the counts and what failed.
+ */
+int pitr_restore(pitr_store *src, uint64_t at, const pitr_selection *sel,
+		 size_t nsel, const char *target, const pitr_config *cfg,
+		 pitr_progress_fn fn, void *arg, pitr_restore_stats *st);
+
+/* The documents a restore of everything at `at` copies (for a progress
+ * bar); 0 when the walk fails. */
+uint64_t pitr_count_documents(pitr_txn *t, uint64_t at);
+
+/*
+ * Names at instants: what a database or container was called at an
+ * instant, from one walk of the catalog (the names a restore at that
+ * instant gives it).
+ */
+typedef struct pitr_namer pitr_namer;
+
+/* Walk the catalog of `t` once. 0, ENOMEM or an error of the walk. */
+int pitr_namer_new(pitr_txn *t, pitr_namer **out);
+
+/*
+ * The name of incarnation `inc` (a database or container) at instant
+ * `at`: its last create
+ * (a rename's included) at or before `at`; if pruning took that, the name
+ * its first delete after `at` removed; else its latest name. `*name` stays
+ * valid until the next call. PITR_NOTFOUND for an unknown incarnation.
+ * The namer reads `t` again: free it before `t` ends.
+ */
+int pitr_namer_name(pitr_namer *n, uint64_t inc, uint64_t at,
+		    const char **name, size_t *len);
+
+void pitr_namer_free(pitr_namer *n);
 
 /*
  * Remove an account directory made by pitr_store_create (its own files

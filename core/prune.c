@@ -13,8 +13,12 @@
  * first (at most DELTA_MAX of them).
  */
 #include <errno.h>
-#include <time.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -106,18 +110,19 @@ static int entry_at(struct walk *w, MDB_dbi dbi, int names, uint64_t parent,
 		return rc;
 	rc = seek_at(c, parent, name, len, suffix, at, &key, &val);
 	if (!rc) {
-		struct ver_rec vr = { 0 };
-		int op = 0;
-		e->ts = ~get_be64((unsigned char *)key.mv_data + 9 + len);
+		struct name_entry ne;
+		struct ver_entry ve;
 		if (names) {
-			rc = name_decode(&val, &op, &e->inc);
-			e->idx =
-			    ~get_be32((unsigned char *)key.mv_data + 17 + len);
-			e->gone = op == NAME_DELETE;
+			rc = name_entry_decode(&key, &val, &ne);
+			e->ts = ne.ts;
+			e->idx = ne.idx;
+			e->inc = ne.inc;
+			e->gone = ne.op == NAME_DELETE;
 		} else {
-			rc = ver_decode(&val, &vr);
-			e->idx = vr.idx;
-			e->gone = vr.op == OP_DOC_DEL;
+			rc = ver_entry_decode(&key, &val, &ve);
+			e->ts = ve.ts;
+			e->idx = ve.v.idx;
+			e->gone = ve.v.op == OP_DOC_DEL;
 			e->inc = 0;
 		}
 		e->klen = key.mv_size;
@@ -342,9 +347,11 @@ static uint64_t meta_u64(pitr_txn *t, const char *name)
 {
 	MDB_val v;
 
-	if (meta_get(t->txn, t->s->meta, name, &v) || v.mv_size != 8)
+	uint64_t x;
+
+	if (meta_get(t->txn, t->s->meta, name, &v) || u64_decode(&v, &x))
 		return 0;
-	return get_le64(v.mv_data);
+	return x;
 }
 
 static int meta_set(pitr_txn *t, const char *name, const void *data, size_t len)
@@ -368,8 +375,10 @@ static int walk_batch(struct walk *w, uint64_t *ts, uint32_t *idx, int *end)
 	*end = 1;
 	for (rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE); rc == 0;
 	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
-		uint64_t mts = get_be64(key.mv_data);
-		uint32_t midx = get_be32((unsigned char *)key.mv_data + 8);
+		uint64_t mts;
+		uint32_t midx;
+		if ((rc = log_key_decode(&key, &mts, &midx)))
+			break;
 		if (mts > w->until)
 			break;
 		if (n++ == PRUNE_BATCH) {
@@ -429,8 +438,7 @@ static int prune_walk(pitr_store *s, struct walk *w, uint64_t ts, uint32_t idx)
 			put_le64(b, w->floor);
 			if (!rc)
 				rc = meta_set(w->t, "prune_base", b, 8);
-			put_le64(b, ts);
-			put_le32(b + 8, idx);
+			prune_next_encode(b, ts, idx);
 			if (!rc)
 				rc = meta_set(w->t, "prune_next",
 					      end ? NULL : b, 12);
@@ -453,7 +461,68 @@ static int prune_walk(pitr_store *s, struct walk *w, uint64_t ts, uint32_t idx)
 	return rc;
 }
 
+/*
+ * One pruner at a time per account, across processes: the daemon's
+ * background pruner and `pitr prune` on a mounted account. Two walks over
+ * the same span would each read a floor the other is moving, and store
+ * progress over each other's. The lock is a write lock on the first byte
+ * of the daemon's lock file, held by an open file description (so it is
+ * released when the descriptor is closed, or the process dies); the
+ * daemon's own flock() of that file is a different kind of lock and does
+ * not conflict with it. Waits for a pruner in progress. Returns the
+ * descriptor, or -1 with `*rc` set.
+ */
+static int prune_lock(pitr_store *s, int *rc)
+{
+	struct flock fl = { .l_type = F_WRLCK,
+			    .l_whence = SEEK_SET,
+			    .l_start = 0,
+			    .l_len = 1 };
+	char path[PATH_MAX];
+	const char *dir;
+	int fd, n;
+
+	if ((*rc = mdb_rc(mdb_env_get_path(s->env, &dir))))
+		return -1;
+	n = snprintf(path, sizeof(path), "%s/%s", dir, DAEMON_LOCK);
+	if (n < 0 || n >= (int)sizeof(path)) {
+		*rc = ENAMETOOLONG;
+		return -1;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		*rc = errno;
+		return -1;
+	}
+	while (fcntl(fd, F_OFD_SETLKW, &fl) == -1) {
+		if (errno != EINTR) {
+			*rc = errno;
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+static int prune_locked(pitr_store *s, uint64_t now, int dry_run,
+			pitr_prune_stats *st);
+
 int pitr_prune(pitr_store *s, uint64_t now, int dry_run, pitr_prune_stats *st)
+{
+	int fd = -1, rc = 0;
+
+	if (!dry_run && (fd = prune_lock(s, &rc)) < 0) {
+		memset(st, 0, sizeof(*st));
+		return rc;
+	}
+	rc = prune_locked(s, now, dry_run, st);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static int prune_locked(pitr_store *s, uint64_t now, int dry_run,
+			pitr_prune_stats *st)
 {
 	struct walk w = { .dry_run = dry_run, .st = st };
 	uint64_t floor, base, next_ts = 0, target;
@@ -474,12 +543,8 @@ int pitr_prune(pitr_store *s, uint64_t now, int dry_run, pitr_prune_stats *st)
 		return rc;
 	floor = meta_u64(t, "pruned_until");
 	base = meta_u64(t, "prune_base");
-	resume =
-	    meta_get(t->txn, s->meta, "prune_next", &v) == 0 && v.mv_size == 12;
-	if (resume) {
-		next_ts = get_le64(v.mv_data);
-		next_idx = get_le32((unsigned char *)v.mv_data + 8);
-	}
+	resume = meta_get(t->txn, s->meta, "prune_next", &v) == 0 &&
+		 prune_next_decode(&v, &next_ts, &next_idx) == 0;
 	pitr_txn_abort(t);
 	/* first finish a walk that died */
 	if (resume && !dry_run) {

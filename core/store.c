@@ -19,7 +19,6 @@
 #define MAP_MIN	    (1ull << 40)
 #define MAP_FLOOR   (64ull << 20)
 #define MAX_READERS 510
-#define DAEMON_LOCK "daemon.lock"
 
 static const char *const errors[] = {
 	[-PITR_NOTFOUND - 32000] = "no such database, container or document",
@@ -162,17 +161,7 @@ static int meta_get64(MDB_txn *txn, MDB_dbi dbi, const char *key,
 
 	if (rc)
 		return rc == PITR_NOTFOUND ? PITR_NOTSTORE : rc;
-	if (v.mv_size != 8)
-		return PITR_CORRUPT;
-	*value = get_le64(v.mv_data);
-	return 0;
-}
-
-static void policy_encode(unsigned char b[17], const pitr_policy *p)
-{
-	b[0] = (unsigned char)p->mode;
-	put_le64(b + 1, p->retention);
-	put_le64(b + 9, p->interval);
+	return u64_decode(&v, value);
 }
 
 /* path = dir/file; ENAMETOOLONG if it does not fit PATH_MAX. */
@@ -181,18 +170,6 @@ static int join(char path[PATH_MAX], const char *dir, const char *file)
 	int n = snprintf(path, PATH_MAX, "%s/%s", dir, file);
 
 	return n < 0 || n >= PATH_MAX ? ENAMETOOLONG : 0;
-}
-
-static int policy_decode(const MDB_val *v, pitr_policy *p)
-{
-	const unsigned char *b = v->mv_data;
-
-	if (v->mv_size != 17)
-		return PITR_CORRUPT;
-	p->mode = b[0];
-	p->retention = get_le64(b + 1);
-	p->interval = get_le64(b + 9);
-	return pitr_policy_check(p) ? PITR_CORRUPT : 0;
 }
 
 /* LMDB reports a write cut short as EIO: on a full filesystem, say so. */
@@ -213,6 +190,34 @@ static const char *dir_of(pitr_store *s)
 	return mdb_env_get_path(s->env, &dir) == 0 ? dir : NULL;
 }
 
+/*
+ * May a reader of `dir`, which cannot open LMDB's lock file for writing
+ * (a read-only copy or medium), go without it (MDB_NOLOCK)? Only when
+ * nothing can be writing the store meanwhile: its filesystem is mounted
+ * read-only, or its data file grants no one write permission (`chmod -R
+ * a-w`; root's override of permissions is not guarded against) and no
+ * daemon holds the account.
+ */
+static int nothing_writes(const char *dir, mode_t data_mode)
+{
+	char lock[PATH_MAX];
+	struct statvfs vfs;
+	int fd, free_of_daemon;
+
+	if (statvfs(dir, &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
+		return 1;
+	if (data_mode & 0222)
+		return 0;
+	if (join(lock, dir, DAEMON_LOCK))
+		return 0;
+	fd = open(lock, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT;
+	free_of_daemon = flock(fd, LOCK_SH | LOCK_NB) == 0;
+	close(fd);
+	return free_of_daemon;
+}
+
 /* Open the environment and its tables; `create` makes the tables. */
 static int env_open(const char *dir, unsigned flags, int create, pitr_store *s)
 {
@@ -220,6 +225,7 @@ static int env_open(const char *dir, unsigned flags, int create, pitr_store *s)
 	struct stat st;
 	unsigned envflags = MDB_NOTLS | MDB_NOMETASYNC;
 	uint64_t map = MAP_MIN, fsize = 0;
+	mode_t data_mode = 0;
 	MDB_txn *txn;
 	int rc;
 
@@ -227,6 +233,7 @@ static int env_open(const char *dir, unsigned flags, int create, pitr_store *s)
 		return ENAMETOOLONG;
 	if (stat(path, &st) == 0) {
 		fsize = (uint64_t)st.st_size;
+		data_mode = st.st_mode;
 		if (fsize * 2 > map)
 			map = fsize * 2;
 	} else if (!create) {
@@ -254,6 +261,14 @@ static int env_open(const char *dir, unsigned flags, int create, pitr_store *s)
 		rc = mdb_env_open(s->env, dir, envflags, 0600);
 		if (!rc)
 			break;
+		if ((rc == EACCES || rc == EROFS) && !create &&
+		    (flags & PITR_OPEN_RDONLY) && !(envflags & MDB_NOLOCK) &&
+		    nothing_writes(dir, data_mode)) {
+			mdb_env_close(s->env);
+			s->env = NULL;
+			envflags |= MDB_NOLOCK;
+			continue;
+		}
 		if ((rc != EINVAL && rc != ENOMEM) || map / 4 < floor)
 			goto out_env;
 		mdb_env_close(s->env);
@@ -307,6 +322,9 @@ static pitr_store *store_alloc(void)
 	pthread_mutex_init(&s->clock_mtx, NULL);
 	pthread_cond_init(&s->clock_cond, NULL);
 	pthread_mutex_init(&s->dict_mtx, NULL);
+	pthread_mutex_init(&s->group_mtx, NULL);
+	pthread_cond_init(&s->group_cond, NULL);
+	s->group_tail = &s->group_head;
 	return s;
 }
 
@@ -320,12 +338,14 @@ static void store_free(pitr_store *s)
 	pthread_cond_destroy(&s->clock_cond);
 	dict_cache_free(s);
 	pthread_mutex_destroy(&s->dict_mtx);
+	pthread_mutex_destroy(&s->group_mtx);
+	pthread_cond_destroy(&s->group_cond);
 	free(s);
 }
 
 static int write_meta(pitr_store *s, const char *name, const pitr_config *cfg)
 {
-	unsigned char pol[17], fmt[4], maxdoc[4];
+	unsigned char pol[POLICY_VAL], fmt[4], maxdoc[4];
 	uint64_t now = cfg->created ? cfg->created : pitr_clock();
 	MDB_txn *txn;
 	int rc;
@@ -368,24 +388,26 @@ int pitr_store_create(const char *path, const pitr_config *cfg)
 	char tmp[PATH_MAX], base[PATH_MAX];
 	const char *name;
 	pitr_store *s;
-	int rc;
+	int rc, lockfd;
 
 	rc = pitr_policy_check(&cfg->policy);
 	if (rc)
 		return rc;
 	if (snprintf(base, sizeof(base), "%s", path) >= (int)sizeof(base) ||
-	    snprintf(tmp, sizeof(tmp), "%s.creating-XXXXXX", path) >=
-		(int)sizeof(tmp))
+	    snprintf(tmp, sizeof(tmp), "%s.creating-%ld.XXXXXX", path,
+		     (long)getpid()) >= (int)sizeof(tmp))
 		return ENAMETOOLONG;
 	name = cfg->name ? cfg->name : basename(base);
 	if (pitr_name_check(name, strlen(name)))
 		return PITR_BADNAME;
 	if (access(path, F_OK) == 0)
 		return PITR_EXISTS;
-	/* Built aside and renamed into place: no half-made account is ever
-	 * seen at `path`. */
+	/* Built aside and renamed into place (stage.c): no half-made
+	 * account is ever seen at `path`. */
+	pitr_stage_clean(path);
 	if (!mkdtemp(tmp))
 		return errno;
+	lockfd = stage_lock(tmp);
 	s = store_alloc();
 	if (!s) {
 		rc = ENOMEM;
@@ -399,13 +421,16 @@ int pitr_store_create(const char *path, const pitr_config *cfg)
 	store_free(s);
 	if (rc)
 		goto out_rmdir;
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE)) {
-		rc = errno == EEXIST ? PITR_EXISTS : errno;
+	rc = pitr_stage_commit(tmp, path);
+	if (rc == PITR_EXISTS || (rc && access(tmp, F_OK) == 0))
 		goto out_rmdir;
-	}
-	return 0;
+	if (lockfd >= 0)
+		close(lockfd);
+	return rc;
 out_rmdir:
 	remove_store_dir(tmp);
+	if (lockfd >= 0)
+		close(lockfd);
 	return rc;
 }
 
@@ -419,11 +444,10 @@ static int load_meta(pitr_store *s)
 	if (rc)
 		return rc;
 	rc = meta_get(txn, s->meta, "format", &v);
-	if (rc == PITR_NOTFOUND || (!rc && v.mv_size != 4))
+	if (rc == PITR_NOTFOUND || (!rc && u32_decode(&v, &s->format)))
 		rc = PITR_NOTSTORE;
 	if (rc)
 		goto out;
-	s->format = get_le32(v.mv_data);
 	if (s->format > PITR_FORMAT) {
 		rc = PITR_NEWFORMAT;
 		goto out;
@@ -431,10 +455,8 @@ static int load_meta(pitr_store *s)
 	rc = meta_get64(txn, s->meta, "created", &s->created);
 	if (!rc)
 		rc = meta_get(txn, s->meta, "maxdoc", &v);
-	if (!rc && (v.mv_size != 4 || !get_le32(v.mv_data)))
+	if (!rc && (u32_decode(&v, &s->max_doc) || !s->max_doc))
 		rc = PITR_CORRUPT;
-	if (!rc)
-		s->max_doc = get_le32(v.mv_data);
 	if (!rc)
 		rc = meta_get(txn, s->meta, "policy", &v);
 	if (!rc)
@@ -721,12 +743,12 @@ int pitr_store_info(pitr_store *s, pitr_info *info)
 	if (!rc && !(rc = mdb_rc(mdb_cursor_open(txn, s->live, &c)))) {
 		for (int r = mdb_cursor_get(c, &lk, &lv, MDB_FIRST); r == 0;
 		     r = mdb_cursor_get(c, &lk, &lv, MDB_NEXT)) {
-			if (lk.mv_size > 8 &&
-			    ((unsigned char *)lk.mv_data)[8] == LIVE_DOC &&
-			    lv.mv_size == LIVE_DOC_VAL) {
+			struct live_key k;
+			struct live_doc d;
+			if (live_key_decode(&lk, &k) == 0 &&
+			    k.type == LIVE_DOC && live_doc_decode(&lv, &d) == 0) {
 				info->live_docs++;
-				info->live_bytes +=
-				    get_le32((unsigned char *)lv.mv_data + 12);
+				info->live_bytes += d.size;
 			}
 		}
 		mdb_cursor_close(c);
@@ -870,7 +892,7 @@ int pitr_store_policy(pitr_store *s, pitr_policy *p)
 
 int pitr_store_set_policy(pitr_store *s, const pitr_policy *p)
 {
-	unsigned char b[17];
+	unsigned char b[POLICY_VAL];
 	pitr_policy old;
 	MDB_txn *txn;
 	MDB_val v;

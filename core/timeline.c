@@ -301,14 +301,13 @@ struct del_times {
 static int del_time(const MDB_val *key, const MDB_val *val, void *arg)
 {
 	struct del_times *d = arg;
-	const unsigned char *p = key->mv_data;
+	struct ver_entry e;
 	uint64_t ts;
 
-	if (key->mv_size < 10 + VER_SUFFIX || val->mv_size != VER_VAL)
+	if (ver_entry_decode(key, val, &e))
 		return PITR_CORRUPT;
-	ts = ~get_be64(p + key->mv_size - 8);
-	if (((const unsigned char *)val->mv_data)[4] != OP_DOC_DEL ||
-	    ts > d->end)
+	ts = e.ts;
+	if (e.v.op != OP_DOC_DEL || ts > d->end)
 		return 0;
 	if (d->n == d->cap) {
 		size_t nc = d->cap ? d->cap * 2 : 256;

@@ -109,12 +109,12 @@ static int check_log(struct check *ck, uint64_t *records)
 	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
 		++*records;
 		snprintf(where, sizeof(where), "log record %" PRIu64, *records);
-		if (key.mv_size != 12 || log_decode(&val, &r)) {
+		uint64_t ts;
+		uint32_t idx;
+		if (log_key_decode(&key, &ts, &idx) || log_decode(&val, &r)) {
 			problem(ck, where, "fails its checksum");
 			continue;
 		}
-		uint64_t ts = get_be64(key.mv_data);
-		uint32_t idx = get_be32((unsigned char *)key.mv_data + 8);
 		int doc = r.op == OP_DOC_PUT || r.op == OP_DOC_DEL;
 		if (r.op == OP_DICT) {
 			struct dict_ref d;
@@ -186,7 +186,6 @@ static int check_latest(struct check *ck, const char *where, uint64_t ct,
 {
 	unsigned char k[KEY_MAX];
 	MDB_val key = { key_live(k, ct, LIVE_DOC, id, len), k }, val;
-	const unsigned char *p;
 	int rc;
 
 	rc = mdb_get(ck->t->txn, ck->t->s->live, &key, &val);
@@ -205,10 +204,9 @@ static int check_latest(struct check *ck, const char *where, uint64_t ct,
 			"entry");
 		return 0;
 	}
-	p = val.mv_data;
-	if (val.mv_size != LIVE_DOC_VAL || get_le64(p) != ts ||
-	    get_le32(p + 8) != v->idx || get_le32(p + 12) != v->size ||
-	    get_le64(p + 16) != v->etag)
+	struct live_doc ld;
+	if (live_doc_decode(&val, &ld) || ld.ts != ts || ld.idx != v->idx ||
+	    ld.size != v->size || ld.etag != v->etag)
 		problem(ck, where,
 			"is the latest put, but the document's live entry "
 			"disagrees with it");
@@ -237,17 +235,16 @@ static int check_versions(struct check *ck)
 	for (rc = mdb_cursor_get(c, &key, &val, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
 		const unsigned char *p = key.mv_data;
-		size_t len = key.mv_size - 8 - 1 - VER_SUFFIX;
-		const char *id = (const char *)p + 8;
+		struct ver_entry e;
 
-		if (key.mv_size < 8 + 1 + 1 + VER_SUFFIX ||
-		    key.mv_size > 8 + PITR_NAME_MAX + 1 + VER_SUFFIX ||
-		    p[8 + len] || pitr_name_check(id, len)) {
+		if (ver_entry_decode(&key, NULL, &e)) {
 			problem(ck, "versions", "a key of %zu bytes is malformed",
 				key.mv_size);
 			continue;
 		}
-		uint64_t ct = get_be64(p), ts = ~get_be64(p + 9 + len);
+		const char *id = e.id;
+		size_t len = e.idlen;
+		uint64_t ct = e.ct, ts = e.ts;
 		/* newest first: the first entry of a document is its latest */
 		int first = lastlen != 9 + len || memcmp(last, p, 9 + len);
 		memcpy(last, p, 9 + len);
@@ -300,7 +297,8 @@ static int check_live(struct check *ck)
 	MDB_val key, val, vk, vv;
 	MDB_cursor *c;
 	char where[128 + PITR_TIME_LEN], n[65];
-	int rc;
+	uint64_t last_ct = 0;
+	int rc, alive = -1;
 
 	rc = mdb_rc(mdb_cursor_open(t->txn, t->s->live, &c));
 	if (rc)
@@ -308,17 +306,22 @@ static int check_live(struct check *ck)
 	for (rc = mdb_cursor_get(c, &key, &val, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
 		const unsigned char *p = key.mv_data;
-		const char *name = (const char *)p + 9;
-		size_t len = key.mv_size - 9;
-		uint64_t ct;
-		int type, alive;
+		struct live_key lk;
+		struct live_doc ld;
+		uint64_t left;
+		const void *data;
+		size_t dlen;
+		int type;
 
 		if (key.mv_size < 9 || key.mv_size > 9 + PITR_NAME_MAX) {
 			problem(ck, "live", "a key of %zu bytes is malformed",
 				key.mv_size);
 			continue;
 		}
-		ct = get_be64(p);
+		int bad = live_key_decode(&key, &lk);
+		const char *name = (const char *)p + 9;
+		size_t len = key.mv_size - 9;
+		uint64_t ct = get_be64(p);
 		type = p[8];
 		snprintf(where, sizeof(where), "live %" PRIu64 " %s '%s'", ct,
 			 type == LIVE_DOC	? "document"
@@ -327,27 +330,30 @@ static int check_live(struct check *ck)
 						: "unknown",
 			 shown(n, name, len));
 		if (type == LIVE_LEFT) {
-			if (len || val.mv_size != 8)
+			if (bad || live_left_decode(&val, &left))
 				problem(ck, where, "is malformed");
 			continue;
 		}
-		if ((type != LIVE_DOC && type != LIVE_SCRATCH) ||
-		    pitr_name_check(name, len)) {
+		if (bad) {
 			problem(ck, where, "key is malformed");
 			continue;
 		}
-		if ((alive = ct_is_alive(ck, ct)) < 0) {
-			rc = alive;
-			break;
+		/* live keys come in container order: one lookup each */
+		if (ct != last_ct || alive < 0) {
+			if ((alive = ct_is_alive(ck, ct)) < 0) {
+				rc = alive;
+				break;
+			}
+			last_ct = ct;
 		}
 		if (!alive)
 			problem(ck, where, "is in no live container");
 		if (type == LIVE_SCRATCH) {
-			if (val.mv_size < LIVE_SCRATCH_HDR)
+			if (scratch_decode(&val, &left, &data, &dlen))
 				problem(ck, where, "value is malformed");
 			continue;
 		}
-		if (val.mv_size != LIVE_DOC_VAL) {
+		if (live_doc_decode(&val, &ld)) {
 			problem(ck, where, "value is malformed");
 			continue;
 		}
@@ -379,12 +385,11 @@ static int check_names(struct check *ck)
 	pitr_txn *t = ck->t;
 	unsigned char last[KEY_MAX];
 	size_t lastlen = 0;
-	MDB_val key, val, ik, iv;
+	MDB_val key, val;
 	MDB_cursor *c;
 	struct log_rec r;
 	struct inc_rec ir;
 	char where[128 + PITR_TIME_LEN];
-	unsigned char k[8];
 	int rc;
 
 	rc = mdb_rc(mdb_cursor_open(t->txn, t->s->names, &c));
@@ -393,20 +398,19 @@ static int check_names(struct check *ck)
 	for (rc = mdb_cursor_get(c, &key, &val, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
 		const unsigned char *p = key.mv_data;
-		size_t len = key.mv_size - 8 - 1 - NAME_SUFFIX;
-		const char *name = (const char *)p + 8;
+		struct name_entry ne;
 		int op, create;
 		uint64_t inc;
 
-		if (key.mv_size < 8 + 1 + 1 + NAME_SUFFIX ||
-		    key.mv_size > 8 + PITR_NAME_MAX + 1 + NAME_SUFFIX ||
-		    p[8 + len] || pitr_name_check(name, len)) {
+		if (name_entry_decode(&key, NULL, &ne)) {
 			problem(ck, "names", "a key of %zu bytes is malformed",
 				key.mv_size);
 			continue;
 		}
-		uint64_t parent = get_be64(p), ts = ~get_be64(p + 9 + len);
-		uint32_t idx = ~get_be32(p + 17 + len);
+		const char *name = ne.name;
+		size_t len = ne.namelen;
+		uint64_t parent = ne.parent, ts = ne.ts;
+		uint32_t idx = ne.idx;
 		int first = lastlen != 9 + len || memcmp(last, p, 9 + len);
 		memcpy(last, p, 9 + len);
 		lastlen = 9 + len;
@@ -436,13 +440,10 @@ static int check_names(struct check *ck)
 		rc = 0;
 		if (!first)
 			continue;
-		put_be64(k, inc);
-		ik.mv_size = 8;
-		ik.mv_data = k;
-		rc = mdb_get(t->txn, t->s->incs, &ik, &iv);
-		if (rc && rc != MDB_NOTFOUND)
+		rc = inc_get(t, inc, &ir);
+		if (rc && rc != PITR_NOTFOUND && rc != PITR_CORRUPT)
 			break;
-		int found = !rc && !inc_decode(&iv, &ir);
+		int found = !rc;
 		int here = found && ir.deleted == 0 && ir.parent == parent &&
 			   ir.namelen == len && !memcmp(ir.name, name, len);
 		if (create && (!here || ir.kind != kind_of(parent)))
@@ -481,12 +482,12 @@ static int check_incs(struct check *ck)
 		return rc;
 	for (rc = mdb_cursor_get(c, &key, &val, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
-		if (key.mv_size != 8) {
+		uint64_t inc;
+		if (inc_key_decode(&key, &inc)) {
 			problem(ck, "incs", "a key of %zu bytes is malformed",
 				key.mv_size);
 			continue;
 		}
-		uint64_t inc = get_be64(key.mv_data);
 		snprintf(where, sizeof(where), "incs %" PRIu64, inc);
 		if (inc_decode(&val, &ir)) {
 			problem(ck, where, "value is malformed");
@@ -512,14 +513,10 @@ static int check_incs(struct check *ck)
 		rc = 0;
 		if (ir.kind != INC_CT)
 			continue;
-		unsigned char pk[8];
-		MDB_val k2 = { 8, pk }, v2;
-		put_be64(pk, ir.parent);
-		rc = mdb_get(t->txn, t->s->incs, &k2, &v2);
-		if (rc && rc != MDB_NOTFOUND)
+		rc = inc_get(t, ir.parent, &pr);
+		if (rc && rc != PITR_NOTFOUND && rc != PITR_CORRUPT)
 			break;
-		if (rc || inc_decode(&v2, &pr) || pr.kind != INC_DB ||
-		    pr.deleted)
+		if (rc || pr.kind != INC_DB || pr.deleted)
 			problem(ck, where,
 				"is a live container of database %" PRIu64
 				", which is not alive",

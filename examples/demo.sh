@@ -22,7 +22,7 @@ mkdir -p "$MNT" "$MEDIA"
 
 say "create an account and mount it"
 run "$PITR" create "$STORE" --retention 7d
-run bin/pitrfs --backup-dir "$MEDIA" "$STORE" "$MNT"
+run bin/pitrfs -o xattr --backup-dir "$MEDIA" "$STORE" "$MNT"
 
 say "load the example databases: cp -a examples/data/. $MNT/"
 cp -a examples/data/. "$MNT/"
@@ -45,7 +45,7 @@ run diff -r "$MNT/@$BEFORE/shop" "$MNT/shop" || true
 say "restore the deleted document by copying it back"
 run cp -a "$MNT/@$BEFORE/shop/orders/order-1002.json" "$MNT/shop/orders/"
 run jq -c '{id, status, total}' "$MNT/shop/orders/order-1002.json"
-run getfattr -d "$MNT/shop/orders/order-1002.json"
+run stat -c "%n  %s bytes, version of %y" "$MNT/shop/orders/order-1002.json"
 
 say "or restore the whole database as it was into a new account"
 run "$PITR" restore "$STORE" "$RESTORED" --at "$BEFORE" --database shop

@@ -1,6 +1,6 @@
 /*
- * fs.h - the daemon: FUSE low-level handlers (ops.c) over core's API, and
- * the process around them (main.c).
+ * fs.h - the daemon: FUSE low-level handlers (one file per job, listed in
+ * ops.h) over core's API, and the process around them (main.c).
  */
 #ifndef PITRFS_FS_H
 #define PITRFS_FS_H
@@ -19,6 +19,7 @@ struct fs {
 	gid_t gid;
 	gid_t history_gid; /* (gid_t)-1: owner and root only */
 	int foreground;
+	int xattr; /* -o xattr: documents show user.pitr.ts and .etag */
 	uint64_t mounted;     /* live directories' mtime: when serving began */
 	atomic_ulong commits; /* counted for the syncer */
 	atomic_ulong attr_replies; /* see attrs_coming() */

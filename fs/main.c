@@ -47,9 +47,10 @@ struct options {
 	char *store;
 	char *val[O_COUNT]; /* NULL: not given */
 	int shared;	    /* allow_other or allow_root: others may enter */
+	int xattr;	    /* -o xattr: serve user.pitr.ts and user.pitr.etag */
 };
 
-enum { KEY_SHARED = 1, KEY_OPT = 16 /* + O_... */ };
+enum { KEY_SHARED = 1, KEY_XATTR, KEY_OPT = 16 /* + O_... */ };
 
 static const struct fuse_opt option_spec[] = {
 	/* "name=" matches "name=VALUE", VALUE possibly empty */
@@ -60,6 +61,7 @@ static const struct fuse_opt option_spec[] = {
 	FUSE_OPT_KEY("log_file=", KEY_OPT + O_LOG_FILE),
 	FUSE_OPT_KEY("allow_other", KEY_SHARED),
 	FUSE_OPT_KEY("allow_root", KEY_SHARED),
+	FUSE_OPT_KEY("xattr", KEY_XATTR),
 	FUSE_OPT_END
 };
 
@@ -85,6 +87,9 @@ static void usage(FILE *out)
 	    "                           backoff up to 16 s while it fails)\n"
 	    "    --log-file=FILE        log there (default: stderr with -f,\n"
 	    "                           else syslog)\n"
+	    "    -o xattr               show user.pitr.ts and user.pitr.etag on\n"
+	    "                           documents (costs a request per getxattr,\n"
+	    "                           ls -l and truncating open included)\n"
 	    "    -f                     stay in the foreground, log to stderr\n"
 	    "    -o OPT[,OPT...]        mount options: the above, and FUSE's\n"
 	    "                           (allow_other, allow_root, ro, ...)\n"
@@ -116,6 +121,10 @@ static int option_proc(void *data, const char *arg, int key,
 			       arg + strlen(opt_names[key - KEY_OPT].opt));
 	if (key == KEY_SHARED)
 		o->shared = 1;
+	if (key == KEY_XATTR) {
+		o->xattr = 1;
+		return 0; /* ours alone */
+	}
 	return 1; /* kept for FUSE */
 }
 
@@ -453,6 +462,7 @@ int main(int argc, char *argv[])
 	    fuse_opt_add_opt(&mopts, "subtype=pitrfs") ||
 	    fuse_opt_add_arg(&args, "-o") || fuse_opt_add_arg(&args, mopts))
 		goto out_args;
+	fs.xattr = o.xattr;
 	fs.se = fuse_session_new(&args, &pitrfs_ops, sizeof(pitrfs_ops), NULL);
 	if (!fs.se) {
 		usage(stderr);

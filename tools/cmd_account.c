@@ -14,12 +14,18 @@
 static const char create_usage[] =
     "usage: pitr create STORE [--backup-mode continuous|periodic]\n"
     "                         [--retention D] [--interval D]\n"
-    "                         [--max-doc-size BYTES]\n"
+    "                         [--max-doc-size BYTES] [--json]\n"
     "\n"
     "Create a new account at STORE (which must not exist). The backup\n"
     "policy is fixed now: continuous (default; retention 30d) keeps every\n"
     "version; periodic (interval 4h, retention 8h) keeps the state at\n"
-    "each interval boundary. Durations: 30d, 8h, 90m, 45s.\n";
+    "each interval boundary. Durations: 30d, 8h, 90m, 45s.\n"
+    "\n"
+    "  --backup-mode M     continuous (default) or periodic\n"
+    "  --retention D       how long history is kept\n"
+    "  --interval D        periodic mode: the interval between states kept\n"
+    "  --max-doc-size N    the largest document, in bytes (default 2 MiB)\n"
+    "  --json              print the new account as pitr info --json does\n";
 
 int cmd_create(int argc, char *argv[])
 {
@@ -28,13 +34,14 @@ int cmd_create(int argc, char *argv[])
 		{ "retention", required_argument, NULL, 'r' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "max-doc-size", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	pitr_config cfg = { 0 };
 	const char *retention = NULL, *interval = NULL;
 	char *end;
-	int c, rc;
+	int c, rc, json = 0;
 
 	pitr_policy_default(&cfg.policy);
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -65,6 +72,9 @@ int cmd_create(int argc, char *argv[])
 				return 2;
 			}
 			cfg.max_doc_size = (uint32_t)v;
+			break;
+		case 'j':
+			json = 1;
 			break;
 		case 'h':
 			return usage_exit(create_usage, 1);
@@ -97,14 +107,30 @@ int cmd_create(int argc, char *argv[])
 		      pitr_strerror(rc));
 		return 1;
 	}
+	if (json) {
+		pitr_store *s = open_store(argv[optind], PITR_OPEN_RDONLY);
+		pitr_info info;
+		if (!s)
+			return 1;
+		rc = pitr_store_info(s, &info);
+		if (!rc)
+			print_info_json(s, &info);
+		else
+			warnx("cannot read store '%s': %s", argv[optind],
+			      pitr_strerror(rc));
+		pitr_store_close(s);
+		return rc ? 1 : 0;
+	}
 	return 0;
 }
 
 static const char info_usage[] =
-    "usage: pitr info STORE\n"
+    "usage: pitr info STORE [--json]\n"
     "\n"
     "Show the account's name, creation time, backup policy, the window\n"
-    "of restorable times, and its size on disk.\n";
+    "of restorable times, and its size on disk.\n"
+    "\n"
+    "  --json     one JSON object, sizes in bytes and durations in ns\n";
 
 static void print_policy(const pitr_policy *p)
 {
@@ -121,18 +147,100 @@ static void print_policy(const pitr_policy *p)
 	}
 }
 
+static void json_time(const char *key, uint64_t ns)
+{
+	char t[PITR_TIME_LEN];
+
+	printf(",\"%s\":\"%s\"", key, pitr_time_format(ns, t));
+}
+
+static void json_policy(const pitr_policy *p)
+{
+	char r[32], i[32];
+
+	pitr_duration_format(p->retention, r, sizeof(r));
+	printf("\"mode\":\"%s\",\"retention\":\"%s\","
+	       "\"retention_ns\":%" PRIu64,
+	       p->mode == PITR_PERIODIC ? "periodic" : "continuous", r,
+	       p->retention);
+	if (p->mode == PITR_PERIODIC) {
+		pitr_duration_format(p->interval, i, sizeof(i));
+		printf(",\"interval\":\"%s\",\"interval_ns\":%" PRIu64, i,
+		       p->interval);
+	}
+}
+
+void print_info_json(pitr_store *s, const pitr_info *info)
+{
+	pitr_backup_info bk;
+
+	printf("{\"account\":");
+	json_string(stdout, info->name, strlen(info->name));
+	json_time("created", info->created);
+	printf(",\"policy\":{");
+	json_policy(&info->policy);
+	printf("}");
+	json_time("earliest_restorable", info->earliest);
+	json_time("latest_restorable", info->latest);
+	json_time("last_write", info->last_write);
+	printf(",\"mutations\":%" PRIu64 ",\"max_doc_size\":%" PRIu32
+	       ",\"disk_bytes\":%" PRIu64 ",\"used_bytes\":%" PRIu64
+	       ",\"live_documents\":%" PRIu64 ",\"live_bytes\":%" PRIu64
+	       ",\"versions\":%" PRIu64 ",\"log_bytes\":%" PRIu64
+	       ",\"format\":%" PRIu32,
+	       info->mutations, info->max_doc_size, info->disk_bytes,
+	       info->used_bytes, info->live_docs, info->live_bytes,
+	       info->versions, info->log_bytes, info->format);
+	printf(",\"backup\":");
+	if (pitr_backup_status(s, &bk) == 0 && *bk.dir) {
+		uint64_t now = pitr_clock();
+		printf("{\"dir\":");
+		json_string(stdout, bk.dir, strlen(bk.dir));
+		printf(",\"lag_ns\":%" PRIu64 ",\"pending\":%" PRIu64
+		       ",\"last_error\":",
+		       bk.oldest_pending && now > bk.oldest_pending
+			   ? now - bk.oldest_pending
+			   : 0,
+		       bk.pending);
+		if (*bk.error)
+			json_string(stdout, bk.error, strlen(bk.error));
+		else
+			printf("null");
+		printf("}");
+	} else {
+		printf("null");
+	}
+	if (info->policy.mode == PITR_PERIODIC) {
+		uint64_t step = info->policy.interval, n = 0;
+		uint64_t b = info->created +
+			     (info->latest - info->created) / step * step;
+		printf(",\"restore_points\":[");
+		for (; b >= info->earliest && n < 20; b -= step, n++) {
+			char t[PITR_TIME_LEN];
+			printf("%s\"%s\"", n ? "," : "",
+			       pitr_time_format(b, t));
+			if (b < step)
+				break;
+		}
+		printf("]");
+	}
+	printf("}\n");
+}
+
 int cmd_info(int argc, char *argv[])
 {
 	char t1[PITR_TIME_LEN], t2[PITR_TIME_LEN], t3[PITR_TIME_LEN];
+	char z1[16], z2[16];
 	pitr_store *s;
 	pitr_info info;
-	int rc;
+	int rc, json;
 
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+	if (wants_help(argc, argv))
 		return usage_exit(info_usage, 1);
+	json = take_flag(&argc, argv, "--json");
 	if (argc != 2 || argv[1][0] == '-')
 		return usage_exit(info_usage, 0);
-	s = open_store(argv[1], 0);
+	s = open_reader(argv[1]);
 	if (!s)
 		return 1;
 	rc = pitr_store_info(s, &info);
@@ -140,6 +248,11 @@ int cmd_info(int argc, char *argv[])
 		warnx("cannot read store '%s': %s", argv[1], pitr_strerror(rc));
 		pitr_store_close(s);
 		return 1;
+	}
+	if (json) {
+		print_info_json(s, &info);
+		pitr_store_close(s);
+		return 0;
 	}
 	printf("account:             ");
 	print_cell(stdout, info.name, strlen(info.name), 0);
@@ -152,15 +265,15 @@ int cmd_info(int argc, char *argv[])
 	printf("last write:          %s\n",
 	       pitr_time_format(info.last_write, t1));
 	printf("mutations:           %" PRIu64 "\n", info.mutations);
-	printf("max document size:   %" PRIu32 " bytes\n", info.max_doc_size);
-	printf("size on disk:        %" PRIu64 " bytes (%" PRIu64 " in use)\n",
-	       info.disk_bytes, info.used_bytes);
-	printf("live:                %" PRIu64 " documents, %" PRIu64
-	       " bytes of JSON\n",
-	       info.live_docs, info.live_bytes);
-	printf("history:             %" PRIu64 " versions kept, %" PRIu64
-	       " bytes of log pages\n",
-	       info.versions, info.log_bytes);
+	printf("max document size:   %s\n", human_size(info.max_doc_size, z1));
+	printf("size on disk:        %s (%s in use)\n",
+	       human_size(info.disk_bytes, z1),
+	       human_size(info.used_bytes, z2));
+	printf("live:                %" PRIu64 " documents, %s of JSON\n",
+	       info.live_docs, human_size(info.live_bytes, z1));
+	printf("history:             %" PRIu64 " versions kept, %s of log "
+	       "pages\n",
+	       info.versions, human_size(info.log_bytes, z1));
 	pitr_backup_info bk;
 	if (pitr_backup_status(s, &bk) == 0 && *bk.dir) {
 		uint64_t now = pitr_clock();
@@ -196,22 +309,28 @@ int cmd_info(int argc, char *argv[])
 
 static const char policy_usage[] =
     "usage: pitr policy STORE [--retention D] [--backup-mode continuous]\n"
+    "                         [--json]\n"
     "\n"
     "Show the backup policy, or change it: the retention may change, and\n"
-    "periodic mode may become continuous (never the reverse).\n";
+    "periodic mode may become continuous (never the reverse).\n"
+    "\n"
+    "  --retention D            the new retention (e.g. 30d, 8h)\n"
+    "  --backup-mode continuous  a periodic account becomes continuous\n"
+    "  --json                   one JSON object\n";
 
 int cmd_policy(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "retention", required_argument, NULL, 'r' },
 		{ "backup-mode", required_argument, NULL, 'm' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *retention = NULL, *mode = NULL;
 	pitr_policy p;
 	pitr_store *s;
-	int c, rc;
+	int c, rc, json = 0;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -220,6 +339,9 @@ int cmd_policy(int argc, char *argv[])
 			break;
 		case 'm':
 			mode = optarg;
+			break;
+		case 'j':
+			json = 1;
 			break;
 		case 'h':
 			return usage_exit(policy_usage, 1);
@@ -266,35 +388,48 @@ int cmd_policy(int argc, char *argv[])
 			warnx("cannot set policy of '%s': %s", argv[optind],
 			      pitr_strerror(rc));
 	}
-	if (!rc)
+	if (!rc && json) {
+		printf("{");
+		json_policy(&p);
+		printf("}\n");
+	} else if (!rc) {
 		print_policy(&p);
+	}
 	pitr_store_close(s);
 	return rc ? 1 : 0;
 }
 
 static const char prune_usage[] =
-    "usage: pitr prune STORE [--dry-run]\n"
+    "usage: pitr prune STORE [--dry-run] [--json]\n"
     "\n"
     "Remove the history older than the retention window, keeping the state\n"
-    "at the window's start (a mounted daemon does this by itself). With\n"
-    "--dry-run, only report what would be removed.\n";
+    "at the window's start. A mounted daemon does this by itself; on a\n"
+    "mounted account this prunes now (one pruner runs at a time: it waits\n"
+    "for the daemon's, and the daemon's for it).\n"
+    "\n"
+    "  --dry-run  only report what would be removed\n"
+    "  --json     print one JSON object\n";
 
 int cmd_prune(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char when[PITR_TIME_LEN];
+	char when[PITR_TIME_LEN], size[16];
 	pitr_prune_stats st;
 	pitr_store *s;
-	int c, dry = 0, rc;
+	int c, dry = 0, json = 0, rc;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			dry = 1;
+			break;
+		case 'j':
+			json = 1;
 			break;
 		case 'h':
 			return usage_exit(prune_usage, 1);
@@ -304,31 +439,31 @@ int cmd_prune(int argc, char *argv[])
 	}
 	if (optind + 1 != argc)
 		return usage_exit(prune_usage, 0);
-	/* the daemon prunes a mounted account itself: one pruner at a time
-	 * (a dry run only reads) */
-	char buf[PATH_MAX];
-	const char *store = store_path(argv[optind], buf, sizeof(buf));
-	rc = pitr_store_open(store, dry ? 0 : PITR_OPEN_DAEMON, &s);
-	if (rc == PITR_BUSY) {
-		warnx("'%s' is mounted: its daemon prunes it", argv[optind]);
+	/* a mounted account too: pitr_prune() takes the account's prune
+	 * lock, so it never walks beside the daemon's pruner, and every batch
+	 * is an LMDB write transaction like the daemon's own */
+	s = open_store(argv[optind], 0);
+	if (!s)
 		return 1;
-	}
-	if (rc) {
-		warnx("cannot open store '%s': %s", argv[optind],
-		      pitr_strerror(rc));
-		return 1;
-	}
 	rc = pitr_prune(s, pitr_store_now(s), dry, &st);
 	pitr_store_close(s);
 	if (rc) {
 		warnx("cannot prune '%s': %s", argv[optind], pitr_strerror(rc));
 		return 1;
 	}
+	pitr_time_format(st.until, when);
+	if (json) {
+		printf("{\"dry_run\":%s,\"versions\":%" PRIu64
+		       ",\"events\":%" PRIu64 ",\"bytes\":%" PRIu64
+		       ",\"until\":\"%s\"}\n",
+		       dry ? "true" : "false", st.versions, st.events, st.bytes,
+		       when);
+		return 0;
+	}
 	printf("%s %" PRIu64 " document versions, %" PRIu64
-	       " database/container events, %" PRIu64 " bytes\n",
+	       " database/container events, %s\n",
 	       dry ? "would remove" : "removed", st.versions, st.events,
-	       st.bytes);
-	printf("history %s at %s\n", dry ? "would start" : "starts",
-	       pitr_time_format(st.until, when));
+	       human_size(st.bytes, size));
+	printf("history %s at %s\n", dry ? "would start" : "starts", when);
 	return 0;
 }

@@ -1,5 +1,6 @@
 /*
- * cmd_backup.c - backup media: pitr backup STORE status|flush, pitr verify.
+ * cmd_backup.c - backup media and checks: pitr backup STORE status|flush,
+ * pitr verify, pitr repair.
  */
 #include <err.h>
 #include <inttypes.h>
@@ -13,9 +14,9 @@
 
 static const char backup_usage[] =
     "usage: pitr backup STORE status [--json]\n"
-    "       pitr backup STORE flush\n"
-    "       pitr backup STORE set DIR\n"
-    "       pitr backup STORE unset\n"
+    "       pitr backup STORE flush [--json]\n"
+    "       pitr backup STORE set DIR [--json]\n"
+    "       pitr backup STORE unset [--json]\n"
     "\n"
     "status: the backup directory, lag (age of the oldest mutation not\n"
     "yet on the media), pending mutations, latest-restorable (everything\n"
@@ -23,10 +24,12 @@ static const char backup_usage[] =
     "flush: copy every pending mutation to the media now, and wait.\n"
     "set: ship to DIR from now on, as pitrfs --backup-dir DIR does.\n"
     "unset: ship nowhere; what was pending may then be pruned.\n"
-    "The daemon (pitrfs --backup-dir DIR) ships by itself within seconds.\n";
+    "The daemon (pitrfs --backup-dir DIR) ships by itself within seconds.\n"
+    "\n"
+    "  --json     one JSON object\n";
 
 /* Set (dir) or remove (NULL) the account's backup media. */
-static int set_dir(pitr_store *s, const char *store, const char *dir)
+static int set_dir(pitr_store *s, const char *store, const char *dir, int json)
 {
 	char path[4096], cwd[2048];
 	int rc;
@@ -45,7 +48,16 @@ static int set_dir(pitr_store *s, const char *store, const char *dir)
 		      pitr_strerror(rc));
 		return 1;
 	}
-	printf("backup media: %s\n", dir ? dir : "(none)");
+	if (json) {
+		printf("{\"dir\":");
+		if (dir)
+			json_string(stdout, dir, strlen(dir));
+		else
+			printf("null");
+		printf("}\n");
+	} else {
+		printf("backup media: %s\n", dir ? dir : "(none)");
+	}
 	return 0;
 }
 
@@ -100,34 +112,40 @@ int cmd_backup(int argc, char *argv[])
 {
 	pitr_store *s;
 	uint64_t n = 0;
-	int rc, json = argc == 4 && !strcmp(argv[3], "--json");
-	const char *verb = argc >= 3 ? argv[2] : "";
+	int rc, json;
+	const char *verb;
 
 	if (wants_help(argc, argv))
 		return usage_exit(backup_usage, 1);
+	json = take_flag(&argc, argv, "--json");
+	verb = argc >= 3 ? argv[2] : "";
 	if (!strcmp(verb, "set")) {
 		if (argc != 4 || !*argv[3])
 			return usage_exit(backup_usage, 0);
-	} else if (argc < 3 || (argc > 3 && !json) ||
+	} else if (argc != 3 ||
 		   (strcmp(verb, "status") && strcmp(verb, "flush") &&
-		    strcmp(verb, "unset")) ||
-		   (json && strcmp(verb, "status"))) {
+		    strcmp(verb, "unset"))) {
 		return usage_exit(backup_usage, 0);
 	}
-	s = open_store(argv[1], 0);
+	if (argv[1][0] == '-')
+		return usage_exit(backup_usage, 0);
+	s = !strcmp(verb, "status") ? open_reader(argv[1])
+				    : open_store(argv[1], 0);
 	if (!s)
 		return 1;
 	if (!strcmp(verb, "status")) {
 		rc = status(s, argv[1], json);
 	} else if (!strcmp(verb, "set")) {
-		rc = set_dir(s, argv[1], argv[3]);
+		rc = set_dir(s, argv[1], argv[3], json);
 	} else if (!strcmp(verb, "unset")) {
-		rc = set_dir(s, argv[1], NULL);
+		rc = set_dir(s, argv[1], NULL, json);
 	} else {
 		rc = pitr_backup_ship(s, 1, &n);
 		if (rc)
 			warnx("cannot flush '%s' to its backup media: %s",
 			      argv[1], pitr_strerror(rc));
+		else if (json)
+			printf("{\"flushed\":%" PRIu64 "}\n", n);
 		else
 			printf("flushed %" PRIu64 " mutations\n", n);
 		rc = rc ? 1 : 0;
@@ -137,16 +155,33 @@ int cmd_backup(int argc, char *argv[])
 }
 
 static const char verify_usage[] =
-    "usage: pitr verify STORE|DIR\n"
+    "usage: pitr verify STORE|DIR [--json]\n"
     "\n"
     "Check every checksum of an account's log and every index entry against\n"
     "the log, or a backup directory's segments and their chain. Names each\n"
-    "damaged or missing record, entry or segment; exit status 1 if any.\n";
+    "damaged or missing record, entry or segment; exit status 1 if any.\n"
+    "\n"
+    "  --json     one JSON object per problem ({\"damaged\": WHERE,\n"
+    "             \"problem\": WHAT}), then one for the verdict\n";
+
+struct problems {
+	int n, json;
+};
 
 static void problem(const char *where, const char *what, void *arg)
 {
-	(*(int *)arg)++;
-	printf("damaged: %s: %s\n", where, what);
+	struct problems *p = arg;
+
+	p->n++;
+	if (p->json) {
+		printf("{\"damaged\":");
+		json_string(stdout, where, strlen(where));
+		printf(",\"problem\":");
+		json_string(stdout, what, strlen(what));
+		printf("}\n");
+	} else {
+		printf("damaged: %s: %s\n", where, what);
+	}
 }
 
 int cmd_verify(int argc, char *argv[])
@@ -154,32 +189,42 @@ int cmd_verify(int argc, char *argv[])
 	char path[4096], buf[PATH_MAX];
 	struct stat st;
 	uint64_t n = 0, complete = 0;
-	int problems = 0, rc;
+	struct problems pr = { 0 };
+	int rc;
 
 	if (wants_help(argc, argv))
 		return usage_exit(verify_usage, 1);
+	pr.json = take_flag(&argc, argv, "--json");
 	if (argc != 2 || argv[1][0] == '-')
 		return usage_exit(verify_usage, 0);
 	snprintf(path, sizeof(path), "%s/data.mdb",
 		 store_path(argv[1], buf, sizeof(buf)));
 	if (stat(path, &st) == 0) {
-		pitr_store *s = open_store(argv[1], 0);
+		pitr_store *s = open_reader(argv[1]);
 		if (!s)
 			return 1;
-		rc = pitr_store_verify(s, problem, &problems, &n);
+		rc = pitr_store_verify(s, problem, &pr, &n);
 		pitr_store_close(s);
 		if (rc && rc != PITR_CORRUPT) {
 			warnx("cannot verify '%s': %s", argv[1],
 			      pitr_strerror(rc));
 			return 1;
 		}
-		if (problems)
-			printf("%s: %d problems\n", argv[1], problems);
+		if (pr.json) {
+			printf("{\"path\":");
+			json_string(stdout, argv[1], strlen(argv[1]));
+			printf(",\"kind\":\"store\",\"records\":%" PRIu64
+			       ",\"problems\":%d,\"ok\":%s}\n",
+			       n, pr.n, pr.n ? "false" : "true");
+			return pr.n ? 1 : 0;
+		}
+		if (pr.n)
+			printf("%s: %d problems\n", argv[1], pr.n);
 		printf("%s: %" PRIu64 " records checked, %s\n", argv[1], n,
-		       problems ? "DAMAGED" : "ok");
-		return problems ? 1 : 0;
+		       pr.n ? "DAMAGED" : "ok");
+		return pr.n ? 1 : 0;
 	}
-	rc = pitr_backup_verify(argv[1], problem, &problems, &n, &complete);
+	rc = pitr_backup_verify(argv[1], problem, &pr, &n, &complete);
 	if (rc && rc != PITR_CORRUPT) {
 		warnx("cannot verify '%s': %s", argv[1], pitr_strerror(rc));
 		return 1;
@@ -187,7 +232,64 @@ int cmd_verify(int argc, char *argv[])
 	char t[PITR_TIME_LEN] = "-";
 	if (complete)
 		pitr_time_format(complete, t);
+	if (pr.json) {
+		printf("{\"path\":");
+		json_string(stdout, argv[1], strlen(argv[1]));
+		printf(",\"kind\":\"backup\",\"segments\":%" PRIu64
+		       ",\"problems\":%d,\"ok\":%s,\"complete_up_to\":",
+		       n, pr.n, pr.n ? "false" : "true");
+		if (complete)
+			printf("\"%s\"}\n", t);
+		else
+			printf("null}\n");
+		return pr.n ? 1 : 0;
+	}
 	printf("%s: %" PRIu64 " segments checked, %s; complete up to %s\n",
-	       argv[1], n, problems ? "DAMAGED" : "ok", t);
-	return problems ? 1 : 0;
+	       argv[1], n, pr.n ? "DAMAGED" : "ok", t);
+	return pr.n ? 1 : 0;
+}
+
+static const char repair_usage[] =
+    "usage: pitr repair STORE TARGET\n"
+    "\n"
+    "Rebuild an account whose indexes are damaged (see pitr verify) from\n"
+    "its log into a new account at TARGET, which must not exist: every log\n"
+    "record is checked and replayed with its own timestamp, so every\n"
+    "instant reads as it did; the account's settings and scratch files are\n"
+    "copied. STORE is only read. TARGET is built beside itself, verified\n"
+    "and renamed into place whole. A log record that fails its checksum\n"
+    "cannot be repaired: it is named, nothing is built, exit status 1\n"
+    "(restore from backup media instead).\n";
+
+int cmd_repair(int argc, char *argv[])
+{
+	char buf[PATH_MAX];
+	struct stat st;
+	uint64_t n = 0;
+	int problems = 0, rc;
+
+	if (wants_help(argc, argv))
+		return usage_exit(repair_usage, 1);
+	if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-')
+		return usage_exit(repair_usage, 0);
+	if (!argv[2][0]) {
+		warnx("TARGET must not be empty");
+		return 2;
+	}
+	if (lstat(argv[2], &st) == 0) {
+		warnx("cannot repair into '%s': it exists; repair creates a "
+		      "new account",
+		      argv[2]);
+		return 1;
+	}
+	rc = pitr_store_repair(store_path(argv[1], buf, sizeof(buf)), argv[2],
+			       problem, &problems, &n);
+	if (rc) {
+		warnx("cannot repair '%s' into '%s': %s", argv[1], argv[2],
+		      pitr_strerror(rc));
+		return 1;
+	}
+	printf("%s: %" PRIu64 " records replayed into '%s'\n", argv[1], n,
+	       argv[2]);
+	return 0;
 }

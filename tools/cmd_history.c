@@ -22,62 +22,27 @@ static int by_time(const void *a, const void *b)
 	return yd - xd;
 }
 
-static int by_inc_time(const void *a, const void *b)
-{
-	const struct item *x = *(struct item *const *)a;
-	const struct item *y = *(struct item *const *)b;
-
-	if (x->m.inc != y->m.inc)
-		return x->m.inc < y->m.inc ? -1 : 1;
-	if (x->m.ts != y->m.ts)
-		return x->m.ts < y->m.ts ? -1 : 1;
-	return (x->m.op == PITR_OP_DB_CREATE) - (y->m.op == PITR_OP_DB_CREATE);
-}
-
-/*
- * Name each container event's database as it was named then: by its last
- * create (a rename's included) at or before the event, or if pruning took
- * that, by its first delete after (a rename's takes the old name). Else
- * its latest name.
- */
+/* Name each container event's database as a restore at that instant
+ * names it (core's namer). */
 static int name_databases(pitr_txn *t, struct list *l)
 {
-	struct item **dbs = malloc((l->n ? l->n : 1) * sizeof(*dbs));
-	pitr_inc_info info;
-	size_t n = 0;
+	pitr_namer *nm;
+	const char *name;
+	size_t len;
+	int rc = pitr_namer_new(t, &nm);
 
-	if (!dbs)
-		return ENOMEM;
-	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i].m.op == PITR_OP_DB_CREATE ||
-		    l->v[i].m.op == PITR_OP_DB_DELETE)
-			dbs[n++] = &l->v[i];
-	if (n)
-		qsort(dbs, n, sizeof(*dbs), by_inc_time);
+	if (rc)
+		return rc;
 	for (size_t i = 0; i < l->n; i++) {
 		struct item *it = &l->v[i];
-		size_t lo = 0, hi = n;
-		if (!it->m.parent)
-			continue;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			const struct item *d = dbs[mid];
-			if (d->m.inc < it->m.parent ||
-			    (d->m.inc == it->m.parent && d->m.ts <= it->m.ts))
-				lo = mid + 1;
-			else
-				hi = mid;
+		if (it->m.parent &&
+		    pitr_namer_name(nm, it->m.parent, it->m.ts, &name, &len) ==
+			0) {
+			memcpy(it->db, name, len);
+			it->db[len] = 0;
 		}
-		if (lo && dbs[lo - 1]->m.inc == it->m.parent &&
-		    dbs[lo - 1]->m.op == PITR_OP_DB_CREATE)
-			strcpy(it->db, dbs[lo - 1]->name);
-		else if (lo < n && dbs[lo]->m.inc == it->m.parent &&
-			 dbs[lo]->m.op == PITR_OP_DB_DELETE)
-			strcpy(it->db, dbs[lo]->name);
-		else if (pitr_inc_get(t, it->m.parent, &info) == 0)
-			memcpy(it->db, info.name, info.namelen + 1);
 	}
-	free(dbs);
+	pitr_namer_free(nm);
 	return 0;
 }
 
@@ -104,7 +69,8 @@ static const char events_usage[] =
     "replaces in one container (an rm -r, a sed -i), whatever else wrote\n"
     "meanwhile, and dropped databases; each with BEFORE, the instant just\n"
     "before it began, the documents it touched, and the command that\n"
-    "restores that state into a new account.\n"
+    "restores that state into a new account (with --json also \"undo\",\n"
+    "the pitr undo command that brings a container back in place).\n"
     "\n"
     "  --database DB   only events of database DB\n"
     "  --container C   only events of containers named C\n"
@@ -232,7 +198,7 @@ int cmd_events(int argc, char *argv[])
 	}
 	if (optind + 1 != argc)
 		return usage_exit(events_usage, 0);
-	s = open_store(argv[optind], 0);
+	s = open_reader(argv[optind]);
 	if (!s)
 		return 1;
 	if ((since && (rc = parse_any_instant(s, since, &from))) ||
@@ -372,7 +338,7 @@ int cmd_log(int argc, char *argv[])
 	const char *since = NULL, *until = NULL;
 	int every = 0;
 	struct list dbs = { 0 }, cts = { 0 }, vers = { 0 };
-	char tbuf[PITR_TIME_LEN];
+	char tbuf[PITR_TIME_LEN], sz[16];
 	struct split sp;
 	pitr_store *s;
 	pitr_txn *t;
@@ -413,7 +379,7 @@ int cmd_log(int argc, char *argv[])
 	}
 	if (!split_path(path, &sp) && sp.depth < 3) {
 		o.json = json;
-		s = open_store(argv[optind], 0);
+		s = open_reader(argv[optind]);
 		if (!s)
 			return 1;
 		if ((since && parse_any_instant(s, since, &o.since)) ||
@@ -439,7 +405,7 @@ int cmd_log(int argc, char *argv[])
 		free(doc);
 		return 2;
 	}
-	s = open_store(argv[optind], 0);
+	s = open_reader(argv[optind]);
 	if (!s) {
 		free(doc);
 		return 1;
@@ -471,7 +437,7 @@ int cmd_log(int argc, char *argv[])
 		      pitr_strerror(rc));
 	}
 	if (!json && !rc)
-		printf("%-30s  %-7s  %8s  %-16s  %s\n", "TIME", "OP", "SIZE",
+		printf("%-30s  %-7s  %10s  %-16s  %s\n", "TIME", "OP", "SIZE",
 		       "ETAG", "CONTAINER-INCARNATION");
 	/* Versions of one incarnation are in order; incarnations are too. */
 	for (size_t i = 0; !rc && i < vers.n; i++) {
@@ -491,12 +457,12 @@ int cmd_log(int argc, char *argv[])
 			    "\",\"container_incarnation\":%" PRIu64 "}\n",
 			    tbuf, op, m->size, m->etag, m->inc);
 		else if (m->op == PITR_OP_DOC_DELETE)
-			printf("%-30s  %-7s  %8s  %-16s  %" PRIu64 "\n", tbuf,
+			printf("%-30s  %-7s  %10s  %-16s  %" PRIu64 "\n", tbuf,
 			       op, "-", "-", m->inc);
 		else
-			printf("%-30s  %-7s  %8" PRIu32 "  %016" PRIx64
-			       "  %" PRIu64 "\n",
-			       tbuf, op, m->size, m->etag, m->inc);
+			printf(
+			    "%-30s  %-7s  %10s  %016" PRIx64 "  %" PRIu64 "\n",
+			    tbuf, op, human_size(m->size, sz), m->etag, m->inc);
 	}
 	free(dbs.v);
 	free(cts.v);
@@ -515,7 +481,16 @@ static const char diff_usage[] =
     "\n"
     "List documents added, changed and deleted from the state at T1 to\n"
     "the state at T2 (T2 may be the earlier). Reads only the mutations\n"
-    "between them.\n";
+    "between them. Paths are named as they were at each instant: a\n"
+    "document whose database or container was renamed between them shows\n"
+    "both paths (OLD -> NEW); when a path names another incarnation at the\n"
+    "other instant (deleted and created again), the incarnation is shown.\n"
+    "DB[/C] keeps what was so named at T1 or at T2.\n"
+    "\n"
+    "  --json     one JSON object per line: change, database, container,\n"
+    "             id (as named at T2, or at T1 for a delete), from and to\n"
+    "             (the paths at T1 and T2, null where it did not exist),\n"
+    "             incarnation (the container's), reincarnated\n";
 
 static int by_doc(const void *a, const void *b)
 {
@@ -568,11 +543,87 @@ static int filter_passes(const struct filter *f, uint64_t ct, uint64_t db)
 	return !f->depth || (inc && (inc == f->inc[0] || inc == f->inc[1]));
 }
 
+/* A document's path at one instant: its container's and database's
+ * names then (core's names at instants). */
+struct dpath {
+	char db[PITR_NAME_MAX + 1], ct[PITR_NAME_MAX + 1];
+	uint64_t dbinc;
+};
+
+static int name_copy_at(pitr_namer *nm, uint64_t inc, uint64_t at, char *out)
+{
+	const char *n;
+	size_t len;
+
+	if (pitr_namer_name(nm, inc, at, &n, &len) || len > PITR_NAME_MAX)
+		return -1;
+	memcpy(out, n, len);
+	out[len] = 0;
+	return 0;
+}
+
+static int path_at(pitr_txn *t, pitr_namer *nm, uint64_t ct, uint64_t at,
+		   struct dpath *p)
+{
+	pitr_inc_info ci;
+
+	if (pitr_inc_get(t, ct, &ci))
+		return -1;
+	p->dbinc = ci.parent;
+	if (name_copy_at(nm, ct, at, p->ct) ||
+	    name_copy_at(nm, p->dbinc, at, p->db))
+		return -1;
+	return 0;
+}
+
+/* Does the path name another container incarnation than `ct` at `at`? */
+static int reincarnated(pitr_txn *t, const struct dpath *p, uint64_t ct,
+			uint64_t at)
+{
+	uint64_t db, other;
+
+	return pitr_db_lookup(t, at, p->db, strlen(p->db), &db) == 0 &&
+	       pitr_ct_lookup(t, at, db, p->ct, strlen(p->ct), &other) == 0 &&
+	       other != ct;
+}
+
+static void json_path(const struct dpath *p, const struct item *it, int ok)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!ok || !(f = open_memstream(&buf, &len))) {
+		printf("null");
+		return;
+	}
+	fprintf(f, "%s/%s/", p->db, p->ct);
+	fwrite(it->name, 1, it->m.namelen, f);
+	fputs(".json", f);
+	if (fclose(f)) {
+		free(buf);
+		printf("null");
+		return;
+	}
+	json_string(stdout, buf, len);
+	free(buf);
+}
+
+static void print_path(const struct dpath *p, const struct item *it)
+{
+	print_cell(stdout, p->db, strlen(p->db), 0);
+	putchar('/');
+	print_cell(stdout, p->ct, strlen(p->ct), 0);
+	putchar('/');
+	print_cell(stdout, it->name, it->m.namelen, 0);
+	printf(".json");
+}
+
 int cmd_diff(int argc, char *argv[])
 {
 	const char *pos[4];
-	pitr_inc_info ct, db;
 	struct list l = { 0 };
+	pitr_namer *nm = NULL;
 	uint64_t t1, t2;
 	struct split sp = { 0 };
 	struct filter f = { 0 };
@@ -600,7 +651,7 @@ int cmd_diff(int argc, char *argv[])
 		warnx("invalid filter '%s': use DB or DB/CONTAINER", pos[3]);
 		return 2;
 	}
-	s = open_store(pos[0], 0);
+	s = open_reader(pos[0]);
 	if (!s)
 		return 1;
 	if ((rc = parse_instant(s, pos[1], &t1)) ||
@@ -622,6 +673,8 @@ int cmd_diff(int argc, char *argv[])
 	if (!rc)
 		rc = pitr_log_walk(t, t1 < t2 ? t1 : t2, t1 < t2 ? t2 : t1,
 				   collect_docs, &l);
+	if (!rc)
+		rc = pitr_namer_new(t, &nm);
 	if (rc) {
 		warnx("cannot read the log of '%s': %s", pos[0],
 		      pitr_strerror(rc));
@@ -643,30 +696,53 @@ int cmd_diff(int argc, char *argv[])
 				     : had ? "deleted"
 				     : has ? "added"
 					   : NULL;
-		if (!change || pitr_inc_get(t, it->m.parent, &ct) ||
-		    pitr_inc_get(t, ct.parent, &db))
+		struct dpath p1, p2;
+		if (!change)
 			continue;
-		if (!filter_passes(&f, it->m.parent, ct.parent))
+		/* the paths at T1 and T2 (where it existed) */
+		int ok1 = had && !path_at(t, nm, it->m.parent, t1, &p1);
+		int ok2 = has && !path_at(t, nm, it->m.parent, t2, &p2);
+		if (!ok1 && !ok2)
+			continue; /* its names were pruned */
+		const struct dpath *p = ok2 ? &p2 : &p1;
+		if (!filter_passes(&f, it->m.parent, p->dbinc) &&
+		    !(ok1 && filter_passes(&f, it->m.parent, p1.dbinc)))
 			continue;
+		int renamed = ok1 && ok2 &&
+			      (strcmp(p1.db, p2.db) || strcmp(p1.ct, p2.ct));
+		/* the same path names another incarnation at the other
+		 * instant: deleted and created again between them */
+		int reinc = ok2 ? reincarnated(t, &p2, it->m.parent, t1)
+				: reincarnated(t, &p1, it->m.parent, t2);
 		if (json) {
 			printf("{\"change\":\"%s\",\"database\":", change);
-			json_string(stdout, db.name, db.namelen);
+			json_string(stdout, p->db, strlen(p->db));
 			printf(",\"container\":");
-			json_string(stdout, ct.name, ct.namelen);
+			json_string(stdout, p->ct, strlen(p->ct));
 			printf(",\"id\":");
 			json_string(stdout, it->name, it->m.namelen);
-			printf("}\n");
+			printf(",\"from\":");
+			json_path(&p1, it, ok1);
+			printf(",\"to\":");
+			json_path(&p2, it, ok2);
+			printf(",\"incarnation\":%" PRIu64
+			       ",\"reincarnated\":%s}\n",
+			       it->m.parent, reinc ? "true" : "false");
 		} else {
 			printf("%-8s ", change);
-			print_cell(stdout, db.name, db.namelen, 0);
-			putchar('/');
-			print_cell(stdout, ct.name, ct.namelen, 0);
-			putchar('/');
-			print_cell(stdout, it->name, it->m.namelen, 0);
-			printf(".json\n");
+			print_path(ok1 ? &p1 : &p2, it);
+			if (renamed) {
+				printf(" -> ");
+				print_path(&p2, it);
+			}
+			if (reinc)
+				printf("  (incarnation %" PRIu64 ")",
+				       it->m.parent);
+			putchar('\n');
 		}
 	}
 out:
+	pitr_namer_free(nm);
 	pitr_txn_abort(t);
 	free(l.v);
 	pitr_store_close(s);

@@ -116,7 +116,7 @@ int cmd_ls(int argc, char *argv[])
 			return 2;
 		}
 	}
-	s = open_store(argv[optind], 0);
+	s = open_reader(argv[optind]);
 	if (!s)
 		return 1;
 	if (attext && (rc = parse_instant(s, attext, &at))) {
@@ -155,9 +155,10 @@ int cmd_ls(int argc, char *argv[])
 			json_string(stdout, e.name, e.namelen);
 			printf(",\"incarnation\":%" PRIu64 "}\n", e.inc);
 		} else if (kind == PITR_LIST_DOCUMENTS) {
-			printf("%-30s  %10" PRIu32 "  %016" PRIx64 "  ",
-			       pitr_time_format(e.ver.ts, tbuf), e.ver.size,
-			       e.ver.etag);
+			char sz[16];
+			printf("%-30s  %10s  %016" PRIx64 "  ",
+			       pitr_time_format(e.ver.ts, tbuf),
+			       human_size(e.ver.size, sz), e.ver.etag);
 			print_cell(stdout, e.name, e.namelen, 0);
 			printf(".json\n");
 		} else {
@@ -216,7 +217,7 @@ int cmd_cat(int argc, char *argv[])
 		free(doc);
 		return 2;
 	}
-	s = open_store(argv[optind], 0);
+	s = open_reader(argv[optind]);
 	if (!s) {
 		free(doc);
 		return 1;

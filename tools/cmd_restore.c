@@ -2,16 +2,12 @@
  * cmd_restore.c - pitr restore: a past state of an account, or of chosen
  * databases and containers, into a new account.
  *
- * The new account is built beside TARGET under a temporary name, held with
- * the daemon lock so that a later restore knows whether it is still being
- * built, synced, and renamed into place: a crash or error part-way leaves no
- * TARGET, and the next restore removes what a dead one left.
+ * The options, the progress bar and the mount; the restore itself is
+ * core's (pitr_restore: built aside, renamed into place whole).
  */
 #include <err.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <glob.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -27,9 +23,9 @@
 static const char restore_usage[] =
     "usage: pitr restore SOURCE TARGET --at T [--database DB | --database "
     "DB/C]...\n"
-    "                    [--retention D] [--mount MNT]\n"
+    "                    [--retention D] [--mount MNT] [--json]\n"
     "       pitr restore DIR TARGET --from-backup --at T [--database ...]\n"
-    "                    [--retention D] [--mount MNT]\n"
+    "                    [--retention D] [--mount MNT] [--json]\n"
     "\n"
     "Create a new account at TARGET holding the databases and containers\n"
     "of SOURCE (default: all) exactly as they were at T. TARGET must not\n"
@@ -45,7 +41,9 @@ static const char restore_usage[] =
     "                   for more (default: every database)\n"
     "  --retention D    the new account's retention (default 30d)\n"
     "  --mount MNT      mount the new account at MNT\n"
-    "  --from-backup    SOURCE is a backup directory: rebuild from it alone\n";
+    "  --from-backup    SOURCE is a backup directory: rebuild from it alone\n"
+    "  --json           at the end, one JSON object on stdout: source,\n"
+    "                   instant, target and documents restored\n";
 
 static void ignore_problem(const char *where, const char *what, void *arg)
 {
@@ -53,10 +51,6 @@ static void ignore_problem(const char *where, const char *what, void *arg)
 	(void)what;
 	(void)arg;
 }
-
-struct sel {
-	char *db, *ct; /* ct NULL: the whole database */
-};
 
 static volatile sig_atomic_t interrupted;
 
@@ -103,139 +97,13 @@ static void progress_show(struct progress *p, int final)
 		fputc('\n', stderr);
 }
 
-/* Remove what restores that died left beside TARGET. */
-static void remove_stale(const char *target)
-{
-	char pattern[PATH_MAX];
-	glob_t g;
-
-	if (snprintf(pattern, sizeof(pattern), "%s.restoring-*", target) >=
-	    (int)sizeof(pattern))
-		return;
-	if (glob(pattern, 0, NULL, &g))
-		g.gl_pathc = 0;
-	if (snprintf(pattern, sizeof(pattern), "%s.replay-*", target) <
-		(int)sizeof(pattern) &&
-	    glob(pattern, g.gl_pathc ? GLOB_APPEND : 0, NULL, &g))
-		if (!g.gl_pathc)
-			return;
-	for (size_t i = 0; i < g.gl_pathc; i++)
-		pitr_store_destroy(g.gl_pathv[i]); /* busy: alive, kept */
-	globfree(&g);
-}
-
-struct copy_state {
-	struct progress *p;
-	uint64_t base; /* documents of earlier containers */
-};
-
 static int on_progress(uint64_t done, void *arg)
 {
-	struct copy_state *cs = arg;
+	struct progress *p = arg;
 
-	cs->p->done = cs->base + done;
-	progress_show(cs->p, 0);
+	p->done = done;
+	progress_show(p, 0);
 	return interrupted ? EINTR : 0;
-}
-
-/* Copy the documents of container `from` at `at` into `to`. */
-static int copy_container(pitr_txn **dt, pitr_txn *src, uint64_t from,
-			  uint64_t to, uint64_t at, struct progress *p)
-{
-	struct copy_state cs = { p, p->done };
-	int rc = pitr_ct_copy(dt, to, src, from, at, on_progress, &cs, NULL);
-
-	if (rc && rc != EINTR)
-		warnx("cannot restore a document: %s%s%s", pitr_strerror(rc),
-		      *dt && *pitr_txn_error(*dt) ? ": " : "",
-		      *dt ? pitr_txn_error(*dt) : "");
-	return rc;
-}
-
-/* The containers of database `db` at `at`, or the one named `only`. */
-static int restore_db(pitr_txn **dt, pitr_txn *src, const char *dbname,
-		      uint64_t db, const char *only, uint64_t at,
-		      struct progress *p)
-{
-	uint64_t newdb, newct, ct;
-	pitr_iter *it;
-	pitr_entry e;
-	int rc;
-
-	rc = pitr_db_lookup(*dt, PITR_NOW, dbname, strlen(dbname), &newdb);
-	if (rc == PITR_NOTFOUND)
-		rc = pitr_db_create(*dt, dbname, strlen(dbname), &newdb);
-	if (rc)
-		return rc;
-	if (only) {
-		rc = pitr_ct_lookup(src, at, db, only, strlen(only), &ct);
-		if (!rc && pitr_ct_lookup(*dt, PITR_NOW, newdb, only,
-					  strlen(only), NULL) == 0)
-			return 0; /* named twice */
-		if (!rc)
-			rc = pitr_ct_create(*dt, newdb, only, strlen(only),
-					    &newct);
-		return rc ? rc : copy_container(dt, src, ct, newct, at, p);
-	}
-	rc =
-	    pitr_iter_begin(src, PITR_LIST_CONTAINERS, db, at, NULL, 0, 0, &it);
-	while (!rc && (rc = pitr_iter_next(it, &e)) == 0) {
-		char name[PITR_NAME_MAX + 1];
-		memcpy(name, e.name, e.namelen);
-		name[e.namelen] = 0;
-		ct = e.inc;
-		if (pitr_ct_lookup(*dt, PITR_NOW, newdb, name, e.namelen,
-				   NULL) == 0)
-			continue;
-		rc = pitr_ct_create(*dt, newdb, name, e.namelen, &newct);
-		if (!rc)
-			rc = copy_container(dt, src, ct, newct, at, p);
-	}
-	pitr_iter_end(it);
-	return rc == PITR_NOTFOUND ? 0 : rc;
-}
-
-/* Count the documents to restore, for the progress bar. */
-static uint64_t count_docs(pitr_txn *src, uint64_t parent, int depth,
-			   uint64_t at)
-{
-	pitr_iter *it;
-	pitr_entry e;
-	uint64_t n = 0;
-
-	if (pitr_iter_begin(src,
-			    depth == 0	 ? PITR_LIST_DATABASES
-			    : depth == 1 ? PITR_LIST_CONTAINERS
-					 : PITR_LIST_DOCUMENTS,
-			    parent, at, NULL, 0, 0, &it))
-		return 0;
-	while (pitr_iter_next(it, &e) == 0)
-		n += depth == 2 ? 1 : count_docs(src, e.inc, depth + 1, at);
-	pitr_iter_end(it);
-	return n;
-}
-
-/* Check that every selection existed at `at`; name the first that did not. */
-static int check_selection(pitr_txn *src, const struct sel *sel, int nsel,
-			   uint64_t at, const char *when)
-{
-	uint64_t db;
-
-	for (int i = 0; i < nsel; i++) {
-		if (pitr_db_lookup(src, at, sel[i].db, strlen(sel[i].db),
-				   &db)) {
-			warnx("database '%s' did not exist at %s", sel[i].db,
-			      when);
-			return -1;
-		}
-		if (sel[i].ct && pitr_ct_lookup(src, at, db, sel[i].ct,
-						strlen(sel[i].ct), NULL)) {
-			warnx("container '%s/%s' did not exist at %s",
-			      sel[i].db, sel[i].ct, when);
-			return -1;
-		}
-	}
-	return 0;
 }
 
 /* Is `path` (resolved) the mount point of a mount? /proc/self/mountinfo
@@ -329,19 +197,22 @@ int cmd_restore(int argc, char *argv[])
 		{ "retention", required_argument, NULL, 'r' },
 		{ "mount", required_argument, NULL, 'm' },
 		{ "from-backup", no_argument, NULL, 'b' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *when = NULL, *mnt = NULL, *retention = NULL;
-	char tmp[PATH_MAX], parent[PATH_MAX], when_buf[PITR_TIME_LEN];
-	struct sel sel[64];
+	char parent[PATH_MAX], when_buf[PITR_TIME_LEN];
+	pitr_selection sel[64];
+	char *slash;
 	struct progress prog = { 0 };
 	pitr_config cfg = { 0 };
-	pitr_store *src_store = NULL, *dst = NULL;
-	pitr_txn *src = NULL, *dt = NULL;
-	struct stat st;
+	pitr_restore_stats st;
+	pitr_store *src_store = NULL;
+	pitr_txn *src = NULL;
+	struct stat sb;
 	uint64_t at;
-	int c, nsel = 0, rc = 1, from_backup = 0;
+	int c, nsel = 0, rc = 1, from_backup = 0, json = 0;
 	char replay[PATH_MAX] = "", from_buf[PITR_TIME_LEN];
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -349,22 +220,26 @@ int cmd_restore(int argc, char *argv[])
 		case 'a':
 			when = optarg;
 			break;
+		case 'j':
+			json = 1;
+			break;
 		case 'd':
 			if (nsel == (int)(sizeof(sel) / sizeof(sel[0]))) {
 				warnx("too many --database options");
 				return 2;
 			}
+			slash = strchr(optarg, '/');
+			if (slash)
+				*slash = 0;
 			sel[nsel].db = optarg;
-			sel[nsel].ct = strchr(optarg, '/');
-			if (sel[nsel].ct)
-				*sel[nsel].ct++ = 0;
+			sel[nsel].ct = slash ? slash + 1 : NULL;
 			if (pitr_name_check(sel[nsel].db,
 					    strlen(sel[nsel].db)) ||
 			    (sel[nsel].ct &&
 			     pitr_name_check(sel[nsel].ct,
 					     strlen(sel[nsel].ct)))) {
-				if (sel[nsel].ct)
-					sel[nsel].ct[-1] = '/'; /* as given */
+				if (slash)
+					*slash = '/'; /* as given */
 				warnx("invalid --database '%s': use DB or "
 				      "DB/CONTAINER",
 				      optarg);
@@ -399,14 +274,14 @@ int cmd_restore(int argc, char *argv[])
 	if (retention &&
 	    parse_duration_opt("--retention", retention, &cfg.policy.retention))
 		return 2;
-	if (lstat(target, &st) == 0) {
+	if (lstat(target, &sb) == 0) {
 		warnx("cannot restore into '%s': it exists; restore creates a "
 		      "new account",
 		      target);
 		return 1;
 	}
 	snprintf(parent, sizeof(parent), "%s", target);
-	if (stat(dirname(parent), &st) || !S_ISDIR(st.st_mode)) {
+	if (stat(dirname(parent), &sb) || !S_ISDIR(sb.st_mode)) {
 		warnx("cannot restore into '%s': no parent directory '%s'",
 		      target, parent);
 		return 1;
@@ -450,8 +325,13 @@ int cmd_restore(int argc, char *argv[])
 				      when);
 			when = pitr_time_format(until, from_buf);
 		}
-		snprintf(replay, sizeof(replay), "%s.replay-%ld", target,
-			 (long)getpid());
+		if (pitr_stage_path(target, "replay", replay,
+				    sizeof(replay))) {
+			warnx("cannot restore into '%s': %s", target,
+			      strerror(ENAMETOOLONG));
+			return 1;
+		}
+		pitr_stage_clean(target);
 		int brc = pitr_backup_replay(source, replay, until, &complete);
 		if (brc == PITR_OUTOFRANGE) {
 			warnx("the backup in '%s' is complete only up to %s; "
@@ -468,111 +348,55 @@ int cmd_restore(int argc, char *argv[])
 		}
 		source = replay;
 	}
-	src_store = open_store(source, 0);
+	src_store = open_reader(source);
 	if (!src_store)
 		goto out_replay;
 	if ((rc = parse_instant(src_store, when, &at)))
 		goto out;
 	pitr_time_format(at, when_buf);
-	/* One snapshot of the source for the whole restore. */
-	if ((rc = pitr_txn_begin(src_store, PITR_TXN_READ, &src))) {
-		warnx("cannot read '%s': %s", source, pitr_strerror(rc));
-		rc = 1;
-		goto out;
-	}
-	rc = 1;
-	if (check_selection(src, sel, nsel, at, when_buf))
-		goto out;
-
-	remove_stale(target);
-	snprintf(tmp, sizeof(tmp), "%s.restoring-%ld", target, (long)getpid());
-	cfg.max_doc_size = pitr_store_max_doc(src_store);
-	snprintf(parent, sizeof(parent), "%s", target);
-	cfg.name = basename(parent);
-	int crc = pitr_store_create(tmp, &cfg);
-	if (!crc)
-		crc = pitr_store_open(tmp, PITR_OPEN_DAEMON | PITR_OPEN_BULK,
-				      &dst);
-	if (crc) {
-		warnx("cannot create '%s': %s", tmp, pitr_strerror(crc));
-		goto out_destroy;
-	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
 	prog.on = isatty(2);
 	prog.start = prog.last = mono();
-	if (prog.on)
-		prog.total = nsel ? 0 : count_docs(src, 0, 0, at);
-
-	crc = pitr_txn_begin(dst, PITR_TXN_WRITE, &dt);
-	if (!nsel) {
-		pitr_iter *it = NULL;
-		pitr_entry e;
-		if (!crc)
-			crc = pitr_iter_begin(src, PITR_LIST_DATABASES, 0, at,
-					      NULL, 0, 0, &it);
-		while (!crc && (crc = pitr_iter_next(it, &e)) == 0) {
-			char name[PITR_NAME_MAX + 1];
-			memcpy(name, e.name, e.namelen);
-			name[e.namelen] = 0;
-			crc =
-			    restore_db(&dt, src, name, e.inc, NULL, at, &prog);
-		}
-		pitr_iter_end(it);
-		if (crc == PITR_NOTFOUND)
-			crc = 0;
+	if (prog.on && !nsel &&
+	    pitr_txn_begin(src_store, PITR_TXN_READ, &src) == 0) {
+		prog.total = pitr_count_documents(src, at);
+		pitr_txn_abort(src);
 	}
-	for (int i = 0; !crc && i < nsel; i++) {
-		uint64_t db;
-		crc =
-		    pitr_db_lookup(src, at, sel[i].db, strlen(sel[i].db), &db);
-		if (!crc)
-			crc = restore_db(&dt, src, sel[i].db, db, sel[i].ct, at,
-					 &prog);
+	rc = pitr_restore(src_store, at, sel, (size_t)nsel, target, &cfg,
+			  on_progress, &prog, &st);
+	if (rc == PITR_NOTFOUND && st.bad >= 0) {
+		if (sel[st.bad].ct)
+			warnx("container '%s/%s' did not exist at %s",
+			      sel[st.bad].db, sel[st.bad].ct, when_buf);
+		else
+			warnx("database '%s' did not exist at %s",
+			      sel[st.bad].db, when_buf);
+		rc = 1;
+		goto out;
 	}
-	if (!crc && interrupted)
-		crc = EINTR;
-	if (!crc) {
-		crc = pitr_txn_commit(dt, NULL);
-		dt = NULL;
+	if (rc) {
+		warnx("restore into '%s' failed: %s%s%s", target,
+		      rc == EINTR ? "interrupted" : pitr_strerror(rc),
+		      *st.error ? ": " : "", st.error);
+		rc = 1;
+		goto out;
 	}
-	if (!crc)
-		crc = pitr_store_sync(dst);
-	if (crc) {
-		warnx("restore into '%s' failed: %s", target,
-		      crc == EINTR ? "interrupted" : pitr_strerror(crc));
-		goto out_destroy;
-	}
+	prog.done = st.docs;
 	progress_show(&prog, 1);
-	pitr_txn_abort(src);
-	src = NULL;
-	pitr_store_close(dst);
-	dst = NULL;
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, target, RENAME_NOREPLACE)) {
-		warn("cannot rename '%s' to '%s'", tmp, target);
-		goto out_destroy;
-	}
-	/* The rename itself must reach the disk. */
-	snprintf(parent, sizeof(parent), "%s", target);
-	int dfd = open(dirname(parent), O_RDONLY | O_DIRECTORY);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
 	fprintf(stderr, "restored '%s' at %s into '%s': %llu documents\n",
 		named, when_buf, target, (unsigned long long)prog.done);
+	if (json) {
+		printf("{\"source\":");
+		json_string(stdout, named, strlen(named));
+		printf(",\"at\":\"%s\",\"target\":", when_buf);
+		json_string(stdout, target, strlen(target));
+		printf(",\"documents\":%llu}\n", (unsigned long long)prog.done);
+		fflush(stdout);
+	}
 	rc = mnt ? (mount_target(argv[0], target, mnt) ? 1 : 0) : 0;
-	goto out;
-out_destroy:
-	pitr_txn_abort(dt);
-	pitr_store_close(dst);
-	dst = NULL;
-	pitr_store_destroy(tmp);
-	rc = 1;
 out:
-	pitr_txn_abort(src);
-	pitr_store_close(dst);
 	pitr_store_close(src_store);
 out_replay:
 	if (*replay)

@@ -32,18 +32,7 @@ static int incs_has(const struct incs *s, uint64_t inc)
 	return bsearch(&inc, s->v, s->n, sizeof(inc), cmp_u64) != NULL;
 }
 
-/* Catalog creates sorted by (incarnation, time): names at an instant. */
-static int by_inc_ts(const void *a, const void *b)
-{
-	const struct item *x = a, *y = b;
-
-	if (x->m.inc != y->m.inc)
-		return x->m.inc < y->m.inc ? -1 : 1;
-	return x->m.ts < y->m.ts ? -1 : x->m.ts > y->m.ts;
-}
-
-/* Every create of a database or container (renames included), sorted by
- * incarnation and time. */
+/* Every create of a database or container (renames included). */
 static int catalog_creates(pitr_txn *t, struct list *out)
 {
 	struct list all = { 0 };
@@ -55,31 +44,7 @@ static int catalog_creates(pitr_txn *t, struct list *out)
 		    !list_push(out, &all.v[i].m))
 			rc = ENOMEM;
 	free(all.v);
-	if (out->n)
-		qsort(out->v, out->n, sizeof(*out->v), by_inc_ts);
 	return rc;
-}
-
-/* The create that named `inc` at `at`: its last at or before, else its
- * first (a pruned create). NULL when the catalog has none. */
-static const struct item *name_at(const struct list *cr, uint64_t inc,
-				  uint64_t at)
-{
-	size_t lo = 0, hi = cr->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const pitr_mutation *m = &cr->v[mid].m;
-		if (m->inc < inc || (m->inc == inc && m->ts <= at))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo && cr->v[lo - 1].m.inc == inc)
-		return &cr->v[lo - 1];
-	if (lo < cr->n && cr->v[lo].m.inc == inc)
-		return &cr->v[lo];
-	return NULL;
 }
 
 /*
@@ -90,6 +55,7 @@ struct tl {
 	pitr_txn *t;
 	const struct timeline_opts *o;
 	const struct list *cr;
+	pitr_namer *nm; /* names at instants */
 	struct incs dbs, cts;
 	int depth;
 	uint64_t docs; /* documents now, in the walk */
@@ -114,29 +80,33 @@ static void tl_flush(struct tl *w)
 		    ",\"events\":%" PRIu64 "}\n",
 		    a, b, w->docs, w->creates, w->replaces, w->deletes,
 		    w->bytes, w->events);
-	else
+	else {
+		char sz[16];
 		printf("%-30s  %10" PRIu64 "  %8" PRIu64 "  %8" PRIu64
-		       "  %8" PRIu64 "  %12" PRIu64 "  %" PRIu64 "\n",
+		       "  %8" PRIu64 "  %12s  %" PRIu64 "\n",
 		       a, w->docs, w->creates, w->replaces, w->deletes,
-		       w->bytes, w->events);
+		       human_size(w->bytes, sz), w->events);
+	}
 	w->creates = w->replaces = w->deletes = w->bytes = w->events = 0;
 }
 
 static void tl_line(struct tl *w, const pitr_mutation *m, const char *op)
 {
 	char tbuf[PITR_TIME_LEN];
-	const struct item *ct = NULL;
+	const char *ct = NULL;
+	size_t ctlen = 0;
 	int doc = m->op == PITR_OP_DOC_PUT || m->op == PITR_OP_DOC_DELETE;
 	uint64_t cinc = doc ? m->parent : m->inc;
 
 	pitr_time_format(m->ts, tbuf);
-	if (m->op != PITR_OP_DB_CREATE && m->op != PITR_OP_DB_DELETE)
-		ct = name_at(w->cr, cinc, m->ts);
+	if (m->op != PITR_OP_DB_CREATE && m->op != PITR_OP_DB_DELETE &&
+	    pitr_namer_name(w->nm, cinc, m->ts, &ct, &ctlen))
+		ct = NULL;
 	if (w->o->json) {
 		printf("{\"time\":\"%s\",\"op\":\"%s\"", tbuf, op);
 		if (ct) {
 			printf(",\"container\":");
-			json_string(stdout, ct->name, strlen(ct->name));
+			json_string(stdout, ct, ctlen);
 		}
 		if (m->op != PITR_OP_DB_CREATE && m->op != PITR_OP_DB_DELETE)
 			printf(",\"container_incarnation\":%" PRIu64, cinc);
@@ -154,13 +124,15 @@ static void tl_line(struct tl *w, const pitr_mutation *m, const char *op)
 	printf("%-30s  %-16s  ", tbuf, op);
 	if (w->depth == 1) {
 		if (ct)
-			print_cell(stdout, ct->name, strlen(ct->name), 20);
+			print_cell(stdout, ct, ctlen, 20);
 		else
 			printf("%-20s", "-");
 		printf("  ");
 	}
+	char sz[16];
 	if (m->op == PITR_OP_DOC_PUT)
-		printf("%10" PRIu32 "  %016" PRIx64 "  ", m->size, m->etag);
+		printf("%10s  %016" PRIx64 "  ", human_size(m->size, sz),
+		       m->etag);
 	else
 		printf("%10s  %-16s  ", "-", "-");
 	if (doc) {
@@ -271,6 +243,8 @@ int log_timeline(pitr_store *s, const char *path, const struct split *sp,
 	rc = pitr_txn_begin(s, PITR_TXN_READ, &w.t);
 	if (!rc)
 		rc = catalog_creates(w.t, &cr);
+	if (!rc)
+		rc = pitr_namer_new(w.t, &w.nm);
 	if (rc)
 		goto out;
 	w.dbs.v = malloc((cr.n + 1) * sizeof(uint64_t));
@@ -326,6 +300,7 @@ out:
 	if (rc > 0 || rc < -1)
 		warnx("cannot read the timeline of '%s': %s", path,
 		      pitr_strerror(rc));
+	pitr_namer_free(w.nm);
 	pitr_txn_abort(w.t);
 	free(w.dbs.v);
 	free(w.cts.v);
@@ -410,6 +385,41 @@ static void restore_cmd(FILE *out, const char *store, const char *before,
 	shell_word(out, sel, strlen(sel));
 }
 
+/* The command line that undoes a container's bulk change in place. */
+static void undo_cmd(FILE *out, const char *store, const char *before,
+		     const char *last, const char *db, const char *ct)
+{
+	char sel[2 * PITR_NAME_MAX + 2];
+
+	snprintf(sel, sizeof(sel), "%s/%s", db, ct);
+	fputs("pitr undo ", out);
+	shell_word(out, store, strlen(store));
+	fputc(' ', out);
+	shell_word(out, sel, strlen(sel));
+	fprintf(out, " --at %s --until %s", before, last);
+}
+
+/* It, as the JSON member "undo". */
+static int json_undo_cmd(const char *store, const char *before,
+			 const char *last, const char *db, const char *ct)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return errno;
+	undo_cmd(f, store, before, last, db, ct);
+	if (fclose(f)) {
+		free(buf);
+		return ENOMEM;
+	}
+	printf(",\"undo\":");
+	json_string(stdout, buf, len);
+	free(buf);
+	return 0;
+}
+
 /* The same, as the JSON member "restore". */
 static int json_restore_cmd(const char *store, const char *before,
 			    const char *db, const char *ct)
@@ -440,11 +450,27 @@ static const char *bulk_kind(const pitr_bulk *b)
 	return b->ct_deleted ? "drop-container" : "deletes";
 }
 
+/* The name of incarnation `inc` at `at`, copied to `buf`
+ * (PITR_NAME_MAX + 1 bytes); NULL when unknown. */
+static const char *name_copy(pitr_namer *nm, uint64_t inc, uint64_t at,
+			     char *buf)
+{
+	const char *name;
+	size_t len;
+
+	if (pitr_namer_name(nm, inc, at, &name, &len))
+		return NULL;
+	memcpy(buf, name, len);
+	buf[len] = 0;
+	return buf;
+}
+
 int events_bulk(pitr_store *s, const char *store, const char *db,
 		const char *ct, uint64_t since, uint64_t until, uint64_t gap,
 		uint64_t min, int json)
 {
-	struct list cr = { 0 };
+	char dbbuf[PITR_NAME_MAX + 1], ctbuf[PITR_NAME_MAX + 1];
+	pitr_namer *nm = NULL;
 	struct found f = { 0 };
 	char before[PITR_TIME_LEN], first[PITR_TIME_LEN], last[PITR_TIME_LEN];
 	pitr_txn *t = NULL;
@@ -452,7 +478,7 @@ int events_bulk(pitr_store *s, const char *store, const char *db,
 
 	rc = pitr_txn_begin(s, PITR_TXN_READ, &t);
 	if (!rc)
-		rc = catalog_creates(t, &cr);
+		rc = pitr_namer_new(t, &nm);
 	if (!rc)
 		rc = pitr_bulk_walk(t, since ? since - 1 : 0, until, gap, min,
 				    keep_bulk, &f);
@@ -470,10 +496,11 @@ int events_bulk(pitr_store *s, const char *store, const char *db,
 	for (size_t i = 0; i < f.n; i++) {
 		const pitr_bulk *b = &f.v[i];
 		uint64_t at = b->first - 1;
-		const struct item *dn = name_at(&cr, b->db, at);
-		const struct item *cn = b->ct ? name_at(&cr, b->ct, at) : NULL;
-		const char *dbname = dn ? dn->name : "?";
-		const char *ctname = cn ? cn->name : NULL;
+		const char *dbname = name_copy(nm, b->db, at, dbbuf);
+		const char *ctname =
+		    b->ct ? name_copy(nm, b->ct, at, ctbuf) : NULL;
+		if (!dbname)
+			dbname = "?";
 		if ((db && strcmp(db, dbname)) ||
 		    (ct && (!ctname || strcmp(ct, ctname))))
 			continue;
@@ -505,6 +532,12 @@ int events_bulk(pitr_store *s, const char *store, const char *db,
 				    b->ct ? b->ct_deleted : b->db_deleted, d);
 				printf(",\"deleted\":\"%s\"", d);
 			}
+			if (ctname && (rc = json_undo_cmd(store, before, last,
+							  dbname, ctname))) {
+				warnx("cannot print the undo command: %s",
+				      strerror(rc));
+				goto out;
+			}
 			if ((rc = json_restore_cmd(store, before, dbname,
 						   ctname))) {
 				warnx("cannot print the restore command: %s",
@@ -527,7 +560,7 @@ int events_bulk(pitr_store *s, const char *store, const char *db,
 	}
 out:
 	pitr_txn_abort(t);
-	free(cr.v);
+	pitr_namer_free(nm);
 	free(f.v);
 	return rc ? 1 : 0;
 }

@@ -4,7 +4,7 @@
 _pitr()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-	local cmds="create info events log diff restore policy prune backup verify"
+	local cmds="create info events ls cat log diff undo restore policy prune backup verify repair"
 	local cmd="" i
 
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -22,7 +22,7 @@ _pitr()
 		COMPREPLY=($(compgen -W "continuous periodic" -- "$cur"))
 		return ;;
 	--retention | --interval | --max-doc-size | --at | --since | --until | \
-	--database | --container)
+	--database | --container | --gap | --min | --every)
 		return ;;
 	--mount)
 		compopt -o filenames 2>/dev/null
@@ -32,13 +32,16 @@ _pitr()
 	if [[ $cur == -* ]]; then
 		local opts="--help"
 		case $cmd in
-		create) opts+=" --backup-mode --retention --interval --max-doc-size" ;;
-		policy) opts+=" --retention --backup-mode" ;;
-		events) opts+=" --database --container --since --until --json" ;;
-		log | diff) opts+=" --json" ;;
-		restore) opts+=" --at --database --from-backup --retention --mount" ;;
-		prune) opts+=" --dry-run" ;;
-		backup) opts+=" --json" ;;
+		create) opts+=" --backup-mode --retention --interval --max-doc-size --json" ;;
+		info | diff | backup | verify) opts+=" --json" ;;
+		policy) opts+=" --retention --backup-mode --json" ;;
+		events) opts+=" --database --container --since --until --bulk --gap --min --json" ;;
+		ls) opts+=" --at --json" ;;
+		cat) opts+=" --at" ;;
+		log) opts+=" --every --full --since --until --json" ;;
+		undo) opts+=" --at --until --gap --include-later --delete-created --dry-run --json" ;;
+		restore) opts+=" --at --database --from-backup --retention --mount --json" ;;
+		prune) opts+=" --dry-run --json" ;;
 		esac
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 		return

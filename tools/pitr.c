@@ -22,12 +22,16 @@ static const struct command commands[] = {
 	{ "log", cmd_log, "list every version of one document" },
 	{ "diff", cmd_diff, "list documents changed between two times" },
 	{ "restore", cmd_restore, "restore a past state into a new account" },
+	{ "undo", cmd_undo,
+	  "bring a container back to its state at T, in place" },
 	{ "policy", cmd_policy, "show or change the backup policy" },
 	{ "prune", cmd_prune,
 	  "remove history older than the retention window" },
 	{ "backup", cmd_backup, "backup media: status, flush" },
 	{ "verify", cmd_verify,
 	  "check every checksum of a store or backup directory" },
+	{ "repair", cmd_repair,
+	  "rebuild a store's damaged indexes from its log" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -23,15 +23,21 @@ int cmd_policy(int argc, char *argv[]);
 int cmd_prune(int argc, char *argv[]);
 int cmd_backup(int argc, char *argv[]);
 int cmd_verify(int argc, char *argv[]);
+int cmd_repair(int argc, char *argv[]);
 int cmd_events(int argc, char *argv[]);
 int cmd_log(int argc, char *argv[]);
 int cmd_ls(int argc, char *argv[]);
 int cmd_cat(int argc, char *argv[]);
 int cmd_diff(int argc, char *argv[]);
 int cmd_restore(int argc, char *argv[]);
+int cmd_undo(int argc, char *argv[]);
 
 /* Print `usage`: to stdout and return 0 for --help, else to stderr, 2. */
 int usage_exit(const char *usage, int help);
+
+/* Remove every `flag` (such as "--json") from the arguments, for
+ * commands that take no other options; returns whether there was one. */
+int take_flag(int *argc, char *argv[], const char *flag);
 
 /* Is --help or -h among the arguments? */
 int wants_help(int argc, char *argv[]);
@@ -43,9 +49,24 @@ int wants_help(int argc, char *argv[]);
  */
 const char *store_path(const char *path, char *buf, size_t size);
 
+/* The mount point where a pitrfs daemon serves `store` (as this process
+ * sees the mounts), copied to `buf`. Returns 1 when there is one, else 0. */
+int mount_point(const char *store, char *buf, size_t size);
+
 /* Open STORE (or its mount point) for a command; on error print it and
  * return NULL. */
 pitr_store *open_store(const char *path, unsigned flags);
+
+/*
+ * Open STORE for a command that only reads it. A writable account is
+ * opened read-write all the same, but only so that resolving an instant
+ * at or after its last commit can record it as a floor for later commits
+ * (see pitr_store_resolve): the command writes nothing else. An account
+ * this user cannot write (a read-only copy, read-only media) is opened
+ * read-only (PITR_OPEN_RDONLY), without LMDB's lock file when nothing
+ * can be writing it.
+ */
+pitr_store *open_reader(const char *path);
 
 /* Parse a duration option; on error print it and return -1. */
 int parse_duration_opt(const char *opt, const char *text, uint64_t *ns);
@@ -58,6 +79,14 @@ int parse_instant(pitr_store *s, const char *text, uint64_t *at);
 /* Any well-formed instant (for filters); on error print it, return 2. */
 int parse_any_instant(pitr_store *s, const char *text, uint64_t *at);
 
+/* A size for tables: "512 B", "1.5 KiB", "12.0 MiB" ... (JSON prints the
+ * exact number of bytes instead). `buf` holds 16 bytes; returns it. */
+char *human_size(uint64_t bytes, char buf[16]);
+
+/* Print an account's info (pitr info --json, pitr create --json): one
+ * JSON object and a newline. */
+void print_info_json(pitr_store *s, const pitr_info *info);
+
 /* Write `s` as a JSON string. */
 void json_string(FILE *out, const char *s, size_t len);
 
@@ -68,7 +97,8 @@ void json_string(FILE *out, const char *s, size_t len);
  * Escape a name (at most PITR_NAME_MAX bytes) for a terminal: control
  * characters (C0, C1, DEL), backslashes and bytes that are no UTF-8 become
  * \xNN. `buf` holds SAFE_NAME_MAX bytes; `cols` (may be NULL) receives the
- * columns it takes, one per character. Returns the bytes written.
+ * columns it takes on a terminal (wide characters 2, combining ones 0).
+ * Returns the bytes written.
  */
 size_t safe_name(const char *name, size_t len, char *buf, size_t *cols);
 

@@ -5,9 +5,11 @@
 #include <err.h>
 #include <errno.h>
 #include <limits.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <wchar.h>
 
 #include "tool.h"
 
@@ -15,6 +17,21 @@ int usage_exit(const char *usage, int help)
 {
 	fputs(usage, help ? stdout : stderr);
 	return help ? 0 : 2;
+}
+
+int take_flag(int *argc, char *argv[], const char *flag)
+{
+	int found = 0, w = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		if (!strcmp(argv[i], flag))
+			found = 1;
+		else
+			argv[w++] = argv[i];
+	}
+	*argc = w;
+	argv[w] = NULL;
+	return found;
 }
 
 int wants_help(int argc, char *argv[])
@@ -46,41 +63,68 @@ static char *mountinfo_field(char *p, char **next)
 	return p;
 }
 
-const char *store_path(const char *path, char *buf, size_t size)
+/*
+ * Scan /proc/self/mountinfo for pitrfs mounts: the one whose mount point
+ * is `point` (its source, the store, copied to `out`), or else the one
+ * whose source is `source` (its mount point copied). The last match wins:
+ * it is the mount on top. Returns 1 when found.
+ */
+static int find_mount(const char *point, const char *source, char *out,
+		      size_t size)
 {
-	char real[PATH_MAX], *line = NULL;
+	char *line = NULL;
 	size_t cap = 0;
-	const char *found = path;
-	struct stat st;
-	FILE *f;
+	int found = 0;
+	FILE *f = fopen("/proc/self/mountinfo", "r");
 
-	if (stat(path, &st) || !S_ISDIR(st.st_mode) || !realpath(path, real))
-		return path;
-	if (!(f = fopen("/proc/self/mountinfo", "r")))
-		return path;
-	/* ID PARENT MAJ:MIN ROOT POINT OPTIONS [TAGS...] - TYPE SOURCE ...
-	 * The last match wins: it is the mount on top. */
+	if (!f)
+		return 0;
+	/* ID PARENT MAJ:MIN ROOT POINT OPTIONS [TAGS...] - TYPE SOURCE ... */
 	while (getline(&line, &cap, f) > 0) {
-		char *p = line, *point, *type, *src, *sep;
+		char *p = line, *pt, *type, *src, *sep;
 		for (int i = 0; i < 4 && p; i++)
 			if ((p = strchr(p, ' ')))
 				p++;
 		if (!p || !(sep = strstr(p, " - ")))
 			continue;
 		*sep = 0;
-		point = mountinfo_field(p, &p);
+		pt = mountinfo_field(p, &p);
 		p = sep + 3;
 		type = mountinfo_field(p, &p);
 		src = mountinfo_field(p, &p);
-		if (!strcmp(point, real) && !strcmp(type, "fuse.pitrfs") &&
-		    src[0] == '/' && strlen(src) < size) {
-			strcpy(buf, src);
-			found = buf;
+		if (strcmp(type, "fuse.pitrfs") || src[0] != '/')
+			continue;
+		if (point && !strcmp(pt, point) && strlen(src) < size) {
+			strcpy(out, src);
+			found = 1;
+		} else if (source && !strcmp(src, source) &&
+			   strlen(pt) < size) {
+			strcpy(out, pt);
+			found = 1;
 		}
 	}
 	free(line);
 	fclose(f);
 	return found;
+}
+
+const char *store_path(const char *path, char *buf, size_t size)
+{
+	char real[PATH_MAX];
+	struct stat st;
+
+	if (stat(path, &st) || !S_ISDIR(st.st_mode) || !realpath(path, real))
+		return path;
+	return find_mount(real, NULL, buf, size) ? buf : path;
+}
+
+int mount_point(const char *store, char *buf, size_t size)
+{
+	char real[PATH_MAX];
+
+	if (!realpath(store, real))
+		return 0;
+	return find_mount(NULL, real, buf, size);
 }
 
 pitr_store *open_store(const char *path, unsigned flags)
@@ -89,6 +133,24 @@ pitr_store *open_store(const char *path, unsigned flags)
 	pitr_store *s;
 	int rc = pitr_store_open(store_path(path, buf, sizeof(buf)), flags, &s);
 
+	if (rc) {
+		warnx("cannot open store '%s': %s", path, pitr_strerror(rc));
+		return NULL;
+	}
+	return s;
+}
+
+pitr_store *open_reader(const char *path)
+{
+	char buf[PATH_MAX];
+	const char *store = store_path(path, buf, sizeof(buf));
+	pitr_store *s;
+	int rc = pitr_store_open(store, 0, &s);
+
+	/* An account this user cannot write (a read-only copy or medium):
+	 * read-only, which is all a reader needs of it. */
+	if (rc == EACCES || rc == EROFS || rc == EPERM)
+		rc = pitr_store_open(store, PITR_OPEN_RDONLY, &s);
 	if (rc) {
 		warnx("cannot open store '%s': %s", path, pitr_strerror(rc));
 		return NULL;
@@ -142,6 +204,25 @@ int parse_any_instant(pitr_store *s, const char *text, uint64_t *at)
 		return 2;
 	}
 	return 0;
+}
+
+char *human_size(uint64_t bytes, char buf[16])
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB",
+					     "TiB", "PiB", "EiB" };
+	double v = (double)bytes;
+	int u = -1;
+
+	if (bytes < 1024) {
+		snprintf(buf, 16, "%u B", (unsigned)bytes);
+		return buf;
+	}
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, 16, "%.1f %s", v, units[u]);
+	return buf;
 }
 
 void json_string(FILE *out, const char *s, size_t len)
@@ -213,6 +294,25 @@ static size_t utf8_seq(const unsigned char *s, size_t len)
 	return n;
 }
 
+/* Columns a terminal gives the valid UTF-8 character s[0..n): 2 for wide
+ * (East Asian) characters, 0 for combining ones, else 1. */
+static size_t char_width(const unsigned char *s, size_t n)
+{
+	static int utf8 = -1;
+	uint32_t cp = n == 1 ? s[0] : s[0] & (0xff >> (n + 1));
+	int w;
+
+	for (size_t i = 1; i < n; i++)
+		cp = cp << 6 | (s[i] & 0x3f);
+	if (utf8 < 0) /* wcwidth() needs a UTF-8 locale for its tables */
+		utf8 = setlocale(LC_CTYPE, "C.UTF-8") != NULL ||
+		       setlocale(LC_CTYPE, "en_US.UTF-8") != NULL;
+	if (!utf8 || cp < 0x80)
+		return 1;
+	w = wcwidth((wchar_t)cp);
+	return w < 0 ? 1 : (size_t)w;
+}
+
 size_t safe_name(const char *name, size_t len, char *buf, size_t *cols)
 {
 	const unsigned char *s = (const unsigned char *)name;
@@ -234,7 +334,7 @@ size_t safe_name(const char *name, size_t len, char *buf, size_t *cols)
 		}
 		memcpy(buf + o, s + i, n);
 		o += n;
-		w++;
+		w += char_width(s + i, n);
 	}
 	buf[o] = 0;
 	if (cols)

@@ -146,6 +146,24 @@ op() {
 	ALL[$key]="${ALL[$key]:-} ${RATE[$key]}"
 }
 
+# lsl KEY DIR: time coreutils' ls -l of DIR (N entries); its rate
+# (entries/s) goes under KEY as op()'s do.
+lsl() {
+	local key=$1 t0 t1 n
+	t0=$(date +%s%N)
+	if ! n=$(LC_ALL=C ls -l "$2" | grep -c '^-'); then
+		echo "fs_bench: FAILED: ls -l $2" >&2
+		exit 1
+	fi
+	t1=$(date +%s%N)
+	if [ "$n" != "$N" ]; then
+		echo "fs_bench: ls -l $2 listed $n files, not $N" >&2
+		exit 1
+	fi
+	RATE[$key]=$(awk -v n="$N" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }')
+	ALL[$key]="${ALL[$key]:-} ${RATE[$key]}"
+}
+
 # Median of the rates collected under KEY.
 median() {
 	echo ${ALL[$1]:-} | tr ' ' '\n' | sort -n |
@@ -196,6 +214,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	for fs in $ORDER; do op "$fs.create" create "${DIR[$fs]}/db/ct" 0; done
 	for fs in $ORDER; do op "$fs.read" read "${DIR[$fs]}/db/ct" 0; done
 	for fs in $ORDER; do op "$fs.stat" stat "${DIR[$fs]}/db/ct"; done
+	for fs in $ORDER; do lsl "$fs.lsl" "${DIR[$fs]}/db/ct"; done
 	for fs in $ORDER; do op "$fs.overwrite" overwrite "${DIR[$fs]}/db/ct" 1; done
 	for fs in $ORDER; do op "$fs.reread" read "${DIR[$fs]}/db/ct" 1; done
 	if [ "$round" = "$ROUNDS" ]; then
@@ -210,7 +229,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 		T=$(fmt_ns "$T_NS")
 		T2=$(fmt_ns $((T_NS + 1)))
 		last=$(printf 'doc%06d.json' $((N - 1)))
-		LAST_TS=$(getfattr --absolute-names -n user.pitr.ts --only-values "$M/db/ct/$last")
+		LAST_TS=$(fmt_ns "$(stat -c '%.9Y' "$M/db/ct/$last" | tr -d .)")
 		if [[ "$LAST_TS" > "$T" ]]; then
 			echo "fs_bench: last commit $LAST_TS is after T=$T (clock?)" >&2
 			exit 1
@@ -228,6 +247,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 				op "$v.read" read "${VIEW[$v]}" "${VVER[$v]}"
 			done
 			for v in $order; do op "$v.stat" stat "${VIEW[$v]}"; done
+			for v in $order; do lsl "$v.lsl" "${VIEW[$v]}"; done
 			for v in $order; do
 				[ "$v" = mid ] && continue
 				op "$v.read2" read "${VIEW[$v]}" "${VVER[$v]}"
@@ -256,7 +276,8 @@ echo
 printf ' %-30s %10s %16s %10s %11s %11s\n' "operation ($N files)" "tmpfs" "passthrough_ll" "pitrfs" "pitrfs/pt" "pitrfs/tmpfs"
 printf ' %-30s %10s %16s %10s %11s %11s\n' "" "ops/s" "ops/s" "ops/s" "ratio" "ratio"
 for row in "create:create+write+close" "read:read (cat every file)" \
-	   "stat:readdir+stat (ls -l)" "overwrite:overwrite (O_TRUNC)" \
+	   "stat:readdir+lstat" "lsl:ls -l (coreutils)" \
+	   "overwrite:overwrite (O_TRUNC)" \
 	   "reread:read after overwrite" "unlink:unlink"; do
 	k=${row%%:*}
 	a=$(median "tmpfs.$k") b=$(median "pt.$k") c=$(median "pitrfs.$k")
@@ -264,7 +285,7 @@ for row in "create:create+write+close" "read:read (cat every file)" \
 		"$(ratio "$c" "$b")" "$(ratio "$c" "$a")"
 done
 echo "   every round (ops/s):"
-for k in create read stat overwrite reread unlink; do
+for k in create read stat lsl overwrite reread unlink; do
 	printf '     %-10s tmpfs%-24s pt%-22s pitrfs%s\n' "$k" "${ALL[tmpfs.$k]}" \
 		"${ALL[pt.$k]}" "${ALL[pitrfs.$k]}"
 done
@@ -289,8 +310,9 @@ echo "   overwrite ops/s by version (3..$VERSIONS):$rates"
 echo
 printf ' %-36s %10s %10s %10s %10s %12s\n' "pitrfs, median of $ROUNDS fresh mounts" "live" "@T" "@T_mid" "@T/live" "@T_mid/live"
 printf ' %-36s %10s %10s %10s %10s %12s\n' "" "ops/s" "ops/s" "ops/s" "ratio" "ratio"
-for row in "read:read (cat every file)" "stat:readdir+stat (ls -l)" \
-	   "read2:read, second pass" "stat2:readdir+stat, second pass"; do
+for row in "read:read (cat every file)" "stat:readdir+lstat" \
+	   "lsl:ls -l (coreutils)" \
+	   "read2:read, second pass" "stat2:readdir+lstat, second pass"; do
 	k=${row%%:*}
 	l=$(median "live.$k") a=$(median "at.$k") m=$(median "mid.$k")
 	if [ "$m" = - ]; then
@@ -300,7 +322,12 @@ for row in "read:read (cat every file)" "stat:readdir+stat (ls -l)" \
 			"$(ratio "$a" "$l")" "$(ratio "$m" "$l")"
 	fi
 done
-printf ' %-36s %10s %10s\n' "@T+1ns after unlinking all: ls -l" "" "${RATE[after.stat]}"
+pt_lsl=$(median pt.lsl)
+printf ' %-36s %10s %10s %10s\n' "ls -l against passthrough_ll's" \
+	"$(ratio "$(median live.lsl)" "$pt_lsl")" "$(ratio "$(median at.lsl)" "$pt_lsl")" \
+	"$(ratio "$(median mid.lsl)" "$pt_lsl")"
+echo "   (passthrough_ll's ls -l of the same files: $pt_lsl entries/s, median of the rounds above)"
+printf ' %-36s %10s %10s\n' "@T+1ns after unlinking all: readdir+lstat" "" "${RATE[after.stat]}"
 printf ' %-36s %10s %10s\n' "@T+1ns after unlinking all: read" "" "${RATE[after.read]}"
 echo "   (contents checked byte for byte: live and @T = version $VERSIONS, @T_mid = version $((mid_round + 1)))"
 echo
@@ -308,6 +335,8 @@ echo " notes: ratios are throughputs (> 1: faster). passthrough_ll is libfuse's"
 echo "   example as shipped (cache=auto: 1 s attribute/entry timeout; pitrfs keeps"
 echo "   live entries 60 s, views 1 day), and it finds inodes by a linear list scan,"
 echo "   so its lookup-heavy rows (ls -l, create) slow down as N grows."
+echo "   ls -l rows are entries/s of coreutils' ls -l (lstat, and getxattr for"
+echo "   the ACL and security label of each file, which neither filesystem serves)."
 if [ -s "$TMP/pitrfs.log" ]; then
 	echo
 	echo " pitrfs daemon log ($(wc -l <"$TMP/pitrfs.log") lines), last lines:"

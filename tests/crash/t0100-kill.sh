@@ -17,7 +17,12 @@ export M
 # dies; logs "path<TAB>ts<TAB>body" for each acknowledged version, and the
 # version in flight as "pending<TAB>path<TAB>body" before each attempt.
 cat >"$TMP/writer.py" <<'PY'
-import json, os, random, sys
+import json, os, random, sys, time
+def ts_of(p):
+    # the version's timestamp, as pitr prints it: the mtime, to the ns
+    ns = os.stat(p).st_mtime_ns
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 10**9)) + \
+        ".%09dZ" % (ns % 10**9)
 wid, rnd = sys.argv[1], sys.argv[2]
 log = open(os.environ["TMP"] + "/acked.%s.%s" % (wid, rnd), "w", buffering=1)
 random.seed(hash((wid, rnd)))
@@ -32,8 +37,7 @@ while True:
                      os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         os.write(fd, body.encode())
         os.close(fd)
-        ts = os.getxattr(os.path.join(os.environ["M"], path),
-                         "user.pitr.ts").decode()
+        ts = ts_of(os.path.join(os.environ["M"], path))
     except OSError:
         break
     log.write("%s\t%s\t%s\n" % (path, ts, body))

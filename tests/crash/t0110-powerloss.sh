@@ -74,7 +74,12 @@ mkdir "$M/db" "$M/db/c"
 # returned 0, "path<TAB>ts<TAB>body". Every third version is only closed:
 # it may be lost, but never seen in part.
 cat >"$TMP/writer.py" <<'PY'
-import json, os, random, sys
+import json, os, random, sys, time
+def ts_of(p):
+    # the version's timestamp, as pitr prints it: the mtime, to the ns
+    ns = os.stat(p).st_mtime_ns
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 10**9)) + \
+        ".%09dZ" % (ns % 10**9)
 wid, rnd = sys.argv[1], sys.argv[2]
 log = open("%s/log.%s.%s" % (os.environ["TMP"], wid, rnd), "w", buffering=1)
 random.seed(wid + rnd)
@@ -91,7 +96,7 @@ while True:
         if i % 3:
             os.fsync(fd)
             os.close(fd)
-            ts = os.getxattr(full, "user.pitr.ts").decode()
+            ts = ts_of(full)
             log.write("%s\t%s\t%s\n" % (path, ts, body))
         else:
             os.close(fd)

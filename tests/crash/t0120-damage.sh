@@ -90,8 +90,11 @@ exercise() {
 	run restore "$PITR" restore "$s" "$W/r" --at "$T1"
 	run restore-db "$PITR" restore "$s" "$W/r2" --at "$T1" --database crm
 	run verify "$PITR" verify "$s"
+	run undo-dry "$PITR" undo "$s" shop/orders --at "$T1" --dry-run --json
+	run diff-json "$PITR" diff "$s" "$T0" "$T2" --json
 	run status "$PITR" backup "$s" status
 	run prune "$PITR" prune "$s"
+	run undo "$PITR" undo "$s" shop/orders --at "$T1" --include-later --delete-created
 	: >"$LOG"
 	if mount_fs "$s" "$m" 2>/dev/null; then
 		echo x >>"$TMP/mounted"

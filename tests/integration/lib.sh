@@ -215,9 +215,14 @@ crash_fs() {
 	return 0
 }
 
-# The timestamp of the version of FILE.
+# The timestamp of the version of FILE, as pitr prints it: its mtime, to
+# the nanosecond.
 ts_of() {
-	getfattr --absolute-names -n user.pitr.ts --only-values "$1"
+	python3 -c '
+import os, sys, time
+ns = os.stat(sys.argv[1]).st_mtime_ns
+print(time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 10**9)) +
+      ".%09dZ" % (ns % 10**9))' "$1"
 }
 
 # Directory $1 (over 2,000 entries) is listed once, whole, even when the

@@ -229,8 +229,8 @@ test_expect_success 'nothing unshipped is pruned' '
 	sleep 3
 	"$PITR" prune "$TMP/s3" --dry-run | grep -q "^would remove 0 document versions"
 	"$PITR" log "$TMP/s3" d/c/a.json | grep -c "create\|replace" | grep -qx 3
-	not "$PITR" prune "$TMP/s3" 2>"$TMP/e"
-	grep -q "is mounted: its daemon prunes it" "$TMP/e"
+	"$PITR" prune "$TMP/s3" | grep -q "^removed 0 document versions"
+	"$PITR" log "$TMP/s3" d/c/a.json | grep -c "create\|replace" | grep -qx 3
 	mkdir "$TMP/nowhere"
 	"$PITR" backup "$TMP/s3" flush >/dev/null
 	for i in $(seq 50); do

@@ -3,6 +3,8 @@
  * pruned instants are refused rather than shown wrong. Time is simulated
  * by the `now` given to pitr_prune().
  */
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,6 +257,76 @@ static void test_killed_prune(int round)
 	pitr_store_destroy(path);
 }
 
+static int go_fd;
+
+/* After 200 ms, tell the lock holder to let go. */
+static void *release_later(void *arg)
+{
+	(void)arg;
+	nanosleep(&(struct timespec){ 0, 200000000 }, NULL);
+	if (write(go_fd, "g", 1) != 1)
+		return NULL;
+	return NULL;
+}
+
+/*
+ * One pruner at a time across processes: while another process holds the
+ * prune lock (a write lock on the first byte of daemon.lock, held by its
+ * open file description), pitr_prune() waits. The holder writes 'R' to a
+ * pipe just before it lets go, so a prune that waited finds the 'R'; one
+ * that did not wait returns long before the holder is told to let go.
+ */
+static void test_prune_lock(void)
+{
+	int lk[2], go[2], rel[2];
+	char path[128], lock[160], c = 0;
+	pitr_config cfg = { 0 };
+	pitr_prune_stats st;
+	pitr_store *s;
+	pthread_t th;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/l", dir);
+	snprintf(lock, sizeof(lock), "%s/daemon.lock", path);
+	pitr_policy_default(&cfg.policy);
+	if (pitr_store_create(path, &cfg) || pitr_store_open(path, 0, &s) ||
+	    pipe(lk) || pipe(go) || pipe(rel)) {
+		ok(0, "prune lock: set up");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		struct flock fl = { .l_type = F_WRLCK,
+				    .l_whence = SEEK_SET,
+				    .l_len = 1 };
+		int fd = open(lock, O_RDWR | O_CREAT, 0600);
+		if (fd < 0 || fcntl(fd, F_OFD_SETLK, &fl))
+			_exit(1);
+		if (write(lk[1], "L", 1) != 1 || read(go[0], &c, 1) != 1 ||
+		    write(rel[1], "R", 1) != 1)
+			_exit(1);
+		_exit(0); /* the lock goes with the process */
+	}
+	ok(read(lk[0], &c, 1) == 1 && c == 'L',
+	   "prune lock: held by another process");
+	go_fd = go[1];
+	pthread_create(&th, NULL, release_later, NULL);
+	is_int(pitr_prune(s, pitr_store_now(s), 0, &st), 0,
+	       "prune lock: the prune ends once it is released");
+	fcntl(rel[0], F_SETFL, O_NONBLOCK);
+	c = 0;
+	ok(read(rel[0], &c, 1) == 1 && c == 'R',
+	   "prune lock: the prune waited for the other pruner");
+	pthread_join(th, NULL);
+	int status = 1;
+	waitpid(pid, &status, 0);
+	is_int(status, 0, "prune lock: the holder ended well");
+	close(lk[0]), close(lk[1]), close(go[0]), close(go[1]);
+	close(rel[0]), close(rel[1]);
+	pitr_store_close(s);
+	pitr_store_destroy(path);
+}
+
 int main(void)
 {
 	pitr_config cfg = { 0 };
@@ -351,6 +423,7 @@ int main(void)
 	pitr_store_close(s);
 	pitr_store_destroy(path);
 	test_periodic();
+	test_prune_lock();
 	for (int r = 0; r < 4; r++)
 		test_killed_prune(r);
 	rmdir(dir);
