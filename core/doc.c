@@ -176,28 +176,24 @@ int pitr_doc_put(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 	return pitr_doc_put_checked(t, ct, id, idlen, body, len, NULL);
 }
 
-int pitr_doc_put_checked(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
-			 const void *body, size_t len, const pitr_checked *ok)
+/*
+ * Store `body` as the next version of (ct, id), inside the write
+ * transaction: as a delta on the live version's keyframe while that pays,
+ * else as a keyframe on the container's dictionary while that beats the
+ * plain keyframe, else as the plain keyframe `key` (packed by log_pack()
+ * before the transaction; NULL: packed here).
+ */
+static int doc_put_body(pitr_txn *t, uint64_t ct, const char *id,
+			size_t idlen, const void *body, size_t len,
+			uint64_t etag, const struct log_rec *key)
 {
-	uint64_t etag;
-	uint32_t idx;
-	int rc;
-
-	t->err[0] = 0;
-	rc = writable_ct(t, ct, id, idlen);
-	if (rc)
-		return rc;
-	if (len > t->s->max_doc || !proven(ok, body, len)) {
-		rc = json_check(body, len, t->s->max_doc, t->err,
-				sizeof(t->err));
-		if (rc)
-			return rc;
-	}
-	etag = XXH3_64bits(body, len);
-	struct body_enc enc = { 0 };
+	struct body_enc enc = { .key = key };
 	struct dict_ref dict;
 	void *base = NULL;
+	uint32_t idx;
+	int rc;
 	int base_len = delta_base(t, ct, id, idlen, &enc.base, &base);
+
 	/* A damaged earlier version is read as an error, never built on: the
 	 * new version is then a keyframe. */
 	if (base_len == PITR_CORRUPT)
@@ -230,10 +226,33 @@ int pitr_doc_put_checked(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 	return live_doc_put(t, ct, id, idlen, idx, (uint32_t)len, etag);
 }
 
-/* A body checked, hashed and packed (lz4) as the log stores it. */
+int pitr_doc_put_checked(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+			 const void *body, size_t len, const pitr_checked *ok)
+{
+	int rc;
+
+	t->err[0] = 0;
+	rc = writable_ct(t, ct, id, idlen);
+	if (rc)
+		return rc;
+	if (len > t->s->max_doc || !proven(ok, body, len)) {
+		rc = json_check(body, len, t->s->max_doc, t->err,
+				sizeof(t->err));
+		if (rc)
+			return rc;
+	}
+	return doc_put_body(t, ct, id, idlen, body, len, XXH3_64bits(body, len),
+			    NULL);
+}
+
+/*
+ * A body checked, hashed and packed (lz4) as the log stores a keyframe.
+ * The raw bytes are kept too: whether a delta on the live version pays can
+ * only be told inside the write transaction.
+ */
 struct pitr_prepared {
 	struct log_rec rec; /* size, flags, stored, etag, body */
-	char *copy;	    /* rec.body when it is the raw bytes */
+	char *raw;	    /* the body; rec.body when kept raw */
 	char packed[];	    /* rec.body when compressed */
 };
 
@@ -253,18 +272,14 @@ int pitr_doc_prepare(pitr_store *s, const void *body, size_t len, char *err,
 	if (!p)
 		return ENOMEM;
 	memset(&p->rec, 0, sizeof(p->rec));
-	p->copy = NULL;
-	p->rec.etag = XXH3_64bits(body, len);
-	log_pack(&p->rec, body, len, p->packed, bound);
-	if (p->rec.body != p->packed) {
-		p->copy = malloc(len ? len : 1);
-		if (!p->copy) {
-			free(p);
-			return ENOMEM;
-		}
-		memcpy(p->copy, body, len);
-		p->rec.body = p->copy;
+	p->raw = malloc(len ? len : 1);
+	if (!p->raw) {
+		free(p);
+		return ENOMEM;
 	}
+	memcpy(p->raw, body, len);
+	p->rec.etag = XXH3_64bits(body, len);
+	log_pack(&p->rec, p->raw, len, p->packed, bound);
 	*out = p;
 	return 0;
 }
@@ -272,7 +287,7 @@ int pitr_doc_prepare(pitr_store *s, const void *body, size_t len, char *err,
 void pitr_prepared_free(pitr_prepared *p)
 {
 	if (p)
-		free(p->copy);
+		free(p->raw);
 	free(p);
 }
 
@@ -285,7 +300,8 @@ int pitr_doc_put_prepared(pitr_txn *t, uint64_t ct, const char *id,
 	rc = writable_ct(t, ct, id, idlen);
 	if (rc)
 		return rc;
-	return doc_put_stored(t, ct, id, idlen, &p->rec);
+	return doc_put_body(t, ct, id, idlen, p->raw, p->rec.size, p->rec.etag,
+			    &p->rec);
 }
 
 int pitr_doc_delete(pitr_txn *t, uint64_t ct, const char *id, size_t idlen)

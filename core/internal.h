@@ -349,7 +349,8 @@ int log_body(pitr_txn *t, const struct log_rec *r, void **body, size_t *len);
 
 /* How a body may be encoded: as a delta on `base` (whose decoded body is
  * base_body; NULL: no base) while that pays, else as a keyframe on `dict`
- * (NULL: none) while that pays, else as a plain keyframe. */
+ * (NULL: none) while that beats the plain keyframe, else as the plain
+ * keyframe `key` already packed by log_pack() (NULL: encoded here). */
 struct dict_ref;
 struct body_enc {
 	struct body_base {
@@ -361,6 +362,7 @@ struct body_enc {
 	const void *base_body;
 	size_t base_len;
 	const struct dict_ref *dict;
+	const struct log_rec *key;
 };
 
 /* Append a record like `tmpl` (its op, parent, inc, name, etag) with

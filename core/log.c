@@ -129,14 +129,22 @@ int log_append_body(pitr_txn *t, const struct log_rec *tmpl, const void *body,
 		n = body_dict_encode(enc->dict->id, enc->dict->bytes,
 				     enc->dict->len, enc->dict->stream, body,
 				     size, buf, bound);
-		if (n > 0 && (size_t)n < size)
+		if (n > 0 && (size_t)n < (enc->key ? enc->key->stored : size))
 			r.flags = LOG_DICT;
 		else
 			n = -1;
 	}
-	if (n < 0)
-		n = body_key_encode(body, size, buf, bound, &r.flags);
-	rc = n;
+	if (n < 0 && enc && enc->key) {
+		/* the keyframe packed before the transaction */
+		r.flags = enc->key->flags;
+		r.body = enc->key->body;
+		r.stored = enc->key->stored;
+		rc = log_put(t, &r, idx);
+	} else {
+		if (n < 0)
+			n = body_key_encode(body, size, buf, bound, &r.flags);
+		rc = n;
+	}
 	if (n >= 0) {
 		r.body = buf;
 		r.stored = (uint32_t)n;

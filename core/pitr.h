@@ -375,8 +375,9 @@ int pitr_doc_put_checked(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 /*
  * A prepared document: a body checked (as pitr_doc_check()), hashed and
  * compressed once, before any transaction, so that a writer does that
- * work in parallel with others and its put inside the write transaction
- * only stores bytes. It copies what it needs of `body` (the caller may
+ * work in parallel with others; inside the write transaction its put only
+ * tries a delta on the live version (and the container's dictionary),
+ * storing the keyframe packed here when neither pays. It copies what it needs of `body` (the caller may
  * free or change `body` after the call) and lives until
  * pitr_prepared_free(), independent of any transaction.
  *
