@@ -738,6 +738,49 @@ static void test_repair(void)
 	pitr_store_close(s);
 }
 
+/*
+ * A prepared put (the daemon's, under the group commit) tries a delta on
+ * the live version inside the transaction, and falls back on the
+ * keyframe packed before it.
+ */
+static void test_prepared(void)
+{
+	pitr_store *s = make_store("prep", PITR_FORMAT);
+	uint64_t ct = container(s, "d", "c"), ts[4];
+	char body[4][DOC_MAX], err[128];
+	size_t len[4];
+	pitr_txn *t;
+	int rc, bad = 0;
+
+	for (unsigned v = 0; v < 4; v++) {
+		pitr_prepared *p;
+		len[v] = doc(body[v], DOC_MAX, 7, v);
+		rc = pitr_doc_prepare(s, body[v], len[v], err, sizeof(err), &p);
+		if (!rc)
+			rc = pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+		if (!rc) {
+			rc = pitr_doc_put_prepared(t, ct, "p", 1, p);
+			if (rc)
+				pitr_txn_abort(t);
+			else
+				rc = pitr_txn_commit(t, &ts[v]);
+		}
+		pitr_prepared_free(p);
+		bad += rc != 0;
+	}
+	is_int(bad, 0, "4 versions put prepared");
+	struct forms f = forms(s);
+	ok(f.keys == 1 && f.deltas == 3 && !f.base_not_key,
+	   "a keyframe, then deltas on it (%d keyframes, %d deltas)", f.keys,
+	   f.deltas);
+	for (unsigned v = 0; v < 4; v++)
+		if (!reads(s, ct, "p", ts[v], body[v], len[v], &rc))
+			bad++;
+	is_int(bad, 0, "every version reads back");
+	is_int(problems(s), 0, "and verifies");
+	pitr_store_close(s);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -753,6 +796,7 @@ int main(void)
 	test_format2();
 	test_dict();
 	test_repair();
+	test_prepared();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);
