@@ -107,6 +107,64 @@ static int writable_ct(pitr_txn *t, uint64_t ct, const char *id, size_t len)
 	return ct_alive(t, ct);
 }
 
+static int doc_find(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+		    uint64_t at, pitr_version *v, uint32_t *idx);
+static int doc_record(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+		      const pitr_version *v, uint32_t idx, struct log_rec *r);
+
+/*
+ * The keyframe a new version of (ct, id) can be a delta on, from format 3:
+ * the live version if it is a keyframe, else the keyframe it is a delta
+ * on, while it has fewer than DELTA_MAX deltas. Its decoded body goes to a
+ * malloc'd *body; returns its length, or PITR_NOTFOUND when the version
+ * is to be a keyframe (no live version, or one written in this very
+ * transaction, which the new one replaces).
+ */
+static int delta_base(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+		      struct body_base *b, void **body)
+{
+	struct body_base lb;
+	pitr_version v;
+	struct log_rec r;
+	uint32_t idx;
+	size_t len;
+	int rc;
+
+	if (t->s->format < 3)
+		return PITR_NOTFOUND;
+	if ((rc = doc_find(t, ct, id, idlen, PITR_NOW, &v, &idx)) ||
+	    (rc = doc_record(t, ct, id, idlen, &v, idx, &r)))
+		return rc;
+	if (v.ts >= t->ts)
+		return PITR_NOTFOUND;
+	rc = body_form(&r, &lb);
+	if (rc == BODY_KEY || rc == BODY_DICT) {
+		b->ts = v.ts;
+		b->idx = idx;
+		b->nth = 1;
+	} else if (rc == BODY_DELTA && lb.nth < DELTA_MAX) {
+		*b = lb;
+		b->nth++;
+		/* the keyframe's own record, found through its key */
+		unsigned char k[12];
+		MDB_val key = { sizeof(k), k }, val;
+		key_log(k, lb.ts, lb.idx);
+		if ((rc = mdb_rc(mdb_get(t->txn, t->s->log, &key, &val))) ||
+		    (rc = log_decode(&val, &r)))
+			return rc == PITR_NOTFOUND ? PITR_CORRUPT : rc;
+		rc = body_form(&r, &lb);
+		if ((rc != BODY_KEY && rc != BODY_DICT) || r.op != OP_DOC_PUT ||
+		    r.parent != ct || r.namelen != idlen ||
+		    memcmp(r.name, id, idlen))
+			return PITR_CORRUPT;
+	} else {
+		return rc < 0 ? rc : PITR_NOTFOUND;
+	}
+	if ((rc = log_body(t, &r, body, &len)))
+		return rc;
+	return (int)len;
+}
+
 size_t pitr_store_max_scratch(pitr_store *s)
 {
 	return (size_t)s->max_doc * SCRATCH_FACTOR;
@@ -118,11 +176,59 @@ int pitr_doc_put(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 	return pitr_doc_put_checked(t, ct, id, idlen, body, len, NULL);
 }
 
+/*
+ * Store `body` as the next version of (ct, id), inside the write
+ * transaction: as a delta on the live version's keyframe while that pays,
+ * else as a keyframe on the container's dictionary while that beats the
+ * plain keyframe, else as the plain keyframe `key` (packed by log_pack()
+ * before the transaction; NULL: packed here).
+ */
+static int doc_put_body(pitr_txn *t, uint64_t ct, const char *id,
+			size_t idlen, const void *body, size_t len,
+			uint64_t etag, const struct log_rec *key)
+{
+	struct body_enc enc = { .key = key };
+	struct dict_ref dict;
+	void *base = NULL;
+	uint32_t idx;
+	int rc;
+	int base_len = delta_base(t, ct, id, idlen, &enc.base, &base);
+
+	/* A damaged earlier version is read as an error, never built on: the
+	 * new version is then a keyframe. */
+	if (base_len == PITR_CORRUPT)
+		t->err[0] = 0;
+	else if (base_len < 0 && base_len != PITR_NOTFOUND)
+		return base_len;
+	if (base_len >= 0) {
+		enc.base_body = base;
+		enc.base_len = (size_t)base_len;
+	}
+	/* a keyframe, if it comes to that, on the container's dictionary */
+	rc = dict_of_ct(t, ct, &dict);
+	if (rc == 0)
+		enc.dict = &dict;
+	else if (rc == PITR_CORRUPT)
+		t->err[0] = 0;
+	else if (rc != PITR_NOTFOUND) {
+		free(base);
+		return rc;
+	}
+	struct log_rec tmpl = { .op = OP_DOC_PUT, .parent = ct, .etag = etag,
+				.name = id, .namelen = idlen };
+	rc = log_append_body(t, &tmpl, body, len, &enc, &idx);
+	free(base);
+	if (enc.dict)
+		dict_put(&dict);
+	if (rc || (rc = version_put(t, ct, id, idlen, OP_DOC_PUT, idx,
+				    (uint32_t)len, etag)))
+		return rc;
+	return live_doc_put(t, ct, id, idlen, idx, (uint32_t)len, etag);
+}
+
 int pitr_doc_put_checked(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 			 const void *body, size_t len, const pitr_checked *ok)
 {
-	uint64_t etag;
-	uint32_t idx;
 	int rc;
 
 	t->err[0] = 0;
@@ -135,19 +241,18 @@ int pitr_doc_put_checked(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 		if (rc)
 			return rc;
 	}
-	etag = XXH3_64bits(body, len);
-	if ((rc = log_append(t, OP_DOC_PUT, ct, 0, id, idlen, body, len, etag,
-			     &idx)) ||
-	    (rc = version_put(t, ct, id, idlen, OP_DOC_PUT, idx, (uint32_t)len,
-			      etag)))
-		return rc;
-	return live_doc_put(t, ct, id, idlen, idx, (uint32_t)len, etag);
+	return doc_put_body(t, ct, id, idlen, body, len, XXH3_64bits(body, len),
+			    NULL);
 }
 
-/* A body checked, hashed and packed (lz4) as the log stores it. */
+/*
+ * A body checked, hashed and packed (lz4) as the log stores a keyframe.
+ * The raw bytes are kept too: whether a delta on the live version pays can
+ * only be told inside the write transaction.
+ */
 struct pitr_prepared {
 	struct log_rec rec; /* size, flags, stored, etag, body */
-	char *copy;	    /* rec.body when it is the raw bytes */
+	char *raw;	    /* the body; rec.body when kept raw */
 	char packed[];	    /* rec.body when compressed */
 };
 
@@ -167,18 +272,14 @@ int pitr_doc_prepare(pitr_store *s, const void *body, size_t len, char *err,
 	if (!p)
 		return ENOMEM;
 	memset(&p->rec, 0, sizeof(p->rec));
-	p->copy = NULL;
-	p->rec.etag = XXH3_64bits(body, len);
-	log_pack(&p->rec, body, len, p->packed, bound);
-	if (p->rec.body != p->packed) {
-		p->copy = malloc(len ? len : 1);
-		if (!p->copy) {
-			free(p);
-			return ENOMEM;
-		}
-		memcpy(p->copy, body, len);
-		p->rec.body = p->copy;
+	p->raw = malloc(len ? len : 1);
+	if (!p->raw) {
+		free(p);
+		return ENOMEM;
 	}
+	memcpy(p->raw, body, len);
+	p->rec.etag = XXH3_64bits(body, len);
+	log_pack(&p->rec, p->raw, len, p->packed, bound);
 	*out = p;
 	return 0;
 }
@@ -186,7 +287,7 @@ int pitr_doc_prepare(pitr_store *s, const void *body, size_t len, char *err,
 void pitr_prepared_free(pitr_prepared *p)
 {
 	if (p)
-		free(p->copy);
+		free(p->raw);
 	free(p);
 }
 
@@ -199,7 +300,8 @@ int pitr_doc_put_prepared(pitr_txn *t, uint64_t ct, const char *id,
 	rc = writable_ct(t, ct, id, idlen);
 	if (rc)
 		return rc;
-	return doc_put_stored(t, ct, id, idlen, &p->rec);
+	return doc_put_body(t, ct, id, idlen, p->raw, p->rec.size, p->rec.etag,
+			    &p->rec);
 }
 
 int pitr_doc_delete(pitr_txn *t, uint64_t ct, const char *id, size_t idlen)
@@ -349,14 +451,20 @@ int pitr_doc_rename(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 	if (rc || (ct == toct && idlen == tolen && !memcmp(id, toid, idlen)))
 		return rc;
 	rc = doc_record(t, ct, id, idlen, &v, idx, &r);
+	/* A delta is stored under the new name as a keyframe: its base is a
+	 * version of the old name. */
+	if (!rc)
+		rc = log_standalone(t, &r, &copy);
 	if (rc)
 		return rc;
 	/* The record lives in the map, which the writes below may move. */
-	copy = malloc(r.stored ? r.stored : 1);
-	if (!copy)
-		return ENOMEM;
-	memcpy(copy, r.body, r.stored);
-	r.body = copy;
+	if (!copy) {
+		copy = malloc(r.stored ? r.stored : 1);
+		if (!copy)
+			return ENOMEM;
+		memcpy(copy, r.body, r.stored);
+		r.body = copy;
+	}
 	rc = doc_put_stored(t, toct, toid, tolen, &r);
 	free(copy);
 	return rc ? rc : pitr_doc_delete(t, ct, id, idlen);
@@ -376,11 +484,18 @@ int pitr_doc_copy(pitr_txn *dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 	/* Damage must not travel into the copy: the record's checksum is
 	 * checked as it is decoded. */
 	rc = doc_record(src, srcct, id, idlen, &v, idx, &r);
+	/* The copy refers to nothing of the source: a delta goes as a
+	 * keyframe. */
+	void *buf = NULL;
+	if (!rc)
+		rc = log_standalone(src, &r, &buf);
 	if (rc) {
 		snprintf(dst->err, sizeof(dst->err), "%s", src->err);
 		return rc;
 	}
-	return doc_put_stored(dst, ct, id, idlen, &r);
+	rc = doc_put_stored(dst, ct, id, idlen, &r);
+	free(buf);
+	return rc;
 }
 
 /*
@@ -530,8 +645,8 @@ int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 		rc = mdb_rc(mdb_get(src->txn, src->s->log, &key, &val));
 		if (rc == PITR_NOTFOUND)
 			rc = PITR_CORRUPT;
-		/* The record's checksum proves the stored bytes whole: they
-		 * are copied as they are, never decompressed. */
+		/* The record's checksum proves the stored bytes whole: a
+		 * keyframe is copied as it is, never decompressed. */
 		if (!rc && (rc = log_decode(&val, &r)))
 			snprintf((*dst)->err, sizeof((*dst)->err),
 				 "record of '%.*s' fails its checksum",
@@ -540,8 +655,16 @@ int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 			    r.etag != e.ver.etag || r.namelen != e.namelen ||
 			    memcmp(r.name, e.name, e.namelen)))
 			rc = PITR_CORRUPT;
+		/* A delta is decoded (its etag checked) and copied as a
+		 * keyframe: the restored account refers to nothing of the
+		 * source. */
+		void *buf = NULL;
+		if (!rc && (rc = log_standalone(src, &r, &buf)))
+			snprintf((*dst)->err, sizeof((*dst)->err), "%s",
+				 src->err);
 		if (!rc)
 			rc = copy_append(*dst, ct, &r);
+		free(buf);
 		bytes += val.mv_size;
 		if (!rc && (++n % COPY_BATCH == 0 || bytes >= BULK_BYTES)) {
 			bytes = 0;

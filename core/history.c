@@ -31,6 +31,8 @@ int pitr_log_walk(pitr_txn *t, uint64_t after, uint64_t until,
 			break;
 		if ((rc = log_decode(&val, &r)))
 			break;
+		if (r.op == OP_DICT) /* a dictionary: no mutation */
+			continue;
 		m.op = (enum pitr_op_kind)r.op;
 		m.parent = r.parent;
 		m.inc = r.inc;

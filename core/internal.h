@@ -46,8 +46,15 @@
 #define OP_CT_CREATE PITR_OP_CT_CREATE
 #define OP_CT_DELETE PITR_OP_CT_DELETE
 
-/* Log record flags. */
-#define LOG_LZ4 0x1 /* body is lz4-compressed */
+/* Log record flags: the stored form of the body (body.c). */
+#define LOG_LZ4	  0x1 /* a keyframe: the body as one lz4 block */
+#define LOG_DELTA 0x2 /* format 3: a delta against a keyframe of its document */
+#define LOG_DICT  0x4 /* format 3: a keyframe on its container's dictionary */
+
+/* A log record of a container's dictionary (format 3; dict.c): parent the
+ * container, inc the dictionary's id, no name, the dictionary as its body.
+ * Not a mutation: pitr_log_walk() and pruning pass it by. */
+#define OP_DICT 8
 
 /*
  * A log record, encoded as:
@@ -110,6 +117,18 @@ enum { INC_DB = 1, INC_CT = 2 };
 struct pitr_store {
 	MDB_env *env;
 	MDB_dbi meta, log, versions, live, names, incs;
+	MDB_dbi dicts; /* from format 3: has_dicts */
+	int has_dicts;
+	/* Dictionaries read so far (immutable: their id is their hash); an
+	 * entry lives until the store is closed. */
+	pthread_mutex_t dict_mtx;
+	struct dict_cached {
+		uint64_t id;
+		void *bytes;
+		size_t len;
+		void *stream; /* an LZ4_stream_t with it loaded, or NULL */
+	} * dict_cache;
+	size_t dict_n, dict_cap;
 	unsigned flags;
 	int lockfd; /* held by the daemon: one per account */
 	uint32_t max_doc;
@@ -322,8 +341,150 @@ int log_append(pitr_txn *t, int op, uint64_t parent, uint64_t inc,
 int log_append_stored(pitr_txn *t, int op, uint64_t parent, const char *name,
 		      size_t namelen, const struct log_rec *src, uint32_t *idx);
 
-/* Decompress and verify a record's body into a malloc'd buffer. */
+/* Decode and verify a record's body into a malloc'd buffer: a delta's
+ * base record is read and checked too (same document, a keyframe, its own
+ * checksum and etag). PITR_CORRUPT, with the error text set, when either
+ * fails: never a wrong body. */
 int log_body(pitr_txn *t, const struct log_rec *r, void **body, size_t *len);
+
+/* How a body may be encoded: as a delta on `base` (whose decoded body is
+ * base_body; NULL: no base) while that pays, else as a keyframe on `dict`
+ * (NULL: none) while that beats the plain keyframe, else as the plain
+ * keyframe `key` already packed by log_pack() (NULL: encoded here). */
+struct dict_ref;
+struct body_enc {
+	struct body_base {
+		uint64_t ts; /* a delta's base: its log key */
+		uint32_t idx;
+		uint16_t nth;  /* this delta is the nth on its base */
+		uint64_t dict; /* BODY_DICT: the dictionary's id */
+	} base;
+	const void *base_body;
+	size_t base_len;
+	const struct dict_ref *dict;
+	const struct log_rec *key;
+};
+
+/* Append a record like `tmpl` (its op, parent, inc, name, etag) with
+ * `body` encoded as `enc` says (NULL: a plain keyframe). */
+int log_append_body(pitr_txn *t, const struct log_rec *tmpl, const void *body,
+		    size_t size, const struct body_enc *enc, uint32_t *idx);
+
+/* Replace the delta at log key (ts, idx) by a keyframe of the same body
+ * (pruning, before its base goes). 0 when it is no delta on (bts, bidx). */
+int log_rekey(pitr_txn *t, uint64_t ts, uint32_t idx, uint64_t bts,
+	      uint32_t bidx);
+
+/* A record in the form that stands alone: a delta decoded and stored as a
+ * keyframe in a malloc'd `*buf` (the caller frees it; NULL when `r` was
+ * left as it is). What restore, rename and copies store: nothing they
+ * write refers to another record. */
+int log_standalone(pitr_txn *t, struct log_rec *r, void **buf);
+
+/*
+ * The body codec (body.c): pure functions over a record's stored bytes.
+ */
+#define DELTA_HDR 14
+/* A delta is kept when it is at most 1/DELTA_FRACTION of the body, and
+ * after DELTA_MAX deltas on one base the next version is a keyframe. */
+#define DELTA_FRACTION 4
+#define DELTA_MAX      64
+#define DICT_HDR 8
+enum { BODY_KEY = 0, BODY_DELTA = 1, BODY_DICT = 2 };
+
+/* The form of r's stored body: BODY_KEY, BODY_DELTA or BODY_DICT (keyframe
+ * on a dictionary), with `base` filled in, or PITR_CORRUPT for a form no
+ * encoder writes. */
+int body_form(const struct log_rec *r, struct body_base *base);
+
+/* Decode a keyframe into `out` (r->size bytes): 0 or PITR_CORRUPT. */
+int body_key_decode(const struct log_rec *r, void *out);
+
+/* Decode a delta given its base's body: 0 or PITR_CORRUPT. */
+int body_delta_decode(const struct log_rec *r, const void *base,
+		      size_t baselen, void *out);
+
+/* Decode a keyframe on a dictionary given the dictionary. */
+int body_dict_decode(const struct log_rec *r, const void *dict, size_t dlen,
+		     void *out);
+
+/* Encode a keyframe on dictionary `id` (whose bytes are `dict`; `stream`,
+ * if not NULL, an LZ4_stream_t it is loaded into, which is copied rather
+ * than the dictionary loaded again): its stored length, or PITR_TOOBIG. */
+int body_dict_encode(uint64_t id, const void *dict, size_t dlen,
+		     const void *stream, const void *body, size_t len,
+		     void *buf, size_t cap);
+
+/* A malloc'd LZ4_stream_t with `dict` loaded (NULL when out of memory),
+ * for body_dict_encode; `dict` must outlive it. */
+void *body_stream_new(const void *dict, size_t dlen);
+
+/* Bytes that always suffice for an encoding of a `len`-byte body. */
+size_t body_bound(size_t len);
+
+/* Encode a keyframe into buf (body_bound(len) bytes): its stored length,
+ * *flags set; or PITR_TOOBIG. */
+int body_key_encode(const void *body, size_t len, void *buf, size_t cap,
+		    int *flags);
+
+/* Encode a delta of `body` on a base whose body is `base`: its stored
+ * length, or PITR_TOOBIG. */
+int body_delta_encode(const struct body_base *b, const void *base,
+		      size_t baselen, const void *body, size_t len, void *buf,
+		      size_t cap);
+
+/* The room a delta of a `len`-byte body may take: given as `cap`, LZ4
+ * stops as soon as the delta would not pay. */
+size_t body_delta_cap(size_t len);
+
+/* Does a delta of `stored` bytes of a `len`-byte body pay? */
+int body_delta_pays(size_t stored, size_t len);
+
+/*
+ * Container dictionaries (dict.c), from format 3. The dicts table:
+ *   (0x01, ct u64) -> the container's dictionary
+ *   (0x02, id u64) -> a dictionary
+ * both valued u64 id, u64 ts, u32 idx (its log record's key): DICT_VAL.
+ * A dictionary is the concatenated bodies of its container's documents,
+ * made once they are DICT_MAX bytes, or DICT_SCAN documents of at least
+ * DICT_MIN_BYTES (and never fewer than DICT_MIN_DOCS); its id is its
+ * XXH3-64, so it never changes once referenced (another gets another id).
+ */
+#define DICT_VAL	20
+#ifndef DICT_MAX
+#define DICT_MAX	(32u << 10)
+#endif
+#define DICT_MIN_BYTES	(8u << 10)
+#define DICT_MIN_DOCS	16
+#define DICT_SCAN	64 /* live documents a put looks at, at most */
+struct dict_ref {
+	uint64_t id;
+	const void *bytes;
+	size_t len;
+	const void *stream; /* an LZ4_stream_t with it loaded, or NULL */
+	void *owned;	    /* to free, when not in the store's cache */
+};
+
+/* Dictionary `id`, checked against its id (cached in the store once
+ * read). PITR_CORRUPT when it is missing or damaged. */
+int dict_get(pitr_txn *t, uint64_t id, struct dict_ref *d);
+
+/* The dictionary of container `ct` for a keyframe written now, built when
+ * the container has enough documents; PITR_NOTFOUND when there is none. */
+int dict_of_ct(pitr_txn *t, uint64_t ct, struct dict_ref *d);
+
+/* Release what dict_get or dict_of_ct gave. */
+void dict_put(struct dict_ref *d);
+
+/* Index a dictionary record being replayed at (t->ts, idx). */
+int dict_replay(pitr_txn *t, const struct log_rec *r, uint32_t idx);
+
+/* Decode a dicts value: 0 or PITR_CORRUPT. */
+int dict_val_decode(const MDB_val *v, uint64_t *id, uint64_t *ts,
+		    uint32_t *idx);
+
+/* Free the store's cache of dictionaries. */
+void dict_cache_free(pitr_store *s);
 
 /* Translate an LMDB return code into a pitr one. */
 int mdb_rc(int rc);

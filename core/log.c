@@ -1,9 +1,9 @@
 /*
- * log.c - the mutation log: every mutation, in commit
- * order, with its body lz4-compressed and hashed with XXH3.
+ * log.c - key encodings and the mutation log: every mutation, in commit
+ * order, with its body hashed with XXH3 and stored in one of the forms of
+ * body.c; reading a body, with a delta's base.
  */
 #include <errno.h>
-#include <lz4.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <xxhash.h>
@@ -44,7 +44,7 @@ int log_decode(const MDB_val *v, struct log_rec *r)
 	r->etag = get_le64(p + 28);
 	if (r->namelen > PITR_NAME_MAX ||
 	    v->mv_size != LOG_HDR + r->namelen + r->stored + LOG_SUM ||
-	    r->op < OP_DOC_PUT || r->op > OP_CT_DELETE + 1 ||
+	    r->op < OP_DOC_PUT || r->op > OP_DICT ||
 	    XXH3_64bits(p, v->mv_size - LOG_SUM) !=
 		get_le64(p + v->mv_size - LOG_SUM))
 		return PITR_CORRUPT;
@@ -60,17 +60,18 @@ int log_decode(const MDB_val *v, struct log_rec *r)
 	return 0;
 }
 
-/* Write `r` (body already in stored form) under the next index. */
-static int log_put(pitr_txn *t, const struct log_rec *r, uint32_t *idx)
+/* Write `r` (body already in stored form) at log key (ts, idx): appended
+ * at the end, or over the record there. */
+static int log_write(pitr_txn *t, uint64_t ts, uint32_t idx,
+		     const struct log_rec *r, unsigned flags)
 {
 	unsigned char k[12], *p;
 	MDB_val key = { sizeof(k), k }, val;
 	int rc;
 
-	key_log(k, t->ts, t->idx);
+	key_log(k, ts, idx);
 	val.mv_size = LOG_HDR + r->namelen + r->stored + LOG_SUM;
-	/* Timestamps only grow, so every record is appended at the end. */
-	rc = mdb_put(t->txn, t->s->log, &key, &val, MDB_APPEND | MDB_RESERVE);
+	rc = mdb_put(t->txn, t->s->log, &key, &val, flags | MDB_RESERVE);
 	if (rc)
 		return mdb_rc(rc);
 	p = val.mv_data;
@@ -88,18 +89,81 @@ static int log_put(pitr_txn *t, const struct log_rec *r, uint32_t *idx)
 		memcpy(p + LOG_HDR + r->namelen, r->body, r->stored);
 	put_le64(p + val.mv_size - LOG_SUM,
 		 XXH3_64bits(p, val.mv_size - LOG_SUM));
-	*idx = t->idx++;
 	return 0;
+}
+
+/* Write `r` under the next index. */
+static int log_put(pitr_txn *t, const struct log_rec *r, uint32_t *idx)
+{
+	/* Timestamps only grow, so every record is appended at the end. */
+	int rc = log_write(t, t->ts, t->idx, r, MDB_APPEND);
+
+	if (!rc)
+		*idx = t->idx++;
+	return rc;
+}
+
+int log_append_body(pitr_txn *t, const struct log_rec *tmpl, const void *body,
+		    size_t size, const struct body_enc *enc, uint32_t *idx)
+{
+	struct log_rec r = *tmpl;
+	char small[8192], *buf = small;
+	size_t bound = body_bound(size);
+	int n = -1, rc;
+
+	r.size = (uint32_t)size;
+	r.flags = 0;
+	if (bound > sizeof(small) && !(buf = malloc(bound)))
+		return ENOMEM;
+	if (enc && enc->base_body && size) {
+		size_t cap = body_delta_cap(size);
+		n = body_delta_encode(&enc->base, enc->base_body, enc->base_len,
+				      body, size, buf,
+				      cap < bound ? cap : bound);
+		if (n > 0 && body_delta_pays((size_t)n, size))
+			r.flags = LOG_DELTA;
+		else
+			n = -1;
+	}
+	if (n < 0 && enc && enc->dict && size) {
+		n = body_dict_encode(enc->dict->id, enc->dict->bytes,
+				     enc->dict->len, enc->dict->stream, body,
+				     size, buf, bound);
+		if (n > 0 && (size_t)n < (enc->key ? enc->key->stored : size))
+			r.flags = LOG_DICT;
+		else
+			n = -1;
+	}
+	if (n < 0 && enc && enc->key) {
+		/* the keyframe packed before the transaction */
+		r.flags = enc->key->flags;
+		r.body = enc->key->body;
+		r.stored = enc->key->stored;
+		rc = log_put(t, &r, idx);
+	} else {
+		if (n < 0)
+			n = body_key_encode(body, size, buf, bound, &r.flags);
+		rc = n;
+	}
+	if (n >= 0) {
+		r.body = buf;
+		r.stored = (uint32_t)n;
+		rc = log_put(t, &r, idx);
+	}
+	if (buf != small)
+		free(buf);
+	return rc;
 }
 
 void log_pack(struct log_rec *r, const void *body, size_t size, char *buf,
 	      int bound)
 {
-	int n = size ? LZ4_compress_default(body, buf, (int)size, bound) : 0;
+	int flags = 0;
+	int n = body_key_encode(body, size, buf, (size_t)bound, &flags);
 
 	r->size = (uint32_t)size;
-	/* Kept raw when compression does not pay. */
-	if (n > 0 && (size_t)n < size) {
+	/* Kept raw, borrowing `body`, when compression does not pay. */
+	if (n > 0 && (flags & LOG_LZ4)) {
 		r->flags = LOG_LZ4;
 		r->body = buf;
 		r->stored = (uint32_t)n;
@@ -122,16 +186,13 @@ int log_append(pitr_txn *t, int op, uint64_t parent, uint64_t inc,
 		.name = name,
 		.namelen = namelen,
 	};
-	char small[8192], *buf = small;
-	int bound = size ? LZ4_compressBound((int)size) : 0, rc;
 
-	if (bound > (int)sizeof(small) && !(buf = malloc(bound)))
-		return ENOMEM;
-	log_pack(&r, body, size, buf, bound);
-	rc = log_put(t, &r, idx);
-	if (buf != small)
-		free(buf);
-	return rc;
+	if (op == OP_DOC_PUT)
+		return log_append_body(t, &r, body, size, NULL, idx);
+	/* Catalog events and deletes carry no body. */
+	if (size)
+		return EINVAL;
+	return log_put(t, &r, idx);
 }
 
 int log_append_stored(pitr_txn *t, int op, uint64_t parent, const char *name,
@@ -147,35 +208,154 @@ int log_append_stored(pitr_txn *t, int op, uint64_t parent, const char *name,
 	return log_put(t, &r, idx);
 }
 
-static int log_check(const struct log_rec *r, void *buf)
+/* The keyframe a delta of `r` is made on, decoded into `*out`: its record
+ * must be whole, a put of the same document, a keyframe, and decode to
+ * its own etag. */
+/* Decode a keyframe of either form into `out`. */
+static int key_decode(pitr_txn *t, const struct log_rec *r, int form,
+		      const struct body_base *b, void *out)
 {
-	if (r->flags & LOG_LZ4) {
-		int n = LZ4_decompress_safe(r->body, buf, (int)r->stored,
-					    (int)r->size);
-		if (n < 0 || (uint32_t)n != r->size)
-			return PITR_CORRUPT;
-	} else if (r->stored == r->size) {
-		memcpy(buf, r->body, r->size);
-	} else {
+	struct dict_ref d;
+	int rc;
+
+	if (form == BODY_KEY)
+		return body_key_decode(r, out);
+	if ((rc = dict_get(t, b->dict, &d)))
+		return rc;
+	rc = body_dict_decode(r, d.bytes, d.len, out);
+	dict_put(&d);
+	return rc;
+}
+
+static int base_body(pitr_txn *t, const struct log_rec *r,
+		     const struct body_base *b, char **out)
+{
+	unsigned char k[12];
+	MDB_val key = { sizeof(k), k }, val;
+	struct body_base bb;
+	struct log_rec br;
+	int rc, form;
+
+	key_log(k, b->ts, b->idx);
+	rc = mdb_rc(mdb_get(t->txn, t->s->log, &key, &val));
+	if (rc)
+		return rc == PITR_NOTFOUND ? PITR_CORRUPT : rc;
+	if (log_decode(&val, &br) || br.op != OP_DOC_PUT ||
+	    br.parent != r->parent || br.namelen != r->namelen ||
+	    memcmp(br.name, r->name, r->namelen))
 		return PITR_CORRUPT;
+	form = body_form(&br, &bb);
+	if (form != BODY_KEY && form != BODY_DICT)
+		return PITR_CORRUPT;
+	if (!(*out = malloc(br.size ? br.size : 1)))
+		return ENOMEM;
+	rc = key_decode(t, &br, form, &bb, *out);
+	if (!rc && XXH3_64bits(*out, br.size) != br.etag)
+		rc = PITR_CORRUPT;
+	if (rc) {
+		free(*out);
+		*out = NULL;
+		return rc;
 	}
-	return XXH3_64bits(buf, r->size) == r->etag ? 0 : PITR_CORRUPT;
+	return (int)br.size;
+}
+
+/* Decode r's body into `out` (r->size bytes) and check its etag. */
+static int body_check(pitr_txn *t, const struct log_rec *r, void *out)
+{
+	struct body_base b;
+	char *base = NULL;
+	int rc = body_form(r, &b), n;
+
+	if (rc == BODY_KEY || rc == BODY_DICT) {
+		rc = key_decode(t, r, rc, &b, out);
+	} else if (rc == BODY_DELTA) {
+		n = base_body(t, r, &b, &base);
+		rc = n < 0 ? n
+			   : body_delta_decode(r, base, (size_t)n, out);
+		free(base);
+	}
+	if (rc)
+		return rc;
+	return XXH3_64bits(out, r->size) == r->etag ? 0 : PITR_CORRUPT;
 }
 
 int log_body(pitr_txn *t, const struct log_rec *r, void **body, size_t *len)
 {
 	char *out = malloc(r->size ? r->size : 1);
+	int rc;
 
 	if (!out)
 		return ENOMEM;
-	if (log_check(r, out) == 0) {
+	rc = body_check(t, r, out);
+	if (rc == 0) {
 		*body = out;
 		*len = r->size;
 		return 0;
 	}
 	free(out);
-	log_damage(t, r);
-	return PITR_CORRUPT;
+	if (rc == PITR_CORRUPT)
+		log_damage(t, r);
+	return rc;
+}
+
+int log_standalone(pitr_txn *t, struct log_rec *r, void **buf)
+{
+	struct body_base b;
+	void *body;
+	size_t len;
+	int rc, n;
+
+	*buf = NULL;
+	rc = body_form(r, &b);
+	if (rc == BODY_KEY || rc < 0)
+		return rc;
+	if ((rc = log_body(t, r, &body, &len)))
+		return rc;
+	if (!(*buf = malloc(body_bound(len)))) {
+		free(body);
+		return ENOMEM;
+	}
+	n = body_key_encode(body, len, *buf, body_bound(len), &r->flags);
+	free(body);
+	if (n < 0) {
+		free(*buf);
+		*buf = NULL;
+		return n;
+	}
+	r->body = *buf;
+	r->stored = (uint32_t)n;
+	return 0;
+}
+
+int log_rekey(pitr_txn *t, uint64_t ts, uint32_t idx, uint64_t bts,
+	      uint32_t bidx)
+{
+	unsigned char k[12];
+	MDB_val key = { sizeof(k), k }, val;
+	struct body_base b;
+	struct log_rec r;
+	char name[PITR_NAME_MAX];
+	void *buf;
+	int rc;
+
+	key_log(k, ts, idx);
+	rc = mdb_rc(mdb_get(t->txn, t->s->log, &key, &val));
+	if (rc)
+		return rc == PITR_NOTFOUND ? 0 : rc;
+	if ((rc = log_decode(&val, &r)))
+		return rc;
+	if (r.op != OP_DOC_PUT || body_form(&r, &b) != BODY_DELTA ||
+	    b.ts != bts || b.idx != bidx)
+		return 0;
+	/* The record lives in the map, which the write below may move. */
+	memcpy(name, r.name, r.namelen);
+	r.name = name;
+	if ((rc = log_standalone(t, &r, &buf)))
+		return rc;
+	rc = log_write(t, ts, idx, &r, 0);
+	free(buf);
+	return rc;
 }
 
 void log_damage(pitr_txn *t, const struct log_rec *r)

@@ -194,48 +194,18 @@ int pitr_backup_verify(const char *location, pitr_problem_fn fn, void *arg,
  */
 
 struct replay {
-	pitr_store *s;
-	pitr_txn *t;
+	struct replayer rp; /* the step repair uses too */
 	uint64_t until;
-	uint64_t n;
-	size_t bytes; /* of records since the last commit */
 };
 
 static int replay_record(uint64_t ts, uint32_t idx, const MDB_val *rec,
 			 const struct log_rec *r, void *arg)
 {
 	struct replay *rp = arg;
-	unsigned char k[12];
-	MDB_val key = { sizeof(k), k };
-	int rc;
 
 	if (ts > rp->until)
 		return 0;
-	if (rp->t &&
-	    ((rp->n % REPLAY_BATCH == 0 && rp->n) || rp->bytes >= BULK_BYTES)) {
-		rc = pitr_txn_commit(rp->t, NULL);
-		rp->t = NULL;
-		rp->bytes = 0;
-		if (rc)
-			return rc;
-	}
-	if (!rp->t && (rc = pitr_txn_begin(rp->s, PITR_TXN_WRITE, &rp->t)))
-		return rc;
-	/* each record keeps its own timestamp and index */
-	rp->t->ts = ts;
-	rp->t->idx = idx;
-	rp->t->dirty_meta = 1;
-	rp->bytes += rec->mv_size;
-	key_log(k, ts, idx);
-	rc = mdb_rc(
-	    mdb_put(rp->t->txn, rp->s->log, &key, (MDB_val *)rec, MDB_APPEND));
-	if (rc)
-		return rc;
-	rc = r->op == OP_DOC_PUT || r->op == OP_DOC_DEL
-		 ? doc_replay(rp->t, r, idx)
-		 : catalog_replay(rp->t, r);
-	rp->n++;
-	return rc;
+	return replayer_apply(&rp->rp, ts, idx, rec, r);
 }
 
 int backup_account_read(const char *dir, pitr_config *cfg, char *name,
@@ -345,19 +315,19 @@ int pitr_backup_replay(const char *location, const char *path,
 	if ((rc = pitr_store_create(path, &cfg)))
 		goto out_media;
 	if ((rc = pitr_store_open(path, PITR_OPEN_BULK | PITR_OPEN_DAEMON,
-				  &rp.s)))
+				  &rp.rp.s)))
 		goto out_destroy;
 	rc = replay_segments(m, &mf, &rp, &upto);
 	if (complete)
 		*complete = upto;
-	if (!rc && rp.t) {
-		rc = pitr_txn_commit(rp.t, NULL);
-		rp.t = NULL;
+	if (!rc && rp.rp.t) {
+		rc = pitr_txn_commit(rp.rp.t, NULL);
+		rp.rp.t = NULL;
 	}
 	if (!rc)
-		rc = pitr_store_sync(rp.s);
-	pitr_txn_abort(rp.t);
-	pitr_store_close(rp.s);
+		rc = pitr_store_sync(rp.rp.s);
+	pitr_txn_abort(rp.rp.t);
+	pitr_store_close(rp.rp.s);
 	if (!rc)
 		goto out_media;
 out_destroy:

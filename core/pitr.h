@@ -41,8 +41,9 @@
 #define PITR_VERSION_STRING "0.1.0"
 
 /* The on-disk format this library writes; newer stores are refused.
- * 2: the live table keeps when a document last left each container. */
-#define PITR_FORMAT 2
+ * 2: the live table keeps when a document last left each container.
+ * 3: a version's body may be a delta on a keyframe of its document. */
+#define PITR_FORMAT 3
 
 /** @defgroup errors Return codes (a reserved negative band) */
 #define PITR_NOTFOUND	(-32000) /* no such database, container, document */
@@ -375,8 +376,9 @@ int pitr_doc_put_checked(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 /*
  * A prepared document: a body checked (as pitr_doc_check()), hashed and
  * compressed once, before any transaction, so that a writer does that
- * work in parallel with others and its put inside the write transaction
- * only stores bytes. It copies what it needs of `body` (the caller may
+ * work in parallel with others; inside the write transaction its put only
+ * tries a delta on the live version (and the container's dictionary),
+ * storing the keyframe packed here when neither pays. It copies what it needs of `body` (the caller may
  * free or change `body` after the call) and lives until
  * pitr_prepared_free(), independent of any transaction.
  *
@@ -520,8 +522,10 @@ typedef int (*pitr_progress_fn)(uint64_t done, void *arg);
 /*
  * Copy every document of container `srcct` visible at `at` in `src` into
  * container `ct` of the write transaction `*dst`: the restore of one
- * container. Bodies are copied as stored, each checked against its etag
- * (PITR_CORRUPT: nothing of the damaged document is written). `ct` must be
+ * container. Keyframes are copied as stored, each checked against its
+ * etag (PITR_CORRUPT: nothing of the damaged document is written); deltas
+ * are decoded, checked, and stored as keyframes: the copy refers to
+ * nothing of the source. `ct` must be
  * empty and the newest container of its store, so that every key is
  * appended. Commits `*dst` and begins a new one every 10000 documents
  * (LMDB bounds a transaction's size), so `*dst` changes; `fn` (may be NULL)

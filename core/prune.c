@@ -8,7 +8,9 @@
  * removed if a newer entry of its document or name is at or before W, or
  * if it is a delete visible at W; and the first mutation after P of a
  * document or name also removes the entry left at P. Each decision is a
- * B-tree seek, so a prune costs O(mutations since the last one).
+ * B-tree seek, so a prune costs O(mutations since the last one). A
+ * version that goes while deltas on it stay has them stored as keyframes
+ * first (at most DELTA_MAX of them).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +51,16 @@ static int doom(struct doomed *d, MDB_dbi dbi, const void *key, size_t len)
 	return 0;
 }
 
+/* Deltas to store as keyframes before their base goes: (ts, idx) on
+ * (bts, bidx). */
+struct rekeys {
+	struct rekey {
+		uint64_t ts, bts;
+		uint32_t idx, bidx;
+	} * v;
+	size_t n, cap;
+};
+
 struct walk {
 	pitr_txn *t;
 	uint64_t floor, until; /* P and W */
@@ -56,6 +68,7 @@ struct walk {
 	int between; /* periodic: prune between boundaries instead */
 	uint64_t created, interval;
 	struct doomed d;
+	struct rekeys rk;
 	pitr_prune_stats *st;
 };
 
@@ -119,12 +132,71 @@ static int entry_at(struct walk *w, MDB_dbi dbi, int names, uint64_t parent,
 	return rc;
 }
 
+/*
+ * A version that goes may be the keyframe of deltas that stay: they are
+ * the versions after it up to the next keyframe (at most DELTA_MAX). Each
+ * delta on it is stored as a keyframe before it goes (apply), so a version
+ * inside the window never loses its base.
+ */
+static int keep_dependents(struct walk *w, const struct entry *e)
+{
+	size_t prefix = e->klen - VER_SUFFIX;
+	MDB_val key = { e->klen, (void *)e->key }, val, lv;
+	unsigned char k[12];
+	MDB_cursor *c;
+	int rc, n = 0;
+
+	rc = mdb_rc(mdb_cursor_open(w->t->txn, w->t->s->versions, &c));
+	if (rc)
+		return rc;
+	rc = mdb_cursor_get(c, &key, &val, MDB_SET_KEY);
+	/* newest first: the versions after e are the keys before it */
+	while (rc == 0 && n++ <= DELTA_MAX &&
+	       (rc = mdb_cursor_get(c, &key, &val, MDB_PREV)) == 0) {
+		struct ver_rec vr;
+		struct body_base b;
+		struct log_rec r;
+		if (key.mv_size != e->klen || memcmp(key.mv_data, e->key, prefix))
+			break;
+		if (ver_decode(&val, &vr)) {
+			rc = PITR_CORRUPT;
+			break;
+		}
+		if (vr.op != OP_DOC_PUT)
+			continue;
+		uint64_t ts = ~get_be64((unsigned char *)key.mv_data + prefix);
+		key_log(k, ts, vr.idx);
+		MDB_val lk = { sizeof(k), k };
+		if (mdb_get(w->t->txn, w->t->s->log, &lk, &lv) ||
+		    log_decode(&lv, &r) || body_form(&r, &b) != BODY_DELTA)
+			break; /* a keyframe: the next ones are on it */
+		if (b.ts != e->ts || b.idx != e->idx)
+			break;
+		if (w->rk.n == w->rk.cap) {
+			size_t cap = w->rk.cap ? w->rk.cap * 2 : 64;
+			struct rekey *v = realloc(w->rk.v, cap * sizeof(*v));
+			if (!v) {
+				rc = ENOMEM;
+				break;
+			}
+			w->rk.v = v;
+			w->rk.cap = cap;
+		}
+		w->rk.v[w->rk.n++] =
+		    (struct rekey){ ts, e->ts, vr.idx, e->idx };
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : mdb_rc(rc);
+}
+
 /* Doom entry `e` of a named table with its log record. */
 static int doom_entry(struct walk *w, MDB_dbi dbi, int names,
 		      const struct entry *e)
 {
 	int rc = doom(&w->d, dbi, e->key, e->klen);
 
+	if (!rc && !names && !e->gone)
+		rc = keep_dependents(w, e);
 	if (!rc)
 		rc = doom_record(w, e->ts, e->idx);
 	if (!rc && names)
@@ -253,6 +325,14 @@ static int decide_between(struct walk *w, MDB_dbi dbi, int names,
 
 static int apply(struct walk *w)
 {
+	/* first the deltas whose base goes, while it is there */
+	for (size_t i = 0; i < w->rk.n; i++) {
+		struct rekey *r = &w->rk.v[i];
+		int rc = log_rekey(w->t, r->ts, r->idx, r->bts, r->bidx);
+		if (rc)
+			return rc;
+	}
+	w->rk.n = 0;
 	for (size_t i = 0; i < w->d.n; i++) {
 		MDB_val key = { w->d.v[i].len, w->d.v[i].key };
 		int rc = mdb_del(w->t->txn, w->d.v[i].dbi, &key, NULL);
@@ -309,6 +389,8 @@ static int walk_batch(struct walk *w, uint64_t *ts, uint32_t *idx, int *end)
 		}
 		if ((rc = log_decode(&val, &r)))
 			break;
+		if (r.op == OP_DICT) /* kept for the account's life */
+			continue;
 		/* copied: the decisions below may move the cursor's page */
 		char name[PITR_NAME_MAX];
 		size_t len = r.namelen;
@@ -364,6 +446,7 @@ static int prune_walk(pitr_store *s, struct walk *w, uint64_t ts, uint32_t idx)
 				rc = apply(w);
 		}
 		w->d.n = 0;
+		w->rk.n = 0;
 		if (w->dry_run || rc) {
 			pitr_txn_abort(w->t);
 		} else {
@@ -499,5 +582,6 @@ static int prune_locked(pitr_store *s, uint64_t now, int dry_run,
 		}
 	}
 	free(w.d.v);
+	free(w.rk.v);
 	return rc;
 }

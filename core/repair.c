@@ -66,7 +66,8 @@ int replayer_apply(struct replayer *rp, uint64_t ts, uint32_t idx,
 	if (!rc)
 		rc = lr->op == OP_DOC_PUT || lr->op == OP_DOC_DEL
 			 ? doc_replay(rp->t, lr, idx)
-			 : catalog_replay(rp->t, lr);
+		     : lr->op == OP_DICT ? dict_replay(rp->t, lr, idx)
+					 : catalog_replay(rp->t, lr);
 	rp->n++;
 	rp->last_ts = ts;
 	return rc;

@@ -5,8 +5,10 @@
  *
  * A restore reads one snapshot of the source, builds the new account
  * aside (stage.c) with the daemon lock held, copies each container's
- * documents as stored (checked against their etags, never parsed again),
- * syncs and renames it into place. Whatever fails, nothing is left at the
+ * documents through pitr_ct_copy() (checked against their etags, never
+ * parsed again; keyframes as stored, deltas and keyframes on a dictionary
+ * as standalone keyframes: log_standalone(), so the new account refers to
+ * nothing of the source), syncs and renames it into place. Whatever fails, nothing is left at the
  * target nor beside it.
  */
 #include <errno.h>

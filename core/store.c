@@ -293,6 +293,13 @@ static int env_open(const char *dir, unsigned flags, int create, pitr_store *s)
 			rc = PITR_NOTSTORE;
 		goto out_env;
 	}
+	/* from format 3; an account of an earlier one has none */
+	rc = mdb_dbi_open(txn, "dicts", dbflags, &s->dicts);
+	s->has_dicts = rc == 0;
+	if (rc && rc != MDB_NOTFOUND) {
+		mdb_txn_abort(txn);
+		goto out_env;
+	}
 	rc = mdb_txn_commit(txn);
 	if (rc)
 		goto out_env;
@@ -316,6 +323,7 @@ static pitr_store *store_alloc(void)
 	s->lockfd = -1;
 	pthread_mutex_init(&s->clock_mtx, NULL);
 	pthread_cond_init(&s->clock_cond, NULL);
+	pthread_mutex_init(&s->dict_mtx, NULL);
 	pthread_mutex_init(&s->group_mtx, NULL);
 	pthread_cond_init(&s->group_cond, NULL);
 	s->group_tail = &s->group_head;
@@ -330,6 +338,8 @@ static void store_free(pitr_store *s)
 		close(s->lockfd);
 	pthread_mutex_destroy(&s->clock_mtx);
 	pthread_cond_destroy(&s->clock_cond);
+	dict_cache_free(s);
+	pthread_mutex_destroy(&s->dict_mtx);
 	pthread_mutex_destroy(&s->group_mtx);
 	pthread_cond_destroy(&s->group_cond);
 	free(s);

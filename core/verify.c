@@ -1,6 +1,7 @@
 /*
- * verify.c - check a store: every log record's checksum, and every index
- * entry against the log and the log against the indexes.
+ * verify.c - check a store: every log record's checksum, every body
+ * decoded to its etag (a delta with its base), and every index entry
+ * against the log and the log against the indexes.
  *
  * The log is the source of truth; versions, live, names and incs are
  * derived from it and carry no checksums of their own. One pass over each
@@ -11,6 +12,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "internal.h"
 
@@ -114,6 +116,42 @@ static int check_log(struct check *ck, uint64_t *records)
 			continue;
 		}
 		int doc = r.op == OP_DOC_PUT || r.op == OP_DOC_DEL;
+		if (r.op == OP_DICT) {
+			struct dict_ref d;
+			rc = dict_get(t, r.inc, &d);
+			if (rc == 0)
+				dict_put(&d);
+			else if (rc == PITR_CORRUPT)
+				problem(ck, where,
+					"dictionary %016" PRIx64 " of container "
+					"%" PRIu64 " is damaged or not indexed",
+					r.inc, r.parent);
+			else
+				break;
+			continue;
+		}
+		if (r.op == OP_DOC_PUT) {
+			void *body;
+			size_t len;
+			rc = log_body(t, &r, &body, &len);
+			if (rc == 0)
+				free(body);
+			else if (rc == PITR_CORRUPT)
+				problem(ck, where,
+					"put of %" PRIu64 " '%s' at %s #%" PRIu32
+					" does not decode to its etag%s",
+					r.parent, shown(n, r.name, r.namelen),
+					pitr_time_format(ts, tm), idx,
+					r.flags == LOG_DELTA
+					    ? " (a delta: or its base is damaged"
+					      " or missing)"
+					: r.flags == LOG_DICT
+					    ? " (or its dictionary is damaged or"
+					      " missing)"
+					    : "");
+			else
+				break;
+		}
 		if (doc)
 			ik.mv_size = key_named(k, r.parent, r.name, r.namelen, ts);
 		else

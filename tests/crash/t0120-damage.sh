@@ -18,8 +18,9 @@ if ! [ -x "$DAMAGE" ]; then
 	exit 0
 fi
 
-# The store every damaged copy starts from: two databases, versions,
-# deletes, a renamed and a deleted container, and backup media.
+# The store every damaged copy starts from: two databases, versions (some
+# stored as deltas), deletes, a renamed and a deleted container, and backup
+# media.
 S=$TMP/base M=$TMP/mnt D=$TMP/media
 "$PITR" create "$S"
 mkdir "$D"
@@ -34,6 +35,13 @@ for i in 1 2 3 4 5 6; do
 done
 T1=$(ts_of "$M/shop/orders/o6.json")
 for i in 1 2 3; do echo "{\"n\": $i, \"v\": 2}" >"$M/shop/orders/o$i.json"; done
+# small edits of o5 and o6: versions stored as deltas on a keyframe
+for v in 2 3 4; do
+	for i in 5 6; do
+		echo "{\"n\": $i, \"v\": $v, \"s\": \"$(head -c 300 /dev/zero | tr '\0' y)\"}" \
+			>"$M/shop/orders/o$i.json"
+	done
+done
 rm "$M/shop/orders/o4.json"
 echo '{"x": 1}' >"$M/crm/old/x.json"
 mv "$M/crm/old" "$M/crm/new"

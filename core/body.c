@@ -1,0 +1,204 @@
+/*
+ * body.c - the version body codec: how a document body is stored in its log
+ * record, and back. Pure functions over bytes (no LMDB): what reads the
+ * base record of a delta is log.c.
+ *
+ * A log record's flags say which form its stored bytes take:
+ *   0          the body as it is (stored == size)
+ *   LOG_LZ4    a keyframe: the body as one LZ4 block
+ *   LOG_DELTA  (format 3) a delta: DELTA_HDR bytes, then the body as one LZ4
+ *              block compressed with its base's body as the dictionary:
+ *                u64 base_ts, u32 base_idx   the base's log key
+ *                u16 nth                     1 for the first delta on that
+ *                                            base, 2 for the next ...
+ *              The base is always a keyframe (any of the three keyframe
+ *              forms) of the same document: a read is at most two records
+ *              and two decompressions, however deep the history.
+ *   LOG_DICT   (format 3) a keyframe compressed with its container's
+ *              dictionary (dict.c): u64 dictionary id (the XXH3-64 of
+ *              the dictionary's bytes), then the body as one LZ4 block
+ *              compressed with the dictionary.
+ * Any other flags, a delta without its header or with nth 0, or a block
+ * that does not decompress to exactly `size` bytes is PITR_CORRUPT; the
+ * caller checks the etag (XXH3-64 of the whole body) after decoding.
+ */
+#include <lz4.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+void *body_stream_new(const void *dict, size_t dlen)
+{
+	LZ4_stream_t *st = malloc(sizeof(*st));
+
+	if (st && dlen <= (size_t)LZ4_MAX_INPUT_SIZE) {
+		LZ4_initStream(st, sizeof(*st));
+		LZ4_loadDict(st, dict, (int)dlen);
+	}
+	return st;
+}
+
+int body_form(const struct log_rec *r, struct body_base *base)
+{
+	const unsigned char *p = r->body;
+
+	memset(base, 0, sizeof(*base));
+	switch (r->flags) {
+	case 0:
+		return r->stored == r->size ? BODY_KEY : PITR_CORRUPT;
+	case LOG_LZ4:
+		return r->size && r->stored ? BODY_KEY : PITR_CORRUPT;
+	case LOG_DELTA:
+		if (r->stored <= DELTA_HDR || !r->size)
+			return PITR_CORRUPT;
+		base->ts = get_le64(p);
+		base->idx = get_le32(p + 8);
+		base->nth = (uint16_t)(p[12] | p[13] << 8);
+		return base->nth ? BODY_DELTA : PITR_CORRUPT;
+	case LOG_DICT:
+		if (r->stored <= DICT_HDR || !r->size)
+			return PITR_CORRUPT;
+		base->dict = get_le64(p);
+		return BODY_DICT;
+	default:
+		return PITR_CORRUPT;
+	}
+}
+
+int body_key_decode(const struct log_rec *r, void *out)
+{
+	int n;
+
+	if (r->flags == 0 && r->stored == r->size) {
+		memcpy(out, r->body, r->size);
+		return 0;
+	}
+	if (r->flags != LOG_LZ4 || r->size > (uint32_t)LZ4_MAX_INPUT_SIZE ||
+	    r->stored > (uint32_t)LZ4_MAX_INPUT_SIZE)
+		return PITR_CORRUPT;
+	n = LZ4_decompress_safe(r->body, out, (int)r->stored, (int)r->size);
+	return n >= 0 && (uint32_t)n == r->size ? 0 : PITR_CORRUPT;
+}
+
+/* The LZ4 block after `hdr` bytes of r's stored body, decoded with `dict`
+ * before it. */
+static int block_decode(const struct log_rec *r, size_t hdr, const void *dict,
+			size_t dlen, void *out)
+{
+	int n;
+
+	if (r->stored <= hdr || r->size > (uint32_t)LZ4_MAX_INPUT_SIZE ||
+	    r->stored > (uint32_t)LZ4_MAX_INPUT_SIZE ||
+	    dlen > (size_t)LZ4_MAX_INPUT_SIZE)
+		return PITR_CORRUPT;
+	n = LZ4_decompress_safe_usingDict((const char *)r->body + hdr, out,
+					  (int)(r->stored - hdr), (int)r->size,
+					  dict, (int)dlen);
+	return n >= 0 && (uint32_t)n == r->size ? 0 : PITR_CORRUPT;
+}
+
+int body_delta_decode(const struct log_rec *r, const void *base,
+		      size_t baselen, void *out)
+{
+	if (r->flags != LOG_DELTA)
+		return PITR_CORRUPT;
+	return block_decode(r, DELTA_HDR, base, baselen, out);
+}
+
+int body_dict_decode(const struct log_rec *r, const void *dict, size_t dlen,
+		     void *out)
+{
+	if (r->flags != LOG_DICT)
+		return PITR_CORRUPT;
+	return block_decode(r, DICT_HDR, dict, dlen, out);
+}
+
+/* Compress `body` with `dict` before it into buf + hdr: the block's
+ * length, or PITR_TOOBIG. */
+static int block_encode(const void *dict, size_t dlen, const void *loaded,
+			const void *body, size_t len, unsigned char *buf,
+			size_t cap, size_t hdr)
+{
+	LZ4_stream_t st;
+	int n;
+
+	if (!len || len > (size_t)LZ4_MAX_INPUT_SIZE ||
+	    dlen > (size_t)LZ4_MAX_INPUT_SIZE || cap <= hdr)
+		return PITR_TOOBIG;
+	/* A stream state is plain data that points at its dictionary: a copy
+	 * of one with the dictionary loaded is that state again, for the
+	 * price of a copy instead of hashing the dictionary. */
+	if (loaded)
+		memcpy(&st, loaded, sizeof(st));
+	else /* resets the whole state first; LZ4 reaches back 64 KB at
+		most: the dictionary's end is used */
+		LZ4_loadDict(&st, dict, (int)dlen);
+	n = LZ4_compress_fast_continue(&st, body, (char *)buf + hdr, (int)len,
+				       (int)(cap - hdr), 1);
+	return n > 0 ? n : PITR_TOOBIG;
+}
+
+int body_dict_encode(uint64_t id, const void *dict, size_t dlen,
+		     const void *stream, const void *body, size_t len,
+		     void *buf, size_t cap)
+{
+	int n = block_encode(dict, dlen, stream, body, len, buf, cap, DICT_HDR);
+
+	if (n < 0)
+		return n;
+	put_le64(buf, id);
+	return DICT_HDR + n;
+}
+
+size_t body_bound(size_t len)
+{
+	return DELTA_HDR + (size_t)LZ4_compressBound((int)len);
+}
+
+int body_key_encode(const void *body, size_t len, void *buf, size_t cap,
+		    int *flags)
+{
+	int n = 0;
+
+	if (len > (size_t)LZ4_MAX_INPUT_SIZE || cap < len)
+		return PITR_TOOBIG;
+	if (len)
+		n = LZ4_compress_default(body, buf, (int)len, (int)cap);
+	/* Kept as it is when compression does not pay. */
+	if (n <= 0 || (size_t)n >= len) {
+		memcpy(buf, body, len);
+		*flags = 0;
+		return (int)len;
+	}
+	*flags = LOG_LZ4;
+	return n;
+}
+
+int body_delta_encode(const struct body_base *b, const void *base,
+		      size_t baselen, const void *body, size_t len, void *buf,
+		      size_t cap)
+{
+	unsigned char *p = buf;
+	int n;
+
+	if (!b->nth)
+		return PITR_TOOBIG;
+	n = block_encode(base, baselen, NULL, body, len, buf, cap, DELTA_HDR);
+	if (n < 0)
+		return n;
+	put_le64(p, b->ts);
+	put_le32(p + 8, b->idx);
+	p[12] = (unsigned char)b->nth;
+	p[13] = (unsigned char)(b->nth >> 8);
+	return DELTA_HDR + n;
+}
+
+size_t body_delta_cap(size_t len)
+{
+	return DELTA_HDR + len / DELTA_FRACTION;
+}
+
+int body_delta_pays(size_t stored, size_t len)
+{
+	return stored * DELTA_FRACTION <= len;
+}

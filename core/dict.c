@@ -1,0 +1,292 @@
+/*
+ * dict.c - container dictionaries (format 3): what a keyframe of a small
+ * document is compressed against. A container's dictionary is made, once,
+ * from the bodies of its documents when it has enough of them, and stored
+ * as a log record (op OP_DICT, so shipping carries it to the media before
+ * the keyframes that use it, and a replay rebuilds it) indexed by the dicts
+ * table (see internal.h for its one value codec). Its id is the XXH3-64 of
+ * its bytes: a dictionary never changes once referenced, and one read is
+ * checked against the id that refers to it. Dictionaries are kept for the
+ * life of the account (pruning passes them by): at most one per container.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <xxhash.h>
+
+#include "internal.h"
+
+#define DICT_CACHE_MAX 1024 /* dictionaries kept in memory, at most */
+
+enum { DICT_OF_CT = 1, DICT_BY_ID = 2 };
+
+static void dict_key(unsigned char *k, int kind, uint64_t v)
+{
+	k[0] = (unsigned char)kind;
+	put_be64(k + 1, v);
+}
+
+int dict_val_decode(const MDB_val *v, uint64_t *id, uint64_t *ts,
+		    uint32_t *idx)
+{
+	const unsigned char *p = v->mv_data;
+
+	if (v->mv_size != DICT_VAL)
+		return PITR_CORRUPT;
+	*id = get_le64(p);
+	*ts = get_le64(p + 8);
+	*idx = get_le32(p + 16);
+	return 0;
+}
+
+static int dict_val_put(pitr_txn *t, int kind, uint64_t kv, uint64_t id,
+			uint64_t ts, uint32_t idx)
+{
+	unsigned char k[9], v[DICT_VAL];
+	MDB_val key = { sizeof(k), k }, val = { sizeof(v), v };
+
+	dict_key(k, kind, kv);
+	put_le64(v, id);
+	put_le64(v + 8, ts);
+	put_le32(v + 16, idx);
+	return mdb_rc(mdb_put(t->txn, t->s->dicts, &key, &val, 0));
+}
+
+static int dict_val_get(pitr_txn *t, int kind, uint64_t kv, uint64_t *id,
+			uint64_t *ts, uint32_t *idx)
+{
+	unsigned char k[9];
+	MDB_val key = { sizeof(k), k }, val;
+	int rc;
+
+	if (!t->s->has_dicts)
+		return PITR_NOTFOUND;
+	dict_key(k, kind, kv);
+	rc = mdb_rc(mdb_get(t->txn, t->s->dicts, &key, &val));
+	return rc ? rc : dict_val_decode(&val, id, ts, idx);
+}
+
+static const struct dict_cached *cache_find(pitr_store *s, uint64_t id)
+{
+	for (size_t i = 0; i < s->dict_n; i++)
+		if (s->dict_cache[i].id == id)
+			return &s->dict_cache[i];
+	return NULL;
+}
+
+void dict_put(struct dict_ref *d)
+{
+	free(d->owned);
+	d->owned = NULL;
+}
+
+void dict_cache_free(pitr_store *s)
+{
+	for (size_t i = 0; i < s->dict_n; i++) {
+		free(s->dict_cache[i].stream);
+		free(s->dict_cache[i].bytes);
+	}
+	free(s->dict_cache);
+	s->dict_cache = NULL;
+	s->dict_n = s->dict_cap = 0;
+}
+
+/* Keep `bytes` (malloc'd) in the cache, or give it to the caller to free. */
+static void cache_add(pitr_store *s, struct dict_ref *d, void *bytes)
+{
+	const struct dict_cached *c;
+
+	pthread_mutex_lock(&s->dict_mtx);
+	if ((c = cache_find(s, d->id))) {
+		free(bytes);
+	} else if (s->dict_n < DICT_CACHE_MAX) {
+		if (s->dict_n == s->dict_cap) {
+			size_t cap = s->dict_cap ? s->dict_cap * 2 : 8;
+			struct dict_cached *v =
+			    realloc(s->dict_cache, cap * sizeof(*v));
+			if (v) {
+				s->dict_cache = v;
+				s->dict_cap = cap;
+			}
+		}
+		if (s->dict_n < s->dict_cap) {
+			s->dict_cache[s->dict_n] = (struct dict_cached){
+				d->id, bytes, d->len,
+				body_stream_new(bytes, d->len)
+			};
+			c = &s->dict_cache[s->dict_n++];
+		}
+	}
+	if (c) {
+		d->bytes = c->bytes;
+		d->stream = c->stream;
+		d->owned = NULL;
+	} else {
+		d->bytes = bytes;
+		d->owned = bytes;
+	}
+	pthread_mutex_unlock(&s->dict_mtx);
+}
+
+int dict_get(pitr_txn *t, uint64_t id, struct dict_ref *d)
+{
+	unsigned char k[12];
+	MDB_val key = { sizeof(k), k }, val;
+	const struct dict_cached *c;
+	struct log_rec r;
+	uint64_t vid, ts;
+	uint32_t idx;
+	void *bytes;
+	size_t len;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	d->id = id;
+	pthread_mutex_lock(&t->s->dict_mtx);
+	c = cache_find(t->s, id);
+	if (c) {
+		d->bytes = c->bytes;
+		d->len = c->len;
+		d->stream = c->stream;
+	}
+	pthread_mutex_unlock(&t->s->dict_mtx);
+	if (c)
+		return 0;
+	rc = dict_val_get(t, DICT_BY_ID, id, &vid, &ts, &idx);
+	if (rc)
+		return rc == PITR_NOTFOUND ? PITR_CORRUPT : rc;
+	key_log(k, ts, idx);
+	rc = mdb_rc(mdb_get(t->txn, t->s->log, &key, &val));
+	if (rc)
+		return rc == PITR_NOTFOUND ? PITR_CORRUPT : rc;
+	struct body_base b;
+	if (vid != id || log_decode(&val, &r) || r.op != OP_DICT ||
+	    r.inc != id || body_form(&r, &b) != BODY_KEY || r.size > DICT_MAX)
+		return PITR_CORRUPT;
+	if ((rc = log_body(t, &r, &bytes, &len)))
+		return rc;
+	if (XXH3_64bits(bytes, len) != id) {
+		free(bytes);
+		return PITR_CORRUPT;
+	}
+	d->len = len;
+	cache_add(t->s, d, bytes);
+	return 0;
+}
+
+/* Make a dictionary of the documents of `ct`, if it has enough. */
+static int dict_build(pitr_txn *t, uint64_t ct, struct dict_ref *d)
+{
+	struct {
+		uint64_t ts;
+		uint32_t idx;
+	} pick[DICT_SCAN];
+	unsigned char k[KEY_MAX];
+	MDB_val key = { key_live(k, ct, LIVE_DOC, "", 0), k }, val;
+	MDB_cursor *c;
+	size_t bytes = 0, n = 0;
+	int rc;
+
+	rc = mdb_rc(mdb_cursor_open(t->txn, t->s->live, &c));
+	if (rc)
+		return rc;
+	/* the sizes alone decide whether there is enough */
+	for (rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE);
+	     rc == 0 && n < DICT_SCAN && bytes < DICT_MAX;
+	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
+		const unsigned char *p = key.mv_data;
+		if (key.mv_size < 9 || get_be64(p) != ct || p[8] != LIVE_DOC)
+			break;
+		if (val.mv_size != LIVE_DOC_VAL)
+			continue;
+		pick[n].ts = get_le64(val.mv_data);
+		pick[n].idx = get_le32((unsigned char *)val.mv_data + 8);
+		bytes += get_le32((unsigned char *)val.mv_data + 12);
+		n++;
+	}
+	mdb_cursor_close(c);
+	if (rc && rc != MDB_NOTFOUND)
+		return mdb_rc(rc);
+	/* made once the container holds a dictionary's worth (or DICT_SCAN
+	 * documents of DICT_MIN_BYTES at least) */
+	if (n < DICT_MIN_DOCS || bytes < DICT_MIN_BYTES ||
+	    (bytes < DICT_MAX && n < DICT_SCAN))
+		return PITR_NOTFOUND;
+
+	char *dict = malloc(DICT_MAX);
+	size_t len = 0;
+	if (!dict)
+		return ENOMEM;
+	for (size_t i = 0; i < n && len < DICT_MAX; i++) {
+		unsigned char lk[12];
+		MDB_val lkey = { sizeof(lk), lk }, lval;
+		struct log_rec r;
+		void *body;
+		size_t blen;
+		key_log(lk, pick[i].ts, pick[i].idx);
+		/* a document that does not read is left out */
+		if (mdb_get(t->txn, t->s->log, &lkey, &lval) ||
+		    log_decode(&lval, &r) || r.op != OP_DOC_PUT ||
+		    log_body(t, &r, &body, &blen))
+			continue;
+		if (blen > DICT_MAX - len)
+			blen = DICT_MAX - len;
+		memcpy(dict + len, body, blen);
+		len += blen;
+		free(body);
+	}
+	t->err[0] = 0;
+	if (len < DICT_MIN_BYTES) {
+		free(dict);
+		return PITR_NOTFOUND;
+	}
+	uint64_t id = XXH3_64bits(dict, len), ts = t->ts;
+	uint32_t idx;
+	/* a dictionary of these very bytes already made is reused */
+	uint64_t vid;
+	rc = dict_val_get(t, DICT_BY_ID, id, &vid, &ts, &idx);
+	if (rc == PITR_NOTFOUND) {
+		struct log_rec r = { .op = OP_DICT, .parent = ct, .inc = id,
+				     .etag = id, .name = "" };
+		ts = t->ts;
+		rc = log_append_body(t, &r, dict, len, NULL, &idx);
+		if (!rc)
+			rc = dict_val_put(t, DICT_BY_ID, id, id, ts, idx);
+	}
+	if (!rc)
+		rc = dict_val_put(t, DICT_OF_CT, ct, id, ts, idx);
+	if (rc) {
+		free(dict);
+		return rc;
+	}
+	d->id = id;
+	d->len = len;
+	cache_add(t->s, d, dict);
+	return 0;
+}
+
+int dict_of_ct(pitr_txn *t, uint64_t ct, struct dict_ref *d)
+{
+	uint64_t id, ts;
+	uint32_t idx;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	if (t->s->format < 3 || !t->s->has_dicts)
+		return PITR_NOTFOUND;
+	rc = dict_val_get(t, DICT_OF_CT, ct, &id, &ts, &idx);
+	if (rc == 0)
+		return dict_get(t, id, d);
+	if (rc != PITR_NOTFOUND || !t->ts)
+		return rc;
+	return dict_build(t, ct, d);
+}
+
+int dict_replay(pitr_txn *t, const struct log_rec *r, uint32_t idx)
+{
+	int rc;
+
+	if (!t->s->has_dicts)
+		return PITR_CORRUPT;
+	rc = dict_val_put(t, DICT_BY_ID, r->inc, r->inc, t->ts, idx);
+	return rc ? rc : dict_val_put(t, DICT_OF_CT, r->parent, r->inc, t->ts, idx);
+}

@@ -1,0 +1,844 @@
+/*
+ * test_body.c - version bodies stored as keyframes and deltas: the codec's
+ * round trips and refusals, reads at every instant of a long history, a
+ * damaged or missing base read as an error (never wrong data), pruning
+ * that keeps what the window needs, rename and restore storing standalone
+ * bodies, verify, and a format-2 account read and written by this build.
+ * White-box where a test must look at or damage the stored records.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "../../core/internal.h"
+#include "../bench/docgen.h"
+#include "tap.h"
+
+#define SEC PITR_NS_PER_SEC
+
+static char dir[64];
+
+/* Version v of a ~1 KB document: a few fields change with v. */
+static size_t doc(char *buf, size_t cap, unsigned id, unsigned v)
+{
+	char head[128], rest[DOC_MAX];
+	size_t n = doc_gen(rest, sizeof(rest), "d", id);
+	int h = snprintf(head, sizeof(head),
+			 "{\"status\":\"%s\",\"updated_at\":\"2026-12-%02uT%02u:"
+			 "00:00Z\",\"counter\":%u,\"doc\":",
+			 v % 3 ? "open" : "closed", 1 + v % 28, v % 24, v);
+
+	return (size_t)snprintf(buf, cap, "%s%.*s}", head, (int)n, rest) <
+			       cap
+		   ? (size_t)h + n + 1
+		   : 0;
+}
+
+static pitr_store *make_store(const char *name, uint32_t format)
+{
+	pitr_config cfg = { 0 };
+	pitr_store *s = NULL;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	pitr_policy_default(&cfg.policy);
+	cfg.policy.retention = 3600 * SEC;
+	if (pitr_store_create(path, &cfg) || pitr_store_open(path, 0, &s))
+		return NULL;
+	if (format != PITR_FORMAT) {
+		/* An account of an earlier format: its meta says so before
+		 * anything is written, and it has no dicts table (format 3's),
+		 * as a build of that format made it; the library writes it
+		 * in that format from then on. */
+		pitr_txn *t;
+		unsigned char f[4];
+		MDB_val k = { 6, (void *)"format" }, v = { 4, f };
+		put_le32(f, format);
+		pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+		mdb_put(t->txn, s->meta, &k, &v, 0);
+		mdb_drop(t->txn, s->dicts, 1);
+		pitr_txn_commit(t, NULL);
+		pitr_store_close(s);
+		if (pitr_store_open(path, 0, &s))
+			return NULL;
+	}
+	return s;
+}
+
+static uint64_t container(pitr_store *s, const char *db, const char *ct)
+{
+	uint64_t d = 0, c = 0;
+	pitr_txn *t;
+
+	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+	pitr_db_create(t, db, strlen(db), &d);
+	pitr_ct_create(t, d, ct, strlen(ct), &c);
+	pitr_txn_commit(t, NULL);
+	return c;
+}
+
+static int put(pitr_store *s, uint64_t ct, const char *id, const char *body,
+	       size_t len, uint64_t *ts)
+{
+	pitr_txn *t;
+	int rc = pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+
+	if (!rc && (rc = pitr_doc_put(t, ct, id, strlen(id), body, len))) {
+		pitr_txn_abort(t);
+		return rc;
+	}
+	return rc ? rc : pitr_txn_commit(t, ts);
+}
+
+/* Read (ct, id) at `at`: 1 when it is exactly body[len]; else 0, rc set. */
+static int reads(pitr_store *s, uint64_t ct, const char *id, uint64_t at,
+		 const char *body, size_t len, int *rc)
+{
+	pitr_txn *t;
+	void *got;
+	size_t glen;
+	int same = 0;
+
+	*rc = pitr_txn_begin(s, PITR_TXN_READ, &t);
+	if (*rc)
+		return 0;
+	*rc = pitr_doc_get(t, ct, id, strlen(id), at, NULL, &got, &glen);
+	if (!*rc) {
+		same = glen == len && !memcmp(got, body, len);
+		free(got);
+	}
+	pitr_txn_abort(t);
+	return same;
+}
+
+struct forms {
+	int keys, dicts, deltas, bad, maxnth, base_not_key;
+};
+
+/* Count the stored forms of every document put in the log. */
+static struct forms forms(pitr_store *s)
+{
+	struct forms f = { 0 };
+	MDB_val key, val, bk, bv;
+	MDB_cursor *c;
+	pitr_txn *t;
+	struct log_rec r, br;
+	struct body_base b, bb;
+
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	mdb_cursor_open(t->txn, s->log, &c);
+	while (mdb_cursor_get(c, &key, &val, MDB_NEXT) == 0) {
+		if (log_decode(&val, &r) || r.op != OP_DOC_PUT)
+			continue;
+		int form = body_form(&r, &b);
+		if (form == BODY_KEY || form == BODY_DICT) {
+			f.keys++;
+			f.dicts += form == BODY_DICT;
+			continue;
+		}
+		if (form != BODY_DELTA) {
+			f.bad++;
+			continue;
+		}
+		f.deltas++;
+		if (b.nth > f.maxnth)
+			f.maxnth = b.nth;
+		unsigned char k[12];
+		key_log(k, b.ts, b.idx);
+		bk.mv_size = 12;
+		bk.mv_data = k;
+		if (mdb_get(t->txn, s->log, &bk, &bv) || log_decode(&bv, &br) ||
+		    (body_form(&br, &bb) != BODY_KEY &&
+		     body_form(&br, &bb) != BODY_DICT))
+			f.base_not_key++;
+	}
+	mdb_cursor_close(c);
+	pitr_txn_abort(t);
+	return f;
+}
+
+static void count_problem(const char *where, const char *what, void *arg)
+{
+	(void)where;
+	(void)what;
+	++*(int *)arg;
+}
+
+static int problems(pitr_store *s)
+{
+	int n = 0;
+	uint64_t records;
+	int rc = pitr_store_verify(s, count_problem, &n, &records);
+
+	return rc && !n ? -1 : n;
+}
+
+/*
+ * The codec alone
+ */
+static void test_codec(void)
+{
+	char a[DOC_MAX], b[DOC_MAX], other[DOC_MAX], out[DOC_MAX];
+	unsigned char buf[4096];
+	size_t alen = doc(a, sizeof(a), 1, 1), blen = doc(b, sizeof(b), 1, 2);
+	size_t olen = doc(other, sizeof(other), 2, 1);
+	struct body_base base = { 1234, 7, 3, 0 }, got;
+	struct log_rec r = { .op = OP_DOC_PUT, .size = (uint32_t)blen };
+	int n, flags;
+
+	ok(alen > 900 && blen > 900, "documents of about 1 KB (%zu, %zu)", alen,
+	   blen);
+	n = body_delta_encode(&base, a, alen, b, blen, buf, sizeof(buf));
+	ok(n > DELTA_HDR && body_delta_pays((size_t)n, blen),
+	   "a small edit is a small delta (%d bytes of %zu)", n, blen);
+	r.flags = LOG_DELTA;
+	r.body = buf;
+	r.stored = (uint32_t)n;
+	is_int(body_form(&r, &got), BODY_DELTA, "its form: a delta");
+	ok(got.ts == 1234 && got.idx == 7 && got.nth == 3,
+	   "naming its base and rank");
+	is_int(body_delta_decode(&r, a, alen, out), 0, "decodes on its base");
+	ok(!memcmp(out, b, blen), "to the body");
+	/* on another base, LZ4 may decode to other bytes: the etag, which
+	 * every reader checks, tells */
+	memset(out, 0, sizeof(out));
+	if (body_delta_decode(&r, other, olen, out) == 0)
+		ok(XXH3_64bits(out, blen) != XXH3_64bits(b, blen),
+		   "on another base: not the body's etag");
+	else
+		ok(1, "on another base: refused");
+	r.stored = DELTA_HDR + 3;
+	is_int(body_delta_decode(&r, a, alen, out), PITR_CORRUPT,
+	       "a truncated delta is refused");
+	r.stored = DELTA_HDR;
+	is_int(body_form(&r, &got), PITR_CORRUPT, "a delta of no bytes too");
+	r.stored = (uint32_t)n;
+	buf[12] = buf[13] = 0;
+	is_int(body_form(&r, &got), PITR_CORRUPT, "and one of rank 0");
+	r.flags = LOG_DELTA | LOG_LZ4;
+	is_int(body_form(&r, &got), PITR_CORRUPT, "unknown flags are refused");
+	r.flags = 0x80;
+	is_int(body_form(&r, &got), PITR_CORRUPT, "every unknown flag");
+
+	n = body_key_encode(b, blen, buf, sizeof(buf), &flags);
+	ok(n > 0 && flags == LOG_LZ4 && (size_t)n < blen,
+	   "a keyframe is an lz4 block (%d bytes)", n);
+	r.flags = flags;
+	r.stored = (uint32_t)n;
+	is_int(body_form(&r, &got), BODY_KEY, "its form: a keyframe");
+	is_int(body_key_decode(&r, out), 0, "decodes");
+	ok(!memcmp(out, b, blen), "to the body");
+	r.size = (uint32_t)blen + 1;
+	is_int(body_key_decode(&r, out), PITR_CORRUPT,
+	       "a size that does not match is refused");
+	n = body_key_encode("{}", 2, buf, sizeof(buf), &flags);
+	ok(n == 2 && flags == 0, "a body compression does not shrink is kept");
+	r.flags = 0;
+	r.size = 3;
+	r.stored = 2;
+	is_int(body_form(&r, &got), PITR_CORRUPT,
+	       "a plain body of the wrong size is refused");
+}
+
+/*
+ * A long history: every version reads back at its instant; deltas carry
+ * the edits; the chains stay one keyframe deep.
+ */
+static void test_history(void)
+{
+	enum { V = 300 };
+	pitr_store *s = make_store("hist", PITR_FORMAT);
+	uint64_t ct = container(s, "d", "c"), ts[V];
+	static char bodies[V][DOC_MAX];
+	size_t lens[V];
+	int rc, bad = 0;
+
+	for (unsigned v = 0; v < V; v++) {
+		lens[v] = doc(bodies[v], DOC_MAX, 1, v);
+		if (put(s, ct, "x", bodies[v], lens[v], &ts[v]))
+			bad++;
+	}
+	is_int(bad, 0, "300 versions written");
+	struct forms f = forms(s);
+	ok(f.deltas >= V * 9 / 10, "most are deltas (%d of %d)", f.deltas, V);
+	ok(f.keys >= V / DELTA_MAX && f.keys < V / 10,
+	   "a keyframe every DELTA_MAX at most (%d)", f.keys);
+	ok(f.maxnth <= DELTA_MAX, "no base carries more than DELTA_MAX");
+	is_int(f.base_not_key, 0, "every delta's base is a keyframe");
+	is_int(f.bad, 0, "every form is known");
+	for (unsigned v = 0; v < V; v++)
+		if (!reads(s, ct, "x", ts[v], bodies[v], lens[v], &rc))
+			bad++;
+	is_int(bad, 0, "every version reads back at its instant");
+	ok(reads(s, ct, "x", PITR_NOW, bodies[V - 1], lens[V - 1], &rc),
+	   "and the latest now");
+	is_int(problems(s), 0, "verify decodes every body");
+
+	/* A document whose edits change everything: keyframes. */
+	char a[DOC_MAX], b[DOC_MAX];
+	size_t al = doc(a, sizeof(a), 7, 0), bl = doc(b, sizeof(b), 8, 0);
+	uint64_t t1, t2;
+	put(s, ct, "y", a, al, &t1);
+	put(s, ct, "y", b, bl, &t2);
+	f = forms(s);
+	ok(reads(s, ct, "y", t1, a, al, &rc) && reads(s, ct, "y", t2, b, bl, &rc),
+	   "a rewrite reads back");
+
+	/* Two puts of one document in one transaction: the second replaces
+	 * the first, and is no delta on it. */
+	pitr_txn *t;
+	uint64_t t3;
+	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+	pitr_doc_put(t, ct, "y", 1, a, al);
+	pitr_doc_put(t, ct, "y", 1, bodies[5], lens[5]);
+	is_int(pitr_txn_commit(t, &t3), 0, "two puts in one commit");
+	ok(reads(s, ct, "y", t3, bodies[5], lens[5], &rc),
+	   "the second is what is read");
+	is_int(problems(s), 0, "and the store verifies");
+	pitr_store_close(s);
+}
+
+/* The log record at (ts, idx), copied, and a way to write it back. */
+static int record_get(pitr_store *s, uint64_t ts, uint32_t idx,
+		      unsigned char *buf, size_t *len)
+{
+	unsigned char k[12];
+	MDB_val key = { 12, k }, val;
+	pitr_txn *t;
+	int rc;
+
+	key_log(k, ts, idx);
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	rc = mdb_get(t->txn, s->log, &key, &val);
+	if (!rc) {
+		memcpy(buf, val.mv_data, val.mv_size);
+		*len = val.mv_size;
+	}
+	pitr_txn_abort(t);
+	return rc;
+}
+
+static void record_set(pitr_store *s, uint64_t ts, uint32_t idx,
+		       const unsigned char *buf, size_t len)
+{
+	unsigned char k[12];
+	MDB_val key = { 12, k }, val = { len, (void *)buf };
+	pitr_txn *t;
+
+	key_log(k, ts, idx);
+	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+	if (buf)
+		mdb_put(t->txn, s->log, &key, &val, 0);
+	else
+		mdb_del(t->txn, s->log, &key, NULL);
+	pitr_txn_commit(t, NULL);
+}
+
+/* The base of the version of (ct, id) at `at`. */
+static int base_of(pitr_store *s, uint64_t ct, const char *id, uint64_t at,
+		   struct body_base *b)
+{
+	pitr_txn *t;
+	pitr_version v;
+	unsigned char rec[4096];
+	size_t len;
+	struct log_rec r;
+	MDB_val val;
+	int found = 0;
+
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	if (pitr_doc_stat(t, ct, id, strlen(id), at, &v) == 0) {
+		/* the log index: the only record of the commit */
+		if (record_get(s, v.ts, 0, rec, &len) == 0) {
+			val.mv_size = len;
+			val.mv_data = rec;
+			found = log_decode(&val, &r) == 0 &&
+				body_form(&r, b) == BODY_DELTA;
+		}
+	}
+	pitr_txn_abort(t);
+	return found;
+}
+
+/* A damaged or missing base is an error, never wrong data. */
+static void test_damage(void)
+{
+	pitr_store *s = make_store("damage", PITR_FORMAT);
+	uint64_t ct = container(s, "d", "c"), ts[3];
+	char body[3][DOC_MAX];
+	size_t len[3];
+	unsigned char orig[4096], bad[4096];
+	size_t olen;
+	struct body_base b;
+	int rc;
+
+	for (unsigned v = 0; v < 3; v++) {
+		len[v] = doc(body[v], DOC_MAX, 3, v);
+		put(s, ct, "x", body[v], len[v], &ts[v]);
+	}
+	ok(base_of(s, ct, "x", ts[2], &b) && b.ts == ts[0],
+	   "the third version is a delta on the first");
+	record_get(s, b.ts, b.idx, orig, &olen);
+
+	/* a flipped byte: the base fails its checksum */
+	memcpy(bad, orig, olen);
+	bad[olen - 20] ^= 0x40;
+	record_set(s, b.ts, b.idx, bad, olen);
+	ok(!reads(s, ct, "x", ts[2], body[2], len[2], &rc) &&
+	       rc == PITR_CORRUPT,
+	   "damaged base: the delta reads as PITR_CORRUPT");
+	ok(problems(s) > 0, "verify reports it");
+
+	/* a base whose checksum holds but whose body is another document's
+	 * (its own etag recomputed): the delta's etag tells */
+	char other[DOC_MAX];
+	size_t ol = doc(other, sizeof(other), 4, 0);
+	struct log_rec r;
+	MDB_val v = { olen, orig };
+	log_decode(&v, &r);
+	int flags, n = body_key_encode(other, ol, bad + LOG_HDR + r.namelen,
+				       sizeof(bad) - LOG_HDR - r.namelen -
+					   LOG_SUM,
+				       &flags);
+	memcpy(bad, orig, LOG_HDR + r.namelen);
+	bad[1] = (unsigned char)flags;
+	put_le32(bad + 20, (uint32_t)ol);
+	put_le32(bad + 24, (uint32_t)n);
+	put_le64(bad + 28, XXH3_64bits(other, ol));
+	size_t blen = LOG_HDR + r.namelen + (size_t)n + LOG_SUM;
+	put_le64(bad + blen - LOG_SUM, XXH3_64bits(bad, blen - LOG_SUM));
+	record_set(s, b.ts, b.idx, bad, blen);
+	ok(!reads(s, ct, "x", ts[2], body[2], len[2], &rc) &&
+	       rc == PITR_CORRUPT,
+	   "a whole but wrong base: PITR_CORRUPT, not its decoding");
+
+	/* the base gone */
+	record_set(s, b.ts, b.idx, NULL, 0);
+	ok(!reads(s, ct, "x", ts[2], body[2], len[2], &rc) &&
+	       rc == PITR_CORRUPT,
+	   "missing base: PITR_CORRUPT");
+	ok(problems(s) > 0, "verify reports it");
+
+	/* a new version after the damage is a keyframe, and reads */
+	uint64_t t4;
+	is_int(put(s, ct, "x", body[0], len[0], &t4), 0,
+	       "a put over a damaged history succeeds");
+	ok(reads(s, ct, "x", t4, body[0], len[0], &rc), "and reads back");
+	record_set(s, b.ts, b.idx, orig, olen);
+	ok(reads(s, ct, "x", ts[2], body[2], len[2], &rc),
+	   "the base put back: the delta reads again");
+	is_int(problems(s), 0, "and the store verifies");
+	pitr_store_close(s);
+}
+
+/* Pruning removes a keyframe only after the deltas on it that stay are
+ * keyframes themselves. */
+static void test_prune(void)
+{
+	pitr_store *s = make_store("prune", PITR_FORMAT);
+	uint64_t ct = container(s, "d", "c"), ts[6];
+	char body[6][DOC_MAX];
+	size_t len[6];
+	pitr_prune_stats st;
+	struct body_base b;
+	int rc, bad = 0;
+
+	for (unsigned v = 0; v < 6; v++) {
+		len[v] = doc(body[v], DOC_MAX, 5, v);
+		put(s, ct, "x", body[v], len[v], &ts[v]);
+	}
+	ok(base_of(s, ct, "x", ts[3], &b) && b.ts == ts[0],
+	   "versions 2..6 are deltas on the first");
+	/* the window starts between versions 3 and 4: 1 and 2 go */
+	is_int(pitr_prune(s, ts[2] + 3600 * SEC, 0, &st), 0, "prune");
+	is_int(st.versions, 2, "two versions removed");
+	ok(!base_of(s, ct, "x", ts[2], &b), "version 3 is now a keyframe");
+	for (unsigned v = 2; v < 6; v++)
+		if (!reads(s, ct, "x", ts[v], body[v], len[v], &rc))
+			bad++;
+	is_int(bad, 0, "every version inside the window reads back");
+	struct forms f = forms(s);
+	is_int(f.base_not_key, 0, "every delta has its keyframe");
+	is_int(problems(s), 0, "the pruned store verifies");
+	uint64_t t7;
+	put(s, ct, "x", body[0], len[0], &t7);
+	ok(reads(s, ct, "x", t7, body[0], len[0], &rc), "writes go on");
+	pitr_store_close(s);
+}
+
+/* Rename and restore store bodies that stand alone. */
+static void test_standalone(void)
+{
+	pitr_store *s = make_store("alone", PITR_FORMAT);
+	pitr_store *d = make_store("copy", PITR_FORMAT);
+	uint64_t ct = container(s, "d", "c"), dct = container(d, "d", "c");
+	char body[4][DOC_MAX];
+	size_t len[4];
+	uint64_t ts[4];
+	pitr_txn *t, *dt;
+	int rc;
+
+	for (unsigned v = 0; v < 4; v++) {
+		len[v] = doc(body[v], DOC_MAX, 6, v);
+		put(s, ct, "x", body[v], len[v], &ts[v]);
+	}
+	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+	is_int(pitr_doc_rename(t, ct, "x", 1, ct, "y", 1), 0, "rename a delta");
+	pitr_txn_commit(t, NULL);
+	ok(reads(s, ct, "y", PITR_NOW, body[3], len[3], &rc),
+	   "the new name reads");
+	struct body_base b;
+	ok(!base_of(s, ct, "y", PITR_NOW, &b), "as a keyframe");
+	ok(reads(s, ct, "x", ts[3], body[3], len[3], &rc),
+	   "the old name's history reads");
+
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	pitr_txn_begin(d, PITR_TXN_WRITE, &dt);
+	is_int(pitr_ct_copy(&dt, dct, t, ct, ts[3], NULL, NULL, NULL), 0,
+	       "copy the container as it was");
+	pitr_txn_commit(dt, NULL);
+	pitr_txn_abort(t);
+	ok(reads(d, dct, "x", PITR_NOW, body[3], len[3], &rc),
+	   "the copy reads");
+	struct forms f = forms(d);
+	ok(f.deltas == 0 && f.keys == 1, "as a keyframe: nothing refers to the "
+					 "source");
+	is_int(problems(d), 0, "the copy verifies");
+	pitr_store_close(s);
+	pitr_store_close(d);
+}
+
+/*
+ * An account of format 2 (as every build before format 3 made them): it
+ * opens, its history reads, writes keep format 2 (whole bodies, which an
+ * older build reads), and it verifies.
+ */
+static void test_format2(void)
+{
+	pitr_store *s = make_store("old", 2);
+	uint64_t ct, ts[5];
+	char body[5][DOC_MAX];
+	size_t len[5];
+	pitr_info info;
+	int rc, bad = 0;
+
+	ok(s != NULL, "a format-2 account opens");
+	if (!s)
+		return;
+	ok(!s->has_dicts, "it has no dicts table");
+	ct = container(s, "d", "c");
+	for (unsigned v = 0; v < 5; v++) {
+		len[v] = doc(body[v], DOC_MAX, 9, v);
+		put(s, ct, "x", body[v], len[v], &ts[v]);
+	}
+	/* enough documents for a dictionary, were it format 3 */
+	char many[DOC_MAX], id[16];
+	for (unsigned i = 0; i < DICT_SCAN + 4; i++) {
+		size_t ml = doc(many, sizeof(many), 200 + i, 0);
+		snprintf(id, sizeof(id), "m%03u", i);
+		put(s, ct, id, many, ml, NULL);
+	}
+	struct forms f = forms(s);
+	ok(f.deltas == 0 && f.dicts == 0 && f.keys == 5 + DICT_SCAN + 4,
+	   "its writes are plain keyframes, as format 2's");
+	pitr_store_info(s, &info);
+	is_int(info.format, 2, "and it stays format 2");
+	pitr_store_close(s);
+	char path[128];
+	snprintf(path, sizeof(path), "%s/old", dir);
+	is_int(pitr_store_open(path, PITR_OPEN_RDONLY, &s), 0, "reopened");
+	for (unsigned v = 0; v < 5; v++)
+		if (!reads(s, ct, "x", ts[v], body[v], len[v], &rc))
+			bad++;
+	is_int(bad, 0, "every version reads");
+	is_int(problems(s), 0, "it verifies");
+	pitr_store_close(s);
+}
+
+/*
+ * Container dictionaries: keyframes of a container with enough documents
+ * are compressed against one; they read back, a damaged dictionary is an
+ * error, and a copy stands alone.
+ */
+static void test_dict(void)
+{
+	enum { N = 80 };
+	pitr_store *s = make_store("dict", PITR_FORMAT);
+	pitr_store *d = make_store("dictcopy", PITR_FORMAT);
+	uint64_t ct = container(s, "d", "c"), dct = container(d, "d", "c");
+	static char body[N][DOC_MAX];
+	size_t len[N], plain = 0, stored = 0;
+	char id[16];
+	int rc, bad = 0;
+
+	for (unsigned i = 0; i < N; i++) {
+		len[i] = doc(body[i], DOC_MAX, 100 + i, 1);
+		snprintf(id, sizeof(id), "d%02u", i);
+		if (put(s, ct, id, body[i], len[i], NULL))
+			bad++;
+	}
+	is_int(bad, 0, "80 documents written");
+	struct forms f = forms(s);
+	ok(f.dicts >= N - DICT_SCAN && f.keys == N,
+	   "the keyframes after the first %u KB are on a dictionary (%d)",
+	   DICT_MAX >> 10, f.dicts);
+	/* what a keyframe costs with and without it */
+	pitr_txn *t;
+	MDB_cursor *c;
+	MDB_val key, val;
+	struct log_rec r;
+	struct body_base b;
+	int ndict = 0;
+	uint64_t dts = 0;
+	uint32_t didx = 0;
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	mdb_cursor_open(t->txn, s->log, &c);
+	while (mdb_cursor_get(c, &key, &val, MDB_NEXT) == 0) {
+		if (log_decode(&val, &r))
+			continue;
+		if (r.op == OP_DICT) {
+			ndict++;
+			dts = get_be64(key.mv_data);
+			didx = get_be32((unsigned char *)key.mv_data + 8);
+		}
+		if (r.op != OP_DOC_PUT)
+			continue;
+		if (body_form(&r, &b) == BODY_DICT)
+			stored += r.stored;
+		else
+			plain += r.stored;
+	}
+	mdb_cursor_close(c);
+	pitr_txn_abort(t);
+	is_int(ndict, 1, "one dictionary record in the log");
+	ok(f.dicts && stored / f.dicts < plain / (N - f.dicts) * 3 / 4,
+	   "a keyframe on it is smaller (%zu bytes against %zu)",
+	   f.dicts ? stored / f.dicts : 0,
+	   N - f.dicts ? plain / (N - f.dicts) : 0);
+	for (unsigned i = 0; i < N; i++) {
+		snprintf(id, sizeof(id), "d%02u", i);
+		if (!reads(s, ct, id, PITR_NOW, body[i], len[i], &rc))
+			bad++;
+	}
+	is_int(bad, 0, "every document reads back");
+	is_int(problems(s), 0, "the store verifies");
+
+	/* edits of a document on a dictionary are deltas on it */
+	uint64_t t2;
+	char e[DOC_MAX];
+	size_t el = doc(e, sizeof(e), 100 + N - 1, 2);
+	snprintf(id, sizeof(id), "d%02u", N - 1);
+	put(s, ct, id, e, el, &t2);
+	ok(base_of(s, ct, id, t2, &b), "an edit is a delta on it");
+	ok(reads(s, ct, id, t2, e, el, &rc), "and reads back");
+
+	/* a copy stands alone */
+	pitr_txn *dt;
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	pitr_txn_begin(d, PITR_TXN_WRITE, &dt);
+	is_int(pitr_ct_copy(&dt, dct, t, ct, PITR_NOW, NULL, NULL, NULL), 0,
+	       "copy the container");
+	pitr_txn_commit(dt, NULL);
+	pitr_txn_abort(t);
+	f = forms(d);
+	ok(f.dicts == 0 && f.deltas == 0 && f.keys == N,
+	   "the copy holds plain keyframes");
+	is_int(problems(d), 0, "and verifies");
+
+	/* the dictionary damaged (in a store that has not read it yet) */
+	pitr_store_close(s);
+	char path[128];
+	snprintf(path, sizeof(path), "%s/dict", dir);
+	pitr_store_open(path, 0, &s);
+	unsigned char rec[DICT_MAX + 256];
+	size_t rl;
+	record_get(s, dts, didx, rec, &rl);
+	rec[rl / 2] ^= 1;
+	record_set(s, dts, didx, rec, rl);
+	snprintf(id, sizeof(id), "d%02u", N - 2);
+	ok(!reads(s, ct, id, PITR_NOW, body[N - 2], len[N - 2], &rc) &&
+	       rc == PITR_CORRUPT,
+	   "a damaged dictionary: its keyframes read as PITR_CORRUPT");
+	ok(problems(s) > 0, "verify reports it");
+	pitr_store_close(s);
+	pitr_store_close(d);
+}
+
+/*
+ * Repair of an account holding deltas and a dictionary: the log records
+ * are replayed as they are stored, the dictionary record into the dicts
+ * table, so every body of the repaired account decodes, at every instant.
+ */
+static void test_repair(void)
+{
+	enum { N = 80 };
+	pitr_store *s = make_store("rep", PITR_FORMAT);
+	uint64_t ct = container(s, "d", "c"), ts[3];
+	static char body[N][DOC_MAX], edit[3][DOC_MAX];
+	size_t len[N], elen[3];
+	char id[16], path[128], fixed[128];
+	int rc, bad = 0;
+
+	for (unsigned i = 0; i < N; i++) {
+		len[i] = doc(body[i], DOC_MAX, 200 + i, 1);
+		snprintf(id, sizeof(id), "r%02u", i);
+		if (put(s, ct, id, body[i], len[i], NULL))
+			bad++;
+	}
+	for (unsigned v = 0; v < 3; v++) {
+		elen[v] = doc(edit[v], DOC_MAX, 200 + N - 1, 2 + v);
+		snprintf(id, sizeof(id), "r%02u", N - 1);
+		if (put(s, ct, id, edit[v], elen[v], &ts[v]))
+			bad++;
+	}
+	is_int(bad, 0, "80 documents and 3 edits written");
+	struct forms f = forms(s);
+	ok(f.dicts > 0 && f.deltas == 3, "on a dictionary (%d) and deltas (%d)",
+	   f.dicts, f.deltas);
+	pitr_store_close(s);
+
+	snprintf(path, sizeof(path), "%s/rep", dir);
+	snprintf(fixed, sizeof(fixed), "%s/rep-fixed", dir);
+	uint64_t replayed = 0;
+	int n = 0;
+	is_int(pitr_store_repair(path, fixed, count_problem, &n, &replayed), 0,
+	       "repaired into a new account");
+	is_int(n, 0, "no problem reported");
+	rc = pitr_store_open(fixed, 0, &s);
+	is_int(rc, 0, "which opens");
+	if (rc)
+		return;
+	f = forms(s);
+	ok(f.dicts > 0 && f.deltas == 3 && !f.bad && !f.base_not_key,
+	   "its records as stored: dictionary keyframes and deltas");
+	for (unsigned i = 0; i + 1 < N; i++) {
+		snprintf(id, sizeof(id), "r%02u", i);
+		if (!reads(s, ct, id, PITR_NOW, body[i], len[i], &rc))
+			bad++;
+	}
+	is_int(bad, 0, "every document on the dictionary reads back");
+	snprintf(id, sizeof(id), "r%02u", N - 1);
+	for (unsigned v = 0; v < 3; v++)
+		if (!reads(s, ct, id, ts[v], edit[v], elen[v], &rc))
+			bad++;
+	is_int(bad, 0, "every delta reads back at its instant");
+	is_int(problems(s), 0, "the repaired account verifies");
+
+	/* it goes on writing: an edit is a delta, a new keyframe uses the
+	 * dictionary replayed */
+	uint64_t t2;
+	char e[DOC_MAX];
+	size_t el = doc(e, sizeof(e), 200 + N - 1, 9);
+	put(s, ct, id, e, el, &t2);
+	struct body_base b;
+	ok(base_of(s, ct, id, t2, &b), "an edit after repair is a delta");
+	ok(reads(s, ct, id, t2, e, el, &rc), "and reads back");
+	pitr_store_close(s);
+
+	/* a restore at an instant of the source stores standalone bodies */
+	char restored[128];
+	pitr_config cfg = { 0 };
+	pitr_restore_stats st;
+	snprintf(restored, sizeof(restored), "%s/rep-restored", dir);
+	pitr_policy_default(&cfg.policy);
+	rc = pitr_store_open(path, 0, &s);
+	if (!rc)
+		rc = pitr_restore(s, ts[1], NULL, 0, restored, &cfg, NULL, NULL,
+				  &st);
+	is_int(rc, 0, "restored as it was after the second edit");
+	pitr_store_close(s);
+	if (rc || pitr_store_open(restored, 0, &s))
+		return;
+	/* the container by its name in the restored account */
+	uint64_t rdb = 0;
+	pitr_txn *t;
+	ct = 0;
+	if (!pitr_txn_begin(s, PITR_TXN_READ, &t)) {
+		if (!pitr_db_lookup(t, PITR_NOW, "d", 1, &rdb))
+			pitr_ct_lookup(t, PITR_NOW, rdb, "c", 1, &ct);
+		pitr_txn_abort(t);
+	}
+	ok(ct != 0, "its container");
+	f = forms(s);
+	ok(f.keys == N && f.dicts == 0 && f.deltas == 0,
+	   "as plain keyframes: nothing refers to the source (%d, %d, %d)",
+	   f.keys, f.dicts, f.deltas);
+	for (unsigned i = 0; i + 1 < N; i++) {
+		snprintf(id, sizeof(id), "r%02u", i);
+		if (!reads(s, ct, id, PITR_NOW, body[i], len[i], &rc))
+			bad++;
+	}
+	snprintf(id, sizeof(id), "r%02u", N - 1);
+	if (!reads(s, ct, id, PITR_NOW, edit[1], elen[1], &rc))
+		bad++;
+	is_int(bad, 0, "every document reads back as it was");
+	is_int(problems(s), 0, "the restored account verifies");
+	pitr_store_close(s);
+}
+
+/*
+ * A prepared put (the daemon's, under the group commit) tries a delta on
+ * the live version inside the transaction, and falls back on the
+ * keyframe packed before it.
+ */
+static void test_prepared(void)
+{
+	pitr_store *s = make_store("prep", PITR_FORMAT);
+	uint64_t ct = container(s, "d", "c"), ts[4];
+	char body[4][DOC_MAX], err[128];
+	size_t len[4];
+	pitr_txn *t;
+	int rc, bad = 0;
+
+	for (unsigned v = 0; v < 4; v++) {
+		pitr_prepared *p;
+		len[v] = doc(body[v], DOC_MAX, 7, v);
+		rc = pitr_doc_prepare(s, body[v], len[v], err, sizeof(err), &p);
+		if (!rc)
+			rc = pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+		if (!rc) {
+			rc = pitr_doc_put_prepared(t, ct, "p", 1, p);
+			if (rc)
+				pitr_txn_abort(t);
+			else
+				rc = pitr_txn_commit(t, &ts[v]);
+		}
+		pitr_prepared_free(p);
+		bad += rc != 0;
+	}
+	is_int(bad, 0, "4 versions put prepared");
+	struct forms f = forms(s);
+	ok(f.keys == 1 && f.deltas == 3 && !f.base_not_key,
+	   "a keyframe, then deltas on it (%d keyframes, %d deltas)", f.keys,
+	   f.deltas);
+	for (unsigned v = 0; v < 4; v++)
+		if (!reads(s, ct, "p", ts[v], body[v], len[v], &rc))
+			bad++;
+	is_int(bad, 0, "every version reads back");
+	is_int(problems(s), 0, "and verifies");
+	pitr_store_close(s);
+}
+
+int main(void)
+{
+	char cmd[128];
+
+	snprintf(dir, sizeof(dir), "/tmp/pitr-body.XXXXXX");
+	if (!mkdtemp(dir))
+		return 1;
+	test_codec();
+	test_history();
+	test_damage();
+	test_prune();
+	test_standalone();
+	test_format2();
+	test_dict();
+	test_repair();
+	test_prepared();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+	return tap_done();
+}
