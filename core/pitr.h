@@ -176,6 +176,17 @@ int pitr_store_create(const char *path, const pitr_config *cfg);
  */
 int pitr_store_open(const char *path, unsigned flags, pitr_store **out);
 
+/*
+ * In the child of a fork() (a daemon going to the background after
+ * opening its store): open the store's environment anew, keeping the
+ * handle and its daemon lock. LMDB's locks are POSIX record locks, which
+ * a child does not inherit: without them, the next process to open the
+ * account finds it unused and resets its lock file, the write lock
+ * included, under this one's feet. No transaction may be open, and no
+ * other thread may use the handle meanwhile. Returns 0 or an errno.
+ */
+int pitr_store_forked(pitr_store *s);
+
 /* Close the store. Every transaction must have ended. */
 void pitr_store_close(pitr_store *s);
 

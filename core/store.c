@@ -511,6 +511,20 @@ void pitr_store_close(pitr_store *s)
 		store_free(s);
 }
 
+int pitr_store_forked(pitr_store *s)
+{
+	char dir[PATH_MAX];
+	const char *d = dir_of(s);
+
+	if (!d || snprintf(dir, sizeof(dir), "%s", d) >= (int)sizeof(dir))
+		return ENAMETOOLONG;
+	/* what the parent mapped and opened, not its locks: this process
+	 * holds none on the environment yet */
+	mdb_env_close(s->env);
+	s->env = NULL;
+	return env_open(dir, s->flags, 0, s);
+}
+
 int pitr_store_sync(pitr_store *s)
 {
 	return write_rc(dir_of(s), mdb_env_sync(s->env, 1));

@@ -573,6 +573,15 @@ int main(int argc, char *argv[])
 		fs_log_daemon();
 	fs_log_fuse();
 	fuse_daemonize(cmd.foreground);
+	/* In the background this is the child of a fork, which inherits
+	 * none of the LMDB environment's record locks: without them, the
+	 * next pitr to open the store would reset its lock file, and a
+	 * writer here could wait for LMDB's write lock for ever. */
+	if (!cmd.foreground && (rc = pitr_store_forked(fs.store))) {
+		fs_log(LOG_ERR, "cannot reopen store '%s' in the background: %s",
+		       store, pitr_strerror(rc));
+		goto out_unmount;
+	}
 	/* Threads are started after daemonizing: fork keeps none. */
 	if (pthread_create(&sync_thread, NULL, syncer, NULL))
 		goto out_unmount;
