@@ -41,7 +41,7 @@ PACKAGES := gcc make pkg-config libfuse3-dev fuse3 liblmdb-dev \
 # cannot be installed).
 TEST_PACKAGES := radosgw ceph-mon ceph-osd
 
-.PHONY: all install uninstall deps test check unit unit-san fuzz integration integration-san integration-valgrind bench demo clean format
+.PHONY: all install uninstall deps test-deps test check unit unit-san fuzz integration integration-san integration-valgrind bench demo clean format
 
 all: bin/pitr bin/pitrfs
 
@@ -129,6 +129,9 @@ deps:
 	echo "deps: installing$$missing"; \
 	DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing
+
+# What only the tests need (the object-store media tests' cluster).
+test-deps:
 	@missing=; for p in $(TEST_PACKAGES); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
 			grep -q 'ok installed' || missing="$$missing $$p"; \
@@ -138,8 +141,11 @@ deps:
 		echo "deps: for the object-store tests, as root: apt-get install --no-install-recommends$$missing" >&2; \
 		exit 0; fi; \
 	echo "deps: installing$$missing (object-store tests)"; \
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	{ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		--no-install-recommends $$missing || \
+	  { DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends $$missing; }; } || \
 		echo "deps: cannot install$$missing: the object-store tests will skip" >&2
 
 unit: $(UNIT_BIN)
@@ -192,7 +198,7 @@ integration-san: all build/san/pitr build/san/pitrfs $(TEST_HELPERS)
 
 # `make test` and `make demo` install what is missing first (or say what
 # to run), then build in a new make that sees what deps installed.
-test: deps
+test: deps test-deps
 	@$(MAKE) --no-print-directory check
 
 check: unit unit-san fuzz integration integration-san
