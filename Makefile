@@ -93,15 +93,40 @@ build/tests/fsx: tests/fsx/fsx.c
 	$(CC) $(ALL_CFLAGS) $< -o $@
 
 # Unit tests again, core and all, under AddressSanitizer + UBSan.
-build/unit-san/%: tests/unit/%.c tests/unit/tap.h tests/unit/docops.h $(CORE_SRC) core/*.h
+# core/ compiled once with ASan+UBSan, for the unit tests and the daemon
+# and tool the mount tests run again.
+SAN_CORE_OBJ := $(CORE_SRC:core/%.c=build/san/core/%.o)
+
+build/san/core/%.o: core/%.c core/*.h
 	@mkdir -p $(@D)
-	$(CLANG) $(ALL_CFLAGS) -O1 $(SAN) -Itests/unit $< $(CORE_SRC) \
+	$(CLANG) $(ALL_CFLAGS) -O1 $(SAN) -c $< -o $@
+
+build/san/libcore.a: $(SAN_CORE_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+build/unit-san/%: tests/unit/%.c tests/unit/tap.h tests/unit/docops.h build/san/libcore.a
+	@mkdir -p $(@D)
+	$(CLANG) $(ALL_CFLAGS) -O1 $(SAN) -Itests/unit $< build/san/libcore.a \
 		$(CORE_LIBS) -o $@
 
-build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) core/*.h
+# core/ is compiled once for every fuzz target, instrumented.
+FUZZ_SAN := -fsanitize=address,undefined
+FUZZ_CORE_OBJ := $(CORE_SRC:core/%.c=build/fuzz/core/%.o)
+
+build/fuzz/core/%.o: core/%.c core/*.h
 	@mkdir -p $(@D)
-	$(CLANG) $(ALL_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined \
-		$< $(CORE_SRC) $(CORE_LIBS) -o $@
+	$(CLANG) $(ALL_CFLAGS) -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) \
+		-c $< -o $@
+
+build/fuzz/libcore.a: $(FUZZ_CORE_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+build/fuzz/%: tests/fuzz/%.c build/fuzz/libcore.a core/*.h
+	@mkdir -p $(@D)
+	$(CLANG) $(ALL_CFLAGS) -O1 -fsanitize=fuzzer $(FUZZ_SAN) \
+		$< build/fuzz/libcore.a $(CORE_LIBS) -o $@
 
 # DESTDIR: a staging root, as packagers use.
 install: all
@@ -174,13 +199,14 @@ integration: all $(TEST_HELPERS)
 # The daemon and the tool built with ASan+UBSan, the mount tests run once
 # against them: a leak or undefined behaviour makes a daemon exit non-zero,
 # which the tests check.
-build/san/pitr: $(TOOL_SRC) tools/*.h $(CORE_SRC) core/*.h
+build/san/pitr: $(TOOL_SRC) tools/*.h build/san/libcore.a
 	@mkdir -p $(@D)
-	$(CLANG) $(ALL_CFLAGS) -O1 $(SAN) $(TOOL_SRC) $(CORE_SRC) $(CORE_LIBS) -o $@
+	$(CLANG) $(ALL_CFLAGS) -O1 $(SAN) $(TOOL_SRC) build/san/libcore.a \
+		$(CORE_LIBS) -o $@
 
-build/san/pitrfs: $(FS_SRC) fs/*.h $(CORE_SRC) core/*.h
+build/san/pitrfs: $(FS_SRC) fs/*.h build/san/libcore.a
 	@mkdir -p $(@D)
-	$(CLANG) $(ALL_CFLAGS) -O1 $(SAN) $(FUSE_CFLAGS) $(FS_SRC) $(CORE_SRC) \
+	$(CLANG) $(ALL_CFLAGS) -O1 $(SAN) $(FUSE_CFLAGS) $(FS_SRC) build/san/libcore.a \
 		$(FUSE_LIBS) $(CORE_LIBS) -o $@
 
 # The daemon under valgrind (slow; not part of `make test`): memory errors
