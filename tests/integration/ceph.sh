@@ -62,15 +62,41 @@ rgw_alive() {
 	curl -s -o /dev/null "$PITR_S3_ENDPOINT/"
 }
 
+# what the cluster says of itself, for a failure's report
+ceph_report() {
+	echo "# $1; the cluster:" >&2
+	ceph_c ceph -s 2>&1 | sed 's/^/#   /' >&2
+	ceph_c ceph osd tree 2>&1 | sed 's/^/#   /' >&2
+	ceph_c ceph osd pool ls detail 2>&1 | sed 's/^/#   /' >&2
+	local f
+	for f in osd.0 client.rgw; do
+		[ -f "$CEPH_DIR/log/$f.log" ] || continue
+		echo "# the end of $f.log:" >&2
+		tail -15 "$CEPH_DIR/log/$f.log" | sed 's/^/#   /' >&2
+	done
+}
+
+# The gateway gives up its own start after rgw_init_timeout and exits;
+# a start that hangs or exits is tried again, three times in all.
 rgw_start() {
-	radosgw -f -c "$CEPH_DIR/ceph.conf" -n client.rgw \
-		>"$CEPH_DIR/log/rgw.out" 2>&1 </dev/null &
-	echo $! >"$CEPH_DIR/rgw.pid"
-	wait_for 240 rgw_alive || {
-		echo "# radosgw did not answer; its log:" >&2
-		tail -20 "$CEPH_DIR/log/client.rgw.log" >&2 2>/dev/null
-		return 1
-	}
+	local try p
+	for try in 1 2 3; do
+		radosgw -f -c "$CEPH_DIR/ceph.conf" -n client.rgw \
+			>"$CEPH_DIR/log/rgw.out" 2>&1 </dev/null &
+		p=$!
+		echo "$p" >"$CEPH_DIR/rgw.pid"
+		wait_for 150 rgw_alive_or_gone "$p"
+		rgw_alive && return 0
+		ceph_report "radosgw did not answer (start $try of 3)"
+		stop_pid "$p"
+		rm -f "$CEPH_DIR/rgw.pid"
+	done
+	return 1
+}
+
+# true once the gateway answers, or once its process has exited
+rgw_alive_or_gone() {
+	rgw_alive || ! kill -0 "$1" 2>/dev/null
 }
 
 # stop one daemon by PID: TERM, then KILL after 5 s
@@ -167,6 +193,10 @@ osd_class_update_on_start = false
 rgw_frontends = beast endpoint=127.0.0.1:$rgwport
 rgw_data = $CEPH_DIR/rgw
 rgw_thread_pool_size = 16
+rgw_init_timeout = 120
+debug_rgw = 5
+debug_monc = 5
+debug_objecter = 1
 EOF
 	ceph-authtool --create-keyring "$CEPH_DIR/keyring" --gen-key -n mon. \
 		--cap mon 'allow *' >/dev/null
@@ -178,10 +208,17 @@ EOF
 	wait_for 60 ceph_c ceph -s || { echo "# ceph-mon did not start" >&2; return 1; }
 	ceph_c ceph osd new "$osduuid" >/dev/null
 	ceph_c ceph-osd -i 0 --mkfs --osd-uuid "$osduuid" >"$CEPH_DIR/log/osd-mkfs.out" 2>&1
-	ceph_c ceph osd crush add osd.0 1.0 root=default >/dev/null 2>&1
+	# without its place in the CRUSH map the OSD comes up but serves no
+	# placement group, and every pool the gateway creates waits forever
+	wait_for 120 osd_placed || { ceph_report "osd.0 is not in the CRUSH map"; return 1; }
 	ceph-osd -f -i 0 -c "$CEPH_DIR/ceph.conf" >"$CEPH_DIR/log/osd.out" 2>&1 </dev/null &
 	echo $! >"$CEPH_DIR/osd.pid"
-	wait_for 120 osd_up || { echo "# ceph-osd did not come up" >&2; return 1; }
+	wait_for 120 osd_up || { ceph_report "ceph-osd did not come up"; return 1; }
+	# the gateway's first pool, made here so that a cluster that cannot
+	# serve data is reported as such, before the gateway waits on it
+	ceph_c ceph osd pool create .rgw.root 8 >/dev/null 2>&1
+	ceph_c ceph osd pool application enable .rgw.root rgw >/dev/null 2>&1
+	wait_for 120 pool_serves || { ceph_report "the first pool does not serve data"; return 1; }
 	export PITR_S3_ENDPOINT="http://127.0.0.1:$rgwport" AWS_REGION=us-east-1
 	export AWS_ACCESS_KEY_ID=PITRTESTKEY0000001
 	export AWS_SECRET_ACCESS_KEY=pitrtestsecret0000000000000000000000001
@@ -194,4 +231,22 @@ EOF
 
 osd_up() {
 	ceph_c ceph osd stat | grep -q "1 up"
+}
+
+# osd.0 under the default root; the command is idempotent, so it is
+# simply run again until the map shows it
+osd_placed() {
+	ceph_c ceph osd crush add osd.0 1.0 root=default >/dev/null 2>&1
+	ceph_c ceph osd crush ls default 2>/dev/null | grep -qx osd.0
+}
+
+# the pool serves data: an object written, read back and removed (there
+# is no manager in this cluster, so no placement-group statistics to ask)
+pool_serves() {
+	local f=$CEPH_DIR/probe
+	echo probe >"$f.in"
+	ceph_c rados -p .rgw.root put pitr-probe "$f.in" &&
+		ceph_c rados -p .rgw.root get pitr-probe "$f.out" &&
+		cmp -s "$f.in" "$f.out" &&
+		ceph_c rados -p .rgw.root rm pitr-probe
 }
