@@ -568,6 +568,21 @@ int meta_get(MDB_txn *txn, MDB_dbi dbi, const char *key, MDB_val *v);
 int meta_put(MDB_txn *txn, MDB_dbi dbi, const char *key, const void *data,
 	     size_t len);
 
+/* 64-bit little-endian meta values (meta.c); get: PITR_NOTSTORE if absent. */
+int meta_put64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t value);
+int meta_get64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *value);
+
+/* The account's policy as last refreshed (policy.c). */
+pitr_policy policy_of(pitr_store *s);
+
+/* The earliest instant a view at `now` may show (clock.c). */
+uint64_t earliest(pitr_store *s, uint64_t now);
+
+/* LMDB's code of a write as a pitr one, ENOSPC when the filesystem of
+ * `dir` is full (store.c); the directory of the store's environment. */
+int write_rc(const char *dir, int rc);
+const char *dir_of(pitr_store *s);
+
 /*
  * Whole files (file.c). Each returns 0 or an errno (file_read also
  * PITR_CORRUPT for a file that is not regular or is over `max` bytes).
