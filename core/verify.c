@@ -21,7 +21,12 @@ struct check {
 	pitr_problem_fn fn;
 	void *arg;
 	uint64_t problems;
-	MDB_cursor *seek; /* a second cursor for the table's own seeks */
+	uint64_t records;     /* log records seen */
+	MDB_cursor *seek;     /* a second cursor for the pass's own seeks */
+	unsigned char last[KEY_MAX]; /* the entry before, in versions/names */
+	size_t lastlen;
+	uint64_t last_ct;     /* live: the container looked up last, */
+	int alive;	      /* and whether it is alive (-1: none yet) */
 };
 
 /* Copy at most 64 bytes of a name, control bytes shown as '?'. */
@@ -88,94 +93,132 @@ static int same_name(const struct log_rec *r, const char *name, size_t len)
 	return r->namelen == len && !memcmp(r->name, name, len);
 }
 
+/* One pass: fn on each entry of a table, in key order, until fn returns
+ * non-zero (a code that ends the pass). */
+static int each_entry(struct check *ck, MDB_dbi dbi,
+		      int (*fn)(struct check *, MDB_val *, MDB_val *))
+{
+	MDB_val key, val;
+	MDB_cursor *c;
+	int rc;
+
+	rc = mdb_rc(mdb_cursor_open(ck->t->txn, dbi, &c));
+	if (rc)
+		return rc;
+	for (rc = mdb_cursor_get(c, &key, &val, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT))
+		if ((rc = fn(ck, &key, &val)))
+			break;
+	mdb_cursor_close(c);
+	return end_rc(rc);
+}
+
+/* versions and names keep a name's entries together, newest first: is
+ * this entry, whose key names it in its first n bytes, its latest? */
+static int latest_of(struct check *ck, const void *key, size_t n)
+{
+	int first = ck->lastlen != n || memcmp(ck->last, key, n);
+
+	memcpy(ck->last, key, n);
+	ck->lastlen = n;
+	return first;
+}
+
+/* The log record an index entry points at: 0 with *r; 1 when it is
+ * missing (reported here) or fails its checksum (the log pass's to
+ * report); or a negative code. */
+static int pointed(struct check *ck, const char *where, uint64_t ts,
+		   uint32_t idx, struct log_rec *r)
+{
+	int rc = record_at(ck, ts, idx, r);
+
+	if (rc == PITR_NOTFOUND) {
+		problem(ck, where,
+			"points at log record #%" PRIu32
+			", which does not exist",
+			idx);
+		return 1;
+	}
+	return rc == PITR_CORRUPT ? 1 : rc;
+}
+
 /*
  * The log: each record's checksum; each document mutation has its versions
  * entry, each catalog event its names entry.
  */
-static int check_log(struct check *ck, uint64_t *records)
+static int log_entry(struct check *ck, MDB_val *key, MDB_val *val)
 {
 	pitr_txn *t = ck->t;
 	unsigned char k[KEY_MAX];
-	MDB_val key, val, ik, iv;
-	MDB_cursor *c;
+	MDB_val ik, iv;
 	struct log_rec r;
+	struct ver_rec vr;
 	char where[64], n[65], tm[PITR_TIME_LEN];
+	uint64_t ts;
+	uint32_t idx;
 	int rc;
 
-	rc = mdb_rc(mdb_cursor_open(t->txn, t->s->log, &c));
-	if (rc)
-		return rc;
-	for (rc = mdb_cursor_get(c, &key, &val, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
-		++*records;
-		snprintf(where, sizeof(where), "log record %" PRIu64, *records);
-		uint64_t ts;
-		uint32_t idx;
-		if (log_key_decode(&key, &ts, &idx) || log_decode(&val, &r)) {
-			problem(ck, where, "fails its checksum");
-			continue;
-		}
-		int doc = r.op == OP_DOC_PUT || r.op == OP_DOC_DEL;
-		if (r.op == OP_DICT) {
-			struct dict_ref d;
-			rc = dict_get(t, r.inc, &d);
-			if (rc == 0)
-				dict_put(&d);
-			else if (rc == PITR_CORRUPT)
-				problem(ck, where,
-					"dictionary %016" PRIx64 " of container "
-					"%" PRIu64 " is damaged or not indexed",
-					r.inc, r.parent);
-			else
-				break;
-			continue;
-		}
-		if (r.op == OP_DOC_PUT) {
-			void *body;
-			size_t len;
-			rc = log_body(t, &r, &body, &len);
-			if (rc == 0)
-				free(body);
-			else if (rc == PITR_CORRUPT)
-				problem(ck, where,
-					"put of %" PRIu64 " '%s' at %s #%" PRIu32
-					" does not decode to its etag%s",
-					r.parent, shown(n, r.name, r.namelen),
-					pitr_time_format(ts, tm), idx,
-					r.flags == LOG_DELTA
-					    ? " (a delta: or its base is damaged"
-					      " or missing)"
-					: r.flags == LOG_DICT
-					    ? " (or its dictionary is damaged or"
-					      " missing)"
-					    : "");
-			else
-				break;
-		}
-		if (doc)
-			ik.mv_size = key_named(k, r.parent, r.name, r.namelen, ts);
-		else
-			ik.mv_size = key_event(k, r.parent, r.name, r.namelen,
-					       ts, idx);
-		ik.mv_data = k;
-		rc = mdb_get(t->txn, doc ? t->s->versions : t->s->names, &ik,
-			     &iv);
-		if (rc && rc != MDB_NOTFOUND)
-			break;
-		struct ver_rec vr;
-		if (rc || (doc && (ver_decode(&iv, &vr) || vr.idx != idx)))
+	snprintf(where, sizeof(where), "log record %" PRIu64, ++ck->records);
+	if (log_key_decode(key, &ts, &idx) || log_decode(val, &r)) {
+		problem(ck, where, "fails its checksum");
+		return 0;
+	}
+	int doc = r.op == OP_DOC_PUT || r.op == OP_DOC_DEL;
+	if (r.op == OP_DICT) {
+		struct dict_ref d;
+		rc = dict_get(t, r.inc, &d);
+		if (rc == 0)
+			dict_put(&d);
+		else if (rc == PITR_CORRUPT)
 			problem(ck, where,
-				"%s of %" PRIu64 " '%s' at %s #%" PRIu32
-				" has no %s entry",
-				r.op == OP_DOC_PUT   ? "put"
-				: r.op == OP_DOC_DEL ? "delete"
-						     : "catalog event",
+				"dictionary %016" PRIx64 " of container "
+				"%" PRIu64 " is damaged or not indexed",
+				r.inc, r.parent);
+		else
+			return rc;
+		return 0;
+	}
+	if (r.op == OP_DOC_PUT) {
+		void *body;
+		size_t len;
+		rc = log_body(t, &r, &body, &len);
+		if (rc == 0)
+			free(body);
+		else if (rc == PITR_CORRUPT)
+			problem(ck, where,
+				"put of %" PRIu64 " '%s' at %s #%" PRIu32
+				" does not decode to its etag%s",
 				r.parent, shown(n, r.name, r.namelen),
 				pitr_time_format(ts, tm), idx,
-				doc ? "versions" : "names");
+				r.flags == LOG_DELTA
+				    ? " (a delta: or its base is damaged"
+				      " or missing)"
+				: r.flags == LOG_DICT
+				    ? " (or its dictionary is damaged or"
+				      " missing)"
+				    : "");
+		else
+			return rc;
 	}
-	mdb_cursor_close(c);
-	return end_rc(rc);
+	if (doc)
+		ik.mv_size = key_named(k, r.parent, r.name, r.namelen, ts);
+	else
+		ik.mv_size = key_event(k, r.parent, r.name, r.namelen, ts, idx);
+	ik.mv_data = k;
+	rc = mdb_get(t->txn, doc ? t->s->versions : t->s->names, &ik, &iv);
+	if (rc && rc != MDB_NOTFOUND)
+		return rc;
+	if (rc || (doc && (ver_decode(&iv, &vr) || vr.idx != idx)))
+		problem(ck, where,
+			"%s of %" PRIu64 " '%s' at %s #%" PRIu32
+			" has no %s entry",
+			r.op == OP_DOC_PUT   ? "put"
+			: r.op == OP_DOC_DEL ? "delete"
+					     : "catalog event",
+			r.parent, shown(n, r.name, r.namelen),
+			pitr_time_format(ts, tm), idx,
+			doc ? "versions" : "names");
+	return 0;
 }
 
 /* The live entry of the newest version of a document: present iff that
@@ -217,66 +260,38 @@ static int check_latest(struct check *ck, const char *where, uint64_t ct,
  * versions: each entry's log record exists and agrees; the newest entry
  * of each document agrees with live.
  */
-static int check_versions(struct check *ck)
+static int versions_entry(struct check *ck, MDB_val *key, MDB_val *val)
 {
-	pitr_txn *t = ck->t;
-	unsigned char last[KEY_MAX];
-	size_t lastlen = 0;
-	MDB_val key, val;
-	MDB_cursor *c;
 	struct log_rec r;
 	struct ver_rec v;
+	struct ver_entry e;
 	char where[128 + PITR_TIME_LEN];
 	int rc;
 
-	rc = mdb_rc(mdb_cursor_open(t->txn, t->s->versions, &c));
-	if (rc)
-		return rc;
-	for (rc = mdb_cursor_get(c, &key, &val, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
-		const unsigned char *p = key.mv_data;
-		struct ver_entry e;
-
-		if (ver_entry_decode(&key, NULL, &e)) {
-			problem(ck, "versions", "a key of %zu bytes is malformed",
-				key.mv_size);
-			continue;
-		}
-		const char *id = e.id;
-		size_t len = e.idlen;
-		uint64_t ct = e.ct, ts = e.ts;
-		/* newest first: the first entry of a document is its latest */
-		int first = lastlen != 9 + len || memcmp(last, p, 9 + len);
-		memcpy(last, p, 9 + len);
-		lastlen = 9 + len;
-		where_named(where, sizeof(where), "versions", ct, id, len, ts);
-		if (ver_decode(&val, &v)) {
-			problem(ck, where, "value is malformed");
-			continue;
-		}
-		rc = record_at(ck, ts, v.idx, &r);
-		if (rc == PITR_NOTFOUND)
-			problem(ck, where,
-				"points at log record #%" PRIu32
-				", which does not exist",
-				v.idx);
-		else if (rc && rc != PITR_CORRUPT)
-			break;
-		else if (!rc &&
-			 (r.op != v.op || r.parent != ct ||
-			  !same_name(&r, id, len) ||
-			  (v.op == OP_DOC_PUT
-				   ? r.size != v.size || r.etag != v.etag
-				   : v.size || v.etag)))
-			problem(ck, where,
-				"disagrees with its log record #%" PRIu32,
-				v.idx);
-		if (first && (rc = check_latest(ck, where, ct, id, len, ts, &v)))
-			break;
-		rc = 0;
+	if (ver_entry_decode(key, NULL, &e)) {
+		problem(ck, "versions", "a key of %zu bytes is malformed",
+			key->mv_size);
+		return 0;
 	}
-	mdb_cursor_close(c);
-	return end_rc(rc);
+	int latest = latest_of(ck, key->mv_data, 9 + e.idlen);
+	where_named(where, sizeof(where), "versions", e.ct, e.id, e.idlen,
+		    e.ts);
+	if (ver_decode(val, &v)) {
+		problem(ck, where, "value is malformed");
+		return 0;
+	}
+	rc = pointed(ck, where, e.ts, v.idx, &r);
+	if (rc < 0)
+		return rc;
+	if (!rc && (r.op != v.op || r.parent != e.ct ||
+		    !same_name(&r, e.id, e.idlen) ||
+		    (v.op == OP_DOC_PUT ? r.size != v.size || r.etag != v.etag
+					: v.size || v.etag)))
+		problem(ck, where, "disagrees with its log record #%" PRIu32,
+			v.idx);
+	if (latest)
+		return check_latest(ck, where, e.ct, e.id, e.idlen, e.ts, &v);
+	return 0;
 }
 
 /* Is `inc` a live container? 1, 0, or a negative code. */
@@ -291,83 +306,64 @@ static int ct_is_alive(struct check *ck, uint64_t ct)
  * live: documents and scratch files are in live containers; a document's
  * entry has its versions (whether it agrees is the versions pass's).
  */
-static int check_live(struct check *ck)
+static int live_entry(struct check *ck, MDB_val *key, MDB_val *val)
 {
-	pitr_txn *t = ck->t;
-	MDB_val key, val, vk, vv;
-	MDB_cursor *c;
+	const unsigned char *p = key->mv_data;
 	char where[128 + PITR_TIME_LEN], n[65];
-	uint64_t last_ct = 0;
-	int rc, alive = -1;
+	MDB_val vk, vv;
+	struct live_key lk;
+	struct live_doc ld;
+	uint64_t left;
+	const void *data;
+	size_t dlen;
+	int rc;
 
-	rc = mdb_rc(mdb_cursor_open(t->txn, t->s->live, &c));
-	if (rc)
-		return rc;
-	for (rc = mdb_cursor_get(c, &key, &val, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
-		const unsigned char *p = key.mv_data;
-		struct live_key lk;
-		struct live_doc ld;
-		uint64_t left;
-		const void *data;
-		size_t dlen;
-		int type;
-
-		if (key.mv_size < 9 || key.mv_size > 9 + PITR_NAME_MAX) {
-			problem(ck, "live", "a key of %zu bytes is malformed",
-				key.mv_size);
-			continue;
-		}
-		int bad = live_key_decode(&key, &lk);
-		const char *name = (const char *)p + 9;
-		size_t len = key.mv_size - 9;
-		uint64_t ct = get_be64(p);
-		type = p[8];
-		snprintf(where, sizeof(where), "live %" PRIu64 " %s '%s'", ct,
-			 type == LIVE_DOC	? "document"
-			 : type == LIVE_SCRATCH ? "scratch file"
-			 : type == LIVE_LEFT	? "last-left"
-						: "unknown",
-			 shown(n, name, len));
-		if (type == LIVE_LEFT) {
-			if (bad || live_left_decode(&val, &left))
-				problem(ck, where, "is malformed");
-			continue;
-		}
-		if (bad) {
-			problem(ck, where, "key is malformed");
-			continue;
-		}
-		/* live keys come in container order: one lookup each */
-		if (ct != last_ct || alive < 0) {
-			if ((alive = ct_is_alive(ck, ct)) < 0) {
-				rc = alive;
-				break;
-			}
-			last_ct = ct;
-		}
-		if (!alive)
-			problem(ck, where, "is in no live container");
-		if (type == LIVE_SCRATCH) {
-			if (scratch_decode(&val, &left, &data, &dlen))
-				problem(ck, where, "value is malformed");
-			continue;
-		}
-		if (live_doc_decode(&val, &ld)) {
-			problem(ck, where, "value is malformed");
-			continue;
-		}
-		rc = seek_at(ck->seek, ct, name, len, VER_SUFFIX, PITR_NOW, &vk,
-			     &vv);
-		if (rc == PITR_NOTFOUND) {
-			problem(ck, where, "has no versions entry");
-			rc = 0;
-		} else if (rc) {
-			break;
-		}
+	if (key->mv_size < 9 || key->mv_size > 9 + PITR_NAME_MAX) {
+		problem(ck, "live", "a key of %zu bytes is malformed",
+			key->mv_size);
+		return 0;
 	}
-	mdb_cursor_close(c);
-	return end_rc(rc);
+	int bad = live_key_decode(key, &lk);
+	const char *name = (const char *)p + 9;
+	size_t len = key->mv_size - 9;
+	uint64_t ct = get_be64(p);
+	int type = p[8];
+	snprintf(where, sizeof(where), "live %" PRIu64 " %s '%s'", ct,
+		 type == LIVE_DOC	? "document"
+		 : type == LIVE_SCRATCH ? "scratch file"
+		 : type == LIVE_LEFT	? "last-left"
+					: "unknown",
+		 shown(n, name, len));
+	if (type == LIVE_LEFT) {
+		if (bad || live_left_decode(val, &left))
+			problem(ck, where, "is malformed");
+		return 0;
+	}
+	if (bad) {
+		problem(ck, where, "key is malformed");
+		return 0;
+	}
+	/* live keys come in container order: one lookup each */
+	if (ct != ck->last_ct || ck->alive < 0) {
+		if ((ck->alive = ct_is_alive(ck, ct)) < 0)
+			return ck->alive;
+		ck->last_ct = ct;
+	}
+	if (!ck->alive)
+		problem(ck, where, "is in no live container");
+	if (type == LIVE_SCRATCH) {
+		if (scratch_decode(val, &left, &data, &dlen))
+			problem(ck, where, "value is malformed");
+		return 0;
+	}
+	if (live_doc_decode(val, &ld)) {
+		problem(ck, where, "value is malformed");
+		return 0;
+	}
+	rc = seek_at(ck->seek, ct, name, len, VER_SUFFIX, PITR_NOW, &vk, &vv);
+	if (rc == PITR_NOTFOUND)
+		problem(ck, where, "has no versions entry");
+	return rc == PITR_NOTFOUND ? 0 : rc;
 }
 
 /* The kind of incarnation a parent implies. */
@@ -380,174 +376,143 @@ static int kind_of(uint64_t parent)
  * names: each entry's log record exists and agrees; the newest entry of
  * each name agrees with incs (an older entry's incarnation may be pruned).
  */
-static int check_names(struct check *ck)
+static int names_entry(struct check *ck, MDB_val *key, MDB_val *val)
 {
-	pitr_txn *t = ck->t;
-	unsigned char last[KEY_MAX];
-	size_t lastlen = 0;
-	MDB_val key, val;
-	MDB_cursor *c;
 	struct log_rec r;
 	struct inc_rec ir;
+	struct name_entry e;
 	char where[128 + PITR_TIME_LEN];
-	int rc;
+	int rc, op;
+	uint64_t inc;
 
-	rc = mdb_rc(mdb_cursor_open(t->txn, t->s->names, &c));
-	if (rc)
-		return rc;
-	for (rc = mdb_cursor_get(c, &key, &val, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
-		const unsigned char *p = key.mv_data;
-		struct name_entry ne;
-		int op, create;
-		uint64_t inc;
-
-		if (name_entry_decode(&key, NULL, &ne)) {
-			problem(ck, "names", "a key of %zu bytes is malformed",
-				key.mv_size);
-			continue;
-		}
-		const char *name = ne.name;
-		size_t len = ne.namelen;
-		uint64_t parent = ne.parent, ts = ne.ts;
-		uint32_t idx = ne.idx;
-		int first = lastlen != 9 + len || memcmp(last, p, 9 + len);
-		memcpy(last, p, 9 + len);
-		lastlen = 9 + len;
-		where_named(where, sizeof(where), "names", parent, name, len,
-			    ts);
-		if (name_decode(&val, &op, &inc)) {
-			problem(ck, where, "value is malformed");
-			continue;
-		}
-		create = op == NAME_CREATE;
-		rc = record_at(ck, ts, idx, &r);
-		if (rc == PITR_NOTFOUND)
-			problem(ck, where,
-				"points at log record #%" PRIu32
-				", which does not exist",
-				idx);
-		else if (rc && rc != PITR_CORRUPT)
-			break;
-		else if (!rc && (r.parent != parent || r.inc != inc ||
-				 !same_name(&r, name, len) ||
-				 (create ? r.op != OP_DB_CREATE &&
-					       r.op != OP_CT_CREATE
-					 : r.op != OP_DB_DELETE &&
-					       r.op != OP_CT_DELETE)))
-			problem(ck, where,
-				"disagrees with its log record #%" PRIu32, idx);
-		rc = 0;
-		if (!first)
-			continue;
-		rc = inc_get(t, inc, &ir);
-		if (rc && rc != PITR_NOTFOUND && rc != PITR_CORRUPT)
-			break;
-		int found = !rc;
-		int here = found && ir.deleted == 0 && ir.parent == parent &&
-			   ir.namelen == len && !memcmp(ir.name, name, len);
-		if (create && (!here || ir.kind != kind_of(parent)))
-			problem(ck, where,
-				"names incarnation %" PRIu64
-				" alive, but incs %s",
-				inc,
-				!found ? "has no such record"
-				       : "says otherwise");
-		else if (!create && here)
-			problem(ck, where,
-				"deletes incarnation %" PRIu64
-				", but incs has it alive under this name",
-				inc);
-		rc = 0;
+	if (name_entry_decode(key, NULL, &e)) {
+		problem(ck, "names", "a key of %zu bytes is malformed",
+			key->mv_size);
+		return 0;
 	}
-	mdb_cursor_close(c);
-	return end_rc(rc);
+	int latest = latest_of(ck, key->mv_data, 9 + e.namelen);
+	where_named(where, sizeof(where), "names", e.parent, e.name, e.namelen,
+		    e.ts);
+	if (name_decode(val, &op, &inc)) {
+		problem(ck, where, "value is malformed");
+		return 0;
+	}
+	int create = op == NAME_CREATE;
+	rc = pointed(ck, where, e.ts, e.idx, &r);
+	if (rc < 0)
+		return rc;
+	if (!rc && (r.parent != e.parent || r.inc != inc ||
+		    !same_name(&r, e.name, e.namelen) ||
+		    (create ? r.op != OP_DB_CREATE && r.op != OP_CT_CREATE
+			    : r.op != OP_DB_DELETE && r.op != OP_CT_DELETE)))
+		problem(ck, where, "disagrees with its log record #%" PRIu32,
+			e.idx);
+	if (!latest)
+		return 0;
+	rc = inc_get(ck->t, inc, &ir);
+	if (rc && rc != PITR_NOTFOUND && rc != PITR_CORRUPT)
+		return rc;
+	int found = !rc;
+	int here = found && ir.deleted == 0 && ir.parent == e.parent &&
+		   ir.namelen == e.namelen &&
+		   !memcmp(ir.name, e.name, e.namelen);
+	if (create && (!here || ir.kind != kind_of(e.parent)))
+		problem(ck, where,
+			"names incarnation %" PRIu64 " alive, but incs %s", inc,
+			!found ? "has no such record" : "says otherwise");
+	else if (!create && here)
+		problem(ck, where,
+			"deletes incarnation %" PRIu64
+			", but incs has it alive under this name",
+			inc);
+	return 0;
 }
 
 /*
  * incs: each live incarnation is the newest entry of its name in names,
  * and a live container's database is alive.
  */
-static int check_incs(struct check *ck)
+static int incs_entry(struct check *ck, MDB_val *key, MDB_val *val)
 {
-	pitr_txn *t = ck->t;
-	MDB_val key, val, nk, nv;
-	MDB_cursor *c;
+	MDB_val nk, nv;
 	struct inc_rec ir, pr;
 	char where[64];
-	int rc;
+	uint64_t inc, named = 0;
+	int rc, op = 0;
 
-	rc = mdb_rc(mdb_cursor_open(t->txn, t->s->incs, &c));
+	if (inc_key_decode(key, &inc)) {
+		problem(ck, "incs", "a key of %zu bytes is malformed",
+			key->mv_size);
+		return 0;
+	}
+	snprintf(where, sizeof(where), "incs %" PRIu64, inc);
+	if (inc_decode(val, &ir)) {
+		problem(ck, where, "value is malformed");
+		return 0;
+	}
+	if (ir.deleted)
+		return 0;
+	if (ir.kind != kind_of(ir.parent)) {
+		problem(ck, where, "kind does not match its parent");
+		return 0;
+	}
+	rc = seek_at(ck->seek, ir.parent, ir.name, ir.namelen, NAME_SUFFIX,
+		     PITR_NOW, &nk, &nv);
+	if (rc && rc != PITR_NOTFOUND)
+		return rc;
+	if (rc || name_decode(&nv, &op, &named) || op != NAME_CREATE ||
+	    named != inc)
+		problem(ck, where,
+			"is alive, but names does not give it its name");
+	if (ir.kind != INC_CT)
+		return 0;
+	rc = inc_get(ck->t, ir.parent, &pr);
+	if (rc && rc != PITR_NOTFOUND && rc != PITR_CORRUPT)
+		return rc;
+	if (rc || pr.kind != INC_DB || pr.deleted)
+		problem(ck, where,
+			"is a live container of database %" PRIu64
+			", which is not alive",
+			ir.parent);
+	return 0;
+}
+
+/* A pass that seeks in a second table as it goes (live in versions, incs
+ * in names). */
+static int each_entry_seeking(struct check *ck, MDB_dbi dbi, MDB_dbi seek,
+			      int (*fn)(struct check *, MDB_val *, MDB_val *))
+{
+	int rc = mdb_rc(mdb_cursor_open(ck->t->txn, seek, &ck->seek));
+
 	if (rc)
 		return rc;
-	for (rc = mdb_cursor_get(c, &key, &val, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
-		uint64_t inc;
-		if (inc_key_decode(&key, &inc)) {
-			problem(ck, "incs", "a key of %zu bytes is malformed",
-				key.mv_size);
-			continue;
-		}
-		snprintf(where, sizeof(where), "incs %" PRIu64, inc);
-		if (inc_decode(&val, &ir)) {
-			problem(ck, where, "value is malformed");
-			continue;
-		}
-		if (ir.deleted)
-			continue;
-		if (ir.kind != kind_of(ir.parent)) {
-			problem(ck, where, "kind does not match its parent");
-			continue;
-		}
-		rc = seek_at(ck->seek, ir.parent, ir.name, ir.namelen,
-			     NAME_SUFFIX, PITR_NOW, &nk, &nv);
-		if (rc && rc != PITR_NOTFOUND)
-			break;
-		int op = 0;
-		uint64_t named = 0;
-		if (rc || name_decode(&nv, &op, &named) || op != NAME_CREATE ||
-		    named != inc)
-			problem(ck, where,
-				"is alive, but names does not give it its "
-				"name");
-		rc = 0;
-		if (ir.kind != INC_CT)
-			continue;
-		rc = inc_get(t, ir.parent, &pr);
-		if (rc && rc != PITR_NOTFOUND && rc != PITR_CORRUPT)
-			break;
-		if (rc || pr.kind != INC_DB || pr.deleted)
-			problem(ck, where,
-				"is a live container of database %" PRIu64
-				", which is not alive",
-				ir.parent);
-		rc = 0;
-	}
-	mdb_cursor_close(c);
-	return end_rc(rc);
+	rc = each_entry(ck, dbi, fn);
+	mdb_cursor_close(ck->seek);
+	ck->seek = NULL;
+	return rc;
 }
 
 int pitr_store_verify(pitr_store *s, pitr_problem_fn fn, void *arg,
 		      uint64_t *records)
 {
-	struct check ck = { .fn = fn, .arg = arg };
+	struct check ck = { .fn = fn, .arg = arg, .alive = -1 };
 	int rc;
 
 	*records = 0;
 	rc = pitr_txn_begin(s, PITR_TXN_READ, &ck.t);
 	if (rc)
 		return rc;
-	if (!(rc = check_log(&ck, records)) && !(rc = check_versions(&ck)) &&
-	    !(rc = check_names(&ck)) &&
-	    !(rc = mdb_rc(mdb_cursor_open(ck.t->txn, s->versions, &ck.seek)))) {
-		rc = check_live(&ck);
-		mdb_cursor_close(ck.seek);
+	if (!(rc = each_entry(&ck, s->log, log_entry)) &&
+	    !(rc = each_entry(&ck, s->versions, versions_entry))) {
+		ck.lastlen = 0;
+		rc = each_entry(&ck, s->names, names_entry);
 	}
-	if (!rc && !(rc = mdb_rc(mdb_cursor_open(ck.t->txn, s->names, &ck.seek)))) {
-		rc = check_incs(&ck);
-		mdb_cursor_close(ck.seek);
-	}
+	if (!rc)
+		rc = each_entry_seeking(&ck, s->live, s->versions, live_entry);
+	if (!rc)
+		rc = each_entry_seeking(&ck, s->incs, s->names, incs_entry);
 	pitr_txn_abort(ck.t);
+	*records = ck.records;
 	if (rc)
 		return rc;
 	return ck.problems ? PITR_CORRUPT : 0;
