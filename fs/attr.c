@@ -133,11 +133,23 @@ int stat_ref(pitr_txn *t, const struct node_ref *r, struct stat *st)
 	return PITR_NOTFOUND;
 }
 
+/* stat_ref() in a read transaction of its own */
+static int stat_fresh(const struct node_ref *r, struct stat *st)
+{
+	pitr_txn *t;
+	int rc = read_txn(&t);
+
+	if (rc)
+		return rc;
+	rc = stat_ref(t, r, st);
+	pitr_txn_abort(t);
+	return rc;
+}
+
 void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct node_ref r;
 	struct stat st;
-	pitr_txn *t;
 	int rc;
 
 	node_get(node_of(ino), &r);
@@ -152,12 +164,7 @@ void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	attrs_coming();
-	rc = read_txn(&t);
-	if (rc)
-		return reply_err(req, rc);
-	rc = stat_ref(t, &r, &st);
-	pitr_txn_abort(t);
-	if (rc)
+	if ((rc = stat_fresh(&r, &st)))
 		return reply_err(req, rc);
 	if (!is_live(&r))
 		node_attrs_refreshed(r.node);
@@ -192,7 +199,6 @@ void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 {
 	struct node_ref r;
 	struct stat st;
-	pitr_txn *t;
 	int rc = 0;
 
 	attrs_coming();
@@ -215,12 +221,7 @@ void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	}
 	/* Modes, owners and times are accepted and not kept: a document's
 	 * mtime is its version's timestamp. */
-	rc = read_txn(&t);
-	if (rc)
-		return reply_err(req, rc);
-	rc = stat_ref(t, &r, &st);
-	pitr_txn_abort(t);
-	if (rc)
+	if ((rc = stat_fresh(&r, &st)))
 		return reply_err(req, rc);
 	fuse_reply_attr(req, &st, timeout_of(&r));
 }

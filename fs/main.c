@@ -525,32 +525,21 @@ int main(int argc, char *argv[])
 		goto out_session;
 	}
 	fs.store_path = store;
-	if (o.val[O_BACKUP_DIR]) {
-		/* kept in the account: a remount ships there too */
-		char dir[PATH_MAX + 1], cwd[PATH_MAX];
-		const char *bd = o.val[O_BACKUP_DIR];
-		if (bd[0] != '/' && getcwd(cwd, sizeof(cwd)))
-			snprintf(dir, sizeof(dir), "%.2000s/%.2000s", cwd, bd);
-		else
-			snprintf(dir, sizeof(dir), "%s", bd);
-		rc = pitr_backup_set_dir(fs.store, dir);
-		if (rc) {
-			fprintf(stderr,
-				"pitrfs: cannot set the backup "
-				"directory: %s\n",
-				pitr_strerror(rc));
-			goto out_store;
-		}
-	}
-	if (o.val[O_BACKUP_URL]) {
-		rc = pitr_backup_set_dir(fs.store, o.val[O_BACKUP_URL]);
-		if (rc) {
-			fprintf(stderr,
-				"pitrfs: cannot set the backup "
-				"directory: %s\n",
-				pitr_strerror(rc));
-			goto out_store;
-		}
+	/* the media (a directory made absolute, or a URL) are kept in the
+	 * account: a remount ships there too */
+	char media[PATH_MAX + 1], cwd[PATH_MAX];
+	const char *bd = o.val[O_BACKUP_DIR];
+	media[0] = 0;
+	if (bd && bd[0] != '/' && getcwd(cwd, sizeof(cwd)))
+		snprintf(media, sizeof(media), "%.2000s/%.2000s", cwd, bd);
+	else if (bd)
+		snprintf(media, sizeof(media), "%s", bd);
+	if (o.val[O_BACKUP_URL])
+		snprintf(media, sizeof(media), "%s", o.val[O_BACKUP_URL]);
+	if (media[0] && (rc = pitr_backup_set_dir(fs.store, media))) {
+		fprintf(stderr, "pitrfs: cannot set the backup media: %s\n",
+			pitr_strerror(rc));
+		goto out_store;
 	}
 	fs.uid = getuid();
 	fs.gid = getgid();
