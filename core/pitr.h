@@ -31,6 +31,12 @@
  *    (json_set_alloc_funcs): a program that installs its own breaks it.
  *  - Names (databases, containers, document ids) are byte strings, not
  *    NUL-terminated; they are checked with pitr_name_check().
+ *
+ * This header is longer than any source file because it is core's whole
+ * API, each call documented where it is declared. Its sections: the
+ * store, transactions, databases and containers, documents, listings,
+ * history, retention, the backup media, verification and repair,
+ * restore, and names, times and errors.
  */
 #ifndef PITR_H
 #define PITR_H
