@@ -292,7 +292,8 @@ int cmd_repair(int argc, char *argv[])
 	char buf[PATH_MAX];
 	struct stat st;
 	uint64_t n = 0;
-	int problems = 0, rc;
+	struct problems problems = { 0, 0 };
+	int rc;
 
 	if (wants_help(argc, argv))
 		return usage_exit(repair_usage, 1);
