@@ -37,6 +37,8 @@ static void choose(unsigned char *pick, size_t n, unsigned sample)
 {
 	uint64_t r = 0;
 
+	if (!n)
+		return;
 	if (!sample || sample >= n) {
 		memset(pick, 1, n);
 		return;
