@@ -38,17 +38,6 @@ ceph_c() {
 	timeout 60 "$@" -c "$CEPH_DIR/ceph.conf"
 }
 
-# wait_for SECONDS CMD...: until CMD succeeds, at most SECONDS
-wait_for() {
-	local n=$(($1 * 5)) i
-	shift
-	for i in $(seq "$n"); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
 s3() {
 	local method=$1 path=$2
 	shift 2

@@ -101,6 +101,18 @@ verify_ok() {
 		{ cat "$TMP/verify" >&2; return 1; }
 }
 
+# wait_for SECONDS CMD...: until CMD succeeds, at most SECONDS (its
+# output is discarded)
+wait_for() {
+	local n=$(($1 * 5)) i
+	shift
+	for i in $(seq "$n"); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
 not() {
 	if "$@"; then
 		echo "expected to fail: $*" >&2
