@@ -157,6 +157,13 @@ static int http_rc(struct media_s3 *s, long status, const struct body *b)
 	}
 	if (status == 412)
 		return PITR_EXISTS;
+	/* before 403: a full bucket is refused with 403 QuotaExceeded,
+	 * and the credentials are not what is wrong */
+	if (status == 507 || !strcmp(code, "QuotaExceeded")) {
+		media_seterror(&s->m, "bucket '%s' is full: HTTP %ld %s from %s",
+			       s->bucket, status, code, s->endpoint);
+		return ENOSPC;
+	}
 	if (status == 403 || status == 401) {
 		media_seterror(&s->m,
 			       "access denied by %s (HTTP %ld %s): check the "
@@ -168,10 +175,6 @@ static int http_rc(struct media_s3 *s, long status, const struct body *b)
 		media_seterror(&s->m, "server busy: HTTP %ld %s from %s",
 			       status, code, s->endpoint);
 		return EAGAIN;
-	}
-	if (status == 507 || !strcmp(code, "QuotaExceeded")) {
-		media_seterror(&s->m, "no space: HTTP %ld %s", status, code);
-		return ENOSPC;
 	}
 	media_seterror(&s->m, "HTTP %ld %s from %s", status, code,
 		       s->endpoint);

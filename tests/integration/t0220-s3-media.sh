@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Backup media on an S3 object store, against a real single-node Ceph
 # (radosgw): shipping while writing flat out, the gateway killed and back,
-# wrong credentials, a second writer, the store lost and restored from
-# the bucket, damaged or missing segments, and a killed daemon.
+# a full bucket and a read-only one, wrong credentials, a second writer,
+# the store lost and restored from the bucket, damaged or missing
+# segments, and a killed daemon.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ceph.sh"
 
@@ -50,6 +51,98 @@ wait_clean() {
 # keys under a prefix of the bucket
 keys() {
 	s3 GET "/$S3_BUCKET?list-type=2&prefix=${1//\//%2F}" | tr '<' '\n' | sed -n 's/^Key>//p'
+}
+
+# until a PUT of a probe object (outside every account's prefix) is
+# refused with the S3 error CODE: the gateway enforces what was just set
+# (at most 30 s)
+wait_refused() {
+	local i
+	for i in $(seq 150); do
+		s3 PUT "/$S3_BUCKET/probe-$1-$i" --data-binary probe \
+			-o "$TMP/probe" -w "%{http_code}" | grep -q "^403$" &&
+			grep -q "<Code>$1<" "$TMP/probe" && return 0
+		sleep 0.2
+	done
+	cat "$TMP/probe" >&2
+	return 1
+}
+
+# the bucket full: a quota of as many objects as it holds
+bucket_full() {
+	local n
+	n=$(ceph_c radosgw-admin bucket stats --bucket "$S3_BUCKET" |
+		jq '.usage["rgw.main"].num_objects // 0')
+	ceph_c radosgw-admin quota set --quota-scope=bucket \
+		--bucket "$S3_BUCKET" --max-objects "$n" >/dev/null
+	ceph_c radosgw-admin quota enable --quota-scope=bucket \
+		--bucket "$S3_BUCKET" >/dev/null
+	wait_refused QuotaExceeded
+}
+
+bucket_unfull() {
+	ceph_c radosgw-admin quota disable --quota-scope=bucket \
+		--bucket "$S3_BUCKET" >/dev/null
+}
+
+# the bucket read-only: a bucket policy denies s3:PutObject to everyone
+bucket_readonly() {
+	printf '{"Version": "2012-10-17", "Statement": [{"Effect": "Deny",
+ "Principal": "*", "Action": "s3:PutObject",
+ "Resource": "arn:aws:s3:::%s/*"}]}' "$S3_BUCKET" >"$TMP/policy"
+	s3 PUT "/$S3_BUCKET?policy=" --data-binary @"$TMP/policy" \
+		-o /dev/null -w "%{http_code}" | grep -q "^20[04]$"
+	wait_refused AccessDenied
+}
+
+bucket_writable() {
+	s3 DELETE "/$S3_BUCKET?policy=" -o /dev/null -w "%{http_code}" |
+		grep -q "^20[04]$"
+}
+
+# true once the daemon's log has at least N lines matching PATTERN
+log_has() {
+	[ "$(grep -c "$2" "$LOG")" -ge "$1" ]
+}
+
+# refused_by START LIFT WHY PREFIX: START makes the bucket refuse every
+# PUT with an error matching WHY. Writes through the mount go on, every
+# one; status shows the lag, the pending mutations and WHY; nothing
+# refused counts as shipped (latest-restorable stays before the first
+# write); a flush fails with WHY; the daemon says it is failing once.
+# Then LIFT: everything ships, the bucket verifies, and a restore from it
+# equals the live store at the same instant, with every write in it.
+refused_by() {
+	local start=$1 lift=$2 why=$3 p=$4 failing works first T r=$TMP/r-$4
+	failing=$(grep -c "backup to '$U' failing, will retry" "$LOG" || :)
+	works=$(grep -c "backup to '$U' works again" "$LOG" || :)
+	$start
+	write_flat "$M/db/c" "$p" 300
+	[ "$(ls "$M/db/c" | grep -c "^$p")" = 300 ]
+	first=$(ts_of "$M/db/c/${p}0.json")
+	wait_error "$S" "$why"
+	test_must_fail "$PITR" backup "$S" flush 2>"$TMP/e"
+	grep -q "$why" "$TMP/e"
+	"$PITR" backup "$S" status --json >"$TMP/st"
+	jq -e ".pending >= 300 and .lag_ns > 0" "$TMP/st" >/dev/null
+	jq -r .last_error "$TMP/st" | grep -q "$why"
+	T=$(jq -r .latest_restorable "$TMP/st")
+	[[ "$T" < "$first" ]]
+	wait_for 10 log_has $((failing + 1)) "backup to '$U' failing, will retry"
+	$lift
+	wait_shipped "$S"
+	wait_clean "$S"
+	wait_for 10 log_has $((works + 1)) "backup to '$U' works again"
+	# once per change of state, not once per try
+	[ "$(grep -c "backup to '$U' failing, will retry" "$LOG")" = $((failing + 1)) ]
+	"$PITR" verify "$U" | grep -q "ok; complete up to"
+	T=$("$PITR" backup "$S" status | sed -n "s/^latest-restorable: //p")
+	[[ ! "$T" < "$(ts_of "$M/db/c/${p}299.json")" ]]
+	"$PITR" restore "$U" "$r" --from-backup --at "$T" 2>/dev/null
+	mount_fs "$r" "${r}m"
+	diff -r "$M/@$T/" "${r}m/"
+	[ "$(ls "${r}m/db/c" | grep -c "^$p")" = 300 ]
+	unmount_fs "${r}m"
 }
 
 # write N documents, the I-th named PREFIX(I mod 500), as fast as they go
@@ -102,6 +195,22 @@ test_expect_success 'the gateway stopped (requests time out): writes go on, then
 	wait_shipped "$S"
 	wait_clean "$S"
 '
+
+# A full bucket answers 403 QuotaExceeded: that is no credentials
+# problem, and the status says the bucket is full.
+test_expect_success 'a full bucket (quota): writes go on, status says it is full, all ships after' '
+	refused_by bucket_full bucket_unfull "is full: HTTP 403 QuotaExceeded" q
+'
+# whatever the step did, the next ones start with a bucket that takes
+# objects and nothing pending
+bucket_unfull
+wait_shipped "$S" >/dev/null 2>&1 && wait_clean "$S" >/dev/null 2>&1
+
+test_expect_success 'a read-only bucket (a policy denies PutObject): writes go on, status says why, all ships after' '
+	refused_by bucket_readonly bucket_writable "access denied by .*(HTTP 403 AccessDenied)" o
+'
+bucket_writable >/dev/null 2>&1
+wait_shipped "$S" >/dev/null 2>&1 && wait_clean "$S" >/dev/null 2>&1
 
 test_expect_success 'wrong credentials: a clear error, writes kept, shipped once they are right' '
 	"$PITR" create "$TMP/s2" >/dev/null
