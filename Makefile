@@ -36,10 +36,11 @@ PACKAGES := gcc make pkg-config libfuse3-dev fuse3 liblmdb-dev \
             libxxhash-dev liblz4-dev libjansson-dev clang lmdb-utils \
             jq rsync attr python3 lz4 e2fsprogs util-linux mount \
             procps perl man-db groff-base libcurl4-openssl-dev libssl-dev
-# A single-node Ceph with its S3 gateway, for the object-store media
+# A single-node Ceph with its S3 gateway (and curl, which the tests sign
+# their own requests with), for the object-store media
 # tests (installed without recommends; those tests skip, loudly, when it
 # cannot be installed).
-TEST_PACKAGES := radosgw ceph-mon ceph-osd
+TEST_PACKAGES := radosgw ceph-mon ceph-osd curl uuid-runtime
 
 .PHONY: all install uninstall deps test-deps test check unit unit-san fuzz integration integration-san integration-valgrind bench demo clean format
 

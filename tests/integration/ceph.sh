@@ -125,9 +125,9 @@ ceph_stop() {
 
 ceph_start() {
 	local b
-	for b in ceph-mon ceph-osd radosgw radosgw-admin monmaptool; do
+	for b in ceph-mon ceph-osd radosgw radosgw-admin monmaptool curl uuidgen; do
 		if ! command -v "$b" >/dev/null; then
-			echo "1..0 # SKIP $b not installed: run make deps as root (radosgw ceph-mon ceph-osd)"
+			echo "1..0 # SKIP $b not installed: run make test-deps as root (radosgw ceph-mon ceph-osd curl uuid-runtime)"
 			exit 0
 		fi
 	done
