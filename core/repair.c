@@ -36,6 +36,32 @@ static void report(struct repair *r, const char *where, const char *what)
 		r->fn(where, what, r->arg);
 }
 
+/*
+ * A delta whose base is itself a delta here: the source's pruning rewrote
+ * that base as a keyframe (log_rekey) after the media got it as a delta,
+ * and the source's next edits were made on it. Rewrite it here the same
+ * way, before the record that needs it: its body is unchanged, and what
+ * it was a delta on is still here (a replay prunes nothing).
+ */
+static int rekey_base(pitr_txn *t, const struct log_rec *lr)
+{
+	unsigned char k[12];
+	MDB_val key = { sizeof(k), k }, val;
+	struct body_base b, bb;
+	struct log_rec br;
+	int rc;
+
+	if (lr->op != OP_DOC_PUT || body_form(lr, &b) != BODY_DELTA)
+		return 0;
+	key_log(k, b.ts, b.idx);
+	rc = mdb_rc(mdb_get(t->txn, t->s->log, &key, &val));
+	if (rc)
+		return rc == PITR_NOTFOUND ? 0 : rc; /* read as missing */
+	if (log_decode(&val, &br) || body_form(&br, &bb) != BODY_DELTA)
+		return 0; /* a keyframe, or damage the read will name */
+	return log_rekey(t, b.ts, b.idx, bb.ts, bb.idx);
+}
+
 int replayer_apply(struct replayer *rp, uint64_t ts, uint32_t idx,
 		   const MDB_val *rec, const struct log_rec *lr)
 {
@@ -60,6 +86,8 @@ int replayer_apply(struct replayer *rp, uint64_t ts, uint32_t idx,
 	rp->t->idx = idx;
 	rp->t->dirty_meta = 1;
 	rp->bytes += rec->mv_size;
+	if ((rc = rekey_base(rp->t, lr)))
+		return rc;
 	key_log(k, ts, idx);
 	rc = mdb_rc(mdb_put(rp->t->txn, rp->s->log, &key, (MDB_val *)rec,
 			    MDB_APPEND));
