@@ -535,6 +535,9 @@ static int iter_next_named(pitr_iter *it, pitr_entry *e)
 			if (op != NAME_CREATE)
 				continue;
 			e->ver.ts = ts;
+			/* the event's log index: ~idx after ~ts */
+			it->idx = ~get_be32((unsigned char *)key.mv_data + 9 +
+					    it->len + 8);
 		}
 		return 0;
 	}

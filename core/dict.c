@@ -281,6 +281,15 @@ int dict_of_ct(pitr_txn *t, uint64_t ct, struct dict_ref *d)
 	return dict_build(t, ct, d);
 }
 
+int dict_record_of_ct(pitr_txn *t, uint64_t ct, uint64_t *ts, uint32_t *idx)
+{
+	uint64_t id;
+
+	if (t->s->format < 3 || !t->s->has_dicts)
+		return PITR_NOTFOUND;
+	return dict_val_get(t, DICT_OF_CT, ct, &id, ts, idx);
+}
+
 int dict_replay(pitr_txn *t, const struct log_rec *r, uint32_t idx)
 {
 	int rc;

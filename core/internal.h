@@ -315,10 +315,10 @@ int inc_get(pitr_txn *t, uint64_t inc, struct inc_rec *r);
 
 /* meta values: integers (u64 little-endian: created, last_ts, next_inc,
  * read_floor, pruned_until, periodic_until, periodic_interval, the
- * live_floor of prune; u32: format, maxdoc), the policy (POLICY_VAL
- * bytes), prune_next (ts, idx: 12 bytes), and shipped_ts, decimal text
- * (written by backup.c). name and backup_dir are bytes, backup_error
- * text. */
+ * live_floor of prune, media_writer, media_retain_next; u32: format,
+ * maxdoc), the policy (POLICY_VAL bytes), prune_next (ts, idx: 12 bytes),
+ * and shipped_ts, decimal text (written by ship.c). name and backup_dir
+ * are bytes, backup_error text. */
 #define POLICY_VAL 17
 int u64_decode(const MDB_val *v, uint64_t *x);
 int u32_decode(const MDB_val *v, uint32_t *x);
@@ -476,6 +476,10 @@ int dict_of_ct(pitr_txn *t, uint64_t ct, struct dict_ref *d);
 /* Release what dict_get or dict_of_ct gave. */
 void dict_put(struct dict_ref *d);
 
+/* The log key of container `ct`'s dictionary record; PITR_NOTFOUND when
+ * it has none. */
+int dict_record_of_ct(pitr_txn *t, uint64_t ct, uint64_t *ts, uint32_t *idx);
+
 /* Index a dictionary record being replayed at (t->ts, idx). */
 int dict_replay(pitr_txn *t, const struct log_rec *r, uint32_t idx);
 
@@ -519,8 +523,8 @@ int doc_put_stored(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 void log_pack(struct log_rec *r, const void *body, size_t size, char *buf,
 	      int bound);
 
-/* The log index of the version a history listing of documents returned
- * last. */
+/* The log index of what a listing returned last: a document's version,
+ * or the create event of a database's or container's name. */
 uint32_t iter_log_idx(const pitr_iter *it);
 
 /* Describe a damaged record in the transaction's error text. */

@@ -191,13 +191,45 @@ int media_manifest_latest(struct media *m, struct manifest *mf,
 	return rc;
 }
 
+int media_put_once(struct media *m, const char *name, const void *data,
+		    size_t len)
+{
+	unsigned char *have;
+	size_t hlen;
+	int rc = m->ops->put(m, name, &(struct file_part){ data, len }, 1);
+
+	if (rc != PITR_EXISTS)
+		return rc;
+	if ((rc = m->ops->get(m, name, len, &have, &hlen)) &&
+	    rc != PITR_CORRUPT)
+		return rc;
+	int same = !rc && hlen == len && !memcmp(have, data, len);
+	if (!rc)
+		free(have);
+	if (same)
+		return 0;
+	media_seterror(m, "%s exists with other content: a second writer "
+		       "ships to this media; shipping stopped", name);
+	return PITR_CONFLICT;
+}
+
+
 int media_manifest_put(struct media *m, const struct manifest *mf)
 {
 	char name[MANIFEST_NAME], text[MANIFEST_MAX];
 	size_t len = manifest_encode(text, mf);
 
 	snprintf(name, sizeof(name), "manifest-%010" PRIu64, mf->number);
-	return m->ops->put(m, name, &(struct file_part){ text, len }, 1);
+	return media_put_once(m, name, text, len);
+}
+
+int media_base_read(struct media *m, uint64_t first, uint64_t part,
+		    struct seg_hdr *h, unsigned char **raw, const char **why)
+{
+	struct seg_ref ref = { .seq = part };
+
+	base_name(ref.name, first, part);
+	return media_seg_read(m, &ref, h, raw, why);
 }
 
 struct below {

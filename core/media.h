@@ -91,10 +91,18 @@ int media_seg_read(struct media *m, const struct seg_ref *ref,
  *   complete: NS               every mutation up to it is in segments 1..seq
  *   first: N                   the first segment kept (older ones retired)
  *   from: NS                   history is complete from this instant on
+ * and, with "pitr-manifest 2" on the first line, when older segments left
+ * the media (media_base.c):
+ *   base: K                    base-FIRST-000001 .. K (K >= 1), replayed
+ *                              before segment `first`
+ *   base-sum: 16 hex digits    the header_sum of part K
+ * A manifest without a base is written as version 1, as older builds did.
  */
+#define BASE_PARTS_MAX 999999
 struct manifest {
 	uint64_t number; /* from its name */
 	uint64_t writer, written, seq, sum, complete, first, from;
+	uint64_t base, base_sum; /* parts of the base, 0: none */
 };
 
 #define MANIFEST_MAX 512
@@ -109,8 +117,26 @@ int manifest_decode(const unsigned char *text, size_t len,
 int media_manifest_latest(struct media *m, struct manifest *mf,
 			  uint64_t *numbers);
 
-/* Create manifest number mf->number. */
+/* Create an object once: finding it there with the same bytes is a retry
+ * of one's own upload (0), with other bytes a second writer
+ * (PITR_CONFLICT, the media's error says so). */
+int media_put_once(struct media *m, const char *name, const void *data,
+		   size_t len);
+
+/* Create manifest number mf->number (media_put_once). */
 int media_manifest_put(struct media *m, const struct manifest *mf);
+
+/* Read and check part `part` of the base before segment `first`. */
+int media_base_read(struct media *m, uint64_t first, uint64_t part,
+		    struct seg_hdr *h, unsigned char **raw, const char **why);
+
+/* Retention (media_base.c): when segments from mf->first on end at or
+ * before `horizon` with a committed one after them, write the state at
+ * the last such end as a base, commit it in manifest mf->number + 1
+ * (then `*mf`), and delete the segments and bases it stands for. 0 also
+ * when there is nothing to do. */
+int media_rebase(pitr_store *s, struct media *m, uint64_t horizon,
+		 struct manifest *mf);
 
 /* The names of all manifests below number `below` (`*names` malloc'd,
  * MANIFEST_NAME each), to retire. */

@@ -176,12 +176,16 @@ int account_decode(const unsigned char *text, size_t len, pitr_config *cfg,
 size_t manifest_encode(char buf[MANIFEST_MAX], const struct manifest *mf)
 {
 	int n = snprintf(buf, MANIFEST_MAX,
-			 "pitr-manifest 1\nwriter: %016" PRIx64
+			 "pitr-manifest %d\nwriter: %016" PRIx64
 			 "\nwritten: %" PRIu64 "\nseq: %" PRIu64
 			 "\nsum: %016" PRIx64 "\ncomplete: %" PRIu64
 			 "\nfirst: %" PRIu64 "\nfrom: %" PRIu64 "\n",
-			 mf->writer, mf->written, mf->seq, mf->sum,
-			 mf->complete, mf->first, mf->from);
+			 mf->base ? 2 : 1, mf->writer, mf->written, mf->seq,
+			 mf->sum, mf->complete, mf->first, mf->from);
+	if (mf->base)
+		n += snprintf(buf + n, MANIFEST_MAX - (size_t)n,
+			      "base: %" PRIu64 "\nbase-sum: %016" PRIx64 "\n",
+			      mf->base, mf->base_sum);
 	return (size_t)n;
 }
 
@@ -190,10 +194,14 @@ int manifest_decode(const unsigned char *text, size_t len,
 {
 	const char *p = (const char *)text, *end = p + len;
 	uint64_t number = mf->number;
+	int v2;
 
 	memset(mf, 0, sizeof(*mf));
 	mf->number = number;
-	if (expect(&p, end, "pitr-manifest 1\nwriter: ") ||
+	if (expect(&p, end, "pitr-manifest "))
+		return PITR_CORRUPT;
+	v2 = expect(&p, end, "1") == 0 ? 0 : expect(&p, end, "2") == 0 ? 1 : -1;
+	if (v2 < 0 || expect(&p, end, "\nwriter: ") ||
 	    line_hex64(&p, end, &mf->writer) ||
 	    expect(&p, end, "written: ") ||
 	    line_canon(&p, end, &mf->written) ||
@@ -205,10 +213,21 @@ int manifest_decode(const unsigned char *text, size_t len,
 	    expect(&p, end, "first: ") ||
 	    line_canon(&p, end, &mf->first) ||
 	    expect(&p, end, "from: ") ||
-	    line_canon(&p, end, &mf->from) || p != end)
+	    line_canon(&p, end, &mf->from))
 		return PITR_CORRUPT;
-	/* a manifest commits segments first..seq, or none */
+	/* version 2: the base segment `first` is replayed on */
+	if (v2 && (expect(&p, end, "base: ") ||
+		   line_canon(&p, end, &mf->base) || !mf->base ||
+		   mf->base > BASE_PARTS_MAX || expect(&p, end, "base-sum: ") ||
+		   line_hex64(&p, end, &mf->base_sum)))
+		return PITR_CORRUPT;
+	if (p != end)
+		return PITR_CORRUPT;
+	/* a manifest commits segments first..seq, or none; a base stands
+	 * before a committed segment */
 	if (mf->seq ? !mf->first || mf->first > mf->seq : mf->first > 1)
+		return PITR_CORRUPT;
+	if (mf->base && (!mf->seq || mf->first < 2))
 		return PITR_CORRUPT;
 	return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * media_verify.c - checking backup media, and rebuilding an account from
  * them alone (replay). Both walk the segments in order from the first one
- * kept, checking each object whole and its link to the one before, and
+ * kept (after its base, when older ones left the media: media_base.c),
+ * checking each object whole and its link to the one before, and
  * prove an instant complete only through an unbroken chain (and the
  * latest manifest, the media's commit point).
  */
@@ -49,6 +50,67 @@ static void choose(unsigned char *pick, size_t n, unsigned sample)
 	pick[n - 1] = 1;
 	for (unsigned i = 1; i < sample; i++)
 		pick[(r + (uint64_t)i * n / sample) % n] = 1;
+}
+
+struct part_count {
+	char prefix[24];
+	uint64_t n;
+};
+
+static int count_part(const char *name, void *arg)
+{
+	struct part_count *c = arg;
+
+	c->n += !strncmp(name, c->prefix, strlen(c->prefix));
+	return 0;
+}
+
+/* The base the manifest names: its parts in order, each whole (in a
+ * sample, only the last one read, the others listed), chained, and the
+ * last one the manifest's. 0, or PITR_CORRUPT once reported. */
+static int check_base(struct media *m, const struct manifest *mf,
+		      unsigned sample, pitr_problem_fn fn, void *arg)
+{
+	char name[SEG_NAME_MAX];
+	struct seg_hdr h, prev = { 0 };
+	unsigned char *raw;
+	const char *why;
+	int rc;
+
+	if (sample) {
+		struct part_count c = { .n = 0 };
+		snprintf(c.prefix, sizeof(c.prefix), "base-%010" PRIu64 "-",
+			 mf->first);
+		if ((rc = m->ops->list(m, c.prefix, NULL, count_part, &c)))
+			return rc;
+		if (c.n < mf->base) {
+			base_name(name, mf->first, 1);
+			fn(name, "parts of the base are missing", arg);
+			return PITR_CORRUPT;
+		}
+	}
+	for (uint64_t p = sample ? mf->base : 1; p <= mf->base; p++) {
+		base_name(name, mf->first, p);
+		why = NULL;
+		rc = media_base_read(m, mf->first, p, &h, &raw, &why);
+		if (!rc && seg_walk(raw, &h, NULL, NULL)) {
+			why = "a record fails its checksum";
+			rc = PITR_CORRUPT;
+		}
+		free(raw);
+		if (rc && rc != PITR_CORRUPT && rc != ENOENT)
+			return rc; /* the media cannot be read: no verdict */
+		if (!rc && p > 1 && !sample && h.prev_sum != prev.header_sum)
+			why = "does not follow the part before it";
+		if (!rc && p == mf->base && h.header_sum != mf->base_sum)
+			why = "is not the base the manifest commits";
+		if (why) {
+			fn(name, why, arg);
+			return PITR_CORRUPT;
+		}
+		prev = h;
+	}
+	return 0;
 }
 
 int pitr_backup_verify_sample(const char *location, unsigned sample,
@@ -106,6 +168,18 @@ int pitr_backup_verify_sample(const char *location, unsigned sample,
 	}
 	choose(pick, n, sample);
 	expect = mf.first ? mf.first : 1;
+	if (mf.base) {
+		rc = check_base(m, &mf, sample, fn, arg);
+		if (rc && rc != PITR_CORRUPT)
+			goto out;
+		if (rc) {
+			bad = 1;
+			prefix = 0;
+		} else {
+			upto = mf.from;
+		}
+		rc = 0;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct seg_ref *r = &refs[i];
 		if (r->seq < expect) {
@@ -223,6 +297,33 @@ int backup_account_read(const char *dir, pitr_config *cfg, char *name,
 	return rc;
 }
 
+/* Replay the base the manifest names: every part whole and chained, the
+ * last one the manifest's; PITR_CORRUPT otherwise. */
+static int replay_base(struct media *m, const struct manifest *mf,
+		       struct replay *rp)
+{
+	struct seg_hdr h, prev = { 0 };
+	unsigned char *raw;
+	const char *why;
+	int rc;
+
+	for (uint64_t p = 1; p <= mf->base; p++) {
+		rc = media_base_read(m, mf->first, p, &h, &raw, &why);
+		if (rc)
+			return rc == ENOENT ? PITR_CORRUPT : rc;
+		if (h.prev_sum != prev.header_sum ||
+		    (p == mf->base && h.header_sum != mf->base_sum))
+			rc = PITR_CORRUPT;
+		if (!rc)
+			rc = seg_walk(raw, &h, replay_record, rp);
+		free(raw);
+		if (rc)
+			return rc;
+		prev = h;
+	}
+	return 0;
+}
+
 /* Replay segments in order up to `until`, each checked whole and chained
  * to the one before; `*upto` receives the instant the chain read proves
  * complete. PITR_OUTOFRANGE when it does not reach `until`. */
@@ -238,6 +339,12 @@ static int replay_segments(struct media *m, const struct manifest *mf,
 	int rc;
 
 	*upto = 0;
+	if (mf->base) {
+		rc = replay_base(m, mf, rp);
+		if (rc)
+			return rc == PITR_CORRUPT ? PITR_OUTOFRANGE : rc;
+		*upto = mf->from;
+	}
 	if ((rc = media_segments(m, expect - 1, &refs, &n)))
 		return rc;
 	for (size_t i = 0; i < n; i++) {
@@ -311,6 +418,8 @@ int pitr_backup_replay(const char *location, const char *path,
 	}
 	/* the media hold no history before `from` */
 	if (until < mf.from) {
+		if (complete)
+			*complete = mf.complete;
 		rc = PITR_OUTOFRANGE;
 		goto out_media;
 	}
@@ -335,6 +444,24 @@ int pitr_backup_replay(const char *location, const char *path,
 out_destroy:
 	pitr_store_destroy(path);
 out_media:
+	media_close(m);
+	return rc;
+}
+
+int pitr_backup_start(const char *location, uint64_t *from)
+{
+	struct manifest mf;
+	struct media *m;
+	int rc = media_open(location, &m);
+
+	*from = 0;
+	if (!rc) {
+		rc = media_manifest_latest(m, &mf, NULL);
+		if (!rc)
+			*from = mf.from;
+		else if (rc == ENOENT)
+			rc = 0;
+	}
 	media_close(m);
 	return rc;
 }

@@ -755,10 +755,16 @@ int pitr_store_repair(const char *path, const char *target,
  * directory alone: every mutation up to `until` replayed with its own
  * timestamp, so the state at any instant up to `until` is the original's.
  * PITR_OUTOFRANGE (with `*complete` set) when the media cannot prove
- * `until` complete.
+ * `until` complete, or when `until` is before their start (then
+ * `*complete` is at or after `until`; see pitr_backup_start()).
  */
 int pitr_backup_replay(const char *dir, const char *path, uint64_t until,
 		       uint64_t *complete);
+
+/* The instant from which backup media hold complete history (0: since the
+ * account's creation): older segments left the media, or the store had
+ * pruned that history before shipping to them began. */
+int pitr_backup_start(const char *location, uint64_t *from);
 
 /*
  * Accounts built aside (stage.c). A new account is built under a staging

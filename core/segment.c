@@ -98,6 +98,51 @@ int seg_name_parse(const char *name, struct seg_ref *ref)
 	return 0;
 }
 
+void base_name(char name[SEG_NAME_MAX], uint64_t first, uint64_t part)
+{
+	snprintf(name, SEG_NAME_MAX, "base-%010" PRIu64 "-%06" PRIu64 ".pbase",
+		 first, part);
+}
+
+int base_name_parse(const char *name, uint64_t *first, uint64_t *part)
+{
+	const char *p = name + 5;
+
+	if (strlen(name) != 5 + 10 + 1 + 6 + 6 || strncmp(name, "base-", 5) ||
+	    digits(&p, 10, first) || *p++ != '-' || digits(&p, 6, part) ||
+	    strcmp(p, ".pbase") || !*first || !*part)
+		return -1;
+	return 0;
+}
+
+int seg_payload_add(struct seg_payload *pl, uint64_t ts, uint32_t idx,
+		    const MDB_val *rec)
+{
+	if (pl->len + 16 + rec->mv_size > pl->cap) {
+		size_t cap = pl->cap ? pl->cap * 2 : 1 << 16;
+		while (cap < pl->len + 16 + rec->mv_size)
+			cap *= 2;
+		unsigned char *p = realloc(pl->p, cap);
+		if (!p)
+			return ENOMEM;
+		pl->p = p;
+		pl->cap = cap;
+	}
+	if (!pl->h.count) {
+		pl->h.first_ts = ts;
+		pl->h.first_idx = idx;
+	}
+	put_le64(pl->p + pl->len, ts);
+	put_le32(pl->p + pl->len + 8, idx);
+	put_le32(pl->p + pl->len + 12, (uint32_t)rec->mv_size);
+	memcpy(pl->p + pl->len + 16, rec->mv_data, rec->mv_size);
+	pl->len += 16 + rec->mv_size;
+	pl->h.last_ts = ts;
+	pl->h.last_idx = idx;
+	pl->h.count++;
+	return 0;
+}
+
 int seg_pack(struct seg_hdr *h, const unsigned char *raw, size_t len,
 	     unsigned char **obj, size_t *objlen)
 {

@@ -23,6 +23,12 @@
  * first and last instants in ns, 19 digits), sorts in commit order and
  * tells the time range without reading the object. Older media named
  * segments "seg-SEQ.pseg"; those are read as well.
+ *
+ * A base (media_base.c) is the same codec: "base-FIRST-PART.pbase" (FIRST
+ * the segment it stands before, 10 digits; PART 1, 2 ... 6 digits), with
+ * seq the part's number and prev_sum the header_sum of the part before
+ * it; its records are a subset of the log up to the segment before FIRST,
+ * in key order.
  */
 #ifndef PITR_SEGMENT_H
 #define PITR_SEGMENT_H
@@ -55,6 +61,22 @@ void seg_name(char name[SEG_NAME_MAX], const struct seg_hdr *h);
 
 /* Parse a listed name: 0, or -1 when it is not a segment's. */
 int seg_name_parse(const char *name, struct seg_ref *ref);
+
+/* A base part's name, and parsing one back: 0, or -1 when it is not. */
+void base_name(char name[SEG_NAME_MAX], uint64_t first, uint64_t part);
+int base_name_parse(const char *name, uint64_t *first, uint64_t *part);
+
+/* A payload being built: records appended in key order; h's count and
+ * ranges follow them (seq and prev_sum are the caller's). */
+struct seg_payload {
+	unsigned char *p;
+	size_t len, cap;
+	struct seg_hdr h;
+};
+
+/* Append one record: 0 or ENOMEM. */
+int seg_payload_add(struct seg_payload *pl, uint64_t ts, uint32_t idx,
+		    const MDB_val *rec);
 
 /* Encode a whole segment for payload `raw` (h->seq, h->prev_sum, the
  * ranges and count set by the caller): `*obj` (malloc'd) receives header

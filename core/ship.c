@@ -241,17 +241,11 @@ static int tail_read(struct media *m, struct tail *tl)
 	return rc;
 }
 
-struct payload {
-	unsigned char *p;
-	size_t len, cap;
-	struct seg_hdr h;
-};
-
 /* Gather the records after (ts, idx) into one segment's payload. The
  * media must never hold what the log cannot prove: a damaged record ends
  * the payload before its commit, and is PITR_CORRUPT when it would be
  * the first. */
-static int gather(pitr_store *s, uint64_t ts, uint32_t idx, struct payload *pl)
+static int gather(pitr_store *s, uint64_t ts, uint32_t idx, struct seg_payload *pl)
 {
 	unsigned char k[12];
 	MDB_val key = { sizeof(k), k }, val;
@@ -292,58 +286,12 @@ static int gather(pitr_store *s, uint64_t ts, uint32_t idx, struct payload *pl)
 			damaged = !pl->h.count;
 			break;
 		}
-		if (pl->len + 16 + val.mv_size > pl->cap) {
-			size_t cap = pl->cap ? pl->cap * 2 : 1 << 16;
-			while (cap < pl->len + 16 + val.mv_size)
-				cap *= 2;
-			unsigned char *p = realloc(pl->p, cap);
-			if (!p) {
-				rc = ENOMEM;
-				break;
-			}
-			pl->p = p;
-			pl->cap = cap;
-		}
-		if (!pl->h.count) {
-			pl->h.first_ts = kts;
-			pl->h.first_idx = kidx;
-		}
-		put_le64(pl->p + pl->len, kts);
-		put_le32(pl->p + pl->len + 8, kidx);
-		put_le32(pl->p + pl->len + 12, (uint32_t)val.mv_size);
-		memcpy(pl->p + pl->len + 16, val.mv_data, val.mv_size);
-		pl->len += 16 + val.mv_size;
-		pl->h.last_ts = kts;
-		pl->h.last_idx = kidx;
-		pl->h.count++;
+		if ((rc = seg_payload_add(pl, kts, kidx, &val)))
+			break;
 	}
 	mdb_cursor_close(c);
 	pitr_txn_abort(t);
 	return damaged ? PITR_CORRUPT : rc == MDB_NOTFOUND ? 0 : mdb_rc(rc);
-}
-
-/* Create an object; finding it already there with the same bytes is a
- * retry of one's own upload, with other bytes a second writer. */
-static int put_once(struct media *m, const char *name, const void *data,
-		    size_t len)
-{
-	unsigned char *have;
-	size_t hlen;
-	int rc = m->ops->put(m, name, &(struct file_part){ data, len }, 1);
-
-	if (rc != PITR_EXISTS)
-		return rc;
-	if ((rc = m->ops->get(m, name, len, &have, &hlen)) &&
-	    rc != PITR_CORRUPT)
-		return rc;
-	int same = !rc && hlen == len && !memcmp(have, data, len);
-	if (!rc)
-		free(have);
-	if (same)
-		return 0;
-	media_seterror(m, "%s exists with other content: a second writer "
-		       "ships to this media; shipping stopped", name);
-	return PITR_CONFLICT;
 }
 
 /* The media must not hold what this log never had: they would belong to
@@ -376,7 +324,7 @@ static int tail_ours(pitr_store *s, struct media *m, const struct tail *tl)
 static int ship_one(pitr_store *s, struct media *m, struct tail *tl,
 		    uint64_t *count, int *done)
 {
-	struct payload pl = { 0 };
+	struct seg_payload pl = { 0 };
 	char name[SEG_NAME_MAX];
 	unsigned char *obj = NULL;
 	size_t len;
@@ -391,7 +339,7 @@ static int ship_one(pitr_store *s, struct media *m, struct tail *tl,
 	if (!rc && pl.h.count &&
 	    !(rc = seg_pack(&pl.h, pl.p, pl.len, &obj, &len))) {
 		seg_name(name, &pl.h);
-		rc = put_once(m, name, obj, len);
+		rc = media_put_once(m, name, obj, len);
 	}
 	if (!rc && pl.h.count) {
 		tl->last = pl.h;
@@ -434,7 +382,6 @@ static int retire_manifests(struct media *m, const struct manifest *mf)
  */
 static int mark_complete(pitr_store *s, struct media *m, struct tail *tl)
 {
-	char text[MANIFEST_MAX];
 	uint64_t now = pitr_store_now(s), n = 0;
 	struct manifest mf = { 0 };
 	int rc, done = 0;
@@ -455,15 +402,42 @@ static int mark_complete(pitr_store *s, struct media *m, struct tail *tl)
 	/* the media holds history from where the store did when shipping
 	 * to it began: never more than the store still had */
 	mf.from = tl->mf.number ? tl->mf.from : meta_le64(s, "pruned_until");
-	size_t len = manifest_encode(text, &mf);
-	char name[MANIFEST_NAME];
-	snprintf(name, sizeof(name), "manifest-%010" PRIu64, mf.number);
-	if ((rc = put_once(m, name, text, len)))
+	mf.base = tl->mf.base;
+	mf.base_sum = tl->mf.base_sum;
+	if ((rc = media_manifest_put(m, &mf)))
 		return rc;
 	tl->mf = mf;
 	if ((rc = store_shipped(s, now)))
 		return rc;
 	return retire_manifests(m, &mf);
+}
+
+/*
+ * Retention on the media: they keep at least the account's window. When
+ * they hold more than two windows, the state a window ago becomes their
+ * base and what came before leaves them (media_base.c): a full state is
+ * written at most once a window. Looked at no more than once a 16th of a
+ * window (the look lists the segments).
+ */
+static int retain(pitr_store *s, struct media *m, struct tail *tl)
+{
+	uint64_t now = pitr_clock(), start, w;
+	unsigned char b[8];
+	pitr_policy p;
+	int rc;
+
+	if (pitr_store_policy(s, &p) || !(w = p.retention) || w > now / 3 ||
+	    now < meta_le64(s, "media_retain_next"))
+		return 0;
+	start = tl->mf.from > s->created ? tl->mf.from : s->created;
+	if (start > now - 2 * w || tl->last.last_ts <= now - w)
+		return 0; /* not two windows yet, or nothing after one */
+	rc = media_rebase(s, m, now - w, &tl->mf);
+	if (rc)
+		return rc;
+	tl->first = tl->mf.first;
+	put_le64(b, now + w / 16);
+	return meta_store(s, "media_retain_next", b, sizeof(b));
 }
 
 /* One shipper per store at a time (the daemon, pitr backup flush): both
@@ -516,6 +490,8 @@ int pitr_backup_ship(pitr_store *s, int all, uint64_t *count)
 	}
 	if (!rc && done)
 		rc = mark_complete(s, m, &tl);
+	if (!rc && done)
+		rc = retain(s, m, &tl);
 	if (count)
 		*count = shipped;
 	/* the outcome, for pitr backup status: written when it changes */

@@ -333,6 +333,14 @@ int cmd_restore(int argc, char *argv[])
 		}
 		pitr_stage_clean(target);
 		int brc = pitr_backup_replay(source, replay, until, &complete);
+		uint64_t start;
+		if (brc == PITR_OUTOFRANGE && complete >= until &&
+		    pitr_backup_start(source, &start) == 0 && until < start) {
+			warnx("the backup in '%s' holds history from %s on; "
+			      "'%s' is earlier",
+			      source, pitr_time_format(start, c1), when);
+			return 1;
+		}
 		if (brc == PITR_OUTOFRANGE) {
 			warnx("the backup in '%s' is complete only up to %s; "
 			      "'%s' is later (see pitr verify)",

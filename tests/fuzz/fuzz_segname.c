@@ -3,7 +3,8 @@
  * (segment.c), which a listing of a directory or an S3 bucket returns
  * untrusted: any bytes are parsed or refused with -1, never read past; a
  * name parsed is kept whole, and one that carries its range is the name
- * seg_name() gives that segment.
+ * seg_name() gives that segment. The same for the names of a base's
+ * parts (base_name_parse, base_name).
  * Input: the name (cut at its first NUL).
  */
 #include <stdint.h>
@@ -39,6 +40,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (strcmp(again, name) || ref.first_ts > ref.last_ts)
 				abort();
 		}
+	}
+	uint64_t first, part;
+	rc = base_name_parse(name, &first, &part);
+	if (rc != 0 && rc != -1)
+		abort();
+	if (rc == 0) {
+		base_name(again, first, part);
+		if (!first || !part || strcmp(again, name))
+			abort();
 	}
 	free(name);
 	return 0;

@@ -63,8 +63,36 @@ static void manifests(void)
 	is_int(manifest_decode((unsigned char *)text, len, &back), 0,
 	       "a manifest decodes");
 	ok(!memcmp(&mf, &back, sizeof(mf)), "to what was encoded");
+	ok(!strncmp(text, "pitr-manifest 1\n", 16),
+	   "without a base, as version 1 (what older builds read)");
+	mf.base = 2;
+	mf.base_sum = 0x1122334455667788ull;
+	len = manifest_encode(text, &mf);
+	is_int(manifest_decode((unsigned char *)text, len, &back), 0,
+	       "a manifest with a base decodes");
+	ok(!memcmp(&mf, &back, sizeof(mf)) &&
+	       !strncmp(text, "pitr-manifest 2\n", 16),
+	   "to what was encoded, as version 2");
 	const char *bad[] = {
 		"pitr-manifest 2\n",
+		"pitr-manifest 3\nwriter: 0123456789abcdef\nwritten: 1\nseq: 1\n"
+		"sum: 0000000000000000\ncomplete: 1\nfirst: 1\nfrom: 0\n",
+		/* version 2 without its base, with base 0, with a base before
+		 * the first segment, with a version-1 head */
+		"pitr-manifest 2\nwriter: 0123456789abcdef\nwritten: 1\nseq: 3\n"
+		"sum: 0000000000000000\ncomplete: 1\nfirst: 2\nfrom: 0\n",
+		"pitr-manifest 2\nwriter: 0123456789abcdef\nwritten: 1\nseq: 3\n"
+		"sum: 0000000000000000\ncomplete: 1\nfirst: 2\nfrom: 0\n"
+		"base: 0\nbase-sum: 0000000000000000\n",
+		"pitr-manifest 2\nwriter: 0123456789abcdef\nwritten: 1\nseq: 3\n"
+		"sum: 0000000000000000\ncomplete: 1\nfirst: 1\nfrom: 0\n"
+		"base: 1\nbase-sum: 0000000000000000\n",
+		"pitr-manifest 1\nwriter: 0123456789abcdef\nwritten: 1\nseq: 3\n"
+		"sum: 0000000000000000\ncomplete: 1\nfirst: 2\nfrom: 0\n"
+		"base: 1\nbase-sum: 0000000000000000\n",
+		"pitr-manifest 2\nwriter: 0123456789abcdef\nwritten: 1\nseq: 3\n"
+		"sum: 0000000000000000\ncomplete: 1\nfirst: 2\nfrom: 0\n"
+		"base: 1000000\nbase-sum: 0000000000000000\n",
 		"pitr-manifest 1\nwriter: 0123456789ABCDEF\nwritten: 1\nseq: 1\n"
 		"sum: 0000000000000000\ncomplete: 1\nfirst: 1\nfrom: 0\n",
 		"pitr-manifest 1\nwriter: 0123456789abcdef\nwritten: 01\nseq: 1\n"
