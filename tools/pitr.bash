@@ -68,7 +68,7 @@ _pitrfs()
 	-o)
 		local o="backup_dir= backup_url= s3_endpoint= s3_region= \
 s3_credentials= backup_interval= history_group= sync_interval= \
-log_file= allow_other allow_root default_permissions ro nodev nosuid noexec"
+log_file= xattr allow_other allow_root default_permissions ro nodev nosuid noexec"
 		COMPREPLY=($(compgen -W "$o" -- "${cur##*,}"))
 		[[ $cur == *,* ]] && COMPREPLY=("${COMPREPLY[@]/#/${cur%,*},}")
 		compopt -o nospace 2>/dev/null
