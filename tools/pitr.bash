@@ -22,7 +22,7 @@ _pitr()
 		COMPREPLY=($(compgen -W "continuous periodic" -- "$cur"))
 		return ;;
 	--retention | --interval | --max-doc-size | --at | --since | --until | \
-	--database | --container | --gap | --min | --every)
+	--database | --container | --gap | --min | --every | --sample)
 		return ;;
 	--mount)
 		compopt -o filenames 2>/dev/null
@@ -33,7 +33,8 @@ _pitr()
 		local opts="--help"
 		case $cmd in
 		create) opts+=" --backup-mode --retention --interval --max-doc-size --json" ;;
-		info | diff | backup | verify) opts+=" --json" ;;
+		info | diff | backup) opts+=" --json" ;;
+		verify) opts+=" --sample --json" ;;
 		policy) opts+=" --retention --backup-mode --json" ;;
 		events) opts+=" --database --container --since --until --bulk --gap --min --json" ;;
 		ls) opts+=" --at --json" ;;
@@ -59,13 +60,15 @@ complete -F _pitr pitr
 _pitrfs()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-	local opts="--backup-dir= --backup-interval= --history-group= \
+	local opts="--backup-dir= --backup-url= --s3-endpoint= --s3-region= \
+--s3-credentials= --backup-interval= --history-group= \
 --sync-interval= --log-file= -f -o --help --version"
 
 	case $prev in
 	-o)
-		local o="backup_dir= backup_interval= history_group= sync_interval= \
-log_file= allow_other allow_root default_permissions ro nodev nosuid noexec"
+		local o="backup_dir= backup_url= s3_endpoint= s3_region= \
+s3_credentials= backup_interval= history_group= sync_interval= \
+log_file= xattr allow_other allow_root default_permissions ro nodev nosuid noexec"
 		COMPREPLY=($(compgen -W "$o" -- "${cur##*,}"))
 		[[ $cur == *,* ]] && COMPREPLY=("${COMPREPLY[@]/#/${cur%,*},}")
 		compopt -o nospace 2>/dev/null
@@ -75,7 +78,7 @@ log_file= allow_other allow_root default_permissions ro nodev nosuid noexec"
 	--history-group=*)
 		COMPREPLY=($(compgen -g -- "${cur#*=}"))
 		return ;;
-	--backup-dir=* | --log-file=*)
+	--backup-dir=* | --log-file=* | --s3-credentials=*)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "${cur#*=}"))
 		return ;;
