@@ -359,6 +359,18 @@ static void ship_pending(void)
 }
 
 /* Check the values of the pitrfs options; a message and -1 if one is bad. */
+/* `p` made absolute against the directory pitrfs started in: the daemon
+ * runs in "/". */
+static void absolute(const char *p, char *out, size_t size)
+{
+	char cwd[PATH_MAX];
+
+	if (p[0] != '/' && getcwd(cwd, sizeof(cwd)))
+		snprintf(out, size, "%.2000s/%.2000s", cwd, p);
+	else
+		snprintf(out, size, "%s", p);
+}
+
 static int parse_options(struct options *o)
 {
 	const char *v;
@@ -391,11 +403,16 @@ static int parse_options(struct options *o)
 			v);
 		return -1;
 	}
-	/* for the media code, in this process and what it forks */
+	/* for the media code, in this process and what it forks; a file
+	 * named relative to where pitrfs started (the daemon runs in /) */
+	char cred[PATH_MAX + 1] = "";
+	if (!(v = o->val[O_S3_CREDENTIALS]))
+		v = getenv("AWS_SHARED_CREDENTIALS_FILE");
+	if (v && *v)
+		absolute(v, cred, sizeof(cred));
 	if (((v = o->val[O_S3_ENDPOINT]) && setenv("PITR_S3_ENDPOINT", v, 1)) ||
 	    ((v = o->val[O_S3_REGION]) && setenv("PITR_S3_REGION", v, 1)) ||
-	    ((v = o->val[O_S3_CREDENTIALS]) &&
-	     setenv("AWS_SHARED_CREDENTIALS_FILE", v, 1))) {
+	    (cred[0] && setenv("AWS_SHARED_CREDENTIALS_FILE", cred, 1))) {
 		perror("pitrfs: setenv");
 		return -1;
 	}
@@ -527,13 +544,10 @@ int main(int argc, char *argv[])
 	fs.store_path = store;
 	/* the media (a directory made absolute, or a URL) are kept in the
 	 * account: a remount ships there too */
-	char media[PATH_MAX + 1], cwd[PATH_MAX];
-	const char *bd = o.val[O_BACKUP_DIR];
+	char media[PATH_MAX + 1];
 	media[0] = 0;
-	if (bd && bd[0] != '/' && getcwd(cwd, sizeof(cwd)))
-		snprintf(media, sizeof(media), "%.2000s/%.2000s", cwd, bd);
-	else if (bd)
-		snprintf(media, sizeof(media), "%s", bd);
+	if (o.val[O_BACKUP_DIR])
+		absolute(o.val[O_BACKUP_DIR], media, sizeof(media));
 	if (o.val[O_BACKUP_URL])
 		snprintf(media, sizeof(media), "%s", o.val[O_BACKUP_URL]);
 	if (media[0] && (rc = pitr_backup_set_dir(fs.store, media))) {

@@ -15,16 +15,19 @@
 static const char backup_usage[] =
     "usage: pitr backup STORE status [--json]\n"
     "       pitr backup STORE flush [--json]\n"
-    "       pitr backup STORE set DIR [--json]\n"
+    "       pitr backup STORE set DIR|s3://BUCKET/PREFIX [--json]\n"
     "       pitr backup STORE unset [--json]\n"
     "\n"
-    "status: the backup directory, lag (age of the oldest mutation not\n"
+    "status: the backup media, lag (age of the oldest mutation not\n"
     "yet on the media), pending mutations, latest-restorable (everything\n"
     "at or before it is on the media) and the last error.\n"
     "flush: copy every pending mutation to the media now, and wait.\n"
-    "set: ship to DIR from now on, as pitrfs --backup-dir DIR does.\n"
+    "set: ship to DIR or the bucket from now on, as pitrfs --backup-dir DIR\n"
+    "or --backup-url does (an S3 bucket's endpoint, region and keys come\n"
+    "from the environment, see pitr(1)).\n"
     "unset: ship nowhere; what was pending may then be pruned.\n"
-    "The daemon (pitrfs --backup-dir DIR) ships by itself within seconds.\n"
+    "The daemon (pitrfs --backup-dir or --backup-url) ships by itself within\n"
+    "seconds.\n"
     "\n"
     "  --json     one JSON object\n";
 
@@ -160,8 +163,8 @@ static const char verify_usage[] =
     "usage: pitr verify STORE|DIR|s3://BUCKET/PREFIX [--sample N] [--json]\n"
     "\n"
     "Check every checksum of an account's log and every index entry against\n"
-    "the log, or backup media's segments and their chain. Names each\n"
-    "damaged or missing record, entry or segment; exit status 1 if any.\n"
+    "the log, or backup media's segments, their chain and their base. Names\n"
+    "each damaged or missing record, entry or segment; exit status 1 if any.\n"
     "\n"
     "  --sample N  on media, read only N segments whole (the last one and\n"
     "              others at random) and the names of the rest: a bounded\n"
@@ -201,16 +204,19 @@ int cmd_verify(int argc, char *argv[])
 	if (wants_help(argc, argv))
 		return usage_exit(verify_usage, 1);
 	pr.json = take_flag(&argc, argv, "--json");
-	if (argc == 4 && !strcmp(argv[2], "--sample")) {
+	const char *sv;
+	int has = take_option(&argc, argv, "--sample", &sv);
+	if (has < 0)
+		return usage_exit(verify_usage, 0);
+	if (has) {
 		char *end;
-		unsigned long v = strtoul(argv[3], &end, 10);
-		if (*end || !*argv[3] || v < 1 || v > 1000000) {
+		unsigned long v = strtoul(sv, &end, 10);
+		if (*end || !*sv || v < 1 || v > 1000000) {
 			warnx("invalid --sample '%s': 1 to 1000000 segments",
-			      argv[3]);
+			      sv);
 			return 2;
 		}
 		sample = (unsigned)v;
-		argc = 2;
 	}
 	if (argc != 2 || argv[1][0] == '-')
 		return usage_exit(verify_usage, 0);

@@ -41,7 +41,8 @@ static const char restore_usage[] =
     "                   for more (default: every database)\n"
     "  --retention D    the new account's retention (default 30d)\n"
     "  --mount MNT      mount the new account at MNT\n"
-    "  --from-backup    SOURCE is a backup directory: rebuild from it alone\n"
+    "  --from-backup    SOURCE is backup media (a directory or s3://BUCKET/\n"
+    "                   PREFIX): rebuild from them alone\n"
     "  --json           at the end, one JSON object on stdout: source,\n"
     "                   instant, target and documents restored\n";
 

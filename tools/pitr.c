@@ -27,9 +27,9 @@ static const struct command commands[] = {
 	{ "policy", cmd_policy, "show or change the backup policy" },
 	{ "prune", cmd_prune,
 	  "remove history older than the retention window" },
-	{ "backup", cmd_backup, "backup media: status, flush" },
+	{ "backup", cmd_backup, "backup media: status, flush, set, unset" },
 	{ "verify", cmd_verify,
-	  "check every checksum of a store or backup directory" },
+	  "check every checksum of a store or backup media" },
 	{ "repair", cmd_repair,
 	  "rebuild a store's damaged indexes from its log" },
 };

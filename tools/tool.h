@@ -39,6 +39,11 @@ int usage_exit(const char *usage, int help);
  * commands that take no other options; returns whether there was one. */
 int take_flag(int *argc, char *argv[], const char *flag);
 
+/* Remove `opt VALUE` from the arguments, wherever it is: 1 with `*value`
+ * set (the last one given), 0 when absent, -1 when it ends the
+ * arguments without a value. */
+int take_option(int *argc, char *argv[], const char *opt, const char **value);
+
 /* Is --help or -h among the arguments? */
 int wants_help(int argc, char *argv[]);
 

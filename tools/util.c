@@ -34,6 +34,25 @@ int take_flag(int *argc, char *argv[], const char *flag)
 	return found;
 }
 
+int take_option(int *argc, char *argv[], const char *opt, const char **value)
+{
+	int found = 0, w = 1;
+
+	*value = NULL;
+	for (int i = 1; i < *argc; i++) {
+		if (!strcmp(argv[i], opt)) {
+			found = i + 1 < *argc ? 1 : -1;
+			if (found > 0)
+				*value = argv[++i];
+		} else {
+			argv[w++] = argv[i];
+		}
+	}
+	*argc = w;
+	argv[w] = NULL;
+	return found;
+}
+
 int wants_help(int argc, char *argv[])
 {
 	for (int i = 1; i < argc; i++)
