@@ -95,11 +95,11 @@ stop_pid() {
 	kill -CONT "$p" 2>/dev/null
 	kill -TERM "$p" 2>/dev/null
 	for i in $(seq 25); do
-		kill -0 "$p" 2>/dev/null || { wait "$p" 2>/dev/null; return 0; }
+		kill -0 "$p" 2>/dev/null || { wait "$p" 2>/dev/null || :; return 0; }
 		sleep 0.2
 	done
 	kill -KILL "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
+	wait "$p" 2>/dev/null || :
 	return 0
 }
 
