@@ -29,6 +29,17 @@ cleanup() {
 	wait 2>/dev/null
 	rm -rf "$TMP"
 }
+# ceph.sh waits with lib.sh's wait_for; lib.sh itself (the test steps,
+# their temporary directory and exit trap) is not for a benchmark
+wait_for() { # SECONDS CMD...: until CMD succeeds, at most SECONDS
+	local n=$(($1 * 5)) i
+	shift
+	for i in $(seq "$n"); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	return 1
+}
 . "$TOP/tests/integration/ceph.sh"
 PITR=$TOP/bin/pitr
 now() { date +%s.%N; }

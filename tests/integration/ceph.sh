@@ -10,6 +10,9 @@
 #                 script (loudly) when the packages are not installed.
 # rgw_stop        kill the gateway alone: the media disappear
 # rgw_start       start it again and wait until it answers
+# rgw_throttle    the gateway answers every request 503 SlowDown (its
+#                 request scheduler admits one request at a time, and a
+#                 slow upload holds that one) until rgw_unthrottle
 # s3 METHOD PATH [curl args]   a signed request, e.g. s3 GET "/b?list-type=2"
 #
 # Steps run in subshells: the daemons' pids are kept in files.
@@ -95,12 +98,66 @@ stop_pid() {
 	kill -CONT "$p" 2>/dev/null
 	kill -TERM "$p" 2>/dev/null
 	for i in $(seq 25); do
-		kill -0 "$p" 2>/dev/null || { wait "$p" 2>/dev/null; return 0; }
+		kill -0 "$p" 2>/dev/null || { wait "$p" 2>/dev/null || :; return 0; }
 		sleep 0.2
 	done
 	kill -KILL "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
+	wait "$p" 2>/dev/null || :
 	return 0
+}
+
+# the gateway's settings changed while it runs, through its admin socket
+rgw_config() {
+	timeout 60 ceph --admin-daemon "$CEPH_DIR/run/client.rgw.asok" \
+		config "$@" >/dev/null
+}
+
+# Throttling, deterministically: the gateway's default request scheduler
+# (rgw_scheduler_type "throttler") refuses a request with 503 SlowDown
+# while rgw_max_concurrent_requests others are in progress (0 means no
+# limit), and reads that limit again when it changes. With a limit of 1,
+# an upload that sends its body at 1 KiB/s (1 GiB: it never ends) holds
+# the only place; whatever else comes is refused.
+rgw_throttle() {
+	local try
+	rgw_config set rgw_max_concurrent_requests 1 || return 1
+	[ -f "$CEPH_DIR/holder.img" ] || truncate -s 1G "$CEPH_DIR/holder.img"
+	for try in 1 2 3 4 5; do
+		curl -s -o /dev/null --aws-sigv4 "aws:amz:$AWS_REGION:s3" \
+			--user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+			-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+			--limit-rate 1k --upload-file "$CEPH_DIR/holder.img" \
+			"$PITR_S3_ENDPOINT/$S3_BUCKET/throttle-holder" &
+		echo $! >"$CEPH_DIR/holder.pid"
+		# the upload itself is refused when it arrives while another
+		# request (the daemon's) is in progress: then start it again
+		wait_for 10 rgw_throttled && return 0
+		stop_pid "$(cat "$CEPH_DIR/holder.pid")"
+	done
+	return 1
+}
+
+# a probe PUT is refused with 503 SlowDown, and the slow upload that
+# holds the gateway's one place still runs
+rgw_throttled() {
+	local p
+	p=$(cat "$CEPH_DIR/holder.pid")
+	kill -0 "$p" &&
+		s3 PUT "/$S3_BUCKET/probe-throttle" --data-binary probe \
+			-o "$CEPH_DIR/probe.out" -w "%{http_code}" | grep -q "^503$" &&
+		grep -q "<Code>SlowDown<" "$CEPH_DIR/probe.out" &&
+		kill -0 "$p"
+}
+
+# the limit back to its default, the slow upload stopped
+rgw_unthrottle() {
+	rgw_config unset rgw_max_concurrent_requests
+	if [ -f "$CEPH_DIR/holder.pid" ]; then
+		stop_pid "$(cat "$CEPH_DIR/holder.pid")"
+		rm -f "$CEPH_DIR/holder.pid"
+	fi
+	s3 PUT "/$S3_BUCKET/probe-throttle" --data-binary probe \
+		-o /dev/null -w "%{http_code}" | grep -q "^200$"
 }
 
 rgw_stop() {
@@ -111,11 +168,11 @@ rgw_stop() {
 	rm -f "$CEPH_DIR/rgw.pid"
 }
 
-# the gateway first (it needs the others to stop cleanly), the OSD, then
-# the monitor
+# a throttling upload, the gateway (it needs the others to stop
+# cleanly), the OSD, then the monitor
 ceph_stop() {
 	local f
-	for f in rgw osd mon; do
+	for f in holder rgw osd mon; do
 		[ -f "$CEPH_DIR/$f.pid" ] || continue
 		stop_pid "$(cat "$CEPH_DIR/$f.pid")"
 		rm -f "$CEPH_DIR/$f.pid"

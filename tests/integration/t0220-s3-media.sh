@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Backup media on an S3 object store, against a real single-node Ceph
 # (radosgw): shipping while writing flat out, the gateway killed and back,
-# a full bucket and a read-only one, wrong credentials, a second writer,
-# the store lost and restored from the bucket, damaged or missing
-# segments, and a killed daemon.
+# a full bucket, a read-only one, a throttling gateway, wrong credentials,
+# a second writer, the store lost and restored from the bucket, damaged or
+# missing segments, and a killed daemon.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ceph.sh"
 
@@ -105,9 +105,9 @@ log_has() {
 	[ "$(grep -c "$2" "$LOG")" -ge "$1" ]
 }
 
-# refused_by START LIFT WHY PREFIX: START makes the bucket refuse every
-# PUT with an error matching WHY. Writes through the mount go on, every
-# one; status shows the lag, the pending mutations and WHY; nothing
+# refused_by START LIFT WHY PREFIX: START makes the bucket (or the
+# gateway) refuse every PUT with an error matching WHY. Writes through the
+# mount go on, every one; status shows the lag, the pending mutations and WHY; nothing
 # refused counts as shipped (latest-restorable stays before the first
 # write); a flush fails with WHY; the daemon says it is failing once.
 # Then LIFT: everything ships, the bucket verifies, and a restore from it
@@ -210,6 +210,14 @@ test_expect_success 'a read-only bucket (a policy denies PutObject): writes go o
 	refused_by bucket_readonly bucket_writable "access denied by .*(HTTP 403 AccessDenied)" o
 '
 bucket_writable >/dev/null 2>&1
+wait_shipped "$S" >/dev/null 2>&1 && wait_clean "$S" >/dev/null 2>&1
+
+# Throttling: the gateway answers every request 503 SlowDown; pitrfs
+# takes that as the server being busy, and tries again later.
+test_expect_success 'a throttling gateway (503 SlowDown): writes go on, status says so, all ships after' '
+	refused_by rgw_throttle rgw_unthrottle "server busy: HTTP 503 SlowDown from" t
+'
+rgw_unthrottle >/dev/null 2>&1
 wait_shipped "$S" >/dev/null 2>&1 && wait_clean "$S" >/dev/null 2>&1
 
 test_expect_success 'wrong credentials: a clear error, writes kept, shipped once they are right' '
