@@ -281,13 +281,35 @@ int dict_of_ct(pitr_txn *t, uint64_t ct, struct dict_ref *d)
 	return dict_build(t, ct, d);
 }
 
-int dict_record_of_ct(pitr_txn *t, uint64_t ct, uint64_t *ts, uint32_t *idx)
+int dict_each(pitr_txn *t, int (*fn)(uint64_t ts, uint32_t idx, void *arg),
+	      void *arg)
 {
-	uint64_t id;
+	unsigned char k[9];
+	MDB_val key = { sizeof(k), k }, val;
+	MDB_cursor *c;
+	uint64_t id, ts;
+	uint32_t idx;
+	int rc;
 
 	if (t->s->format < 3 || !t->s->has_dicts)
-		return PITR_NOTFOUND;
-	return dict_val_get(t, DICT_OF_CT, ct, &id, ts, idx);
+		return 0;
+	if ((rc = mdb_rc(mdb_cursor_open(t->txn, t->s->dicts, &c))))
+		return rc;
+	dict_key(k, DICT_BY_ID, 0);
+	for (rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE); !rc;
+	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
+		if (key.mv_size != 9 ||
+		    ((unsigned char *)key.mv_data)[0] != DICT_BY_ID)
+			break;
+		if (dict_val_decode(&val, &id, &ts, &idx)) {
+			rc = PITR_CORRUPT;
+			break;
+		}
+		if ((rc = fn(ts, idx, arg)))
+			break;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : mdb_rc(rc);
 }
 
 int dict_replay(pitr_txn *t, const struct log_rec *r, uint32_t idx)

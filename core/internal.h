@@ -476,9 +476,12 @@ int dict_of_ct(pitr_txn *t, uint64_t ct, struct dict_ref *d);
 /* Release what dict_get or dict_of_ct gave. */
 void dict_put(struct dict_ref *d);
 
-/* The log key of container `ct`'s dictionary record; PITR_NOTFOUND when
- * it has none. */
-int dict_record_of_ct(pitr_txn *t, uint64_t ct, uint64_t *ts, uint32_t *idx);
+/* Call fn with the log key of every dictionary record, in id order, until
+ * it returns nonzero (which is returned). A dictionary may serve several
+ * containers (one of the same bytes is reused), its record naming only
+ * the first. */
+int dict_each(pitr_txn *t, int (*fn)(uint64_t ts, uint32_t idx, void *arg),
+	      void *arg);
 
 /* Index a dictionary record being replayed at (t->ts, idx). */
 int dict_replay(pitr_txn *t, const struct log_rec *r, uint32_t idx);

@@ -133,8 +133,8 @@ int media_base_read(struct media *m, uint64_t first, uint64_t part,
 /* Retention (media_base.c): when segments from mf->first on end at or
  * before `horizon` with a committed one after them, write the state at
  * the last such end as a base, commit it in manifest mf->number + 1
- * (then `*mf`), and delete the segments and bases it stands for. 0 also
- * when there is nothing to do. */
+ * (then `*mf`), and delete what the manifest before it does not need. 0
+ * also when there is nothing to do. */
 int media_rebase(pitr_store *s, struct media *m, uint64_t horizon,
 		 struct manifest *mf);
 

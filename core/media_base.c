@@ -3,14 +3,17 @@
  * a replay starts from the first one kept, so older segments can leave
  * the media only once something stands in for them: a base, the records
  * the account's state at an instant B needs (every live database's and
- * container's naming event, their dictionaries, each live document's
+ * container's naming event, every dictionary, each live document's
  * version at B and the keyframe it is a delta on), taken from a replay of
  * the media themselves up to B (the store may have pruned or rewritten
  * them since they were shipped). The base is written as parts
  * "base-F-P.pbase" (segment.h) before segment F, the first one after B;
  * then a manifest names F, the base and `from` B, the commit point; only
- * after it are segments before F and other bases deleted, a batch of at
- * most MEDIA_DEL_MAX names at a time. A crash before the manifest leaves
+ * after it is what the manifest before it no longer needs deleted: the
+ * segments before the previous first one and the bases before neither,
+ * a batch of at most MEDIA_DEL_MAX names at a time. What the previous
+ * manifest names stays until the next base, a window later, so that a
+ * restore that read it can finish. A crash before the manifest leaves
  * parts no manifest names: a retry writes the same bytes, and the next
  * base's retirement deletes them.
  */
@@ -80,16 +83,22 @@ static int docs_keys(pitr_txn *t, uint64_t ct, struct keys *k)
 	return rc == PITR_NOTFOUND ? 0 : rc;
 }
 
-/* Every record the state of `t`'s account at its last instant needs. */
+static int dict_key_add(uint64_t ts, uint32_t idx, void *arg)
+{
+	return keys_add(arg, ts, idx);
+}
+
+/* Every record the state of `t`'s account at its last instant needs:
+ * every dictionary too (one may serve a container its record does not
+ * name, and later keyframes may use one no document at B did). */
 static int state_keys(pitr_txn *t, struct keys *k)
 {
 	pitr_iter *dbs, *cts;
 	pitr_entry e;
-	uint64_t ts;
-	uint32_t idx;
 	int rc;
 
-	if ((rc = pitr_iter_begin(t, PITR_LIST_DATABASES, 0, PITR_NOW, NULL, 0,
+	if ((rc = dict_each(t, dict_key_add, k)) ||
+	    (rc = pitr_iter_begin(t, PITR_LIST_DATABASES, 0, PITR_NOW, NULL, 0,
 				  0, &dbs)))
 		return rc;
 	while (!(rc = pitr_iter_next(dbs, &e))) {
@@ -98,12 +107,7 @@ static int state_keys(pitr_txn *t, struct keys *k)
 					  PITR_NOW, NULL, 0, 0, &cts)))
 			break;
 		while (!(rc = pitr_iter_next(cts, &e))) {
-			if ((rc = keys_add(k, e.ver.ts, iter_log_idx(cts))))
-				break;
-			rc = dict_record_of_ct(t, e.inc, &ts, &idx);
-			if (!rc)
-				rc = keys_add(k, ts, idx);
-			if ((rc && rc != PITR_NOTFOUND) ||
+			if ((rc = keys_add(k, e.ver.ts, iter_log_idx(cts))) ||
 			    (rc = docs_keys(t, e.inc, k)))
 				break;
 		}
@@ -183,7 +187,7 @@ static int write_parts(struct media *m, pitr_store *bs, struct keys *k,
 struct names {
 	char (*v)[SEG_NAME_MAX];
 	size_t n, cap;
-	uint64_t first; /* bases of other segments go */
+	uint64_t keep[2]; /* bases before other segments go */
 	int rc;
 };
 
@@ -206,15 +210,17 @@ static int other_base(const char *name, void *arg)
 	struct names *l = arg;
 	uint64_t first, part;
 
-	if (base_name_parse(name, &first, &part) || first == l->first)
+	if (base_name_parse(name, &first, &part) || first == l->keep[0] ||
+	    first == l->keep[1])
 		return 0;
 	return names_add(l, name);
 }
 
-/* Delete the segments before `first` and every base but its own. */
-static int retire(struct media *m, uint64_t first)
+/* Delete the segments before `prev` and every base but those before
+ * `prev` and `first`. */
+static int retire(struct media *m, uint64_t prev, uint64_t first)
 {
-	struct names l = { .first = first };
+	struct names l = { .keep = { prev, first } };
 	struct seg_ref *refs;
 	const char *v[MEDIA_DEL_MAX];
 	size_t n;
@@ -222,7 +228,7 @@ static int retire(struct media *m, uint64_t first)
 
 	if ((rc = media_segments(m, 0, &refs, &n)))
 		return rc;
-	for (size_t i = 0; !l.rc && i < n && refs[i].seq < first; i++)
+	for (size_t i = 0; !l.rc && i < n && refs[i].seq < prev; i++)
 		names_add(&l, refs[i].name);
 	free(refs);
 	if (!(rc = l.rc) && !(rc = m->ops->list(m, "base-", NULL, other_base,
@@ -307,6 +313,9 @@ int media_rebase(pitr_store *s, struct media *m, uint64_t horizon,
 		rc = media_manifest_put(m, &next);
 	if (rc)
 		return rc;
+	/* what the previous manifest needs stays a window more: a restore
+	 * that read it before this one was written can finish */
+	uint64_t prev = mf->first;
 	*mf = next;
-	return retire(m, next.first);
+	return retire(m, prev, next.first);
 }

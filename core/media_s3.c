@@ -171,8 +171,10 @@ static int http_rc(struct media_s3 *s, long status, const struct body *b)
 			       s->endpoint, status, code);
 		return EACCES;
 	}
+	/* retried with backoff, as the S3 API asks of both */
 	if (status == 503 || status == 500 || status == 429) {
-		media_seterror(&s->m, "server busy: HTTP %ld %s from %s",
+		media_seterror(&s->m, "%s: HTTP %ld %s from %s",
+			       status == 500 ? "server error" : "server busy",
 			       status, code, s->endpoint);
 		return EAGAIN;
 	}

@@ -417,7 +417,7 @@ static int mark_complete(pitr_store *s, struct media *m, struct tail *tl)
  * they hold more than two windows, the state a window ago becomes their
  * base and what came before leaves them (media_base.c): a full state is
  * written at most once a window. Looked at no more than once a 16th of a
- * window (the look lists the segments).
+ * window (the look lists the segments), whatever its outcome.
  */
 static int retain(pitr_store *s, struct media *m, struct tail *tl)
 {
@@ -432,12 +432,14 @@ static int retain(pitr_store *s, struct media *m, struct tail *tl)
 	start = tl->mf.from > s->created ? tl->mf.from : s->created;
 	if (start > now - 2 * w || tl->last.last_ts <= now - w)
 		return 0; /* not two windows yet, or nothing after one */
-	rc = media_rebase(s, m, now - w, &tl->mf);
-	if (rc)
+	/* the next look, even if this one fails (a damaged old segment
+	 * would fail it again) */
+	put_le64(b, now + w / 16);
+	if ((rc = meta_store(s, "media_retain_next", b, sizeof(b))) ||
+	    (rc = media_rebase(s, m, now - w, &tl->mf)))
 		return rc;
 	tl->first = tl->mf.first;
-	put_le64(b, now + w / 16);
-	return meta_store(s, "media_retain_next", b, sizeof(b));
+	return 0;
 }
 
 /* One shipper per store at a time (the daemon, pitr backup flush): both

@@ -252,6 +252,39 @@ test_expect_success 'wrong credentials: a clear error, writes kept, shipped once
 	"$PITR" verify "s3://$S3_BUCKET/acct2" | grep -q "ok; complete up to"
 '
 
+test_expect_success 'retention on the bucket: a base, the first segments deleted, restores equal the view' '
+	# a 2 s window, keys from a credentials file named relative to the
+	# directory pitrfs starts in
+	"$PITR" create "$TMP/s5" --retention 2s >/dev/null
+	(cd "$TMP" && unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY &&
+		mount_fs "$TMP/s5" "$TMP/m5" --backup-url "s3://$S3_BUCKET/acct5" \
+		--s3-credentials creds)
+	mkdir "$TMP/m5/d" "$TMP/m5/d/c"
+	rebased() {
+		[ -n "$(keys acct5/base-)" ] && [ -z "$(keys acct5/seg-0000000001-)" ]
+	}
+	for i in $(seq 300); do
+		write_flat "$TMP/m5/d/c" r$((i % 3)) 40
+		rebased && break
+		sleep 0.1
+	done
+	rebased || { keys acct5/ >&2; "$PITR" backup "$TMP/s5" status >&2; false; }
+	keys acct5/base- | grep -q "^acct5/base-[0-9]\{10\}-000001\.pbase$"
+	echo "{\"last\": 1}" >"$TMP/m5/d/c/last.json"
+	T=$(ts_of "$TMP/m5/d/c/last.json")
+	wait_shipped "$TMP/s5"
+	"$PITR" verify "s3://$S3_BUCKET/acct5" | grep -q "ok; complete up to"
+	"$PITR" restore "s3://$S3_BUCKET/acct5" "$TMP/rb" --from-backup --at "$T" 2>/dev/null
+	mount_fs "$TMP/rb" "$TMP/rbm"
+	diff -r "$TMP/m5/@$T/" "$TMP/rbm/"
+	unmount_fs "$TMP/rbm"
+	unmount_fs "$TMP/m5"
+	rc=0; "$PITR" restore "s3://$S3_BUCKET/acct5" "$TMP/rb0" --from-backup \
+		--at 2020-01-01T00:00:00Z 2>"$TMP/e" || rc=$?
+	[ $rc = 1 ]
+	grep -q "holds history from .* on" "$TMP/e"
+'
+
 test_expect_success 'a second writer on the same prefix is stopped with a clear error' '
 	# another account: refused by the ACCOUNT object
 	"$PITR" create "$TMP/s3" >/dev/null

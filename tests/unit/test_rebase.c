@@ -284,12 +284,21 @@ int main(void)
 	     catalog(s, 'c', "logs", "events", NULL) ||
 	     put_docs(s, "shop", "orders", 0, 80) || put_docs(s, "shop", "users", 0, 5) ||
 	     put_docs(s, "logs", "events", 0, 3);
+	/* two containers filled alike share one dictionary, whose record
+	 * names the first; the first then goes */
+	rc = rc || catalog(s, 'c', "logs", "a", NULL) ||
+	     catalog(s, 'c', "logs", "b", NULL);
+	gen = 1000;
+	rc = rc || put_docs(s, "logs", "a", 0, 80);
+	gen = 1000;
+	rc = rc || put_docs(s, "logs", "b", 0, 80);
 	rc = rc || ship(s, &at[n++]);
 	rc = rc || put_docs(s, "shop", "orders", 0, 40) ||
 	     dels(s, "shop", "orders", 70, 80) ||
 	     catalog(s, 'r', "shop", "users", "people") ||
 	     dels(s, "logs", "events", 0, 3) ||
-	     catalog(s, 'd', "logs", "events", NULL);
+	     catalog(s, 'd', "logs", "events", NULL) ||
+	     dels(s, "logs", "a", 0, 80) || catalog(s, 'd', "logs", "a", NULL);
 	rc = rc || ship(s, &at[n++]);
 	is_int(rc, 0, "two rounds written and shipped");
 	wait_ns(2 * SEC + SEC / 10);
@@ -306,7 +315,8 @@ int main(void)
 	ok(mf.from > at[0] && mf.from <= at[1],
 	   "history is complete from the end of the second round");
 	from = mf.from;
-	is_int(count("seg-"), 1, "segments 1 and 2 left the media");
+	is_int(count("seg-"), 3, "segments 1 and 2 stay a window more (a "
+				 "restore may have read the manifest before)");
 	is_int(count("base-"), (int)mf.base, "the base is there");
 	is_int(pitr_backup_verify(media, no_problem, &problems, NULL, NULL),
 	       0, "the media verify");
@@ -314,7 +324,8 @@ int main(void)
 
 	/* edits after the base: deltas on keyframes only the base holds */
 	rc = put_docs(s, "shop", "orders", 20, 50) ||
-	     put_docs(s, "shop", "people", 0, 2) || ship(s, &at[n++]);
+	     put_docs(s, "shop", "people", 0, 2) ||
+	     put_docs(s, "logs", "b", 75, 90) || ship(s, &at[n++]);
 	is_int(rc, 0, "a fourth round shipped");
 	uint64_t check[8] = { from, at[2], at[3] };
 	is_int(replay_diff(s, check, 3), 0,
@@ -336,9 +347,31 @@ int main(void)
 	char first_base[SEG_NAME_MAX];
 	base_name(first_base, mf.first, 1);
 	snprintf(cmd, sizeof(cmd), "%s/%s", media, first_base);
-	ok(access(cmd, F_OK) != 0, "the first base left the media");
+	ok(access(cmd, F_OK) == 0 && count("base-") == (int)(mf.base + mf2.base),
+	   "the first base stays a window more, beside the second");
+	char seg1[32];
+	snprintf(seg1, sizeof(seg1), "seg-%010llu-",
+		 (unsigned long long)mf.first - 1);
+	is_int(count(seg1), 0, "the segments the first base stands for left");
 	uint64_t check2[4] = { mf2.from, at[n - 1] };
 	is_int(replay_diff(s, check2, 2), 0, "the replay equals the store");
+
+	/* a third base: the first one goes */
+	wait_ns(2 * SEC + SEC / 10);
+	rc = put_docs(s, "shop", "orders", 0, 5) || ship(s, &at[n++]);
+	rc = rc || put_docs(s, "shop", "orders", 5, 9) || ship(s, &at[n++]);
+	is_int(rc, 0, "two more rounds shipped");
+	struct manifest mf3;
+	is_int(latest(&mf3), 0, "the latest manifest reads");
+	ok(mf3.first > mf2.first, "a third base (first %llu)",
+	   (unsigned long long)mf3.first);
+	ok(access(cmd, F_OK) != 0, "the first base left the media");
+	snprintf(seg1, sizeof(seg1), "seg-%010llu-",
+		 (unsigned long long)mf2.first - 1);
+	is_int(count(seg1), 0, "and the segments the second one stands for");
+	uint64_t check3[4] = { mf3.from, at[n - 1] };
+	is_int(replay_diff(s, check3, 2), 0, "the replay equals the store");
+	mf2 = mf3;
 
 	/* damage: a flipped byte in the base, then the base gone */
 	char part[SEG_NAME_MAX];
