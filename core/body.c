@@ -1,7 +1,8 @@
 /*
  * body.c - the version body codec: how a document body is stored in its log
- * record, and back. Pure functions over bytes (no LMDB): what reads the
- * base record of a delta is log.c.
+ * record, and back. Functions over bytes (no LMDB): what reads the base
+ * record of a delta is log.c. Each thread has a scratch buffer (freed when
+ * it exits) that LZ4 works in, see PREFIX_MAX.
  *
  * A log record's flags say which form its stored bytes take:
  *   0          the body as it is (stored == size)
@@ -23,9 +24,49 @@
  * caller checks the etag (XXH3-64 of the whole body) after decoding.
  */
 #include <lz4.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "internal.h"
+
+/*
+ * LZ4 copies a match that reaches into a separate dictionary with a call
+ * to memmove, one per match; when the dictionary lies just before the
+ * output, it decodes the block as one stream. Our blocks are mostly such
+ * matches, so a block is decoded behind a copy of its dictionary, in a
+ * buffer of the thread's that keeps a container dictionary from one block
+ * to the next (by its id, which is the hash of its bytes), and copied out.
+ */
+#define PREFIX_MAX (2 * DICT_MAX + (64u << 10))
+
+static pthread_key_t prefix_key;
+static pthread_once_t prefix_once = PTHREAD_ONCE_INIT;
+static int prefix_keyed;
+static __thread char *prefix;		/* 2 x PREFIX_MAX bytes, or NULL:
+					 * the decoder's, then the encoder's */
+static __thread const void *prefix_dict; /* what its start is a copy of */
+static __thread uint64_t prefix_id;	/* 0: nothing kept */
+static __thread size_t prefix_len;
+
+static void prefix_key_make(void)
+{
+	/* freed when its thread exits */
+	prefix_keyed = pthread_key_create(&prefix_key, free) == 0;
+}
+
+/* The thread's buffer, or NULL (then the slower way is taken). */
+static char *prefix_buf(void)
+{
+	if (!prefix) {
+		pthread_once(&prefix_once, prefix_key_make);
+		if (prefix_keyed && (prefix = malloc(2 * PREFIX_MAX)) &&
+		    pthread_setspecific(prefix_key, prefix)) {
+			free(prefix);
+			prefix = NULL;
+		}
+	}
+	return prefix;
+}
 
 void *body_stream_new(const void *dict, size_t dlen)
 {
@@ -81,19 +122,37 @@ int body_key_decode(const struct log_rec *r, void *out)
 }
 
 /* The LZ4 block after `hdr` bytes of r's stored body, decoded with `dict`
- * before it. */
+ * before it; `id` names the dictionary (0: a base, not kept). */
 static int block_decode(const struct log_rec *r, size_t hdr, const void *dict,
-			size_t dlen, void *out)
+			size_t dlen, uint64_t id, void *out)
 {
+	const char *src = (const char *)r->body + hdr;
+	char *p;
 	int n;
 
 	if (r->stored <= hdr || r->size > (uint32_t)LZ4_MAX_INPUT_SIZE ||
 	    r->stored > (uint32_t)LZ4_MAX_INPUT_SIZE ||
 	    dlen > (size_t)LZ4_MAX_INPUT_SIZE)
 		return PITR_CORRUPT;
-	n = LZ4_decompress_safe_usingDict((const char *)r->body + hdr, out,
-					  (int)(r->stored - hdr), (int)r->size,
-					  dict, (int)dlen);
+	if (dlen && dlen + r->size <= PREFIX_MAX && (p = prefix_buf())) {
+		if (!id || id != prefix_id || dict != prefix_dict ||
+		    dlen != prefix_len) {
+			memcpy(p, dict, dlen);
+			prefix_id = id;
+			prefix_dict = dict;
+			prefix_len = dlen;
+		}
+		n = LZ4_decompress_safe_usingDict(src, p + dlen,
+						  (int)(r->stored - hdr),
+						  (int)r->size, p, (int)dlen);
+		if (n >= 0 && (uint32_t)n == r->size) {
+			memcpy(out, p + dlen, r->size);
+			return 0;
+		}
+		return PITR_CORRUPT;
+	}
+	n = LZ4_decompress_safe_usingDict(src, out, (int)(r->stored - hdr),
+					  (int)r->size, dict, (int)dlen);
 	return n >= 0 && (uint32_t)n == r->size ? 0 : PITR_CORRUPT;
 }
 
@@ -102,7 +161,7 @@ int body_delta_decode(const struct log_rec *r, const void *base,
 {
 	if (r->flags != LOG_DELTA)
 		return PITR_CORRUPT;
-	return block_decode(r, DELTA_HDR, base, baselen, out);
+	return block_decode(r, DELTA_HDR, base, baselen, 0, out);
 }
 
 int body_dict_decode(const struct log_rec *r, const void *dict, size_t dlen,
@@ -110,7 +169,9 @@ int body_dict_decode(const struct log_rec *r, const void *dict, size_t dlen,
 {
 	if (r->flags != LOG_DICT)
 		return PITR_CORRUPT;
-	return block_decode(r, DICT_HDR, dict, dlen, out);
+	if (r->stored <= DICT_HDR)
+		return PITR_CORRUPT;
+	return block_decode(r, DICT_HDR, dict, dlen, get_le64(r->body), out);
 }
 
 /* Compress `body` with `dict` before it into buf + hdr: the block's
@@ -120,6 +181,7 @@ static int block_encode(const void *dict, size_t dlen, const void *loaded,
 			size_t cap, size_t hdr)
 {
 	LZ4_stream_t st;
+	char *p;
 	int n;
 
 	if (!len || len > (size_t)LZ4_MAX_INPUT_SIZE ||
@@ -128,11 +190,21 @@ static int block_encode(const void *dict, size_t dlen, const void *loaded,
 	/* A stream state is plain data that points at its dictionary: a copy
 	 * of one with the dictionary loaded is that state again, for the
 	 * price of a copy instead of hashing the dictionary. */
-	if (loaded)
+	if (loaded) {
 		memcpy(&st, loaded, sizeof(st));
-	else /* resets the whole state first; LZ4 reaches back 64 KB at
-		most: the dictionary's end is used */
+	} else if (dlen + len <= PREFIX_MAX && (p = prefix_buf())) {
+		/* a base and the body after it: LZ4 compresses the body as
+		 * the continuation of its base, without an external
+		 * dictionary (the block is the same format) */
+		p += PREFIX_MAX;
+		memcpy(p, dict, dlen);
+		memcpy(p + dlen, body, len);
+		LZ4_loadDict(&st, p, (int)dlen);
+		body = p + dlen;
+	} else { /* resets the whole state first; LZ4 reaches back 64 KB
+		    at most: the dictionary's end is used */
 		LZ4_loadDict(&st, dict, (int)dlen);
+	}
 	n = LZ4_compress_fast_continue(&st, body, (char *)buf + hdr, (int)len,
 				       (int)(cap - hdr), 1);
 	return n > 0 ? n : PITR_TOOBIG;

@@ -187,8 +187,7 @@ static int doc_put_body(pitr_txn *t, uint64_t ct, const char *id,
 			size_t idlen, const void *body, size_t len,
 			uint64_t etag, const struct log_rec *key)
 {
-	struct body_enc enc = { .key = key };
-	struct dict_ref dict;
+	struct body_enc enc = { .key = key, .dict_ct = ct };
 	void *base = NULL;
 	uint32_t idx;
 	int rc;
@@ -204,22 +203,10 @@ static int doc_put_body(pitr_txn *t, uint64_t ct, const char *id,
 		enc.base_body = base;
 		enc.base_len = (size_t)base_len;
 	}
-	/* a keyframe, if it comes to that, on the container's dictionary */
-	rc = dict_of_ct(t, ct, &dict);
-	if (rc == 0)
-		enc.dict = &dict;
-	else if (rc == PITR_CORRUPT)
-		t->err[0] = 0;
-	else if (rc != PITR_NOTFOUND) {
-		free(base);
-		return rc;
-	}
 	struct log_rec tmpl = { .op = OP_DOC_PUT, .parent = ct, .etag = etag,
 				.name = id, .namelen = idlen };
 	rc = log_append_body(t, &tmpl, body, len, &enc, &idx);
 	free(base);
-	if (enc.dict)
-		dict_put(&dict);
 	if (rc || (rc = version_put(t, ct, id, idlen, OP_DOC_PUT, idx,
 				    (uint32_t)len, etag)))
 		return rc;

@@ -361,7 +361,9 @@ struct body_enc {
 	} base;
 	const void *base_body;
 	size_t base_len;
-	const struct dict_ref *dict;
+	/* the container whose dictionary a keyframe is tried on, looked up
+	 * (or made) only when no delta pays; 0: none */
+	uint64_t dict_ct;
 	const struct log_rec *key;
 };
 

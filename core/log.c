@@ -125,14 +125,27 @@ int log_append_body(pitr_txn *t, const struct log_rec *tmpl, const void *body,
 		else
 			n = -1;
 	}
-	if (n < 0 && enc && enc->dict && size) {
-		n = body_dict_encode(enc->dict->id, enc->dict->bytes,
-				     enc->dict->len, enc->dict->stream, body,
-				     size, buf, bound);
-		if (n > 0 && (size_t)n < (enc->key ? enc->key->stored : size))
-			r.flags = LOG_DICT;
-		else
-			n = -1;
+	if (n < 0 && enc && enc->dict_ct && size) {
+		/* a keyframe on the container's dictionary, if it has or can
+		 * now make one; a damaged one is not built on */
+		struct dict_ref d;
+		rc = dict_of_ct(t, enc->dict_ct, &d);
+		if (rc == 0) {
+			n = body_dict_encode(d.id, d.bytes, d.len, d.stream,
+					     body, size, buf, bound);
+			dict_put(&d);
+			if (n > 0 && (size_t)n < (enc->key ? enc->key->stored
+							   : size))
+				r.flags = LOG_DICT;
+			else
+				n = -1;
+		} else if (rc == PITR_CORRUPT) {
+			t->err[0] = 0;
+		} else if (rc != PITR_NOTFOUND) {
+			if (buf != small)
+				free(buf);
+			return rc;
+		}
 	}
 	if (n < 0 && enc && enc->key) {
 		/* the keyframe packed before the transaction */
@@ -249,9 +262,9 @@ static int base_body(pitr_txn *t, const struct log_rec *r,
 		return PITR_CORRUPT;
 	if (!(*out = malloc(br.size ? br.size : 1)))
 		return ENOMEM;
+	/* Not checked against its own etag: the delta's, checked after it
+	 * is decoded on this base, proves both. */
 	rc = key_decode(t, &br, form, &bb, *out);
-	if (!rc && XXH3_64bits(*out, br.size) != br.etag)
-		rc = PITR_CORRUPT;
 	if (rc) {
 		free(*out);
 		*out = NULL;
