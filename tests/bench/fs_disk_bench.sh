@@ -9,7 +9,7 @@
 #   BENCH_DISK          directory on the disk to measure (default
 #                       build/bench-disk, on the disk of the build tree);
 #                       must not be tmpfs
-#   BENCH_DISK_COMMITS  commits per writer (default 200)
+#   BENCH_DISK_COMMITS  commits per writer (default 500)
 #   BENCH_PITRFS        the pitrfs binary to measure (default bin/pitrfs)
 set -euo pipefail
 
@@ -18,7 +18,7 @@ FSOPS=$ROOT/build/bench/fsops
 PITR=$ROOT/bin/pitr
 PITRFS=${BENCH_PITRFS:-$ROOT/bin/pitrfs}
 BASE=${BENCH_DISK:-$ROOT/build/bench-disk}
-PER=${BENCH_DISK_COMMITS:-200}
+PER=${BENCH_DISK_COMMITS:-500}
 
 for f in "$FSOPS" "$PITR" "$PITRFS"; do
 	[ -x "$f" ] || { echo "fs_disk_bench: $f missing: run tests/bench/run" >&2; exit 1; }
@@ -64,34 +64,32 @@ done
 mountpoint -q "$MNT" || { echo "fs_disk_bench: not mounted" >&2; exit 1; }
 mkdir "$MNT/db"
 
-# run W: W writers at once, PER commits each (documents of round 1 over
-# those of round 0, 20 files each, in turn); prints commits/s.
+# run W: W writers at once, PER commits each: each writer one process
+# that overwrites its PER documents of round 0 with those of round 1 (a
+# process per writer, so that starting programs is not what is timed);
+# prints commits/s.
 declare -A RATE
 run() {
-	local w=$1 i t0 t1 pids=() files=20
+	local w=$1 i t0 t1 pids=()
 	for ((i = 0; i < w; i++)); do
 		mkdir -p "$MNT/db/w$w-$i"
-		"$FSOPS" create "$MNT/db/w$w-$i" "$files" 0 >/dev/null
+		"$FSOPS" create "$MNT/db/w$w-$i" "$PER" 0 >/dev/null
 	done
 	t0=$(date +%s%N)
 	for ((i = 0; i < w; i++)); do
-		(
-			for ((r = 0; r < PER / files; r++)); do
-				"$FSOPS" overwrite "$MNT/db/w$w-$i" "$files" $((r % 2 + 1)) >/dev/null
-			done
-		) &
+		"$FSOPS" overwrite "$MNT/db/w$w-$i" "$PER" 1 >/dev/null &
 		pids+=($!)
 	done
 	for p in "${pids[@]}"; do wait "$p"; done
 	t1=$(date +%s%N)
-	RATE[$w]=$(awk -v n=$((w * (PER / files) * files)) -v ns=$((t1 - t0)) \
+	RATE[$w]=$(awk -v n=$((w * PER)) -v ns=$((t1 - t0)) \
 		'BEGIN { printf "%.0f", n / (ns / 1e9) }')
 }
 
 for w in 1 4 16; do run $w; done
 
 echo "== commits on disk: $BASE ($fstype, $(df -P "$BASE" | awk 'NR == 2 { print $1 }')) =="
-echo "   each writer: $((PER / 20 * 20)) closes of ~1 KB documents (open O_TRUNC, write, close),"
+echo "   each writer: $PER closes of ~1 KB documents (open O_TRUNC, write, close),"
 echo "   each close durable (fdatasync) before it returns"
 printf ' %-10s %12s %14s\n' writers commits/s "x 1 writer"
 for w in 1 4 16; do
