@@ -1,14 +1,17 @@
 /*
  * fuzz_body.c - the version body codec (core/body.c): any stored bytes,
  * under any flags and sizes, with any base, are decoded within bounds or
- * refused; and any body encoded as a keyframe, or as a delta on any base,
- * decodes back to itself.
+ * refused; and any body encoded as a keyframe, as a delta on any base, or
+ * as a keyframe on any dictionary, decodes back to itself. The base serves
+ * as the dictionary too, named by its hash as the store names one (a
+ * dictionary's id is the XXH3 of its bytes, which body.c relies on).
  *
  * Input: u8 flags, u16 size, u16 base length, the base, the stored bytes.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "../../core/internal.h"
 
@@ -45,6 +48,17 @@ static void round_trip(const uint8_t *base, size_t blen, const uint8_t *body,
 	    got.nth != 1 || body_delta_decode(&r, base, blen, out) ||
 	    memcmp(out, body, len))
 		abort();
+	if (!blen)
+		goto out;
+	uint64_t id = XXH3_64bits(base, blen);
+	n = body_dict_encode(id, base, blen, NULL, body, len, buf, cap);
+	if (n <= DICT_HDR)
+		abort();
+	r.flags = LOG_DICT;
+	r.stored = (uint32_t)n;
+	if (body_form(&r, &got) != BODY_DICT || got.dict != id ||
+	    body_dict_decode(&r, base, blen, out) || memcmp(out, body, len))
+		abort();
 out:
 	free(buf);
 	free(out);
@@ -71,7 +85,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!stored || !out)
 		goto out;
 	memcpy(stored, base + blen, slen);
-	r.flags = data[0] & 0x83;
+	r.flags = data[0] & 0x87;
+	if (slen >= DICT_HDR) /* on the base as its dictionary */
+		put_le64(stored, XXH3_64bits(base, blen));
 	r.size = (uint32_t)want;
 	r.stored = (uint32_t)slen;
 	r.body = stored;
@@ -81,6 +97,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case BODY_DELTA:
 		(void)body_delta_decode(&r, base, blen, out);
+		break;
+	case BODY_DICT:
+		(void)body_dict_decode(&r, base, blen, out);
 		break;
 	}
 	round_trip(base, blen, stored, slen);
