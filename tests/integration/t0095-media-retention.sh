@@ -2,8 +2,8 @@
 # Retention on the backup media, through a real daemon that writes, prunes
 # and ships with a 2 s window: once the media hold two windows, the state a
 # window ago becomes their base and, a base later, the segments before it
-# leave them; a restore from the media alone equals the history view at
-# the instants they hold, refuses older ones, and the oldest restore point
+# leave them; a restore from the media alone equals the account's state at
+# their latest instant, refuses older ones, and the oldest restore point
 # moves on with each base. The store's pruning rewrites deltas as keyframes meanwhile,
 # which the media must survive.
 . "$(dirname "$0")/lib.sh"
@@ -66,13 +66,22 @@ test_expect_success 'after two windows the media get a base; a base later the fi
 	grep -q "ok; complete up to" "$TMP/v"
 '
 
-test_expect_success 'a restore from the media alone equals the view at the latest instant' '
+# expect DIR: the live tree, copied while nothing writes: the state the
+# media's latest instant must restore. (Not a view: with a 2 s window a
+# slow machine may have pruned the instant, and the media moved past it,
+# by the time the restore is done.)
+expect() {
+	mkdir "$1"
+	cp -r "$M/shop" "$M/logs" "$1/"
+}
+
+test_expect_success 'a restore from the media alone equals the state at their latest instant' '
 	R=$((R + 1)); round $R
-	T=$(ts_of "$M/logs/events/e$(printf %04d $R).json")
+	expect "$TMP/x1"
 	wait_shipped
-	"$PITR" restore "$D" "$TMP/r1" --from-backup --at "$T" 2>/dev/null
+	"$PITR" restore "$D" "$TMP/r1" --from-backup --at -0s 2>/dev/null
 	mount_fs "$TMP/r1" "$TMP/m1"
-	diff -r "$M/@$T/" "$TMP/m1/"
+	diff -r "$TMP/x1/" "$TMP/m1/"
 	unmount_fs "$TMP/m1"
 '
 
@@ -97,12 +106,12 @@ test_expect_success 'the start moves on with a second base, and restores still m
 	two_bases() { [ "$(ls "$D" | sed -n "s/^base-\([0-9]*\)-.*/\1/p" | sort -u | wc -l)" -le 2 ]; }
 	wait_for 10 two_bases
 	R=$((R + 1)); round $R
-	T=$(ts_of "$M/logs/events/e$(printf %04d $R).json")
+	expect "$TMP/x2"
 	wait_shipped
 	"$PITR" verify "$D" | grep -q "ok; complete up to"
-	"$PITR" restore "$D" "$TMP/r2" --from-backup --at "$T" 2>/dev/null
+	"$PITR" restore "$D" "$TMP/r2" --from-backup --at -0s 2>/dev/null
 	mount_fs "$TMP/r2" "$TMP/m2"
-	diff -r "$M/@$T/" "$TMP/m2/"
+	diff -r "$TMP/x2/" "$TMP/m2/"
 	unmount_fs "$TMP/m2"
 '
 
