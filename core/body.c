@@ -37,21 +37,29 @@
  * buffer of the thread's that keeps a container dictionary from one block
  * to the next (by its id, which is the hash of its bytes), and copied out.
  */
-#define PREFIX_MAX (2 * DICT_MAX + (64u << 10))
+#define PREFIX_MAX BODY_PREFIX_MAX
 
 static pthread_key_t prefix_key;
 static pthread_once_t prefix_once = PTHREAD_ONCE_INIT;
 static int prefix_keyed;
 static __thread char *prefix;		/* 2 x PREFIX_MAX bytes, or NULL:
 					 * the decoder's, then the encoder's */
-static __thread const void *prefix_dict; /* what its start is a copy of */
+static __thread uintptr_t prefix_dict;	/* what its start is a copy of */
 static __thread uint64_t prefix_id;	/* 0: nothing kept */
 static __thread size_t prefix_len;
 
+/* When its thread exits: a destructor that runs after this one and
+ * decodes gets a new buffer, not this one freed. */
+static void prefix_free(void *p)
+{
+	free(p);
+	prefix = NULL;
+	prefix_id = 0;
+}
+
 static void prefix_key_make(void)
 {
-	/* freed when its thread exits */
-	prefix_keyed = pthread_key_create(&prefix_key, free) == 0;
+	prefix_keyed = pthread_key_create(&prefix_key, prefix_free) == 0;
 }
 
 /* The thread's buffer, or NULL (then the slower way is taken). */
@@ -126,7 +134,7 @@ int body_key_decode(const struct log_rec *r, void *out)
 static int block_decode(const struct log_rec *r, size_t hdr, const void *dict,
 			size_t dlen, uint64_t id, void *out)
 {
-	const char *src = (const char *)r->body + hdr;
+	const char *src;
 	char *p;
 	int n;
 
@@ -134,12 +142,13 @@ static int block_decode(const struct log_rec *r, size_t hdr, const void *dict,
 	    r->stored > (uint32_t)LZ4_MAX_INPUT_SIZE ||
 	    dlen > (size_t)LZ4_MAX_INPUT_SIZE)
 		return PITR_CORRUPT;
+	src = (const char *)r->body + hdr;
 	if (dlen && dlen + r->size <= PREFIX_MAX && (p = prefix_buf())) {
-		if (!id || id != prefix_id || dict != prefix_dict ||
+		if (!id || id != prefix_id || (uintptr_t)dict != prefix_dict ||
 		    dlen != prefix_len) {
 			memcpy(p, dict, dlen);
 			prefix_id = id;
-			prefix_dict = dict;
+			prefix_dict = (uintptr_t)dict;
 			prefix_len = dlen;
 		}
 		n = LZ4_decompress_safe_usingDict(src, p + dlen,

@@ -343,14 +343,16 @@ int log_append_stored(pitr_txn *t, int op, uint64_t parent, const char *name,
 
 /* Decode and verify a record's body into a malloc'd buffer: a delta's
  * base record is read and checked too (same document, a keyframe, its own
- * checksum and etag). PITR_CORRUPT, with the error text set, when either
- * fails: never a wrong body. */
+ * checksum; its body is proven by the delta's etag, checked after the
+ * delta is decoded on it). PITR_CORRUPT, with the error text set, when
+ * either fails: never a wrong body. */
 int log_body(pitr_txn *t, const struct log_rec *r, void **body, size_t *len);
 
 /* How a body may be encoded: as a delta on `base` (whose decoded body is
- * base_body; NULL: no base) while that pays, else as a keyframe on `dict`
- * (NULL: none) while that beats the plain keyframe, else as the plain
- * keyframe `key` already packed by log_pack() (NULL: encoded here). */
+ * base_body; NULL: no base) while that pays, else as a keyframe on the
+ * dictionary of container `dict_ct` (0: none) while that beats the plain
+ * keyframe, else as the plain keyframe `key` already packed by log_pack()
+ * (NULL: encoded here). */
 struct dict_ref;
 struct body_enc {
 	struct body_base {
@@ -393,6 +395,9 @@ int log_standalone(pitr_txn *t, struct log_rec *r, void **buf);
 #define DELTA_MAX      64
 #define DICT_HDR 8
 enum { BODY_KEY = 0, BODY_DELTA = 1, BODY_DICT = 2 };
+/* A block whose dictionary (or base) and body together are at most this
+ * is worked on in a buffer of the thread's (body.c); larger ones are not. */
+#define BODY_PREFIX_MAX (2 * DICT_MAX + (64u << 10))
 
 /* The form of r's stored body: BODY_KEY, BODY_DELTA or BODY_DICT (keyframe
  * on a dictionary), with `base` filled in, or PITR_CORRUPT for a form no

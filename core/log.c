@@ -221,9 +221,6 @@ int log_append_stored(pitr_txn *t, int op, uint64_t parent, const char *name,
 	return log_put(t, &r, idx);
 }
 
-/* The keyframe a delta of `r` is made on, decoded into `*out`: its record
- * must be whole, a put of the same document, a keyframe, and decode to
- * its own etag. */
 /* Decode a keyframe of either form into `out`. */
 static int key_decode(pitr_txn *t, const struct log_rec *r, int form,
 		      const struct body_base *b, void *out)
@@ -240,6 +237,8 @@ static int key_decode(pitr_txn *t, const struct log_rec *r, int form,
 	return rc;
 }
 
+/* The keyframe a delta of `r` is made on, decoded into `*out`: its record
+ * must be whole, a put of the same document and a keyframe. */
 static int base_body(pitr_txn *t, const struct log_rec *r,
 		     const struct body_base *b, char **out)
 {

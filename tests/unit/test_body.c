@@ -869,6 +869,72 @@ static void test_shipped_rekey(void)
 	pitr_store_close(s);
 }
 
+/* A keyframe of `body` on dictionary `dict` named `id`, decoded from `at`
+ * (which holds the dictionary's bytes by then): 1 when it is `body`. */
+static int dict_round_trip(uint64_t id, const char *dict, size_t dlen,
+			   const char *at, const char *body, size_t len)
+{
+	size_t cap = body_bound(len);
+	unsigned char *buf = malloc(cap);
+	char *out = malloc(len);
+	int same = 0;
+	int n = body_dict_encode(id, dict, dlen, NULL, body, len, buf, cap);
+
+	if (n > DICT_HDR) {
+		struct log_rec r = { .op = OP_DOC_PUT, .flags = LOG_DICT,
+				     .size = (uint32_t)len,
+				     .stored = (uint32_t)n, .body = buf };
+		same = body_dict_decode(&r, at, dlen, out) == 0 &&
+		       !memcmp(out, body, len);
+	}
+	free(buf);
+	free(out);
+	return same;
+}
+
+/*
+ * The codec's per-thread buffer: two dictionaries of one length, passed in
+ * turn at one address under their own ids, each decode on their own; and
+ * a dictionary and body that just fill the buffer, or pass it by a byte.
+ */
+static void test_prefix(void)
+{
+	enum { L = 4096 };
+	char *a = malloc(L), *b = malloc(L), *at = malloc(L), body[1200];
+	int good = 1;
+
+	for (size_t i = 0; i < L; i++) {
+		a[i] = (char)('a' + i * 7 % 26);
+		b[i] = (char)('A' + i * 11 % 26);
+	}
+	for (int k = 0; k < 4; k++) {
+		const char *d = k % 2 ? b : a;
+		memcpy(body, d + 100, sizeof(body));
+		body[600] = '#';
+		memcpy(at, d, L);
+		good &= dict_round_trip(XXH3_64bits(d, L), d, L, at, body,
+					sizeof(body));
+	}
+	ok(good, "two dictionaries at one address, decoded in turn");
+
+	size_t dlen = DICT_MAX, big = BODY_PREFIX_MAX - DICT_MAX + 1;
+	char *d = malloc(dlen), *x = malloc(big);
+	for (size_t i = 0; i < dlen; i++)
+		d[i] = (char)('0' + i * 13 % 61);
+	for (size_t i = 0; i < big; i++)
+		x[i] = d[(i * 5) % dlen];
+	uint64_t id = XXH3_64bits(d, dlen);
+	ok(dict_round_trip(id, d, dlen, d, x, big - 1) &&
+	       dict_round_trip(id, d, dlen, d, x, big),
+	   "a body that fills the buffer with its dictionary, and one a "
+	   "byte over");
+	free(a);
+	free(b);
+	free(at);
+	free(d);
+	free(x);
+}
+
 /*
  * Blocks are decoded behind a per-thread copy of their dictionary or base
  * (body.c), kept from one block to the next by the dictionary's id: reads
@@ -900,9 +966,22 @@ static void test_alternating(void)
 			}
 	is_int(bad, 0, "two containers of 80 documents, each edited once");
 	struct forms f = forms(s);
-	ok(f.dicts >= 2 * (N - DICT_SCAN) && f.deltas >= N && !f.bad,
-	   "keyframes on two dictionaries (%d), deltas on them (%d)", f.dicts,
-	   f.deltas);
+	int ndict = 0;
+	pitr_txn *t;
+	MDB_cursor *c;
+	MDB_val key, val;
+	struct log_rec r;
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	mdb_cursor_open(t->txn, s->log, &c);
+	while (mdb_cursor_get(c, &key, &val, MDB_NEXT) == 0)
+		ndict += log_decode(&val, &r) == 0 && r.op == OP_DICT;
+	mdb_cursor_close(c);
+	pitr_txn_abort(t);
+	ok(ndict == 2 && f.dicts >= 2 * (N - DICT_SCAN) && f.deltas == 2 * N &&
+	       !f.bad,
+	   "two dictionaries (%d), keyframes on them (%d), a delta per edit "
+	   "(%d)",
+	   ndict, f.dicts, f.deltas);
 	for (unsigned i = 0; i < N; i++)
 		for (unsigned k = 0; k < 2; k++) {
 			snprintf(id, sizeof(id), "d%02u", i);
@@ -929,8 +1008,9 @@ static void test_alternating(void)
 	   "a 300 KB document and an edit of it");
 	ok(reads(s, ct[0], "big", bts, a, blen, &rc) &&
 	       reads(s, ct[0], "big", PITR_NOW, e, blen, &rc) &&
-	       reads(s, ct[1], "d00", PITR_NOW, edit[1][0], elen[1][0], &rc),
-	   "both read back, and a small one after them");
+	       reads(s, ct[0], "d79", ts1, body[0][79], len[0][79], &rc) &&
+	       reads(s, ct[1], "d79", ts1, body[1][79], len[1][79], &rc),
+	   "both read back, and keyframes on each dictionary after them");
 	is_int(problems(s), 0, "verify: every record decodes to its etag");
 	free(a);
 	free(e);
@@ -955,6 +1035,7 @@ int main(void)
 	test_prepared();
 	test_shipped_rekey();
 	test_alternating();
+	test_prefix();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);
