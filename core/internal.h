@@ -57,19 +57,31 @@
 #define OP_DICT 8
 
 /*
- * A log record, encoded as:
+ * A log record, in one of two forms (log.c has their one codec). Fixed,
+ * as formats 1 to 3 write it:
  *   u8 op, u8 flags, u16 namelen, u64 parent, u64 inc, u32 size,
  *   u32 stored, u64 etag, name[namelen], body[stored], u64 sum
+ * Compact, as format 4 writes it (36 header bytes become 14 for a small
+ * document):
+ *   u8 0x80 | flags << 4 | op, u8 namelen, uvar parent, uvar inc,
+ *   uvar size, u64 etag, name[namelen], body[stored], u64 sum
+ * where uvar is LEB128 (7 bits a byte, low first; at most 10 bytes, no
+ * byte of zeros ending it) and stored is what the record's length leaves.
+ * The first byte tells the form: a fixed record's op is below 0x80. Either
+ * form is read in an account of any format.
  * parent: the container (documents), the database (containers) or 0.
  * inc: the incarnation created or deleted (catalog ops), else 0.
  * sum: XXH3-64 of every byte before it, checked at every decode, so a
  * record is proven whole without decompressing its body.
  */
-#define LOG_HDR 36
-#define LOG_SUM 8
+#define LOG_HDR	    36 /* the fixed form's header */
+#define LOG_SUM	    8
+#define LOG_COMPACT 0x80
+#define LOG_HDR_MAX (2 + 3 * 10 + 8) /* the compact form's, at most */
 struct log_rec {
 	int op;
 	int flags;
+	int compact; /* read in the compact form (log_decode) */
 	uint64_t parent;
 	uint64_t inc;
 	uint32_t size;	 /* body bytes, uncompressed */
@@ -328,8 +340,14 @@ void prune_next_encode(unsigned char *v, uint64_t ts, uint32_t idx);
 int prune_next_decode(const MDB_val *v, uint64_t *ts, uint32_t *idx);
 int shipped_ts_decode(const MDB_val *v, uint64_t *x);
 
-/* Decode a log record; returns 0 or PITR_CORRUPT. */
+/* Decode a log record of either form; returns 0 or PITR_CORRUPT. */
 int log_decode(const MDB_val *v, struct log_rec *r);
+/* The bytes `r` takes in the compact form or the fixed one, and its
+ * encoding into exactly that many at `p` (body and name copied, the sum
+ * computed). */
+size_t log_rec_size(const struct log_rec *r, int compact);
+void log_rec_encode(unsigned char *p, size_t n, const struct log_rec *r,
+		    int compact);
 
 /* Append a log record under the transaction's timestamp; `*idx` receives
  * its index. The body is compressed here. */

@@ -28,11 +28,53 @@ int seek_at(MDB_cursor *c, uint64_t parent, const char *name, size_t len,
 	return 0;
 }
 
-int log_decode(const MDB_val *v, struct log_rec *r)
+/* LEB128: the bytes `v` takes, its encoding, and its decoding from at most
+ * `end - *p` bytes (PITR_CORRUPT when cut short, longer than 10 bytes, past
+ * 64 bits, or ended by a byte of zeros, which no encoder writes). */
+static size_t uvar_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >>= 7)
+		n++;
+	return n;
+}
+
+static unsigned char *uvar_put(unsigned char *p, uint64_t v)
+{
+	for (; v >= 0x80; v >>= 7)
+		*p++ = (unsigned char)(v | 0x80);
+	*p++ = (unsigned char)v;
+	return p;
+}
+
+static int uvar_get(const unsigned char **p, const unsigned char *end,
+		    uint64_t *v)
+{
+	const unsigned char *q = *p;
+	uint64_t x = 0;
+
+	for (unsigned shift = 0; q < end && shift < 70; shift += 7) {
+		unsigned char b = *q++;
+		if (shift == 63 && b > 1)
+			return PITR_CORRUPT;
+		x |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			if (!b && shift)
+				return PITR_CORRUPT;
+			*v = x;
+			*p = q;
+			return 0;
+		}
+	}
+	return PITR_CORRUPT;
+}
+
+static int fixed_decode(const MDB_val *v, struct log_rec *r)
 {
 	const unsigned char *p = v->mv_data;
 
-	if (v->mv_size < LOG_HDR)
+	if (v->mv_size < LOG_HDR + LOG_SUM)
 		return PITR_CORRUPT;
 	r->op = p[0];
 	r->flags = p[1];
@@ -43,52 +85,115 @@ int log_decode(const MDB_val *v, struct log_rec *r)
 	r->stored = get_le32(p + 24);
 	r->etag = get_le64(p + 28);
 	if (r->namelen > PITR_NAME_MAX ||
-	    v->mv_size != LOG_HDR + r->namelen + r->stored + LOG_SUM ||
+	    v->mv_size != LOG_HDR + r->namelen + r->stored + LOG_SUM)
+		return PITR_CORRUPT;
+	r->name = (const char *)p + LOG_HDR;
+	return 0;
+}
+
+static int compact_decode(const MDB_val *v, struct log_rec *r)
+{
+	const unsigned char *p = v->mv_data, *q = p + 2;
+	const unsigned char *end = p + v->mv_size - LOG_SUM;
+	uint64_t size;
+
+	if (v->mv_size < 2 + 3 + 8 + LOG_SUM)
+		return PITR_CORRUPT;
+	r->op = p[0] & 0xf;
+	r->flags = p[0] >> 4 & 0x7;
+	r->namelen = p[1];
+	if (uvar_get(&q, end, &r->parent) || uvar_get(&q, end, &r->inc) ||
+	    uvar_get(&q, end, &size) || size > UINT32_MAX ||
+	    (size_t)(end - q) < 8 + r->namelen ||
+	    (size_t)(end - q) - 8 - r->namelen > UINT32_MAX)
+		return PITR_CORRUPT;
+	r->size = (uint32_t)size;
+	r->etag = get_le64(q);
+	r->name = (const char *)q + 8;
+	r->stored = (uint32_t)((size_t)(end - q) - 8 - r->namelen);
+	return 0;
+}
+
+int log_decode(const MDB_val *v, struct log_rec *r)
+{
+	const unsigned char *p = v->mv_data;
+
+	r->compact = v->mv_size && (p[0] & LOG_COMPACT);
+	if ((r->compact ? compact_decode(v, r) : fixed_decode(v, r)) ||
 	    r->op < OP_DOC_PUT || r->op > OP_DICT ||
 	    XXH3_64bits(p, v->mv_size - LOG_SUM) !=
 		get_le64(p + v->mv_size - LOG_SUM))
 		return PITR_CORRUPT;
 	/* Earlier builds logged the create half of a rename as its delete's
 	 * op + 1: 7 for a container, 5 with no parent for a database. Both
-	 * are unambiguous, and the records are intact. */
-	if (r->op == OP_CT_DELETE + 1)
-		r->op = OP_CT_CREATE;
-	else if (r->op == OP_CT_CREATE && r->parent == 0)
-		r->op = OP_DB_CREATE;
-	r->name = (const char *)p + LOG_HDR;
-	r->body = p + LOG_HDR + r->namelen;
+	 * are unambiguous, and the records are intact; no build writes them
+	 * in the compact form. */
+	if (r->op == OP_CT_DELETE + 1 ||
+	    (r->op == OP_CT_CREATE && r->parent == 0)) {
+		if (r->compact)
+			return PITR_CORRUPT;
+		r->op = r->op == OP_CT_CREATE ? OP_DB_CREATE : OP_CT_CREATE;
+	}
+	r->body = (const unsigned char *)r->name + r->namelen;
 	return 0;
 }
 
+size_t log_rec_size(const struct log_rec *r, int compact)
+{
+	size_t hdr = compact ? 2 + uvar_len(r->parent) + uvar_len(r->inc) +
+				   uvar_len(r->size) + 8
+			     : LOG_HDR;
+
+	return hdr + r->namelen + r->stored + LOG_SUM;
+}
+
+void log_rec_encode(unsigned char *p, size_t n, const struct log_rec *r,
+		    int compact)
+{
+	unsigned char *q;
+
+	if (compact) {
+		p[0] = (unsigned char)(LOG_COMPACT | r->flags << 4 | r->op);
+		p[1] = (unsigned char)r->namelen;
+		q = uvar_put(p + 2, r->parent);
+		q = uvar_put(q, r->inc);
+		q = uvar_put(q, r->size);
+		put_le64(q, r->etag);
+		q += 8;
+	} else {
+		p[0] = (unsigned char)r->op;
+		p[1] = (unsigned char)r->flags;
+		p[2] = (unsigned char)r->namelen;
+		p[3] = (unsigned char)(r->namelen >> 8);
+		put_le64(p + 4, r->parent);
+		put_le64(p + 12, r->inc);
+		put_le32(p + 20, r->size);
+		put_le32(p + 24, r->stored);
+		put_le64(p + 28, r->etag);
+		q = p + LOG_HDR;
+	}
+	memcpy(q, r->name, r->namelen);
+	if (r->stored)
+		memcpy(q + r->namelen, r->body, r->stored);
+	put_le64(p + n - LOG_SUM, XXH3_64bits(p, n - LOG_SUM));
+}
+
 /* Write `r` (body already in stored form) at log key (ts, idx): appended
- * at the end, or over the record there. */
+ * at the end, or over the record there; compact from format 4. */
 static int log_write(pitr_txn *t, uint64_t ts, uint32_t idx,
 		     const struct log_rec *r, unsigned flags)
 {
-	unsigned char k[12], *p;
+	unsigned char k[12];
+	int compact = t->s->format >= 4;
 	MDB_val key = { sizeof(k), k }, val;
 	int rc;
 
 	key_log(k, ts, idx);
-	val.mv_size = LOG_HDR + r->namelen + r->stored + LOG_SUM;
+	val.mv_size = log_rec_size(r, compact);
 	rc = mdb_put(t->txn, t->s->log, &key, &val, flags | MDB_RESERVE);
 	if (rc)
 		return mdb_rc(rc);
-	p = val.mv_data;
-	p[0] = (unsigned char)r->op;
-	p[1] = (unsigned char)r->flags;
-	p[2] = (unsigned char)r->namelen;
-	p[3] = (unsigned char)(r->namelen >> 8);
-	put_le64(p + 4, r->parent);
-	put_le64(p + 12, r->inc);
-	put_le32(p + 20, r->size);
-	put_le32(p + 24, r->stored);
-	put_le64(p + 28, r->etag);
-	memcpy(p + LOG_HDR, r->name, r->namelen);
-	if (r->stored)
-		memcpy(p + LOG_HDR + r->namelen, r->body, r->stored);
-	put_le64(p + val.mv_size - LOG_SUM,
-		 XXH3_64bits(p, val.mv_size - LOG_SUM));
+	log_rec_encode(val.mv_data, val.mv_size, r, compact);
 	return 0;
 }
 

@@ -49,7 +49,7 @@
 /* The on-disk format this library writes; newer stores are refused.
  * 2: the live table keeps when a document last left each container.
  * 3: a version's body may be a delta on a keyframe of its document. */
-#define PITR_FORMAT 3
+#define PITR_FORMAT 4
 
 /** @defgroup errors Return codes (a reserved negative band) */
 #define PITR_NOTFOUND	(-32000) /* no such database, container, document */

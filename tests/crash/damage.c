@@ -132,7 +132,13 @@ int main(int argc, char **argv)
 	} else if (!strcmp(kind, "hugelen")) {
 		/* every length a record holds: the log's namelen and sizes,
 		 * the size fields of versions and live, or all ones */
-		if (!strcmp(table, "log") && nv.mv_size >= 28) {
+		if (!strcmp(table, "log") && nv.mv_size >= 12 &&
+		    (vb[0] & 0x80)) {
+			/* the compact form: namelen, and the varints after
+			 * it made as long as they go */
+			vb[1] = 0xff;
+			memset(vb + 2, 0xff, 10);
+		} else if (!strcmp(table, "log") && nv.mv_size >= 28) {
 			vb[2] = vb[3] = 0xff;
 			memset(vb + 20 + (next() % 2) * 4, 0xff, 4);
 		} else if (!strcmp(table, "versions") && nv.mv_size >= 9) {

@@ -50,16 +50,17 @@ static pitr_store *make_store(const char *name, uint32_t format)
 		return NULL;
 	if (format != PITR_FORMAT) {
 		/* An account of an earlier format: its meta says so before
-		 * anything is written, and it has no dicts table (format 3's),
-		 * as a build of that format made it; the library writes it
-		 * in that format from then on. */
+		 * anything is written, and before format 3 it has no dicts
+		 * table, as a build of that format made it; the library
+		 * writes it in that format from then on. */
 		pitr_txn *t;
 		unsigned char f[4];
 		MDB_val k = { 6, (void *)"format" }, v = { 4, f };
 		put_le32(f, format);
 		pitr_txn_begin(s, PITR_TXN_WRITE, &t);
 		mdb_put(t->txn, s->meta, &k, &v, 0);
-		mdb_drop(t->txn, s->dicts, 1);
+		if (format < 3)
+			mdb_drop(t->txn, s->dicts, 1);
 		pitr_txn_commit(t, NULL);
 		pitr_store_close(s);
 		if (pitr_store_open(path, 0, &s))
@@ -116,6 +117,7 @@ static int reads(pitr_store *s, uint64_t ct, const char *id, uint64_t at,
 
 struct forms {
 	int keys, dicts, deltas, bad, maxnth, base_not_key;
+	int records, compact; /* every record, and those in the compact form */
 };
 
 /* Count the stored forms of every document put in the log. */
@@ -131,7 +133,11 @@ static struct forms forms(pitr_store *s)
 	pitr_txn_begin(s, PITR_TXN_READ, &t);
 	mdb_cursor_open(t->txn, s->log, &c);
 	while (mdb_cursor_get(c, &key, &val, MDB_NEXT) == 0) {
-		if (log_decode(&val, &r) || r.op != OP_DOC_PUT)
+		if (log_decode(&val, &r))
+			continue;
+		f.records++;
+		f.compact += r.compact;
+		if (r.op != OP_DOC_PUT)
 			continue;
 		int form = body_form(&r, &b);
 		if (form == BODY_KEY || form == BODY_DICT) {
@@ -1017,6 +1023,202 @@ static void test_alternating(void)
 	pitr_store_close(s);
 }
 
+/*
+ * The log record's two forms: each field through both, the compact one's
+ * size, and what its decoder refuses.
+ */
+static int sealed(unsigned char *p, size_t n, struct log_rec *r)
+{
+	MDB_val v = { n, p };
+
+	put_le64(p + n - LOG_SUM, XXH3_64bits(p, n - LOG_SUM));
+	return log_decode(&v, r);
+}
+
+static void test_records(void)
+{
+	static const uint64_t big[] = { 0, 1, 127, 128, 16383, 16384,
+					UINT32_MAX, (uint64_t)1 << 63,
+					UINT64_MAX };
+	unsigned char p[LOG_HDR_MAX + 300 + LOG_SUM];
+	const char *body = "012345678";
+	struct log_rec r, d;
+	int bad = 0;
+
+	for (int compact = 0; compact < 2; compact++)
+		for (size_t i = 0; i < sizeof(big) / sizeof(*big); i++) {
+			r = (struct log_rec){
+				.op = compact ? OP_DICT : OP_CT_DELETE,
+				.flags = LOG_LZ4 | LOG_DICT,
+				.parent = big[i],
+				.inc = big[sizeof(big) / sizeof(*big) - 1 - i],
+				.size = (uint32_t)big[i],
+				.stored = 9,
+				.etag = big[i] ^ 0x5555,
+				.name = "n",
+				.namelen = 1,
+				.body = body,
+			};
+			size_t n = log_rec_size(&r, compact);
+			MDB_val v = { n, p };
+			log_rec_encode(p, n, &r, compact);
+			if (log_decode(&v, &d) || d.compact != compact ||
+			    d.op != r.op || d.flags != r.flags ||
+			    d.parent != r.parent || d.inc != r.inc ||
+			    d.size != r.size || d.stored != 9 ||
+			    d.etag != r.etag || d.namelen != 1 ||
+			    memcmp(d.name, "n", 1) || memcmp(d.body, body, 9))
+				bad++;
+		}
+	is_int(bad, 0, "every field through both forms, at its bounds");
+
+	char name[PITR_NAME_MAX];
+	memset(name, 'x', sizeof(name));
+	r = (struct log_rec){ .op = OP_DOC_PUT, .flags = LOG_DELTA,
+			      .parent = 12, .size = 1000, .stored = 60,
+			      .etag = 7, .name = name, .namelen = 10,
+			      .body = name };
+	ok(log_rec_size(&r, 1) == 14 + 10 + 60 + LOG_SUM &&
+	       log_rec_size(&r, 0) == LOG_HDR + 10 + 60 + LOG_SUM,
+	   "a document's header: 14 bytes compact, %d fixed", LOG_HDR);
+	r.namelen = PITR_NAME_MAX;
+	size_t n = log_rec_size(&r, 1);
+	log_rec_encode(p, n, &r, 1);
+	MDB_val v = { n, p };
+	ok(log_decode(&v, &d) == 0 && d.namelen == PITR_NAME_MAX,
+	   "the longest name in one byte");
+
+	/* refused: a compact record with ... */
+	static const unsigned char twelve[] = { 0x80 | OP_DOC_PUT, 0, 0x8c,
+						0x00, 0, 0 };
+	memset(p, 0, sizeof(p));
+	memcpy(p, twelve, sizeof(twelve));
+	is_int(sealed(p, sizeof(twelve) + 8 + LOG_SUM, &d), PITR_CORRUPT,
+	       "... a varint ending in a zero byte");
+	p[2] = 12;
+	p[3] = 0;
+	p[4] = 0;
+	ok(sealed(p, 5 + 8 + LOG_SUM, &d) == 0 && d.parent == 12 &&
+	       d.stored == 0,
+	   "and read when written in one byte");
+	p[1] = 1; /* a name past the end */
+	is_int(sealed(p, 5 + 8 + LOG_SUM, &d), PITR_CORRUPT,
+	       "... a name longer than the record");
+	p[1] = 0;
+	p[0] = (unsigned char)(LOG_COMPACT | (OP_CT_DELETE + 1));
+	is_int(sealed(p, 5 + 8 + LOG_SUM, &d), PITR_CORRUPT,
+	       "... the old rename op");
+	p[0] = (unsigned char)(LOG_COMPACT | OP_CT_CREATE);
+	p[2] = 0;
+	is_int(sealed(p, 5 + 8 + LOG_SUM, &d), PITR_CORRUPT,
+	       "... the old database create (a container op, no parent)");
+	p[0] = (unsigned char)(LOG_COMPACT | 9);
+	is_int(sealed(p, 5 + 8 + LOG_SUM, &d), PITR_CORRUPT,
+	       "... an op past the last");
+	/* parent: eleven bytes of continuation */
+	memset(p, 0xff, sizeof(p));
+	p[0] = (unsigned char)(LOG_COMPACT | OP_DOC_PUT);
+	p[1] = 0;
+	is_int(sealed(p, 2 + 11 + 2 + 8 + LOG_SUM, &d), PITR_CORRUPT,
+	       "... a varint of more than 10 bytes");
+	/* 10 bytes whose last carries more than bit 63 */
+	memset(p + 2, 0xff, 9);
+	p[11] = 0x02;
+	p[12] = 0;
+	p[13] = 0;
+	is_int(sealed(p, 14 + 8 + LOG_SUM, &d), PITR_CORRUPT,
+	       "... a varint past 64 bits");
+	p[11] = 0x01;
+	ok(sealed(p, 14 + 8 + LOG_SUM, &d) == 0 && d.parent == UINT64_MAX,
+	   "and 2^64 - 1 in 10 bytes is read");
+	p[0] = (unsigned char)(LOG_COMPACT | OP_DOC_PUT);
+	p[1] = 0;
+	p[2] = 0;
+	p[3] = 0;
+	p[4] = 0x80; /* size cut short by the end of the header */
+	is_int(sealed(p, 5 + LOG_SUM, &d), PITR_CORRUPT,
+	       "... a record cut inside its header");
+	/* a size past 32 bits */
+	unsigned char *e = p + 2;
+	*e++ = 0;
+	*e++ = 0;
+	*e++ = 0x80, *e++ = 0x80, *e++ = 0x80, *e++ = 0x80, *e++ = 0x10;
+	memset(e, 0, 8);
+	is_int(sealed(p, (size_t)(e + 8 - p) + LOG_SUM, &d), PITR_CORRUPT,
+	       "... a size past 32 bits");
+}
+
+/*
+ * An account of format 3 (as builds before the compact record made
+ * them): its writes stay in the fixed form, with deltas and dictionaries
+ * as before, so those builds still open it. Made format 4 (as a rebuild
+ * from its media does), it holds both forms: every version reads, new
+ * records are compact, deltas of either form on keyframes of the other.
+ */
+static void test_format3(void)
+{
+	pitr_store *s = make_store("three", 3);
+	uint64_t ct, ts[8];
+	char body[8][DOC_MAX], many[DOC_MAX], id[16];
+	size_t len[8];
+	pitr_info info;
+	int rc, bad = 0;
+
+	ok(s != NULL && s->has_dicts, "a format-3 account opens");
+	if (!s)
+		return;
+	ct = container(s, "d", "c");
+	for (unsigned i = 0; i < DICT_SCAN + 4; i++) {
+		size_t ml = doc(many, sizeof(many), 300 + i, 0);
+		snprintf(id, sizeof(id), "m%03u", i);
+		put(s, ct, id, many, ml, NULL);
+	}
+	for (unsigned v = 0; v < 4; v++) {
+		len[v] = doc(body[v], DOC_MAX, 9, v);
+		put(s, ct, "x", body[v], len[v], &ts[v]);
+	}
+	struct forms f = forms(s);
+	ok(f.records > 0 && f.compact == 0 && f.deltas >= 3 && f.dicts > 0,
+	   "its writes: deltas and dictionary keyframes, none compact");
+	pitr_store_info(s, &info);
+	is_int(info.format, 3, "and it stays format 3");
+
+	pitr_txn *t;
+	unsigned char fb[4];
+	MDB_val k = { 6, (void *)"format" }, fv = { 4, fb };
+	put_le32(fb, 4);
+	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+	mdb_put(t->txn, s->meta, &k, &fv, 0);
+	pitr_txn_commit(t, NULL);
+	pitr_store_close(s);
+	char path[128];
+	snprintf(path, sizeof(path), "%s/three", dir);
+	is_int(pitr_store_open(path, 0, &s), 0, "made format 4, it reopens");
+	int before = f.records;
+	for (unsigned v = 4; v < 8; v++) {
+		len[v] = doc(body[v], DOC_MAX, 9, v);
+		put(s, ct, "x", body[v], len[v], &ts[v]);
+	}
+	f = forms(s);
+	ok(f.compact == f.records - before && f.compact >= 4,
+	   "its new records are compact (%d of %d)", f.compact, f.records);
+	for (unsigned v = 0; v < 8; v++)
+		if (!reads(s, ct, "x", ts[v], body[v], len[v], &rc))
+			bad++;
+	is_int(bad, 0, "every version of both forms reads");
+	is_int(problems(s), 0, "it verifies");
+	pitr_store_close(s);
+
+	s = make_store("four", PITR_FORMAT);
+	ct = container(s, "d", "c");
+	put(s, ct, "x", body[0], len[0], NULL);
+	put(s, ct, "x", body[1], len[1], NULL);
+	f = forms(s);
+	ok(f.records > 0 && f.compact == f.records && f.deltas == 1,
+	   "a new account writes every record compact");
+	pitr_store_close(s);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -1025,11 +1227,13 @@ int main(void)
 	if (!mkdtemp(dir))
 		return 1;
 	test_codec();
+	test_records();
 	test_history();
 	test_damage();
 	test_prune();
 	test_standalone();
 	test_format2();
+	test_format3();
 	test_dict();
 	test_repair();
 	test_prepared();

@@ -476,7 +476,8 @@ static void log_ops(pitr_store *s, uint64_t after, char *ops)
 	pitr_txn_abort(t);
 }
 
-/* The op byte of log record (ts, idx) as stored; -1 if there is none. */
+/* The op of log record (ts, idx) as stored, in either form; -1 if there
+ * is none. */
 static int raw_log_op(pitr_store *s, uint64_t ts, uint32_t idx)
 {
 	unsigned char lk[12];
@@ -486,13 +487,17 @@ static int raw_log_op(pitr_store *s, uint64_t ts, uint32_t idx)
 
 	pitr_txn_begin(s, PITR_TXN_READ, &t);
 	key_log(lk, ts, idx);
-	if (!mdb_get(t->txn, s->log, &key, &val))
+	if (!mdb_get(t->txn, s->log, &key, &val)) {
 		op = ((unsigned char *)val.mv_data)[0];
+		if (op & LOG_COMPACT)
+			op &= 0xf;
+	}
 	pitr_txn_abort(t);
 	return op;
 }
 
-/* Rewrite the op byte of log record (ts, idx), with a valid checksum. */
+/* Rewrite the op byte of fixed-form log record (ts, idx), with a valid
+ * checksum. */
 static void set_log_op(pitr_store *s, uint64_t ts, uint32_t idx, int op)
 {
 	unsigned char lk[12], *copy;
@@ -525,13 +530,27 @@ static void ignore_problem(const char *where, const char *what, void *arg)
 	(*(int *)arg)++;
 }
 
-static void test_rename_log(void)
+/* Renames logged as a delete and a create, in an account of `format`:
+ * from 4 the records are compact; in 3, also as earlier builds wrote
+ * them (fixed form only). */
+static void test_rename_log(uint32_t format)
 {
-	pitr_store *s = make_store("renamelog", NULL);
+	pitr_store *s = make_store(format == 3 ? "renamelog3" : "renamelog",
+				   NULL);
 	uint64_t db, ct, ts0, ts1, ts2, records;
 	int problems = 0;
 	char ops[16];
 	pitr_txn *t;
+
+	if (format != PITR_FORMAT) {
+		unsigned char f[4];
+		MDB_val k = { 6, (void *)"format" }, v = { 4, f };
+		put_le32(f, format);
+		pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+		mdb_put(t->txn, s->meta, &k, &v, 0);
+		pitr_txn_commit(t, NULL);
+		s->format = format;
+	}
 
 	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
 	pitr_db_create(t, "d", 1, &db);
@@ -559,6 +578,10 @@ static void test_rename_log(void)
 	is_int(pitr_store_verify(s, ignore_problem, &problems, &records), 0,
 	       "rename log: the store verifies");
 	is_int(problems, 0, "rename log: no problem");
+	if (format != 3) {
+		pitr_store_close(s);
+		return;
+	}
 
 	/* As earlier builds wrote them: the delete's op + 1. */
 	set_log_op(s, ts1, 1, PITR_OP_CT_DELETE + 1);
@@ -1055,7 +1078,8 @@ int main(void)
 	test_catalog();
 	test_documents();
 	test_clock_and_damage();
-	test_rename_log();
+	test_rename_log(PITR_FORMAT);
+	test_rename_log(3);
 	test_dead_reader();
 	test_window();
 	test_many_versions();
