@@ -425,7 +425,7 @@ static int iter_next_live(pitr_iter *it, pitr_entry *e)
 		e->ver.size = (uint32_t)dlen;
 		return 0;
 	}
-	if (live_doc_decode(&val, &ld))
+	if (live_doc_decode(&val, &ld, store_compact(it->t->s)))
 		return PITR_CORRUPT;
 	e->ver.ts = ld.ts;
 	it->idx = ld.idx;
@@ -520,7 +520,7 @@ static int iter_next_named(pitr_iter *it, pitr_entry *e)
 		e->namelen = it->len;
 		if (it->kind == PITR_LIST_DOCUMENTS) {
 			struct ver_rec vr;
-			if (ver_decode(&val, &vr))
+			if (ver_decode(&val, &vr, store_compact(it->t->s)))
 				return PITR_CORRUPT;
 			if (vr.op != OP_DOC_PUT)
 				continue;
@@ -568,7 +568,7 @@ static int iter_next_merged(pitr_iter *it, pitr_entry *e)
 		if (rc)
 			return rc;
 		struct ver_rec vr;
-		if (ver_decode(&val, &vr))
+		if (ver_decode(&val, &vr, store_compact(it->t->s)))
 			return PITR_CORRUPT;
 		if (vr.op != OP_DOC_PUT)
 			continue;

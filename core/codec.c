@@ -99,36 +99,67 @@ int live_key_decode(const MDB_val *k, struct live_key *lk)
  * versions
  */
 
-void ver_encode(unsigned char *v, const struct ver_rec *r)
+size_t ver_encode(unsigned char *v, const struct ver_rec *r, int compact)
 {
-	put_le32(v, r->idx);
-	v[4] = (unsigned char)r->op;
-	put_le32(v + 5, r->size);
-	put_le64(v + 9, r->etag);
+	unsigned char *p = v;
+
+	if (!compact) {
+		put_le32(v, r->idx);
+		v[4] = (unsigned char)r->op;
+		put_le32(v + 5, r->size);
+		put_le64(v + 9, r->etag);
+		return VER_VAL;
+	}
+	p = uvar_put(p, r->idx);
+	if (r->op == OP_DOC_PUT) {
+		p = uvar_put(p, r->size);
+		put_le64(p, r->etag);
+		p += 8;
+	}
+	return (size_t)(p - v);
 }
 
-int ver_decode(const MDB_val *v, struct ver_rec *r)
+int ver_decode(const MDB_val *v, struct ver_rec *r, int compact)
 {
-	const unsigned char *p = v->mv_data;
+	const unsigned char *p = v->mv_data, *end = p + v->mv_size;
+	uint64_t idx, size;
 
-	if (v->mv_size != VER_VAL || (p[4] != OP_DOC_PUT && p[4] != OP_DOC_DEL))
+	if (!compact) {
+		if (v->mv_size != VER_VAL ||
+		    (p[4] != OP_DOC_PUT && p[4] != OP_DOC_DEL))
+			return PITR_CORRUPT;
+		r->idx = get_le32(p);
+		r->op = p[4];
+		r->size = get_le32(p + 5);
+		r->etag = get_le64(p + 9);
+		return 0;
+	}
+	if (uvar_get(&p, end, &idx) || idx > UINT32_MAX)
 		return PITR_CORRUPT;
-	r->idx = get_le32(p);
-	r->op = p[4];
-	r->size = get_le32(p + 5);
-	r->etag = get_le64(p + 9);
+	r->idx = (uint32_t)idx;
+	if (p == end) {
+		r->op = OP_DOC_DEL;
+		r->size = 0;
+		r->etag = 0;
+		return 0;
+	}
+	if (uvar_get(&p, end, &size) || size > UINT32_MAX || end - p != 8)
+		return PITR_CORRUPT;
+	r->op = OP_DOC_PUT;
+	r->size = (uint32_t)size;
+	r->etag = get_le64(p);
 	return 0;
 }
 
 int ver_entry_decode(const MDB_val *key, const MDB_val *val,
-		     struct ver_entry *e)
+		     struct ver_entry *e, int compact)
 {
 	int rc = named_key_decode(key, VER_SUFFIX, &e->ct, &e->id, &e->idlen);
 
 	if (rc)
 		return rc;
 	e->ts = ~get_be64((const unsigned char *)key->mv_data + 9 + e->idlen);
-	return val ? ver_decode(val, &e->v) : 0;
+	return val ? ver_decode(val, &e->v, compact) : 0;
 }
 
 /*
@@ -171,24 +202,48 @@ int name_entry_decode(const MDB_val *key, const MDB_val *val,
  * live
  */
 
-void live_doc_encode(unsigned char *v, const struct live_doc *d)
+size_t live_doc_encode(unsigned char *v, const struct live_doc *d,
+		       int compact)
 {
+	unsigned char *p = v + 8;
+
 	put_le64(v, d->ts);
-	put_le32(v + 8, d->idx);
-	put_le32(v + 12, d->size);
-	put_le64(v + 16, d->etag);
+	if (compact) {
+		p = uvar_put(p, d->idx);
+		p = uvar_put(p, d->size);
+	} else {
+		put_le32(p, d->idx);
+		put_le32(p + 4, d->size);
+		p += 8;
+	}
+	put_le64(p, d->etag);
+	return (size_t)(p + 8 - v);
 }
 
-int live_doc_decode(const MDB_val *v, struct live_doc *d)
+int live_doc_decode(const MDB_val *v, struct live_doc *d, int compact)
 {
-	const unsigned char *p = v->mv_data;
+	const unsigned char *p = v->mv_data, *end = p + v->mv_size, *q;
+	uint64_t idx, size;
 
-	if (v->mv_size != LIVE_DOC_VAL)
+	if (!compact) {
+		if (v->mv_size != LIVE_DOC_VAL)
+			return PITR_CORRUPT;
+		d->ts = get_le64(p);
+		d->idx = get_le32(p + 8);
+		d->size = get_le32(p + 12);
+		d->etag = get_le64(p + 16);
+		return 0;
+	}
+	if (v->mv_size < 8 + 2 + 8)
+		return PITR_CORRUPT;
+	q = p + 8;
+	if (uvar_get(&q, end, &idx) || idx > UINT32_MAX ||
+	    uvar_get(&q, end, &size) || size > UINT32_MAX || end - q != 8)
 		return PITR_CORRUPT;
 	d->ts = get_le64(p);
-	d->idx = get_le32(p + 8);
-	d->size = get_le32(p + 12);
-	d->etag = get_le64(p + 16);
+	d->idx = (uint32_t)idx;
+	d->size = (uint32_t)size;
+	d->etag = get_le64(q);
 	return 0;
 }
 

@@ -196,11 +196,12 @@ static int dict_build(pitr_txn *t, uint64_t ct, struct dict_ref *d)
 		const unsigned char *p = key.mv_data;
 		if (key.mv_size < 9 || get_be64(p) != ct || p[8] != LIVE_DOC)
 			break;
-		if (val.mv_size != LIVE_DOC_VAL)
+		struct live_doc ld;
+		if (live_doc_decode(&val, &ld, store_compact(t->s)))
 			continue;
-		pick[n].ts = get_le64(val.mv_data);
-		pick[n].idx = get_le32((unsigned char *)val.mv_data + 8);
-		bytes += get_le32((unsigned char *)val.mv_data + 12);
+		pick[n].ts = ld.ts;
+		pick[n].idx = ld.idx;
+		bytes += ld.size;
 		n++;
 	}
 	mdb_cursor_close(c);

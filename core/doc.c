@@ -42,34 +42,36 @@ static int proven(const pitr_checked *ok, const void *body, size_t len)
 static int version_put(pitr_txn *t, uint64_t ct, const char *id, size_t len,
 		       int op, uint32_t idx, uint32_t size, uint64_t etag)
 {
-	unsigned char k[KEY_MAX], v[VER_VAL], old[12];
+	unsigned char k[KEY_MAX], v[VER_VAL_MAX], old[12];
 	MDB_val key = { key_named(k, ct, id, len, t->ts), k };
-	MDB_val val = { VER_VAL, v }, prev;
+	MDB_val val = { 0, v }, prev;
 	int rc;
 
 	/* A second mutation of one document in one transaction replaces the
 	 * first: drop the first one's log record with it. */
 	struct ver_rec pv;
 	if (mdb_get(t->txn, t->s->versions, &key, &prev) == 0 &&
-	    ver_decode(&prev, &pv) == 0) {
+	    ver_decode(&prev, &pv, store_compact(t->s)) == 0) {
 		MDB_val lk = { sizeof(old), old };
 		key_log(old, t->ts, pv.idx);
 		rc = mdb_del(t->txn, t->s->log, &lk, NULL);
 		if (rc && rc != MDB_NOTFOUND)
 			return mdb_rc(rc);
 	}
-	ver_encode(v, &(struct ver_rec){ idx, op, size, etag });
+	val.mv_size = ver_encode(v, &(struct ver_rec){ idx, op, size, etag },
+				 store_compact(t->s));
 	return mdb_rc(mdb_put(t->txn, t->s->versions, &key, &val, 0));
 }
 
 static int live_doc_put(pitr_txn *t, uint64_t ct, const char *id, size_t len,
 			uint32_t idx, uint32_t size, uint64_t etag)
 {
-	unsigned char k[KEY_MAX], v[LIVE_DOC_VAL];
+	unsigned char k[KEY_MAX], v[LIVE_DOC_VAL_MAX];
 	MDB_val key = { key_live(k, ct, LIVE_DOC, id, len), k };
-	MDB_val val = { LIVE_DOC_VAL, v };
+	MDB_val val = { 0, v };
 
-	live_doc_encode(v, &(struct live_doc){ t->ts, idx, size, etag });
+	val.mv_size = live_doc_encode(
+	    v, &(struct live_doc){ t->ts, idx, size, etag }, store_compact(t->s));
 	return mdb_rc(mdb_put(t->txn, t->s->live, &key, &val, 0));
 }
 
@@ -327,7 +329,7 @@ static int doc_find(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 		if (rc)
 			return rc;
 		struct live_doc ld;
-		if (live_doc_decode(&val, &ld))
+		if (live_doc_decode(&val, &ld, store_compact(t->s)))
 			return PITR_CORRUPT;
 		v->ts = ld.ts;
 		*idx = ld.idx;
@@ -342,7 +344,7 @@ static int doc_find(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 	rc = seek_at(c, ct, id, idlen, VER_SUFFIX, at, &key, &val);
 	struct ver_rec vr;
 	if (!rc)
-		rc = ver_decode(&val, &vr);
+		rc = ver_decode(&val, &vr, store_compact(t->s));
 	if (!rc) {
 		v->ts = ~get_be64((unsigned char *)key.mv_data + 9 + idlen);
 		*idx = vr.idx;
@@ -587,7 +589,7 @@ int pitr_scratch_promote(pitr_txn *t, uint64_t ct, const char *name, size_t len,
 /* Append one version, copied as stored, to the newest container. */
 static int copy_append(pitr_txn *t, uint64_t ct, const struct log_rec *r)
 {
-	unsigned char k[KEY_MAX], v[LIVE_DOC_VAL];
+	unsigned char k[KEY_MAX], v[LIVE_DOC_VAL_MAX];
 	MDB_val key, val;
 	uint32_t idx;
 	int rc;
@@ -597,15 +599,17 @@ static int copy_append(pitr_txn *t, uint64_t ct, const struct log_rec *r)
 		return rc;
 	key.mv_size = key_named(k, ct, r->name, r->namelen, t->ts);
 	key.mv_data = k;
-	val.mv_size = VER_VAL;
 	val.mv_data = v;
-	ver_encode(v, &(struct ver_rec){ idx, OP_DOC_PUT, r->size, r->etag });
+	val.mv_size =
+	    ver_encode(v, &(struct ver_rec){ idx, OP_DOC_PUT, r->size, r->etag },
+		       store_compact(t->s));
 	rc = mdb_put(t->txn, t->s->versions, &key, &val, MDB_APPEND);
 	if (rc)
 		return mdb_rc(rc);
 	key.mv_size = key_live(k, ct, LIVE_DOC, r->name, r->namelen);
-	val.mv_size = LIVE_DOC_VAL;
-	live_doc_encode(v, &(struct live_doc){ t->ts, idx, r->size, r->etag });
+	val.mv_size = live_doc_encode(
+	    v, &(struct live_doc){ t->ts, idx, r->size, r->etag },
+	    store_compact(t->s));
 	return mdb_rc(mdb_put(t->txn, t->s->live, &key, &val, MDB_APPEND));
 }
 

@@ -49,11 +49,12 @@ int pitr_log_walk(pitr_txn *t, uint64_t after, uint64_t until,
 
 /* A names entry as a mutation. */
 static int name_mutation(const MDB_val *key, const MDB_val *val,
-			 pitr_mutation *m)
+			 int compact, pitr_mutation *m)
 {
 	struct name_entry e;
 	int rc = name_entry_decode(key, val, &e);
 
+	(void)compact; /* a name value has one form */
 	if (rc)
 		return rc;
 	memset(m, 0, sizeof(*m));
@@ -84,7 +85,8 @@ int pitr_catalog_walk(pitr_txn *t, pitr_mutation_fn fn, void *arg)
 		return rc;
 	for (rc = mdb_cursor_get(c, &key, &val, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT))
-		if ((rc = name_mutation(&key, &val, &m)) || (rc = fn(&m, arg)))
+		if ((rc = name_mutation(&key, &val, 0, &m)) ||
+		    (rc = fn(&m, arg)))
 			break;
 	mdb_cursor_close(c);
 	return rc == MDB_NOTFOUND ? 0 : rc;
@@ -113,7 +115,7 @@ int pitr_inc_get(pitr_txn *t, uint64_t inc, pitr_inc_info *info)
  */
 static int walk_backward(pitr_txn *t, MDB_dbi dbi, uint64_t parent,
 			 const char *name, size_t len, size_t suffix,
-			 int (*conv)(const MDB_val *, const MDB_val *,
+			 int (*conv)(const MDB_val *, const MDB_val *, int,
 				     pitr_mutation *),
 			 pitr_mutation_fn fn, void *arg)
 {
@@ -140,7 +142,8 @@ static int walk_backward(pitr_txn *t, MDB_dbi dbi, uint64_t parent,
 		if (key.mv_size != 9 + len + suffix ||
 		    memcmp(key.mv_data, k, 9 + len))
 			break;
-		if ((rc = conv(&key, &val, &m)) || (rc = fn(&m, arg)))
+		if ((rc = conv(&key, &val, store_compact(t->s), &m)) ||
+		    (rc = fn(&m, arg)))
 			break;
 	}
 	mdb_cursor_close(c);
@@ -154,23 +157,28 @@ int pitr_name_walk(pitr_txn *t, uint64_t parent, const char *name, size_t len,
 			     name_mutation, fn, arg);
 }
 
+static void entry_mutation(const struct ver_entry *e, pitr_mutation *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->parent = e->ct;
+	m->name = e->id;
+	m->namelen = e->idlen;
+	m->ts = e->ts;
+	m->idx = e->v.idx;
+	m->op = e->v.op == OP_DOC_DEL ? PITR_OP_DOC_DELETE : PITR_OP_DOC_PUT;
+	m->size = e->v.size;
+	m->etag = e->v.etag;
+}
+
 static int version_mutation(const MDB_val *key, const MDB_val *val,
-			    pitr_mutation *m)
+			    int compact, pitr_mutation *m)
 {
 	struct ver_entry e;
-	int rc = ver_entry_decode(key, val, &e);
+	int rc = ver_entry_decode(key, val, &e, compact);
 
 	if (rc)
 		return rc;
-	memset(m, 0, sizeof(*m));
-	m->parent = e.ct;
-	m->name = e.id;
-	m->namelen = e.idlen;
-	m->ts = e.ts;
-	m->idx = e.v.idx;
-	m->op = e.v.op == OP_DOC_DEL ? PITR_OP_DOC_DELETE : PITR_OP_DOC_PUT;
-	m->size = e.v.size;
-	m->etag = e.v.etag;
+	entry_mutation(&e, m);
 	return 0;
 }
 
@@ -182,12 +190,12 @@ int pitr_doc_walk(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 }
 
 int ct_versions_each(pitr_txn *t, uint64_t ct,
-		     int (*fn)(const MDB_val *key, const MDB_val *val,
-			       void *arg),
+		     int (*fn)(const struct ver_entry *e, void *arg),
 		     void *arg)
 {
 	unsigned char k[8];
 	MDB_val key = { 8, k }, val;
+	struct ver_entry e;
 	MDB_cursor *c;
 	int rc;
 
@@ -199,7 +207,8 @@ int ct_versions_each(pitr_txn *t, uint64_t ct,
 	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
 		if (key.mv_size < 8 || get_be64(key.mv_data) != ct)
 			break;
-		if ((rc = fn(&key, &val, arg)))
+		rc = ver_entry_decode(&key, &val, &e, store_compact(t->s));
+		if (rc || (rc = fn(&e, arg)))
 			break;
 	}
 	mdb_cursor_close(c);
@@ -210,14 +219,12 @@ struct ct_scan {
 	uint64_t after, put, del;
 };
 
-static int scan_one(const MDB_val *key, const MDB_val *val, void *arg)
+static int scan_one(const struct ver_entry *e, void *arg)
 {
 	struct ct_scan *sc = arg;
 	pitr_mutation m;
-	int rc = version_mutation(key, val, &m);
 
-	if (rc)
-		return rc;
+	entry_mutation(e, &m);
 	if (m.op == PITR_OP_DOC_PUT && m.ts > sc->put)
 		sc->put = m.ts;
 	else if (m.op == PITR_OP_DOC_DELETE && m.ts > sc->after &&

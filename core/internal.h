@@ -92,10 +92,18 @@ struct log_rec {
 	const void *body; /* stored bytes */
 };
 
-/* Version value: u32 idx, u8 op, u32 size, u64 etag (ts is in the key). */
-#define VER_VAL 17
-/* Live document value: u64 ts, u32 idx, u32 size, u64 etag. */
-#define LIVE_DOC_VAL 24
+/*
+ * Version value (ts is in the key), in the account's form (store_compact):
+ *   fixed (formats 1 to 3): u32 idx, u8 op, u32 size, u64 etag: VER_VAL
+ *   compact (format 4): uvar idx for a delete; uvar idx, uvar size,
+ *   u64 etag for a put (a put is the longer, 10 bytes at least)
+ */
+#define VER_VAL	    17
+#define VER_VAL_MAX 18
+/* Live document value: u64 ts, then u32 idx, u32 size (LIVE_DOC_VAL
+ * bytes) or, compact, uvar idx, uvar size; then u64 etag. */
+#define LIVE_DOC_VAL	 24
+#define LIVE_DOC_VAL_MAX 26
 /* Live scratch value: u64 mtime, data... */
 #define LIVE_SCRATCH_HDR 8
 /* Name value: u8 op (create/delete), u64 inc. */
@@ -235,6 +243,55 @@ static inline uint32_t get_le32(const unsigned char *p)
 	       (uint32_t)p[3] << 24;
 }
 
+/* LEB128 (uvar): 7 bits a byte, low first. uvar_get reads one from at
+ * most `end - *p` bytes, moving *p past it: PITR_CORRUPT when cut short,
+ * past 64 bits, or ended by a zero byte, which uvar_put never writes. */
+static inline size_t uvar_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >>= 7)
+		n++;
+	return n;
+}
+
+static inline unsigned char *uvar_put(unsigned char *p, uint64_t v)
+{
+	for (; v >= 0x80; v >>= 7)
+		*p++ = (unsigned char)(v | 0x80);
+	*p++ = (unsigned char)v;
+	return p;
+}
+
+static inline int uvar_get(const unsigned char **p, const unsigned char *end,
+			   uint64_t *v)
+{
+	const unsigned char *q = *p;
+	uint64_t x = 0;
+
+	for (unsigned shift = 0; q < end && shift < 70; shift += 7) {
+		unsigned char b = *q++;
+		if (shift == 63 && b > 1)
+			return PITR_CORRUPT;
+		x |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			if (!b && shift)
+				return PITR_CORRUPT;
+			*v = x;
+			*p = q;
+			return 0;
+		}
+	}
+	return PITR_CORRUPT;
+}
+
+/* Whether the account writes its records in the compact forms: log
+ * records, version and live document values (format 4). */
+static inline int store_compact(const pitr_store *s)
+{
+	return s->format >= 4;
+}
+
 /* Name value ops. */
 enum { NAME_CREATE = 1, NAME_DELETE = 2 };
 
@@ -264,9 +321,10 @@ void key_log(unsigned char *k, uint64_t ts, uint32_t idx);
 /* A log key: (ts, idx). */
 int log_key_decode(const MDB_val *k, uint64_t *ts, uint32_t *idx);
 
-/* versions: the value (VER_VAL bytes), and a whole entry. */
-void ver_encode(unsigned char *v, const struct ver_rec *r);
-int ver_decode(const MDB_val *v, struct ver_rec *r);
+/* versions: the value (at most VER_VAL_MAX bytes; the length returned),
+ * in the form `compact` says, and a whole entry. */
+size_t ver_encode(unsigned char *v, const struct ver_rec *r, int compact);
+int ver_decode(const MDB_val *v, struct ver_rec *r, int compact);
 struct ver_entry {
 	uint64_t ct;
 	const char *id;
@@ -276,7 +334,7 @@ struct ver_entry {
 };
 /* `val` NULL: the key only. */
 int ver_entry_decode(const MDB_val *key, const MDB_val *val,
-		     struct ver_entry *e);
+		     struct ver_entry *e, int compact);
 
 /* names: the value (NAME_VAL bytes), and a whole entry. */
 void name_encode(unsigned char *v, int op, uint64_t inc);
@@ -294,8 +352,9 @@ struct name_entry {
 int name_entry_decode(const MDB_val *key, const MDB_val *val,
 		      struct name_entry *e);
 
-/* live: keys, document values (LIVE_DOC_VAL bytes), the LIVE_LEFT value,
- * scratch values. */
+/* live: keys, document values (at most LIVE_DOC_VAL_MAX bytes, in the form
+ * `compact` says; the length returned), the LIVE_LEFT value, scratch
+ * values. */
 struct live_key {
 	uint64_t ct;
 	int type; /* LIVE_DOC, LIVE_SCRATCH, LIVE_LEFT (no name) */
@@ -308,8 +367,9 @@ struct live_doc {
 	uint32_t idx, size;
 	uint64_t etag;
 };
-void live_doc_encode(unsigned char *v, const struct live_doc *d);
-int live_doc_decode(const MDB_val *v, struct live_doc *d);
+size_t live_doc_encode(unsigned char *v, const struct live_doc *d,
+		       int compact);
+int live_doc_decode(const MDB_val *v, struct live_doc *d, int compact);
 int live_left_decode(const MDB_val *v, uint64_t *ts);
 int scratch_decode(const MDB_val *v, uint64_t *mtime, const void **data,
 		   size_t *len);
@@ -644,11 +704,11 @@ int file_replace(const char *dir, const char *name, const struct file_part *part
  * process's: the fd holding the lock, or -1 when another holds it. */
 int stage_lock(const char *dir);
 
-/* Call fn on each version record of container `ct` in key order, until
- * it returns nonzero; that, an LMDB error, or 0 at the end. */
+/* Call fn on each version entry of container `ct` in key order, decoded,
+ * until it returns nonzero; that, PITR_CORRUPT for an entry that does not
+ * decode, an LMDB error, or 0 at the end. */
 int ct_versions_each(pitr_txn *t, uint64_t ct,
-		     int (*fn)(const MDB_val *key, const MDB_val *val,
-			       void *arg),
+		     int (*fn)(const struct ver_entry *e, void *arg),
 		     void *arg);
 
 /* Seek the newest entry of (parent, name) in a names-like table at or

@@ -28,48 +28,6 @@ int seek_at(MDB_cursor *c, uint64_t parent, const char *name, size_t len,
 	return 0;
 }
 
-/* LEB128: the bytes `v` takes, its encoding, and its decoding from at most
- * `end - *p` bytes (PITR_CORRUPT when cut short, longer than 10 bytes, past
- * 64 bits, or ended by a byte of zeros, which no encoder writes). */
-static size_t uvar_len(uint64_t v)
-{
-	size_t n = 1;
-
-	while (v >>= 7)
-		n++;
-	return n;
-}
-
-static unsigned char *uvar_put(unsigned char *p, uint64_t v)
-{
-	for (; v >= 0x80; v >>= 7)
-		*p++ = (unsigned char)(v | 0x80);
-	*p++ = (unsigned char)v;
-	return p;
-}
-
-static int uvar_get(const unsigned char **p, const unsigned char *end,
-		    uint64_t *v)
-{
-	const unsigned char *q = *p;
-	uint64_t x = 0;
-
-	for (unsigned shift = 0; q < end && shift < 70; shift += 7) {
-		unsigned char b = *q++;
-		if (shift == 63 && b > 1)
-			return PITR_CORRUPT;
-		x |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			if (!b && shift)
-				return PITR_CORRUPT;
-			*v = x;
-			*p = q;
-			return 0;
-		}
-	}
-	return PITR_CORRUPT;
-}
-
 static int fixed_decode(const MDB_val *v, struct log_rec *r)
 {
 	const unsigned char *p = v->mv_data;
@@ -184,7 +142,7 @@ static int log_write(pitr_txn *t, uint64_t ts, uint32_t idx,
 		     const struct log_rec *r, unsigned flags)
 {
 	unsigned char k[12];
-	int compact = t->s->format >= 4;
+	int compact = store_compact(t->s);
 	MDB_val key = { sizeof(k), k }, val;
 	int rc;
 

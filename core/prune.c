@@ -119,7 +119,8 @@ static int entry_at(struct walk *w, MDB_dbi dbi, int names, uint64_t parent,
 			e->inc = ne.inc;
 			e->gone = ne.op == NAME_DELETE;
 		} else {
-			rc = ver_entry_decode(&key, &val, &ve);
+			rc = ver_entry_decode(&key, &val, &ve,
+					      store_compact(w->t->s));
 			e->ts = ve.ts;
 			e->idx = ve.v.idx;
 			e->gone = ve.v.op == OP_DOC_DEL;
@@ -158,7 +159,7 @@ static int keep_dependents(struct walk *w, const struct entry *e)
 		struct log_rec r;
 		if (key.mv_size != e->klen || memcmp(key.mv_data, e->key, prefix))
 			break;
-		if (ver_decode(&val, &vr)) {
+		if (ver_decode(&val, &vr, store_compact(w->t->s))) {
 			rc = PITR_CORRUPT;
 			break;
 		}
@@ -233,7 +234,8 @@ static int entry_exact(struct walk *w, MDB_dbi dbi, int names, uint64_t parent,
 		return rc;
 	struct ver_rec vr = { 0 };
 	int op = 0;
-	if (names ? name_decode(&val, &op, &e->inc) : ver_decode(&val, &vr))
+	if (names ? name_decode(&val, &op, &e->inc)
+		  : ver_decode(&val, &vr, store_compact(w->t->s)))
 		return PITR_CORRUPT;
 	e->ts = ts;
 	e->idx = names ? idx : vr.idx;

@@ -440,7 +440,8 @@ int pitr_store_info(pitr_store *s, pitr_info *info)
 			struct live_key k;
 			struct live_doc d;
 			if (live_key_decode(&lk, &k) == 0 &&
-			    k.type == LIVE_DOC && live_doc_decode(&lv, &d) == 0) {
+			    k.type == LIVE_DOC &&
+			    live_doc_decode(&lv, &d, store_compact(s)) == 0) {
 				info->live_docs++;
 				info->live_bytes += d.size;
 			}

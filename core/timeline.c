@@ -298,16 +298,12 @@ struct del_times {
 	size_t n, cap;
 };
 
-static int del_time(const MDB_val *key, const MDB_val *val, void *arg)
+static int del_time(const struct ver_entry *e, void *arg)
 {
 	struct del_times *d = arg;
-	struct ver_entry e;
-	uint64_t ts;
+	uint64_t ts = e->ts;
 
-	if (ver_entry_decode(key, val, &e))
-		return PITR_CORRUPT;
-	ts = e.ts;
-	if (e.v.op != OP_DOC_DEL || ts > d->end)
+	if (e->v.op != OP_DOC_DEL || ts > d->end)
 		return 0;
 	if (d->n == d->cap) {
 		size_t nc = d->cap ? d->cap * 2 : 256;

@@ -208,7 +208,8 @@ static int log_entry(struct check *ck, MDB_val *key, MDB_val *val)
 	rc = mdb_get(t->txn, doc ? t->s->versions : t->s->names, &ik, &iv);
 	if (rc && rc != MDB_NOTFOUND)
 		return rc;
-	if (rc || (doc && (ver_decode(&iv, &vr) || vr.idx != idx)))
+	if (rc || (doc && (ver_decode(&iv, &vr, store_compact(ck->t->s)) ||
+			   vr.idx != idx)))
 		problem(ck, where,
 			"%s of %" PRIu64 " '%s' at %s #%" PRIu32
 			" has no %s entry",
@@ -248,7 +249,8 @@ static int check_latest(struct check *ck, const char *where, uint64_t ct,
 		return 0;
 	}
 	struct live_doc ld;
-	if (live_doc_decode(&val, &ld) || ld.ts != ts || ld.idx != v->idx ||
+	if (live_doc_decode(&val, &ld, store_compact(ck->t->s)) || ld.ts != ts ||
+	    ld.idx != v->idx ||
 	    ld.size != v->size || ld.etag != v->etag)
 		problem(ck, where,
 			"is the latest put, but the document's live entry "
@@ -268,7 +270,7 @@ static int versions_entry(struct check *ck, MDB_val *key, MDB_val *val)
 	char where[128 + PITR_TIME_LEN];
 	int rc;
 
-	if (ver_entry_decode(key, NULL, &e)) {
+	if (ver_entry_decode(key, NULL, &e, 0)) {
 		problem(ck, "versions", "a key of %zu bytes is malformed",
 			key->mv_size);
 		return 0;
@@ -276,7 +278,7 @@ static int versions_entry(struct check *ck, MDB_val *key, MDB_val *val)
 	int latest = latest_of(ck, key->mv_data, 9 + e.idlen);
 	where_named(where, sizeof(where), "versions", e.ct, e.id, e.idlen,
 		    e.ts);
-	if (ver_decode(val, &v)) {
+	if (ver_decode(val, &v, store_compact(ck->t->s))) {
 		problem(ck, where, "value is malformed");
 		return 0;
 	}
@@ -356,7 +358,7 @@ static int live_entry(struct check *ck, MDB_val *key, MDB_val *val)
 			problem(ck, where, "value is malformed");
 		return 0;
 	}
-	if (live_doc_decode(val, &ld)) {
+	if (live_doc_decode(val, &ld, store_compact(ck->t->s))) {
 		problem(ck, where, "value is malformed");
 		return 0;
 	}

@@ -1,6 +1,7 @@
 #!/bin/bash
-# format_bench.sh - what format 3 (deltas and container dictionaries) costs
-# core/ in time: store_bench built from this tree and from an earlier
+# format_bench.sh - what the formats since 3 (deltas and container
+# dictionaries; format 4's compact log records) cost core/ in time:
+# store_bench built from this tree and from an earlier
 # revision (default: the last commit before format 3, which stores every
 # version as a whole lz4 body), run in turns on the same machine; prints
 # each operation's median over the rounds, for both builds, and the ratio.
@@ -61,7 +62,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	done
 done
 
-echo "== format 3 against $(git log -1 --format='%h (%cs)' "$rev"), core/ alone =="
+echo "== this build (format $(sed -n 's/^#define PITR_FORMAT \([0-9]*\)$/\1/p' core/pitr.h)) against $(git log -1 --format='%h (%cs)' "$rev"), core/ alone =="
 echo "   store_bench $DOCS documents, deep document of $DEPTH versions;"
 echo "   $ROUNDS rounds, the builds taking turns; medians of the rounds"
 # Each line's rate is the number before "puts/s" or "gets/s".
@@ -96,7 +97,7 @@ awk -v rounds="$ROUNDS" '
 			}
 	}
 	END {
-		printf " %-24s %14s %14s %14s\n", "operation (ops/s)", "earlier", "format 3", "time ratio"
+		printf " %-24s %14s %14s %14s\n", "operation (ops/s)", "earlier", "this build", "time ratio"
 		for (i = 1; i <= k; i++) {
 			l = order[i]
 			if (n["old", l] != rounds || n["new", l] != rounds) continue
@@ -104,5 +105,5 @@ awk -v rounds="$ROUNDS" '
 			mo = median(o, rounds); mw = median(w, rounds)
 			printf " %-24s %14.0f %14.0f %13.2fx\n", l, mo, mw, mo / mw
 		}
-		print "   (time ratio: format 3 time / earlier time per operation)"
+		print "   (time ratio: time of this build / earlier time per operation)"
 	}' $(for ((r = 1; r <= ROUNDS; r++)); do echo "$TMP/out.old.$r" "$TMP/out.new.$r"; done)

@@ -141,10 +141,15 @@ int main(int argc, char **argv)
 		} else if (!strcmp(table, "log") && nv.mv_size >= 28) {
 			vb[2] = vb[3] = 0xff;
 			memset(vb + 20 + (next() % 2) * 4, 0xff, 4);
-		} else if (!strcmp(table, "versions") && nv.mv_size >= 9) {
+		} else if (!strcmp(table, "versions") && nv.mv_size == 17) {
 			memset(vb + 5, 0xff, 4);
-		} else if (!strcmp(table, "live") && nv.mv_size >= 16) {
+		} else if (!strcmp(table, "versions") && nv.mv_size >= 10) {
+			/* compact: the varints idx and size, long as they go */
+			memset(vb, 0xff, 5);
+		} else if (!strcmp(table, "live") && nv.mv_size == 24) {
 			memset(vb + 12, 0xff, 4);
+		} else if (!strcmp(table, "live") && nv.mv_size >= 18) {
+			memset(vb + 8, 0xff, 5);
 		} else {
 			memset(vb, 0xff, nv.mv_size);
 		}

@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	unsigned char k[KEY_MAX], v[LIVE_DOC_VAL];
+	unsigned char k[KEY_MAX], v[LIVE_DOC_VAL_MAX];
 	struct live_key lk;
 	struct live_doc d;
 	uint64_t ts;
@@ -42,11 +42,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    memcmp(k, kb, key.mv_size))
 			abort();
 	}
-	if (live_doc_decode(&val, &d) == 0) {
-		live_doc_encode(v, &d);
-		if (val.mv_size != LIVE_DOC_VAL || memcmp(v, vb, LIVE_DOC_VAL))
-			abort();
-	}
+	for (int compact = 0; compact < 2; compact++)
+		if (live_doc_decode(&val, &d, compact) == 0) {
+			size_t n = live_doc_encode(v, &d, compact);
+			if (n > LIVE_DOC_VAL_MAX || val.mv_size != n ||
+			    memcmp(v, vb, n))
+				abort();
+		}
 	if (live_left_decode(&val, &ts) == 0 && val.mv_size != 8)
 		abort();
 	if (scratch_decode(&val, &ts, &body, &len) == 0 &&

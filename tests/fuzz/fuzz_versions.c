@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	unsigned char k[KEY_MAX], v[VER_VAL];
+	unsigned char k[KEY_MAX], v[VER_VAL_MAX];
 	struct ver_entry e;
 
 	if (!size || data[0] > size - 1)
@@ -26,18 +26,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(kb, data + 1, data[0]);
 	memcpy(vb, data + 1 + data[0], size - 1 - data[0]);
 	MDB_val key = { data[0], kb }, val = { size - 1 - data[0], vb };
-	int rc = ver_entry_decode(&key, &val, &e);
-	if (rc != 0 && rc != PITR_CORRUPT)
-		abort();
-	if (rc == 0) {
+	/* each form: what decodes encodes again to the same bytes */
+	for (int compact = 0; compact < 2; compact++) {
+		int rc = ver_entry_decode(&key, &val, &e, compact);
+		if (rc != 0 && rc != PITR_CORRUPT)
+			abort();
+		if (rc)
+			continue;
 		if (e.idlen == 0 || e.idlen > PITR_NAME_MAX ||
 		    pitr_name_check(e.id, e.idlen))
 			abort();
 		if (key_named(k, e.ct, e.id, e.idlen, e.ts) != key.mv_size ||
 		    memcmp(k, kb, key.mv_size))
 			abort();
-		ver_encode(v, &e.v);
-		if (val.mv_size != VER_VAL || memcmp(v, vb, VER_VAL))
+		if ((e.v.op != OP_DOC_PUT && e.v.op != OP_DOC_DEL) ||
+		    (e.v.op == OP_DOC_DEL && compact && (e.v.size || e.v.etag)))
+			abort();
+		size_t n = ver_encode(v, &e.v, compact);
+		if (n > VER_VAL_MAX || val.mv_size != n || memcmp(v, vb, n))
 			abort();
 	}
 	free(kb);

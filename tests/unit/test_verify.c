@@ -158,9 +158,14 @@ int main(void)
 	poke(s, s->versions, vk, vklen, old, oldlen, NULL, NULL);
 	is_int(verify(s), 0, "undone");
 
-	memcpy(v, old, oldlen);
-	put_le32(v, 99);
-	is_int(poke(s, s->versions, vk, vklen, v, oldlen, NULL, NULL), 0,
+	/* changed through the codec, in the account's form */
+	struct ver_rec vrec;
+	MDB_val ov = { oldlen, old };
+	is_int(ver_decode(&ov, &vrec, store_compact(s)), 0,
+	       "the entry decodes");
+	vrec.idx = 99;
+	n = ver_encode(v, &vrec, store_compact(s));
+	is_int(poke(s, s->versions, vk, vklen, v, n, NULL, NULL), 0,
 	       "versions pointer changed");
 	is_int(verify(s), PITR_CORRUPT, "verify finds it");
 	ok(has("' at ") && has("points at log record #99, which does not exist"),
@@ -169,9 +174,10 @@ int main(void)
 	   "the record it left");
 	poke(s, s->versions, vk, vklen, old, oldlen, NULL, NULL);
 
-	memcpy(v, old, oldlen);
-	v[4] = OP_DOC_DEL;
-	poke(s, s->versions, vk, vklen, v, oldlen, NULL, NULL);
+	ver_decode(&ov, &vrec, store_compact(s));
+	vrec.op = OP_DOC_DEL;
+	n = ver_encode(v, &vrec, store_compact(s));
+	poke(s, s->versions, vk, vklen, v, n, NULL, NULL);
 	is_int(verify(s), PITR_CORRUPT, "versions op changed");
 	ok(has("disagrees with its log record"), "disagrees with the log");
 	ok(has("is a delete, but the document has a live entry"),
