@@ -173,6 +173,27 @@ int dict_get(pitr_txn *t, uint64_t id, struct dict_ref *d)
 	return 0;
 }
 
+/* Make `bytes`, whose XXH3-64 is `id`, the dictionary of `ct`: logged
+ * (so shipping carries it before what uses it), unless a dictionary of
+ * these very bytes is there already, which is reused. */
+static int dict_install(pitr_txn *t, uint64_t ct, uint64_t id,
+			const void *bytes, size_t len)
+{
+	uint64_t vid, ts;
+	uint32_t idx;
+	int rc = dict_val_get(t, DICT_BY_ID, id, &vid, &ts, &idx);
+
+	if (rc == PITR_NOTFOUND) {
+		struct log_rec r = { .op = OP_DICT, .parent = ct, .inc = id,
+				     .etag = id, .name = "" };
+		ts = t->ts;
+		rc = log_append_body(t, &r, bytes, len, NULL, &idx);
+		if (!rc)
+			rc = dict_val_put(t, DICT_BY_ID, id, id, ts, idx);
+	}
+	return rc ? rc : dict_val_put(t, DICT_OF_CT, ct, id, ts, idx);
+}
+
 /* Make a dictionary of the documents of `ct`, if it has enough. */
 static int dict_build(pitr_txn *t, uint64_t ct, struct dict_ref *d)
 {
@@ -240,22 +261,8 @@ static int dict_build(pitr_txn *t, uint64_t ct, struct dict_ref *d)
 		free(dict);
 		return PITR_NOTFOUND;
 	}
-	uint64_t id = XXH3_64bits(dict, len), ts = t->ts;
-	uint32_t idx;
-	/* a dictionary of these very bytes already made is reused */
-	uint64_t vid;
-	rc = dict_val_get(t, DICT_BY_ID, id, &vid, &ts, &idx);
-	if (rc == PITR_NOTFOUND) {
-		struct log_rec r = { .op = OP_DICT, .parent = ct, .inc = id,
-				     .etag = id, .name = "" };
-		ts = t->ts;
-		rc = log_append_body(t, &r, dict, len, NULL, &idx);
-		if (!rc)
-			rc = dict_val_put(t, DICT_BY_ID, id, id, ts, idx);
-	}
-	if (!rc)
-		rc = dict_val_put(t, DICT_OF_CT, ct, id, ts, idx);
-	if (rc) {
+	uint64_t id = XXH3_64bits(dict, len);
+	if ((rc = dict_install(t, ct, id, dict, len))) {
 		free(dict);
 		return rc;
 	}
@@ -280,6 +287,22 @@ int dict_of_ct(pitr_txn *t, uint64_t ct, struct dict_ref *d)
 	if (rc != PITR_NOTFOUND || !t->ts)
 		return rc;
 	return dict_build(t, ct, d);
+}
+
+int dict_adopt(pitr_txn *t, uint64_t ct, const struct dict_ref *d)
+{
+	uint64_t id, ts;
+	uint32_t idx;
+	int rc;
+
+	if (t->s->format < 3 || !t->s->has_dicts)
+		return PITR_NOTFOUND;
+	rc = dict_val_get(t, DICT_OF_CT, ct, &id, &ts, &idx);
+	if (rc == 0)
+		return id == d->id ? 0 : PITR_NOTFOUND;
+	if (rc != PITR_NOTFOUND)
+		return rc;
+	return dict_install(t, ct, d->id, d->bytes, d->len);
 }
 
 int dict_each(pitr_txn *t, int (*fn)(uint64_t ts, uint32_t idx, void *arg),

@@ -443,7 +443,7 @@ int pitr_doc_rename(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 	/* A delta is stored under the new name as a keyframe: its base is a
 	 * version of the old name. */
 	if (!rc)
-		rc = log_standalone(t, &r, &copy);
+		rc = log_standalone(t, &r, NULL, &copy);
 	if (rc)
 		return rc;
 	/* The record lives in the map, which the writes below may move. */
@@ -477,7 +477,7 @@ int pitr_doc_copy(pitr_txn *dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 	 * keyframe. */
 	void *buf = NULL;
 	if (!rc)
-		rc = log_standalone(src, &r, &buf);
+		rc = log_standalone(src, &r, NULL, &buf);
 	if (rc) {
 		snprintf(dst->err, sizeof(dst->err), "%s", src->err);
 		return rc;
@@ -619,8 +619,9 @@ int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 	pitr_store *ds = (*dst)->s;
 	unsigned char k[12];
 	MDB_val key = { sizeof(k), k }, val;
+	struct dict_ref dict, *d = NULL;
 	struct log_rec r;
-	pitr_iter *it;
+	pitr_iter *it = NULL;
 	pitr_entry e;
 	uint64_t n = 0;
 	size_t bytes = 0;
@@ -628,9 +629,26 @@ int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 
 	if ((rc = ct_alive(*dst, ct)))
 		return rc;
-	rc = pitr_iter_begin(src, PITR_LIST_DOCUMENTS, srcct,
-			     at == PITR_NOW ? pitr_store_now(src->s) : at, NULL,
-			     0, 0, &it);
+	/* The source container's dictionary, checked against its id, is
+	 * made the new container's own: keyframes on it are copied as they
+	 * are, and the rest stored on it. Without one (or with a damaged
+	 * one, which the documents on it then report), keyframes alone. */
+	rc = dict_of_ct(src, srcct, &dict);
+	if (rc == PITR_NOTFOUND || rc == PITR_CORRUPT) {
+		src->err[0] = 0;
+		rc = 0;
+	} else if (rc == 0) {
+		rc = dict_adopt(*dst, ct, &dict);
+		if (rc == 0)
+			d = &dict;
+		else if (rc == PITR_NOTFOUND)
+			rc = 0;
+	}
+	if (!rc)
+		rc = pitr_iter_begin(src, PITR_LIST_DOCUMENTS, srcct,
+				     at == PITR_NOW ? pitr_store_now(src->s)
+						    : at,
+				     NULL, 0, 0, &it);
 	while (!rc && (rc = pitr_iter_next(it, &e)) == 0) {
 		key_log(k, e.ver.ts, iter_log_idx(it));
 		rc = mdb_rc(mdb_get(src->txn, src->s->log, &key, &val));
@@ -650,7 +668,7 @@ int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 		 * keyframe: the restored account refers to nothing of the
 		 * source. */
 		void *buf = NULL;
-		if (!rc && (rc = log_standalone(src, &r, &buf)))
+		if (!rc && (rc = log_standalone(src, &r, d, &buf)))
 			snprintf((*dst)->err, sizeof((*dst)->err), "%s",
 				 src->err);
 		if (!rc)
@@ -668,6 +686,7 @@ int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 		}
 	}
 	pitr_iter_end(it);
+	dict_put(&dict);
 	if (rc == PITR_NOTFOUND)
 		rc = fn ? fn(n, arg) : 0;
 	if (done)

@@ -457,11 +457,15 @@ int log_append_body(pitr_txn *t, const struct log_rec *tmpl, const void *body,
 int log_rekey(pitr_txn *t, uint64_t ts, uint32_t idx, uint64_t bts,
 	      uint32_t bidx);
 
-/* A record in the form that stands alone: a delta decoded and stored as a
- * keyframe in a malloc'd `*buf` (the caller frees it; NULL when `r` was
- * left as it is). What restore, rename and copies store: nothing they
- * write refers to another record. */
-int log_standalone(pitr_txn *t, struct log_rec *r, void **buf);
+/* A record in the form that stands alone: a delta, or a keyframe on
+ * another dictionary than `d`, decoded and stored as a keyframe on `d`
+ * when that is smaller, else alone, in a malloc'd `*buf` (the caller
+ * frees it; NULL when `r` was left as it is). `d` NULL: keyframes on a
+ * dictionary are decoded too. What restore, rename and copies store:
+ * nothing they write refers to another record but `d`, which the caller
+ * gives the destination (dict_adopt). */
+int log_standalone(pitr_txn *t, struct log_rec *r, const struct dict_ref *d,
+		   void **buf);
 
 /*
  * The body codec (body.c): pure functions over a record's stored bytes.
@@ -557,6 +561,13 @@ int dict_get(pitr_txn *t, uint64_t id, struct dict_ref *d);
 /* The dictionary of container `ct` for a keyframe written now, built when
  * the container has enough documents; PITR_NOTFOUND when there is none. */
 int dict_of_ct(pitr_txn *t, uint64_t ct, struct dict_ref *d);
+
+/* Make `d` (another account's, whose bytes are checked against its id)
+ * the dictionary of container `ct` of this one: its own record, logged
+ * here, so keyframes on it can be copied as they are stored. 0; or
+ * PITR_NOTFOUND where the account keeps no dictionaries or `ct` has
+ * another one. */
+int dict_adopt(pitr_txn *t, uint64_t ct, const struct dict_ref *d);
 
 /* Release what dict_get or dict_of_ct gave. */
 void dict_put(struct dict_ref *d);

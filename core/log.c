@@ -374,24 +374,35 @@ int log_body(pitr_txn *t, const struct log_rec *r, void **body, size_t *len)
 	return rc;
 }
 
-int log_standalone(pitr_txn *t, struct log_rec *r, void **buf)
+int log_standalone(pitr_txn *t, struct log_rec *r, const struct dict_ref *d,
+		   void **buf)
 {
 	struct body_base b;
 	void *body;
 	size_t len;
-	int rc, n;
+	int rc, n = -1;
 
 	*buf = NULL;
 	rc = body_form(r, &b);
-	if (rc == BODY_KEY || rc < 0)
-		return rc;
+	if (rc == BODY_KEY || rc < 0 || (rc == BODY_DICT && d && b.dict == d->id))
+		return rc < 0 ? rc : 0;
 	if ((rc = log_body(t, r, &body, &len)))
 		return rc;
 	if (!(*buf = malloc(body_bound(len)))) {
 		free(body);
 		return ENOMEM;
 	}
-	n = body_key_encode(body, len, *buf, body_bound(len), &r->flags);
+	if (d && len) {
+		n = body_dict_encode(d->id, d->bytes, d->len, d->stream, body,
+				     len, *buf, body_bound(len));
+		if (n > 0 && (size_t)n < len)
+			r->flags = LOG_DICT;
+		else
+			n = -1;
+	}
+	if (n < 0)
+		n = body_key_encode(body, len, *buf, body_bound(len),
+				    &r->flags);
 	free(body);
 	if (n < 0) {
 		free(*buf);
@@ -426,7 +437,7 @@ int log_rekey(pitr_txn *t, uint64_t ts, uint32_t idx, uint64_t bts,
 	/* The record lives in the map, which the write below may move. */
 	memcpy(name, r.name, r.namelen);
 	r.name = name;
-	if ((rc = log_standalone(t, &r, &buf)))
+	if ((rc = log_standalone(t, &r, NULL, &buf)))
 		return rc;
 	rc = log_write(t, ts, idx, &r, 0);
 	free(buf);

@@ -6,9 +6,11 @@
  * A restore reads one snapshot of the source, builds the new account
  * aside (stage.c) with the daemon lock held, copies each container's
  * documents through pitr_ct_copy() (checked against their etags, never
- * parsed again; keyframes as stored, deltas and keyframes on a dictionary
- * as standalone keyframes: log_standalone(), so the new account refers to
- * nothing of the source), syncs and renames it into place. Whatever fails, nothing is left at the
+ * parsed again; the source container's dictionary becomes the new
+ * container's own, a record of the new account, so keyframes, plain or on
+ * it, are copied as stored, and deltas are stored as keyframes on it:
+ * log_standalone(); the new account refers to nothing of the source),
+ * syncs and renames it into place. Whatever fails, nothing is left at the
  * target nor beside it.
  */
 #include <errno.h>

@@ -650,8 +650,25 @@ static void test_dict(void)
 	pitr_txn_commit(dt, NULL);
 	pitr_txn_abort(t);
 	f = forms(d);
-	ok(f.dicts == 0 && f.deltas == 0 && f.keys == N,
-	   "the copy holds plain keyframes");
+	struct forms fs = forms(s);
+	/* the source's plain keyframes (all its versions are keyframes but
+	 * the edit) are copied as they are; every other document is on the
+	 * dictionary, the delta included */
+	ok(f.deltas == 0 && f.keys == N &&
+	       f.dicts == N - (fs.keys - fs.dicts) && fs.deltas == 1,
+	   "the copy holds keyframes, %d of %d on the dictionary", f.dicts,
+	   f.keys);
+	ok(f.records == N + 1 + 2, "and the dictionary as its own record");
+	bad = 0;
+	for (unsigned i = 0; i + 1 < N; i++) {
+		snprintf(id, sizeof(id), "d%02u", i);
+		if (!reads(d, dct, id, PITR_NOW, body[i], len[i], &rc))
+			bad++;
+	}
+	snprintf(id, sizeof(id), "d%02u", N - 1);
+	if (!reads(d, dct, id, PITR_NOW, e, el, &rc))
+		bad++;
+	is_int(bad, 0, "every document of the copy reads back");
 	is_int(problems(d), 0, "and verifies");
 
 	/* the dictionary damaged (in a store that has not read it yet) */
@@ -669,6 +686,14 @@ static void test_dict(void)
 	       rc == PITR_CORRUPT,
 	   "a damaged dictionary: its keyframes read as PITR_CORRUPT");
 	ok(problems(s) > 0, "verify reports it");
+	/* a copy of it refuses the documents on it, never copies them */
+	uint64_t dct2 = container(d, "d2", "c");
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	pitr_txn_begin(d, PITR_TXN_WRITE, &dt);
+	is_int(pitr_ct_copy(&dt, dct2, t, ct, PITR_NOW, NULL, NULL, NULL),
+	       PITR_CORRUPT, "a copy from a damaged dictionary: PITR_CORRUPT");
+	pitr_txn_abort(dt);
+	pitr_txn_abort(t);
 	pitr_store_close(s);
 	pitr_store_close(d);
 }
@@ -769,8 +794,9 @@ static void test_repair(void)
 	}
 	ok(ct != 0, "its container");
 	f = forms(s);
-	ok(f.keys == N && f.dicts == 0 && f.deltas == 0,
-	   "as plain keyframes: nothing refers to the source (%d, %d, %d)",
+	ok(f.keys == N && f.dicts > 0 && f.deltas == 0,
+	   "as keyframes, on the restored account's own copy of the "
+	   "dictionary (%d, %d, %d)",
 	   f.keys, f.dicts, f.deltas);
 	for (unsigned i = 0; i + 1 < N; i++) {
 		snprintf(id, sizeof(id), "r%02u", i);
