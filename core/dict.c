@@ -289,6 +289,21 @@ int dict_of_ct(pitr_txn *t, uint64_t ct, struct dict_ref *d)
 	return dict_build(t, ct, d);
 }
 
+int dict_at(pitr_txn *t, uint64_t ct, uint64_t at, struct dict_ref *d)
+{
+	uint64_t id, ts;
+	uint32_t idx;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	if (t->s->format < 3 || !t->s->has_dicts)
+		return PITR_NOTFOUND;
+	rc = dict_val_get(t, DICT_OF_CT, ct, &id, &ts, &idx);
+	if (rc)
+		return rc;
+	return ts > at ? PITR_NOTFOUND : dict_get(t, id, d);
+}
+
 int dict_adopt(pitr_txn *t, uint64_t ct, const struct dict_ref *d)
 {
 	uint64_t id, ts;

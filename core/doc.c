@@ -620,34 +620,31 @@ int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 	unsigned char k[12];
 	MDB_val key = { sizeof(k), k }, val;
 	struct dict_ref dict, *d = NULL;
+	struct body_base b;
 	struct log_rec r;
 	pitr_iter *it = NULL;
 	pitr_entry e;
-	uint64_t n = 0;
+	uint64_t n = 0, when = at == PITR_NOW ? pitr_store_now(src->s) : at;
 	size_t bytes = 0;
-	int rc;
+	int rc, adopt = 0;
 
 	if ((rc = ct_alive(*dst, ct)))
 		return rc;
-	/* The source container's dictionary, checked against its id, is
-	 * made the new container's own: keyframes on it are copied as they
-	 * are, and the rest stored on it. Without one (or with a damaged
-	 * one, which the documents on it then report), keyframes alone. */
-	rc = dict_of_ct(src, srcct, &dict);
+	/* The dictionary the source container had at `when` (written then
+	 * or before, of documents of then or before), checked against its
+	 * id, becomes the new container's own once a document is to be
+	 * stored on it: keyframes on it are copied as they are, deltas
+	 * stored on it. Without one (or with a damaged one, which the
+	 * documents on it then report), keyframes alone. */
+	rc = dict_at(src, srcct, when, &dict);
 	if (rc == PITR_NOTFOUND || rc == PITR_CORRUPT) {
 		src->err[0] = 0;
 		rc = 0;
 	} else if (rc == 0) {
-		rc = dict_adopt(*dst, ct, &dict);
-		if (rc == 0)
-			d = &dict;
-		else if (rc == PITR_NOTFOUND)
-			rc = 0;
+		adopt = 1;
 	}
 	if (!rc)
-		rc = pitr_iter_begin(src, PITR_LIST_DOCUMENTS, srcct,
-				     at == PITR_NOW ? pitr_store_now(src->s)
-						    : at,
+		rc = pitr_iter_begin(src, PITR_LIST_DOCUMENTS, srcct, when,
 				     NULL, 0, 0, &it);
 	while (!rc && (rc = pitr_iter_next(it, &e)) == 0) {
 		key_log(k, e.ver.ts, iter_log_idx(it));
@@ -664,9 +661,17 @@ int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 			    r.etag != e.ver.etag || r.namelen != e.namelen ||
 			    memcmp(r.name, e.name, e.namelen)))
 			rc = PITR_CORRUPT;
-		/* A delta is decoded (its etag checked) and copied as a
-		 * keyframe: the restored account refers to nothing of the
-		 * source. */
+		if (!rc && adopt && body_form(&r, &b) > BODY_KEY) {
+			adopt = 0;
+			rc = dict_adopt(*dst, ct, &dict);
+			if (rc == 0)
+				d = &dict;
+			else if (rc == PITR_NOTFOUND)
+				rc = 0;
+		}
+		/* A delta is decoded (its etag checked) and stored as a
+		 * keyframe, on the dictionary when there is one: the copy
+		 * refers to nothing of the source. */
 		void *buf = NULL;
 		if (!rc && (rc = log_standalone(src, &r, d, &buf)))
 			snprintf((*dst)->err, sizeof((*dst)->err), "%s",

@@ -541,8 +541,11 @@ typedef int (*pitr_progress_fn)(uint64_t done, void *arg);
  * container `ct` of the write transaction `*dst`: the restore of one
  * container. Keyframes are copied as stored, each checked against its
  * etag (PITR_CORRUPT: nothing of the damaged document is written); deltas
- * are decoded, checked, and stored as keyframes: the copy refers to
- * nothing of the source. `ct` must be
+ * are decoded, checked, and stored as keyframes. The dictionary the
+ * source container had at `at`, if any, is copied into `*dst` as `ct`'s
+ * own when a document is stored on it: keyframes on it are copied as
+ * stored, deltas become keyframes on it. The copy refers to nothing of
+ * the source. `ct` must be
  * empty and the newest container of its store, so that every key is
  * appended. Commits `*dst` and begins a new one every 10000 documents
  * (LMDB bounds a transaction's size), so `*dst` changes; `fn` (may be NULL)

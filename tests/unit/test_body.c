@@ -118,6 +118,7 @@ static int reads(pitr_store *s, uint64_t ct, const char *id, uint64_t at,
 struct forms {
 	int keys, dicts, deltas, bad, maxnth, base_not_key;
 	int records, compact; /* every record, and those in the compact form */
+	int dict_records;     /* dictionaries */
 };
 
 /* Count the stored forms of every document put in the log. */
@@ -137,6 +138,7 @@ static struct forms forms(pitr_store *s)
 			continue;
 		f.records++;
 		f.compact += r.compact;
+		f.dict_records += r.op == OP_DICT;
 		if (r.op != OP_DOC_PUT)
 			continue;
 		int form = body_form(&r, &b);
@@ -1262,6 +1264,101 @@ static void test_format3(void)
 	pitr_store_close(s);
 }
 
+/*
+ * A restore takes the dictionary its source container had at the instant
+ * restored, and only when a document it copies is stored on it: never
+ * one made later (of documents written after the instant), never one no
+ * restored document needs.
+ */
+static void test_restore_dict(void)
+{
+	enum { N = 80 };
+	pitr_store *s = make_store("rdict", PITR_FORMAT);
+	uint64_t ct = container(s, "d", "c"), ct2 = container(s, "e", "p");
+	char body[DOC_MAX], id[16], restored[128];
+	size_t len;
+	uint64_t t0, t1;
+	pitr_config cfg = { 0 };
+	pitr_restore_stats st;
+	pitr_store *r;
+	struct forms f;
+	int rc;
+
+	put(s, ct, "early", "{\"a\": 1}", 8, NULL);
+	put(s, ct2, "plain", "{\"b\": 2}", 8, &t0);
+	for (unsigned i = 0; i < N; i++) {
+		len = doc(body, DOC_MAX, 500 + i, 1);
+		snprintf(id, sizeof(id), "later%02u", i);
+		put(s, ct, id, body, len, &t1);
+	}
+	f = forms(s);
+	ok(f.dict_records == 1 && f.dicts > 0,
+	   "documents written after t0 made a dictionary");
+	pitr_policy_default(&cfg.policy);
+
+	snprintf(restored, sizeof(restored), "%s/rdict-t0", dir);
+	rc = pitr_restore(s, t0, NULL, 0, restored, &cfg, NULL, NULL, &st);
+	is_int(rc, 0, "restored at t0, before the dictionary");
+	if (!rc && !pitr_store_open(restored, 0, &r)) {
+		f = forms(r);
+		ok(f.dict_records == 0 && f.keys == 2,
+		   "no dictionary in it, its two documents alone");
+		pitr_store_close(r);
+	}
+
+	/* at t1 the later documents are there, on the dictionary */
+	snprintf(restored, sizeof(restored), "%s/rdict-t1", dir);
+	rc = pitr_restore(s, t1, NULL, 0, restored, &cfg, NULL, NULL, &st);
+	is_int(rc, 0, "restored at t1");
+	if (!rc && !pitr_store_open(restored, 0, &r)) {
+		f = forms(r);
+		ok(f.dict_records == 1 && f.dicts > 0 && f.keys == N + 2,
+		   "its own copy of the dictionary, once, its documents on it "
+		   "(%d of %d)", f.dicts, f.keys);
+		is_int(problems(r), 0, "and it verifies");
+		pitr_store_close(r);
+	}
+
+	/* the documents on the dictionary deleted: a restore after that
+	 * has nothing to store on it, and takes none */
+	char names[N][16];
+	unsigned nd = 0;
+	pitr_txn *t;
+	MDB_cursor *c;
+	MDB_val key, val;
+	struct log_rec lr;
+	struct body_base b;
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	mdb_cursor_open(t->txn, s->log, &c);
+	while (nd < N && mdb_cursor_get(c, &key, &val, MDB_NEXT) == 0)
+		if (!log_decode(&val, &lr) && lr.op == OP_DOC_PUT &&
+		    body_form(&lr, &b) == BODY_DICT && lr.namelen < 16) {
+			memcpy(names[nd], lr.name, lr.namelen);
+			names[nd++][lr.namelen] = 0;
+		}
+	mdb_cursor_close(c);
+	pitr_txn_abort(t);
+	uint64_t t2 = 0;
+	int bad = 0;
+	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+	for (unsigned i = 0; i < nd; i++)
+		if (pitr_doc_delete(t, ct, names[i], strlen(names[i])))
+			bad++;
+	pitr_txn_commit(t, &t2);
+	ok(nd > 0 && !bad, "the %u documents on it deleted", nd);
+	snprintf(restored, sizeof(restored), "%s/rdict-t2", dir);
+	rc = pitr_restore(s, t2, NULL, 0, restored, &cfg, NULL, NULL, &st);
+	is_int(rc, 0, "restored after that");
+	if (!rc && !pitr_store_open(restored, 0, &r)) {
+		f = forms(r);
+		ok(f.dict_records == 0 && f.dicts == 0 &&
+		       f.keys == N + 2 - (int)nd,
+		   "no dictionary in it: no document of it needs one");
+		pitr_store_close(r);
+	}
+	pitr_store_close(s);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -1277,6 +1374,7 @@ int main(void)
 	test_standalone();
 	test_format2();
 	test_format3();
+	test_restore_dict();
 	test_dict();
 	test_repair();
 	test_prepared();
