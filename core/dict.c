@@ -272,19 +272,31 @@ static int dict_build(pitr_txn *t, uint64_t ct, struct dict_ref *d)
 	return 0;
 }
 
+static int dicts_kept(const pitr_store *s)
+{
+	return s->format >= 3 && s->has_dicts;
+}
+
+/* Container `ct`'s dictionary id and its record's instant: PITR_NOTFOUND
+ * when it has none, or the account keeps none. */
+static int ct_dict(pitr_txn *t, uint64_t ct, uint64_t *id, uint64_t *ts)
+{
+	uint32_t idx;
+
+	if (!dicts_kept(t->s))
+		return PITR_NOTFOUND;
+	return dict_val_get(t, DICT_OF_CT, ct, id, ts, &idx);
+}
+
 int dict_of_ct(pitr_txn *t, uint64_t ct, struct dict_ref *d)
 {
 	uint64_t id, ts;
-	uint32_t idx;
-	int rc;
+	int rc = ct_dict(t, ct, &id, &ts);
 
 	memset(d, 0, sizeof(*d));
-	if (t->s->format < 3 || !t->s->has_dicts)
-		return PITR_NOTFOUND;
-	rc = dict_val_get(t, DICT_OF_CT, ct, &id, &ts, &idx);
 	if (rc == 0)
 		return dict_get(t, id, d);
-	if (rc != PITR_NOTFOUND || !t->ts)
+	if (rc != PITR_NOTFOUND || !t->ts || !dicts_kept(t->s))
 		return rc;
 	return dict_build(t, ct, d);
 }
@@ -292,13 +304,9 @@ int dict_of_ct(pitr_txn *t, uint64_t ct, struct dict_ref *d)
 int dict_at(pitr_txn *t, uint64_t ct, uint64_t at, struct dict_ref *d)
 {
 	uint64_t id, ts;
-	uint32_t idx;
-	int rc;
+	int rc = ct_dict(t, ct, &id, &ts);
 
 	memset(d, 0, sizeof(*d));
-	if (t->s->format < 3 || !t->s->has_dicts)
-		return PITR_NOTFOUND;
-	rc = dict_val_get(t, DICT_OF_CT, ct, &id, &ts, &idx);
 	if (rc)
 		return rc;
 	return ts > at ? PITR_NOTFOUND : dict_get(t, id, d);
@@ -307,15 +315,11 @@ int dict_at(pitr_txn *t, uint64_t ct, uint64_t at, struct dict_ref *d)
 int dict_adopt(pitr_txn *t, uint64_t ct, const struct dict_ref *d)
 {
 	uint64_t id, ts;
-	uint32_t idx;
-	int rc;
+	int rc = ct_dict(t, ct, &id, &ts);
 
-	if (t->s->format < 3 || !t->s->has_dicts)
-		return PITR_NOTFOUND;
-	rc = dict_val_get(t, DICT_OF_CT, ct, &id, &ts, &idx);
 	if (rc == 0)
 		return id == d->id ? 0 : PITR_NOTFOUND;
-	if (rc != PITR_NOTFOUND)
+	if (rc != PITR_NOTFOUND || !dicts_kept(t->s))
 		return rc;
 	return dict_install(t, ct, d->id, d->bytes, d->len);
 }
@@ -330,7 +334,7 @@ int dict_each(pitr_txn *t, int (*fn)(uint64_t ts, uint32_t idx, void *arg),
 	uint32_t idx;
 	int rc;
 
-	if (t->s->format < 3 || !t->s->has_dicts)
+	if (!dicts_kept(t->s))
 		return 0;
 	if ((rc = mdb_rc(mdb_cursor_open(t->txn, t->s->dicts, &c))))
 		return rc;

@@ -69,9 +69,9 @@ static int live_doc_put(pitr_txn *t, uint64_t ct, const char *id, size_t len,
 	unsigned char k[KEY_MAX], v[LIVE_DOC_VAL_MAX];
 	MDB_val key = { key_live(k, ct, LIVE_DOC, id, len), k };
 	MDB_val val = { 0, v };
+	struct live_doc ld = { t->ts, idx, size, etag };
 
-	val.mv_size = live_doc_encode(
-	    v, &(struct live_doc){ t->ts, idx, size, etag }, store_compact(t->s));
+	val.mv_size = live_doc_encode(v, &ld, store_compact(t->s));
 	return mdb_rc(mdb_put(t->txn, t->s->live, &key, &val, 0));
 }
 
@@ -600,9 +600,8 @@ static int copy_append(pitr_txn *t, uint64_t ct, const struct log_rec *r)
 	key.mv_size = key_named(k, ct, r->name, r->namelen, t->ts);
 	key.mv_data = k;
 	val.mv_data = v;
-	val.mv_size =
-	    ver_encode(v, &(struct ver_rec){ idx, OP_DOC_PUT, r->size, r->etag },
-		       store_compact(t->s));
+	struct ver_rec vr = { idx, OP_DOC_PUT, r->size, r->etag };
+	val.mv_size = ver_encode(v, &vr, store_compact(t->s));
 	rc = mdb_put(t->txn, t->s->versions, &key, &val, MDB_APPEND);
 	if (rc)
 		return mdb_rc(rc);
@@ -630,8 +629,8 @@ int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 
 	if ((rc = ct_alive(*dst, ct)))
 		return rc;
-	/* The dictionary the source container had at `when` (written then
-	 * or before, of documents of then or before), checked against its
+	/* The source container's dictionary if it was written at `when` or
+	 * before (so of documents of then or before), checked against its
 	 * id, becomes the new container's own once a document is to be
 	 * stored on it: keyframes on it are copied as they are, deltas
 	 * stored on it. Without one (or with a damaged one, which the

@@ -562,9 +562,11 @@ int dict_get(pitr_txn *t, uint64_t id, struct dict_ref *d);
  * the container has enough documents; PITR_NOTFOUND when there is none. */
 int dict_of_ct(pitr_txn *t, uint64_t ct, struct dict_ref *d);
 
-/* The dictionary container `ct` had at `at`, looked up only (never made):
- * PITR_NOTFOUND when it had none then. Its bytes are those of documents
- * of the account at or before the instant its record was written. */
+/* The dictionary of container `ct` if its record was written at or before
+ * `at` (looked up only, never made; a dictionary of the same bytes made
+ * earlier for another container is that one's record): PITR_NOTFOUND
+ * otherwise. Its bytes are those of documents of the account at or before
+ * that record's instant. */
 int dict_at(pitr_txn *t, uint64_t ct, uint64_t at, struct dict_ref *d);
 
 /* Make `d` (another account's, whose bytes are checked against its id)

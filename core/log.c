@@ -384,8 +384,10 @@ int log_standalone(pitr_txn *t, struct log_rec *r, const struct dict_ref *d,
 
 	*buf = NULL;
 	rc = body_form(r, &b);
-	if (rc == BODY_KEY || rc < 0 || (rc == BODY_DICT && d && b.dict == d->id))
-		return rc < 0 ? rc : 0;
+	if (rc < 0)
+		return rc;
+	if (rc == BODY_KEY || (rc == BODY_DICT && d && b.dict == d->id))
+		return 0;
 	if ((rc = log_body(t, r, &body, &len)))
 		return rc;
 	if (!(*buf = malloc(body_bound(len)))) {

@@ -249,8 +249,8 @@ static int check_latest(struct check *ck, const char *where, uint64_t ct,
 		return 0;
 	}
 	struct live_doc ld;
-	if (live_doc_decode(&val, &ld, store_compact(ck->t->s)) || ld.ts != ts ||
-	    ld.idx != v->idx ||
+	if (live_doc_decode(&val, &ld, store_compact(ck->t->s)) ||
+	    ld.ts != ts || ld.idx != v->idx ||
 	    ld.size != v->size || ld.etag != v->etag)
 		problem(ck, where,
 			"is the latest put, but the document's live entry "
