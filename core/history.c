@@ -157,19 +157,6 @@ int pitr_name_walk(pitr_txn *t, uint64_t parent, const char *name, size_t len,
 			     name_mutation, fn, arg);
 }
 
-static void entry_mutation(const struct ver_entry *e, pitr_mutation *m)
-{
-	memset(m, 0, sizeof(*m));
-	m->parent = e->ct;
-	m->name = e->id;
-	m->namelen = e->idlen;
-	m->ts = e->ts;
-	m->idx = e->v.idx;
-	m->op = e->v.op == OP_DOC_DEL ? PITR_OP_DOC_DELETE : PITR_OP_DOC_PUT;
-	m->size = e->v.size;
-	m->etag = e->v.etag;
-}
-
 static int version_mutation(const MDB_val *key, const MDB_val *val,
 			    int compact, pitr_mutation *m)
 {
@@ -178,7 +165,15 @@ static int version_mutation(const MDB_val *key, const MDB_val *val,
 
 	if (rc)
 		return rc;
-	entry_mutation(&e, m);
+	memset(m, 0, sizeof(*m));
+	m->parent = e.ct;
+	m->name = e.id;
+	m->namelen = e.idlen;
+	m->ts = e.ts;
+	m->idx = e.v.idx;
+	m->op = e.v.op == OP_DOC_DEL ? PITR_OP_DOC_DELETE : PITR_OP_DOC_PUT;
+	m->size = e.v.size;
+	m->etag = e.v.etag;
 	return 0;
 }
 
@@ -222,14 +217,12 @@ struct ct_scan {
 static int scan_one(const struct ver_entry *e, void *arg)
 {
 	struct ct_scan *sc = arg;
-	pitr_mutation m;
 
-	entry_mutation(e, &m);
-	if (m.op == PITR_OP_DOC_PUT && m.ts > sc->put)
-		sc->put = m.ts;
-	else if (m.op == PITR_OP_DOC_DELETE && m.ts > sc->after &&
-		 m.ts < sc->del)
-		sc->del = m.ts;
+	if (e->v.op == OP_DOC_PUT && e->ts > sc->put)
+		sc->put = e->ts;
+	else if (e->v.op == OP_DOC_DEL && e->ts > sc->after &&
+		 e->ts < sc->del)
+		sc->del = e->ts;
 	return 0;
 }
 

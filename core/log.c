@@ -166,6 +166,21 @@ static int log_put(pitr_txn *t, const struct log_rec *r, uint32_t *idx)
 	return rc;
 }
 
+/* A keyframe of `body` on dictionary `d` in `buf` when it takes fewer than
+ * `beat` bytes: its length, *flags set; else -1. */
+static int dict_key_encode(const struct dict_ref *d, const void *body,
+			   size_t len, void *buf, size_t cap, size_t beat,
+			   int *flags)
+{
+	int n = body_dict_encode(d->id, d->bytes, d->len, d->stream, body, len,
+				 buf, cap);
+
+	if (n <= 0 || (size_t)n >= beat)
+		return -1;
+	*flags = LOG_DICT;
+	return n;
+}
+
 int log_append_body(pitr_txn *t, const struct log_rec *tmpl, const void *body,
 		    size_t size, const struct body_enc *enc, uint32_t *idx)
 {
@@ -194,14 +209,10 @@ int log_append_body(pitr_txn *t, const struct log_rec *tmpl, const void *body,
 		struct dict_ref d;
 		rc = dict_of_ct(t, enc->dict_ct, &d);
 		if (rc == 0) {
-			n = body_dict_encode(d.id, d.bytes, d.len, d.stream,
-					     body, size, buf, bound);
+			n = dict_key_encode(&d, body, size, buf, bound,
+					    enc->key ? enc->key->stored : size,
+					    &r.flags);
 			dict_put(&d);
-			if (n > 0 && (size_t)n < (enc->key ? enc->key->stored
-							   : size))
-				r.flags = LOG_DICT;
-			else
-				n = -1;
 		} else if (rc == PITR_CORRUPT) {
 			t->err[0] = 0;
 		} else if (rc != PITR_NOTFOUND) {
@@ -394,14 +405,9 @@ int log_standalone(pitr_txn *t, struct log_rec *r, const struct dict_ref *d,
 		free(body);
 		return ENOMEM;
 	}
-	if (d && len) {
-		n = body_dict_encode(d->id, d->bytes, d->len, d->stream, body,
-				     len, *buf, body_bound(len));
-		if (n > 0 && (size_t)n < len)
-			r->flags = LOG_DICT;
-		else
-			n = -1;
-	}
+	if (d && len)
+		n = dict_key_encode(d, body, len, *buf, body_bound(len), len,
+				    &r->flags);
 	if (n < 0)
 		n = body_key_encode(body, len, *buf, body_bound(len),
 				    &r->flags);
