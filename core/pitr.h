@@ -754,6 +754,25 @@ int pitr_store_repair(const char *path, const char *target,
 		      pitr_problem_fn fn, void *arg, uint64_t *records);
 
 /*
+ * Copy the account at `path` whole into a new account at `target` (which
+ * must not exist: PITR_EXISTS), every table in key order, so that its
+ * pages are full (compact.c): every entry byte for byte, the meta table
+ * too, so every instant, setting and backup position is the source's.
+ * `path` is only read, in one read transaction (its daemon may go on
+ * writing; the copy is the instant the transaction began). Built aside,
+ * verified (pitr_store_verify; a problem goes to `fn`, and a damaged
+ * source is refused: PITR_CORRUPT, nothing built), synced and renamed
+ * into place.
+ */
+typedef struct pitr_compacted {
+	uint64_t entries; /* copied, of every table */
+	uint64_t before;  /* bytes of the pages the source's tables use */
+	uint64_t after;	  /* and the copy's */
+} pitr_compacted;
+int pitr_store_compact(const char *path, const char *target,
+		       pitr_problem_fn fn, void *arg, pitr_compacted *out);
+
+/*
  * Rebuild an account at `path` (which must not exist) from a backup
  * directory alone: every mutation up to `until` replayed with its own
  * timestamp, so the state at any instant up to `until` is the original's.

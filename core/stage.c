@@ -1,15 +1,15 @@
 /*
  * stage.c - accounts built aside and renamed into place.
  *
- * Create, restore, repair and the replay of backup media build a new
- * account beside its final path under a staging name, PATH.TAG-PID (create
- * adds .XXXXXX), and rename it into place only when it is whole and on
- * disk; the rename is then made durable by an fsync of the directory. A
- * crash or kill part-way leaves no account at PATH, only the staging
- * directory, which the next create or restore in the same directory
- * removes: its PID names a process that no longer exists, and no process
- * holds its directory lock or its daemon lock. A live builder's staging is
- * never touched.
+ * Create, restore, repair, compact and the replay of backup media build
+ * a new account beside its final path under a staging name, PATH.TAG-PID
+ * (create adds .XXXXXX), and rename it into place only when it is whole
+ * and on disk; the rename is then made durable by an fsync of the
+ * directory. A crash or kill part-way leaves no account at PATH, only the
+ * staging directory, which the next create or restore in the same
+ * directory removes: its PID names a process that no longer exists, and
+ * no process holds its directory lock or its daemon lock. A live
+ * builder's staging is never touched.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -26,7 +26,7 @@
 #include "internal.h"
 
 static const char *const tags[] = { "creating", "restoring", "replay",
-				    "repairing" };
+				    "repairing", "compacting" };
 
 int pitr_stage_path(const char *target, const char *tag, char *buf,
 		    size_t size)

@@ -1,6 +1,6 @@
 /*
  * cmd_backup.c - backup media and checks: pitr backup STORE status|flush,
- * pitr verify, pitr repair.
+ * pitr verify, pitr repair, pitr compact.
  */
 #include <err.h>
 #include <inttypes.h>
@@ -293,28 +293,39 @@ static const char repair_usage[] =
     "cannot be repaired: it is named, nothing is built, exit status 1\n"
     "(restore from backup media instead).\n";
 
-int cmd_repair(int argc, char *argv[])
+/* The arguments of `pitr VERB STORE TARGET`, where TARGET is to be a new
+ * account: 0, or the exit status, after saying why. */
+static int store_target_args(int argc, char *argv[], const char *verb,
+			     const char *usage)
 {
-	char buf[PATH_MAX];
 	struct stat st;
-	uint64_t n = 0;
-	struct problems problems = { 0, 0 };
-	int rc;
 
 	if (wants_help(argc, argv))
-		return usage_exit(repair_usage, 1);
+		return usage_exit(usage, 1);
 	if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-')
-		return usage_exit(repair_usage, 0);
+		return usage_exit(usage, 0);
 	if (!argv[2][0]) {
 		warnx("TARGET must not be empty");
 		return 2;
 	}
 	if (lstat(argv[2], &st) == 0) {
-		warnx("cannot repair into '%s': it exists; repair creates a "
-		      "new account",
-		      argv[2]);
+		warnx("cannot %s into '%s': it exists; %s creates a new "
+		      "account",
+		      verb, argv[2], verb);
 		return 1;
 	}
+	return 0;
+}
+
+int cmd_repair(int argc, char *argv[])
+{
+	char buf[PATH_MAX];
+	uint64_t n = 0;
+	struct problems problems = { 0, 0 };
+	int rc = store_target_args(argc, argv, "repair", repair_usage);
+
+	if (rc || wants_help(argc, argv))
+		return rc;
 	rc = pitr_store_repair(store_path(argv[1], buf, sizeof(buf)), argv[2],
 			       problem, &problems, &n);
 	if (rc) {
@@ -324,5 +335,39 @@ int cmd_repair(int argc, char *argv[])
 	}
 	printf("%s: %" PRIu64 " records replayed into '%s'\n", argv[1], n,
 	       argv[2]);
+	return 0;
+}
+
+static const char compact_usage[] =
+    "usage: pitr compact STORE TARGET\n"
+    "\n"
+    "Copy an account whole into a new account at TARGET, which must not\n"
+    "exist, every table in key order, so that its pages are full: every\n"
+    "version, setting and backup position is the same, in fewer bytes.\n"
+    "STORE is only read (it may be mounted: the copy is the instant the\n"
+    "command began). TARGET is built beside itself, verified and renamed\n"
+    "into place whole; a damaged STORE is refused (see pitr repair),\n"
+    "nothing is built, exit status 1. TARGET ships to the backup media\n"
+    "STORE names: mount one of the two, not both.\n";
+
+int cmd_compact(int argc, char *argv[])
+{
+	char buf[PATH_MAX];
+	struct problems problems = { 0, 0 };
+	pitr_compacted c;
+	int rc = store_target_args(argc, argv, "compact", compact_usage);
+
+	if (rc || wants_help(argc, argv))
+		return rc;
+	rc = pitr_store_compact(store_path(argv[1], buf, sizeof(buf)), argv[2],
+				problem, &problems, &c);
+	if (rc) {
+		warnx("cannot compact '%s' into '%s': %s", argv[1], argv[2],
+		      pitr_strerror(rc));
+		return 1;
+	}
+	printf("%s: %" PRIu64 " entries copied into '%s': %" PRIu64
+	       " bytes of pages, were %" PRIu64 "\n",
+	       argv[1], c.entries, argv[2], c.after, c.before);
 	return 0;
 }

@@ -4,7 +4,7 @@
 _pitr()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-	local cmds="create info events ls cat log diff undo restore policy prune backup verify repair"
+	local cmds="create info events ls cat log diff undo restore policy prune backup verify repair compact"
 	local cmd="" i
 
 	for ((i = 1; i < COMP_CWORD; i++)); do

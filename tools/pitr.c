@@ -32,6 +32,8 @@ static const struct command commands[] = {
 	  "check every checksum of a store or backup media" },
 	{ "repair", cmd_repair,
 	  "rebuild a store's damaged indexes from its log" },
+	{ "compact", cmd_compact,
+	  "copy a store into a new one whose pages are full" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -24,6 +24,7 @@ int cmd_prune(int argc, char *argv[]);
 int cmd_backup(int argc, char *argv[]);
 int cmd_verify(int argc, char *argv[]);
 int cmd_repair(int argc, char *argv[]);
+int cmd_compact(int argc, char *argv[]);
 int cmd_events(int argc, char *argv[]);
 int cmd_log(int argc, char *argv[]);
 int cmd_ls(int argc, char *argv[]);

@@ -4,7 +4,8 @@
 # mount, then ROUNDS rounds of small edits to every document (a status,
 # updated_at, a counter). Reported: bytes per first version and per
 # edit-version of the store (pages its tables use), of the backup media
-# (segment bytes), and of a git repository holding the same sequence of
+# (segment bytes), of the store after `pitr compact` (a copy whose pages
+# are full), and of a git repository holding the same sequence of
 # states (a commit per round, then `git gc`), side by side.
 #
 # Called by tests/bench/run (BENCH_ONLY=size), which builds build/bench/
@@ -54,8 +55,15 @@ git -C "$W/git" config gc.auto 0
 
 media() { "$PITR" backup "$W/store" flush >/dev/null; cat "$W"/media/seg-*.pseg 2>/dev/null | wc -c; }
 pack() { git -C "$W/git" gc -q; du -sb "$W/git/.git/objects" | cut -f1; }
+# packed N: the pages of a compacted copy of the store (made while mounted)
+packed() {
+	"$PITR" compact "$W/store" "$W/packed$1" >/dev/null
+	"$GEN" pages "$W/packed$1"
+	rm -rf "$W/packed$1"
+}
 
 s0=$("$GEN" pages "$W/store")
+c0=$(packed 0)
 m0=$(media)
 g0=$(du -sb "$W/git/.git/objects" | cut -f1)
 t0=$(date +%s.%N)
@@ -64,6 +72,7 @@ t1=$(date +%s.%N)
 "$GEN" write "$W/git" "$N" 0
 git -C "$W/git" add -A && git -C "$W/git" commit -qm "round 0"
 s1=$("$GEN" pages "$W/store")
+c1=$(packed 1)
 "$GEN" tables "$W/store" >"$W/tables1"
 m1=$(media)
 g1=$(pack)
@@ -78,16 +87,19 @@ for r in $(seq "$ROUNDS"); do
 	git -C "$W/git" add -A && git -C "$W/git" commit -qm "round $r"
 done
 s2=$("$GEN" pages "$W/store")
+c2=$(packed 2)
 "$GEN" tables "$W/store" >"$W/tables2"
 m2=$(media)
 g2=$(pack)
 edits=$((N * ROUNDS))
 awk -v n="$N" -v e="$edits" -v json="$json" -v s0="$s0" -v s1="$s1" -v s2="$s2" \
+	-v c0="$c0" -v c1="$c1" -v c2="$c2" \
 	-v m0="$m0" -v m1="$m1" -v m2="$m2" -v g0="$g0" -v g1="$g1" -v g2="$g2" \
 	-v tc="$(awk "BEGIN{print $t1 - $t0}")" -v te="$te" 'BEGIN {
 	printf "  JSON: %.0f bytes per document\n", json / n
 	printf "  %-22s %14s %14s\n", "bytes per", "first version", "edit-version"
 	printf "  %-22s %14.0f %14.0f\n", "pitrfs store", (s1 - s0) / n, (s2 - s1) / e
+	printf "  %-22s %14.0f %14.0f\n", "  after pitr compact", (c1 - c0) / n, (c2 - c1) / e
 	printf "  %-22s %14.0f %14.0f\n", "pitrfs backup media", (m1 - m0) / n, (m2 - m1) / e
 	printf "  %-22s %14.0f %14.0f\n", "git (after git gc)", (g1 - g0) / n, (g2 - g1) / e
 	printf "  writes through the mount: %.0f creates/s, %.0f edits/s\n", n / tc, e / te

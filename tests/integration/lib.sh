@@ -227,6 +227,29 @@ crash_fs() {
 	return 0
 }
 
+# dump_instants STORE T...: every listing and document of STORE at each
+# instant T, as pitr ls --json and pitr cat print them.
+dump_instants() {
+	local s=$1 at db ct id
+	shift
+	for at in "$@"; do
+		echo "@ $at"
+		"$PITR" ls "$s" --at "$at" --json
+		for db in $("$PITR" ls "$s" --at "$at" --json | jq -r .name); do
+			"$PITR" ls "$s" "$db" --at "$at" --json
+			for ct in $("$PITR" ls "$s" "$db" --at "$at" --json |
+				jq -r .name); do
+				"$PITR" ls "$s" "$db/$ct" --at "$at" --json
+				for id in $("$PITR" ls "$s" "$db/$ct" --at "$at" \
+					--json | jq -r .id); do
+					"$PITR" cat "$s" "$db/$ct/$id.json" \
+						--at "$at"
+				done
+			done
+		done
+	done
+}
+
 # The timestamp of the version of FILE, as pitr prints it: its mtime, to
 # the nanosecond.
 ts_of() {

@@ -41,26 +41,7 @@ T3=$(ts_of "$M/sales/leads/y.json")
 unmount_fs "$M"
 export T1 T2 T3
 
-# dump STORE: every listing and document at T1, T2 and T3.
-dump() {
-	local s=$1 at db ct id
-	for at in "$T1" "$T2" "$T3"; do
-		echo "@ $at"
-		"$PITR" ls "$s" --at "$at" --json
-		for db in $("$PITR" ls "$s" --at "$at" --json | jq -r .name); do
-			"$PITR" ls "$s" "$db" --at "$at" --json
-			for ct in $("$PITR" ls "$s" "$db" --at "$at" --json |
-				jq -r .name); do
-				"$PITR" ls "$s" "$db/$ct" --at "$at" --json
-				for id in $("$PITR" ls "$s" "$db/$ct" --at "$at" \
-					--json | jq -r .id); do
-					"$PITR" cat "$s" "$db/$ct/$id.json" \
-						--at "$at"
-				done
-			done
-		done
-	done
-}
+dump() { dump_instants "$1" "$T1" "$T2" "$T3"; }
 dump "$S" >"$TMP/orig.dump"
 
 test_expect_success 'the original dumps every instant' '

@@ -2,7 +2,7 @@
 # An account in on-disk format 1 (no marks of when a document last left a
 # container), written by tests/unit/format1.c: the tools and a mount read
 # every instant of it as written, the daemon writes it as format 1, and
-# repair keeps its format.
+# repair and compact keep its format.
 . "$(dirname "$0")/lib.sh"
 
 GEN=$TOP/build/tests/format1
@@ -96,6 +96,31 @@ test_expect_success 'repair keeps format 1 and every instant' '
 			"$(ids "$TMP/fixed" shop/orders "$at")" ]
 	done
 	[ "$(ids "$TMP/fixed" shop/orders "$T1")" = "o1 o2 o3" ]
+'
+
+test_expect_success 'compact keeps format 1, its tables and every instant' '
+	"$PITR" compact "$S" "$TMP/packed" >/dev/null
+	"$PITR" info "$TMP/packed" | grep -q "^format: *1$"
+	verify_ok "$TMP/packed"
+	for at in "$T1" "$T2" "$T3" "$T4"; do
+		[ "$(ids "$S" shop/orders "$at")" = \
+			"$(ids "$TMP/packed" shop/orders "$at")" ]
+	done
+	# every table, every entry, byte for byte
+	diff <(mdb_dump -a -p "$S") <(mdb_dump -a -p "$TMP/packed")
+	# as a build before format 3 made it: no dicts table
+	mkdir "$TMP/nodicts"
+	for t in meta log versions live names incs; do
+		mdb_dump -s "$t" "$S" | mdb_load -s "$t" "$TMP/nodicts" 2>/dev/null
+	done
+	: >"$TMP/nodicts/daemon.lock"
+	"$PITR" compact "$TMP/nodicts" "$TMP/packed2" >/dev/null
+	verify_ok "$TMP/packed2"
+	[ "$(mdb_stat -a "$TMP/packed2" | sed -n "s/^Status of //p" | paste -sd" ")" = \
+		"Main DB incs live log meta names versions" ]
+	for t in meta log versions live names incs; do
+		diff <(mdb_dump -p -s "$t" "$S") <(mdb_dump -p -s "$t" "$TMP/packed2")
+	done
 '
 
 test_done

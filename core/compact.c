@@ -1,0 +1,179 @@
+/*
+ * compact.c - an account copied whole into a new account, its pages full.
+ *
+ * LMDB splits a full page in two halves when a key lands inside it. A
+ * table written in any order but its keys' (versions and live, when
+ * documents of several containers are written in turns; any table edited
+ * all over) keeps its pages half to two-thirds full, and a compacting copy
+ * of the file (mdb_copy -c) leaves out the free pages but keeps those
+ * pages as they are. Here every table is copied entry by entry in key
+ * order with MDB_APPEND, so that each page is filled before the next one
+ * is begun: the same entries, byte for byte (the meta table too: name,
+ * policy, clock, prune floor, backup settings), in fewer pages.
+ *
+ * The source is read in one read transaction, a consistent snapshot while
+ * its daemon goes on writing. The copy is committed every COPY_CHUNK bytes
+ * (a write transaction holds its dirty pages in memory), built aside
+ * (stage.c), verified (pitr_store_verify), synced and renamed into place.
+ * Nothing is decoded but by that verification: a damaged source makes a
+ * damaged copy, which is refused, and no target is left.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define COPY_CHUNK (4u << 20)
+
+/* The tables of `s`, in the order of its struct; the number of them. */
+static int tables_of(pitr_store *s, MDB_dbi *dbi[7])
+{
+	int n = 0;
+
+	dbi[n++] = &s->meta;
+	dbi[n++] = &s->log;
+	dbi[n++] = &s->versions;
+	dbi[n++] = &s->live;
+	dbi[n++] = &s->names;
+	dbi[n++] = &s->incs;
+	if (s->has_dicts)
+		dbi[n++] = &s->dicts;
+	return n;
+}
+
+/* Bytes of the pages the tables of `s` use, in `txn`. */
+static uint64_t pages_bytes(pitr_store *s, MDB_txn *txn)
+{
+	MDB_dbi *dbi[7];
+	uint64_t bytes = 0;
+	MDB_stat st;
+
+	for (int i = 0, n = tables_of(s, dbi); i < n; i++)
+		if (mdb_stat(txn, *dbi[i], &st) == 0)
+			bytes +=
+			    (uint64_t)(st.ms_branch_pages + st.ms_leaf_pages +
+				       st.ms_overflow_pages) *
+			    st.ms_psize;
+	return bytes;
+}
+
+struct copy {
+	MDB_env *env;
+	MDB_txn *txn;	/* the open write transaction of the copy */
+	size_t pending; /* bytes put since it began */
+	uint64_t entries;
+};
+
+/* Every entry of table `from` of read transaction `rt` into `to`. */
+static int copy_table(struct copy *cp, MDB_txn *rt, MDB_dbi from, MDB_dbi to)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(rt, from, &c);
+
+	if (rc)
+		return mdb_rc(rc);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if ((rc = mdb_put(cp->txn, to, &k, &v, MDB_APPEND)))
+			break;
+		cp->entries++;
+		cp->pending += k.mv_size + v.mv_size;
+		if (cp->pending < COPY_CHUNK)
+			continue;
+		rc = mdb_txn_commit(cp->txn);
+		cp->txn = NULL;
+		if (rc || (rc = mdb_txn_begin(cp->env, NULL, 0, &cp->txn)))
+			break;
+		cp->pending = 0;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : mdb_rc(rc);
+}
+
+/* Every table of `src` into `dst`, emptied first; a table the source has
+ * not (dicts, before format 3) is removed. */
+static int copy_tables(pitr_store *src, pitr_store *dst, pitr_compacted *out)
+{
+	struct copy cp = { .env = dst->env };
+	MDB_dbi *from[7], *to[7];
+	MDB_txn *rt;
+	int n = tables_of(src, from), rc;
+
+	tables_of(dst, to);
+	if ((rc = mdb_rc(mdb_txn_begin(src->env, NULL, MDB_RDONLY, &rt))))
+		return rc;
+	out->before = pages_bytes(src, rt);
+	rc = mdb_rc(mdb_txn_begin(dst->env, NULL, 0, &cp.txn));
+	for (int i = 0; !rc && i < n; i++)
+		rc = mdb_rc(mdb_drop(cp.txn, *to[i], 0));
+	if (!rc && !src->has_dicts && dst->has_dicts) {
+		rc = mdb_rc(mdb_drop(cp.txn, dst->dicts, 1));
+		dst->has_dicts = 0;
+	}
+	for (int i = 0; !rc && i < n; i++)
+		rc = copy_table(&cp, rt, *from[i], *to[i]);
+	if (!rc) {
+		rc = mdb_rc(mdb_txn_commit(cp.txn));
+		cp.txn = NULL;
+	}
+	if (cp.txn)
+		mdb_txn_abort(cp.txn);
+	mdb_txn_abort(rt);
+	out->entries = cp.entries;
+	return rc;
+}
+
+int pitr_store_compact(const char *path, const char *target, pitr_problem_fn fn,
+		       void *arg, pitr_compacted *out)
+{
+	char tmp[PATH_MAX];
+	pitr_config cfg = { .name = "compacting" };
+	pitr_store *src = NULL, *dst = NULL;
+	struct stat sb;
+	uint64_t n;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!*target)
+		return ENOENT;
+	if (lstat(target, &sb) == 0)
+		return PITR_EXISTS;
+	if ((rc = pitr_stage_path(target, "compacting", tmp, sizeof(tmp))) ||
+	    (rc = pitr_store_open(path, PITR_OPEN_RDONLY, &src)))
+		return rc;
+	/* created with defaults: its meta table is the source's copy */
+	pitr_policy_default(&cfg.policy);
+	pitr_stage_clean(target);
+	if ((rc = pitr_store_create(tmp, &cfg)))
+		goto out;
+	rc = pitr_store_open(tmp, PITR_OPEN_DAEMON | PITR_OPEN_BULK, &dst);
+	if (!rc)
+		rc = copy_tables(src, dst, out);
+	if (!rc)
+		rc = pitr_store_sync(dst);
+	pitr_store_close(dst);
+	dst = NULL;
+	/* What was built must verify before it takes the target's name:
+	 * reopened, so that it is read as its own meta table says. */
+	if (!rc)
+		rc = pitr_store_open(tmp, PITR_OPEN_DAEMON, &dst);
+	if (!rc)
+		rc = pitr_store_verify(dst, fn, arg, &n);
+	MDB_txn *txn;
+	if (!rc &&
+	    !(rc = mdb_rc(mdb_txn_begin(dst->env, NULL, MDB_RDONLY, &txn)))) {
+		out->after = pages_bytes(dst, txn);
+		mdb_txn_abort(txn);
+	}
+	pitr_store_close(dst);
+	if (!rc)
+		rc = pitr_stage_commit(tmp, target);
+	if (rc && access(tmp, F_OK) == 0)
+		pitr_store_destroy(tmp);
+out:
+	pitr_store_close(src);
+	return rc;
+}
