@@ -145,10 +145,14 @@ int media_manifests_below(struct media *m, uint64_t below, char **names,
 			  size_t *n);
 
 /*
- * ACCOUNT (media_meta.c): see the format there.
+ * ACCOUNT (media_meta.c): see the format there. Its version says which
+ * forms of log record the segments hold: 1 the fixed form alone (accounts
+ * of formats 1 to 3), 2 the compact one too (format 4 on). A version above
+ * ACCOUNT_VERSION is PITR_NEWFORMAT.
  */
-#define ACCOUNT_MAX 2048
-size_t account_encode(char buf[ACCOUNT_MAX], const char *name,
+#define ACCOUNT_MAX	2048
+#define ACCOUNT_VERSION 2
+size_t account_encode(char buf[ACCOUNT_MAX], int version, const char *name,
 		      size_t namelen, const pitr_config *cfg);
 int account_decode(const unsigned char *text, size_t len, pitr_config *cfg,
 		   char *name, size_t size);

@@ -13,7 +13,8 @@
 
 /*
  * ACCOUNT: text, one line each, in this order and nothing else:
- *   pitr-backup 1
+ *   pitr-backup VERSION   1 or 2 (media.h); a greater number is a newer
+ *                         format, anything else damage
  *   account: NAME         bytes below 0x20 and 0x7f as \xHH (a name never
  *                         holds a backslash, so older files read the same)
  *   created: NS
@@ -23,12 +24,13 @@
  *   max-doc-size: BYTES
  * Numbers are decimal digits only.
  */
-size_t account_encode(char buf[ACCOUNT_MAX], const char *name,
+size_t account_encode(char buf[ACCOUNT_MAX], int version, const char *name,
 		      size_t namelen, const pitr_config *cfg)
 {
 	size_t n = 0;
 
-	n += (size_t)snprintf(buf, ACCOUNT_MAX, "pitr-backup 1\naccount: ");
+	n += (size_t)snprintf(buf, ACCOUNT_MAX, "pitr-backup %d\naccount: ",
+			      version);
 	for (size_t i = 0; i < namelen && i < PITR_NAME_MAX; i++) {
 		unsigned char c = (unsigned char)name[i];
 		if (c < 0x20 || c == 0x7f)
@@ -150,11 +152,15 @@ int account_decode(const unsigned char *text, size_t len, pitr_config *cfg,
 		   char *name, size_t size)
 {
 	const char *p = (const char *)text, *end = p + len;
-	uint64_t mode, maxdoc;
+	uint64_t version, mode, maxdoc;
 
 	memset(cfg, 0, sizeof(*cfg));
-	if (expect(&p, end, "pitr-backup 1\naccount: ") ||
-	    line_name(&p, end, name, size) ||
+	if (expect(&p, end, "pitr-backup ") ||
+	    line_canon(&p, end, &version) || !version)
+		return PITR_CORRUPT;
+	if (version > ACCOUNT_VERSION)
+		return PITR_NEWFORMAT;
+	if (expect(&p, end, "account: ") || line_name(&p, end, name, size) ||
 	    expect(&p, end, "created: ") ||
 	    line_u64(&p, end, UINT64_MAX, &cfg->created) ||
 	    expect(&p, end, "mode: ") || line_u64(&p, end, 1, &mode) ||

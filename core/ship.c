@@ -161,7 +161,10 @@ static int account_check(pitr_store *s, struct media *m)
 		if ((rc = meta_str(s, "name", name, sizeof(name))) ||
 		    (rc = pitr_store_policy(s, &cfg.policy)))
 			return rc;
-		size_t len = account_encode(text, name, strlen(name), &cfg);
+		/* version 2 where the segments may hold compact records, so
+		 * that a build that reads only the fixed ones refuses them */
+		size_t len = account_encode(text, store_compact(s) ? 2 : 1,
+					    name, strlen(name), &cfg);
 		rc = m->ops->put(m, "ACCOUNT", &(struct file_part){ text, len },
 				 1);
 		if (rc != PITR_EXISTS)

@@ -2,8 +2,9 @@
  * fuzz_manifest.c - the backup media's small text objects: ACCOUNT, which
  * a restore from the media reads to recreate the account, and a numbered
  * manifest, the media's commit point: any bytes give a valid value or
- * PITR_CORRUPT, never a crash or a read past them; a manifest decoded
- * encodes back to the same bytes.
+ * PITR_CORRUPT (or, for an ACCOUNT of a greater version, PITR_NEWFORMAT),
+ * never a crash or a read past them; a manifest decoded encodes back to
+ * the same bytes.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -35,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!f || fwrite(data, 1, size, f) != size || fclose(f))
 		abort();
 	rc = backup_account_read(dir, &cfg, name, sizeof(name));
-	if (rc != 0 && rc != PITR_CORRUPT)
+	if (rc != 0 && rc != PITR_CORRUPT && rc != PITR_NEWFORMAT)
 		abort();
 	if (rc == 0 && (pitr_policy_check(&cfg.policy) ||
 			strlen(name) > PITR_NAME_MAX || cfg.name != name))

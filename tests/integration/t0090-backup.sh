@@ -259,4 +259,36 @@ test_expect_success 'an ACCOUNT file that cannot be read as one is refused, neve
 	"$PITR" backup "$TMP/s4" status | grep -q "^last-error: $TMP/d4: "
 '
 
+test_expect_success 'ACCOUNT says version 2; a newer one is refused as newer, never replaced' '
+	"$PITR" create "$TMP/s5"
+	mount_fs "$TMP/s5" "$TMP/m5"
+	mkdir -p "$TMP/m5/d/c"
+	echo "{\"a\": 1}" >"$TMP/m5/d/c/x.json"
+	unmount_fs "$TMP/m5"
+	mkdir "$TMP/d5"
+	"$PITR" backup "$TMP/s5" set "$TMP/d5" >/dev/null
+	"$PITR" backup "$TMP/s5" flush >/dev/null
+	[ "$(head -1 "$TMP/d5/ACCOUNT")" = "pitr-backup 2" ]
+	"$PITR" verify "$TMP/d5" | grep -q ", ok; complete up to"
+	cp -a "$TMP/d5" "$TMP/d6"
+	sed -i "1s/.*/pitr-backup 3/" "$TMP/d6/ACCOUNT"
+	cp "$TMP/d6/ACCOUNT" "$TMP/account6"
+	rc=0; "$PITR" verify "$TMP/d6" >/dev/null 2>"$TMP/e" || rc=$?
+	[ "$rc" = 1 ]
+	grep -q "newer on-disk format" "$TMP/e"
+	test_must_fail "$PITR" restore "$TMP/d6" "$TMP/r6" --from-backup --at -0s 2>"$TMP/e"
+	grep -q "newer on-disk format" "$TMP/e"
+	[ ! -e "$TMP/r6" ]
+	"$PITR" backup "$TMP/s5" set "$TMP/d6" >/dev/null
+	test_must_fail "$PITR" backup "$TMP/s5" flush 2>"$TMP/e"
+	grep -q "newer on-disk format" "$TMP/e"
+	cmp "$TMP/account6" "$TMP/d6/ACCOUNT"
+	# damage, not a version: a leading zero, no number, zero
+	for v in 02 x 0 ""; do
+		sed "1s/.*/pitr-backup $v/" "$TMP/account6" >"$TMP/d6/ACCOUNT"
+		"$PITR" verify "$TMP/d6" 2>&1 | grep -q "^damaged: ACCOUNT" ||
+			{ echo "version \"$v\" not read as damage" >&2; false; }
+	done
+'
+
 test_done

@@ -98,6 +98,18 @@ test_expect_success 'repair keeps format 1 and every instant' '
 	[ "$(ids "$TMP/fixed" shop/orders "$T1")" = "o1 o2 o3" ]
 '
 
+test_expect_success 'backup media of format 1 say version 1 and restore' '
+	mkdir "$TMP/media1"
+	cp -a "$S" "$TMP/f1b"
+	"$PITR" backup "$TMP/f1b" set "$TMP/media1" >/dev/null
+	"$PITR" backup "$TMP/f1b" flush >/dev/null
+	[ "$(head -1 "$TMP/media1/ACCOUNT")" = "pitr-backup 1" ]
+	"$PITR" verify "$TMP/media1" | grep -q ", ok; complete up to"
+	"$PITR" restore "$TMP/media1" "$TMP/from1" --from-backup --at "$T4" >/dev/null
+	[ "$("$PITR" ls "$TMP/from1" shop/orders --json | jq -r .id | paste -sd" ")" = \
+		"$(ids "$S" shop/orders "$T4")" ]
+'
+
 test_expect_success 'compact keeps format 1, its tables and every instant' '
 	"$PITR" compact "$S" "$TMP/packed" >/dev/null
 	"$PITR" info "$TMP/packed" | grep -q "^format: *1$"
