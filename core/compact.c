@@ -61,6 +61,7 @@ static uint64_t pages_bytes(pitr_store *s, MDB_txn *txn)
 
 struct copy {
 	MDB_env *env;
+	const char *dir; /* the copy's, whose disk a failed write may fill */
 	MDB_txn *txn;	/* the open write transaction of the copy */
 	size_t pending; /* bytes put since it began */
 	uint64_t entries;
@@ -90,14 +91,14 @@ static int copy_table(struct copy *cp, MDB_txn *rt, MDB_dbi from, MDB_dbi to)
 		cp->pending = 0;
 	}
 	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : mdb_rc(rc);
+	return rc == MDB_NOTFOUND ? 0 : write_rc(cp->dir, rc);
 }
 
 /* Every table of `src` into `dst`, emptied first; a table the source has
  * not (dicts, before format 3) is removed. */
 static int copy_tables(pitr_store *src, pitr_store *dst, pitr_compacted *out)
 {
-	struct copy cp = { .env = dst->env };
+	struct copy cp = { .env = dst->env, .dir = dir_of(dst) };
 	MDB_dbi *from[7], *to[7];
 	MDB_txn *rt;
 	int n = tables_of(src, from), rc;
@@ -116,7 +117,7 @@ static int copy_tables(pitr_store *src, pitr_store *dst, pitr_compacted *out)
 	for (int i = 0; !rc && i < n; i++)
 		rc = copy_table(&cp, rt, *from[i], *to[i]);
 	if (!rc) {
-		rc = mdb_rc(mdb_txn_commit(cp.txn));
+		rc = write_rc(cp.dir, mdb_txn_commit(cp.txn));
 		cp.txn = NULL;
 	}
 	if (cp.txn)

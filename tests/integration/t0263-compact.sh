@@ -4,7 +4,7 @@
 # source does, verifies, mounts and takes writes, and its pages take fewer
 # bytes when documents of several containers were written in turns. It is
 # made while the source is mounted and written. Wrong arguments, a target
-# that exists and a damaged source: exit 1, nothing made.
+# that exists, a full disk and a damaged source: exit 1, nothing made.
 . "$(dirname "$0")/lib.sh"
 
 DAMAGE=$TOP/build/tests/damage
@@ -131,6 +131,21 @@ test_expect_success 'wrong arguments, a target that exists: exit 1, nothing made
 	[ "$rc" = 2 ]
 	"$PITR" compact --help | grep -q "^usage: pitr compact STORE TARGET"
 	[ -z "$(ls "$TMP" | grep "\.compacting-\|\.creating-")" ]
+'
+
+test_expect_success 'a full disk: ENOSPC named, nothing left, the source whole' '
+	mkdir "$TMP/small"
+	mount -t tmpfs -o size=256k tmpfs "$TMP/small"
+	# 64 KB left: less than the copy needs
+	dd if=/dev/zero of="$TMP/small/filler" bs=64k count=3 status=none 2>/dev/null || true
+	sum=$(md5sum <"$S/data.mdb")
+	test_must_fail "$PITR" compact "$S" "$TMP/small/c" 2>"$TMP/e"
+	grep -q "cannot compact.*No space left on device" "$TMP/e" ||
+		{ cat "$TMP/e" >&2; false; }
+	[ "$(ls -A "$TMP/small")" = filler ]
+	[ "$(md5sum <"$S/data.mdb")" = "$sum" ]
+	verify_ok "$S"
+	umount "$TMP/small"
 '
 
 # A damaged index or log record: the copy fails its verification, the
