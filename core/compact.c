@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -62,8 +63,8 @@ static uint64_t pages_bytes(pitr_store *s, MDB_txn *txn)
 struct copy {
 	MDB_env *env;
 	const char *dir; /* the copy's, whose disk a failed write may fill */
-	MDB_txn *txn;	/* the open write transaction of the copy */
-	size_t pending; /* bytes put since it began */
+	MDB_txn *txn;	 /* the open write transaction of the copy */
+	size_t pending;	 /* bytes put since it began */
 	uint64_t entries;
 };
 
@@ -94,6 +95,33 @@ static int copy_table(struct copy *cp, MDB_txn *rt, MDB_dbi from, MDB_dbi to)
 	return rc == MDB_NOTFOUND ? 0 : write_rc(cp->dir, rc);
 }
 
+/* A map for the copy as big as the source's pages and a quarter: the
+ * copy's file was empty when it was opened, and where address space is
+ * limited (ulimit -v) its map was made no bigger than needed for that.
+ * LMDB unmaps before it maps again, and an environment whose new map
+ * failed is unusable: the address space is tried first. */
+static int map_for(pitr_store *src, pitr_store *dst)
+{
+	MDB_envinfo si, di;
+	MDB_stat st;
+	int rc;
+
+	if ((rc = mdb_env_info(src->env, &si)) ||
+	    (rc = mdb_env_stat(src->env, &st)) ||
+	    (rc = mdb_env_info(dst->env, &di)))
+		return mdb_rc(rc);
+	size_t used = (si.me_last_pgno + 1) * (size_t)st.ms_psize;
+	size_t want = used + used / 4 + (1u << 20);
+	if (di.me_mapsize >= want)
+		return 0;
+	void *p = mmap(NULL, want, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return errno;
+	munmap(p, want);
+	return mdb_rc(mdb_env_set_mapsize(dst->env, want));
+}
+
 /* Every table of `src` into `dst`, emptied first; a table the source has
  * not (dicts, before format 3) is removed. */
 static int copy_tables(pitr_store *src, pitr_store *dst, pitr_compacted *out)
@@ -104,7 +132,8 @@ static int copy_tables(pitr_store *src, pitr_store *dst, pitr_compacted *out)
 	int n = tables_of(src, from), rc;
 
 	tables_of(dst, to);
-	if ((rc = mdb_rc(mdb_txn_begin(src->env, NULL, MDB_RDONLY, &rt))))
+	if ((rc = map_for(src, dst)) ||
+	    (rc = mdb_rc(mdb_txn_begin(src->env, NULL, MDB_RDONLY, &rt))))
 		return rc;
 	out->before = pages_bytes(src, rt);
 	rc = mdb_rc(mdb_txn_begin(dst->env, NULL, 0, &cp.txn));
@@ -135,7 +164,7 @@ int pitr_store_compact(const char *path, const char *target, pitr_problem_fn fn,
 	pitr_store *src = NULL, *dst = NULL;
 	struct stat sb;
 	uint64_t n;
-	int rc;
+	int rc, lock;
 
 	memset(out, 0, sizeof(*out));
 	if (!*target)
@@ -150,6 +179,9 @@ int pitr_store_compact(const char *path, const char *target, pitr_problem_fn fn,
 	pitr_stage_clean(target);
 	if ((rc = pitr_store_create(tmp, &cfg)))
 		goto out;
+	/* held until it is renamed or removed, so that another process's
+	 * pitr_stage_clean() leaves it be whatever its PID tells */
+	lock = stage_lock(tmp);
 	rc = pitr_store_open(tmp, PITR_OPEN_DAEMON | PITR_OPEN_BULK, &dst);
 	if (!rc)
 		rc = copy_tables(src, dst, out);
@@ -174,6 +206,8 @@ int pitr_store_compact(const char *path, const char *target, pitr_problem_fn fn,
 		rc = pitr_stage_commit(tmp, target);
 	if (rc && access(tmp, F_OK) == 0)
 		pitr_store_destroy(tmp);
+	if (lock >= 0)
+		close(lock);
 out:
 	pitr_store_close(src);
 	return rc;
