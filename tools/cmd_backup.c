@@ -347,8 +347,9 @@ static const char compact_usage[] =
     "STORE is only read (it may be mounted: the copy is the instant the\n"
     "command began). TARGET is built beside itself, verified and renamed\n"
     "into place whole; a damaged STORE is refused (see pitr repair),\n"
-    "nothing is built, exit status 1. TARGET ships to the backup media\n"
-    "STORE names: mount one of the two, not both.\n";
+    "nothing is built, exit status 1. To put TARGET in STORE's place,\n"
+    "unmount STORE first, then compact and move them. TARGET ships to the\n"
+    "backup media STORE names: mount one of the two, not both.\n";
 
 int cmd_compact(int argc, char *argv[])
 {
