@@ -294,7 +294,8 @@ static const char repair_usage[] =
     "(restore from backup media instead).\n";
 
 /* The arguments of `pitr VERB STORE TARGET`, where TARGET is to be a new
- * account: 0, or the exit status, after saying why. */
+ * account: -1 to go on, else the exit status (--help, or after saying
+ * what is wrong). */
 static int store_target_args(int argc, char *argv[], const char *verb,
 			     const char *usage)
 {
@@ -314,7 +315,7 @@ static int store_target_args(int argc, char *argv[], const char *verb,
 		      verb, argv[2], verb);
 		return 1;
 	}
-	return 0;
+	return -1;
 }
 
 int cmd_repair(int argc, char *argv[])
@@ -324,7 +325,7 @@ int cmd_repair(int argc, char *argv[])
 	struct problems problems = { 0, 0 };
 	int rc = store_target_args(argc, argv, "repair", repair_usage);
 
-	if (rc || wants_help(argc, argv))
+	if (rc >= 0)
 		return rc;
 	rc = pitr_store_repair(store_path(argv[1], buf, sizeof(buf)), argv[2],
 			       problem, &problems, &n);
@@ -358,7 +359,7 @@ int cmd_compact(int argc, char *argv[])
 	pitr_compacted c;
 	int rc = store_target_args(argc, argv, "compact", compact_usage);
 
-	if (rc || wants_help(argc, argv))
+	if (rc >= 0)
 		return rc;
 	rc = pitr_store_compact(store_path(argv[1], buf, sizeof(buf)), argv[2],
 				problem, &problems, &c);
