@@ -24,6 +24,7 @@
  * caller checks the etag (XXH3-64 of the whole body) after decoding.
  */
 #include <lz4.h>
+#include <lz4hc.h>
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -217,6 +218,41 @@ static int block_encode(const void *dict, size_t dlen, const void *loaded,
 	n = LZ4_compress_fast_continue(&st, body, (char *)buf + hdr, (int)len,
 				       (int)(cap - hdr), 1);
 	return n > 0 ? n : PITR_TOOBIG;
+}
+
+void *body_hc_new(const void *dict, size_t dlen)
+{
+	LZ4_streamHC_t *st;
+
+	if (dlen > (size_t)LZ4_MAX_INPUT_SIZE || !(st = LZ4_createStreamHC()))
+		return NULL;
+	LZ4_resetStreamHC_fast(st, BODY_HC_LEVEL);
+	if (dlen)
+		LZ4_loadDictHC(st, dict, (int)dlen);
+	return st;
+}
+
+void body_hc_free(void *st)
+{
+	LZ4_freeStreamHC(st);
+}
+
+int body_dict_encode_hc(uint64_t id, const void *loaded, void *work,
+			const void *body, size_t len, void *buf, size_t cap)
+{
+	int n;
+
+	if (!len || len > (size_t)LZ4_MAX_INPUT_SIZE || cap <= DICT_HDR)
+		return PITR_TOOBIG;
+	/* plain data that points at the dictionary, as for the fast state;
+	 * a failed compression leaves only the copy to be reset */
+	memcpy(work, loaded, sizeof(LZ4_streamHC_t));
+	n = LZ4_compress_HC_continue(work, body, (char *)buf + DICT_HDR,
+				     (int)len, (int)(cap - DICT_HDR));
+	if (n <= 0)
+		return PITR_TOOBIG;
+	put_le64(buf, id);
+	return DICT_HDR + n;
 }
 
 int body_dict_encode(uint64_t id, const void *dict, size_t dlen,

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <xxhash.h>
 
 #include "internal.h"
@@ -81,6 +82,11 @@ void dict_put(struct dict_ref *d)
 
 void dict_cache_free(pitr_store *s)
 {
+	for (size_t i = 0; i < DICT_HC_MAX; i++)
+		body_hc_free(s->hc[i].state);
+	body_hc_free(s->hc_work);
+	memset(s->hc, 0, sizeof(s->hc));
+	s->hc_work = NULL;
 	for (size_t i = 0; i < s->dict_n; i++) {
 		free(s->dict_cache[i].stream);
 		free(s->dict_cache[i].bytes);
@@ -125,6 +131,64 @@ static void cache_add(pitr_store *s, struct dict_ref *d, void *bytes)
 		d->owned = bytes;
 	}
 	pthread_mutex_unlock(&s->dict_mtx);
+}
+
+/*
+ * Keyframes put on a dictionary are compressed with LZ4 HC: on 1 KB JSON
+ * documents a fifth smaller than LZ4's fast mode. Its state with a
+ * dictionary loaded takes 256 KB and 30 us to make, and is copied (a few
+ * us) for each keyframe: states are kept for the DICT_HC_MAX dictionaries
+ * used last, and one is made only for a dictionary that finds none for the
+ * second time within the last DICT_HC_MISSES misses, so that a container
+ * written now and then costs no state. A dictionary not in the store's
+ * cache (whose bytes a state could outlive) has none. The others, and
+ * restores (log_standalone), use the fast mode. The write transaction
+ * serializes all of it.
+ */
+static void *hc_state(pitr_store *s, const struct dict_ref *d)
+{
+	struct dict_hc *e, *slot = &s->hc[0];
+	int seen = 0;
+
+	if (d->owned || !d->stream || !d->id)
+		return NULL;
+	for (e = s->hc; e < s->hc + DICT_HC_MAX; e++) {
+		if (e->state && e->id == d->id) {
+			e->used = ++s->hc_clock;
+			return e->state;
+		}
+		if (!e->state || (slot->state && e->used < slot->used))
+			slot = e;
+	}
+	for (size_t i = 0; i < DICT_HC_MISSES; i++)
+		if (s->hc_missed[i] == d->id) {
+			s->hc_missed[i] = 0;
+			seen = 1;
+		}
+	if (!seen) {
+		s->hc_missed[s->hc_miss_next++ % DICT_HC_MISSES] = d->id;
+		return NULL;
+	}
+	if (!s->hc_work && !(s->hc_work = body_hc_new(NULL, 0)))
+		return NULL;
+	void *st = body_hc_new(d->bytes, d->len);
+	if (!st)
+		return NULL;
+	body_hc_free(slot->state);
+	*slot = (struct dict_hc){ d->id, st, ++s->hc_clock };
+	return st;
+}
+
+int dict_encode(pitr_txn *t, const struct dict_ref *d, const void *body,
+		size_t len, void *buf, size_t cap)
+{
+	void *hc = hc_state(t->s, d);
+
+	if (hc)
+		return body_dict_encode_hc(d->id, hc, t->s->hc_work, body, len,
+					   buf, cap);
+	return body_dict_encode(d->id, d->bytes, d->len, d->stream, body, len,
+				buf, cap);
 }
 
 int dict_get(pitr_txn *t, uint64_t id, struct dict_ref *d)

@@ -134,6 +134,9 @@ enum { INC_DB = 1, INC_CT = 2 };
 #define NAME_SUFFIX 12 /* ~ts, ~idx */
 #define KEY_MAX	    (8 + 1 + PITR_NAME_MAX + 1 + NAME_SUFFIX)
 
+#define DICT_HC_MAX	16 /* HC states kept (256 KB each), at most */
+#define DICT_HC_MISSES	32 /* misses remembered, for admission */
+
 struct pitr_store {
 	MDB_env *env;
 	MDB_dbi meta, log, versions, live, names, incs;
@@ -149,6 +152,17 @@ struct pitr_store {
 		void *stream; /* an LZ4_stream_t with it loaded, or NULL */
 	} * dict_cache;
 	size_t dict_n, dict_cap;
+	/* dict.c's LZ4 HC states for the dictionaries keyframes were last put
+	 * on, and the ids that lately found none: touched inside a write
+	 * transaction only, of which a store has one at a time */
+	struct dict_hc {
+		uint64_t id;
+		void *state; /* NULL: a free slot */
+		uint64_t used;
+	} hc[DICT_HC_MAX];
+	void *hc_work;
+	uint64_t hc_clock, hc_missed[DICT_HC_MISSES];
+	unsigned hc_miss_next;
 	unsigned flags;
 	int lockfd; /* held by the daemon: one per account */
 	uint32_t max_doc;
@@ -508,6 +522,20 @@ int body_dict_encode(uint64_t id, const void *dict, size_t dlen,
  * for body_dict_encode; `dict` must outlive it. */
 void *body_stream_new(const void *dict, size_t dlen);
 
+/* The same keyframe form searched harder, with LZ4 HC at BODY_HC_LEVEL:
+ * about a fifth smaller on small JSON documents, for some 6 us more per
+ * kilobyte. `loaded` is a state from body_hc_new(dict), copied into `work`
+ * (one from body_hc_new(NULL, 0)) and compressed with there. */
+int body_dict_encode_hc(uint64_t id, const void *loaded, void *work,
+			const void *body, size_t len, void *buf, size_t cap);
+
+/* A malloc'd LZ4 HC state with `dict` loaded (dlen 0: none), NULL when
+ * out of memory; `dict` must outlive it. 256 KB; loading 32 KB takes about
+ * 30 us. Freed with body_hc_free(). */
+void *body_hc_new(const void *dict, size_t dlen);
+void body_hc_free(void *st);
+#define BODY_HC_LEVEL 2
+
 /* Bytes that always suffice for an encoding of a `len`-byte body. */
 size_t body_bound(size_t len);
 
@@ -553,6 +581,12 @@ struct dict_ref {
 	const void *stream; /* an LZ4_stream_t with it loaded, or NULL */
 	void *owned;	    /* to free, when not in the store's cache */
 };
+
+/* Encode `body` as a keyframe on `d` inside write transaction `t`: with
+ * LZ4 HC where the dictionary is cached and in use (see dict.c), else
+ * with LZ4's fast mode. The stored length, or PITR_TOOBIG. */
+int dict_encode(pitr_txn *t, const struct dict_ref *d, const void *body,
+		size_t len, void *buf, size_t cap);
 
 /* Dictionary `id`, checked against its id (cached in the store once
  * read). PITR_CORRUPT when it is missing or damaged. */

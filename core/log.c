@@ -167,13 +167,15 @@ static int log_put(pitr_txn *t, const struct log_rec *r, uint32_t *idx)
 }
 
 /* A keyframe of `body` on dictionary `d` in `buf` when it takes fewer than
- * `beat` bytes: its length, *flags set; else -1. */
-static int dict_key_encode(const struct dict_ref *d, const void *body,
-			   size_t len, void *buf, size_t cap, size_t beat,
-			   int *flags)
+ * `beat` bytes: its length, *flags set; else -1. With write transaction
+ * `w`, as dict_encode() chooses; without, in LZ4's fast mode. */
+static int dict_key_encode(pitr_txn *w, const struct dict_ref *d,
+			   const void *body, size_t len, void *buf, size_t cap,
+			   size_t beat, int *flags)
 {
-	int n = body_dict_encode(d->id, d->bytes, d->len, d->stream, body, len,
-				 buf, cap);
+	int n = w ? dict_encode(w, d, body, len, buf, cap)
+		  : body_dict_encode(d->id, d->bytes, d->len, d->stream, body,
+				     len, buf, cap);
 
 	if (n <= 0 || (size_t)n >= beat)
 		return -1;
@@ -209,7 +211,7 @@ int log_append_body(pitr_txn *t, const struct log_rec *tmpl, const void *body,
 		struct dict_ref d;
 		rc = dict_of_ct(t, enc->dict_ct, &d);
 		if (rc == 0) {
-			n = dict_key_encode(&d, body, size, buf, bound,
+			n = dict_key_encode(t, &d, body, size, buf, bound,
 					    enc->key ? enc->key->stored : size,
 					    &r.flags);
 			dict_put(&d);
@@ -406,8 +408,8 @@ int log_standalone(pitr_txn *t, struct log_rec *r, const struct dict_ref *d,
 		return ENOMEM;
 	}
 	if (d && len)
-		n = dict_key_encode(d, body, len, *buf, body_bound(len), len,
-				    &r->flags);
+		n = dict_key_encode(NULL, d, body, len, *buf, body_bound(len),
+				    len, &r->flags);
 	if (n < 0)
 		n = body_key_encode(body, len, *buf, body_bound(len),
 				    &r->flags);

@@ -2,7 +2,8 @@
  * fuzz_body.c - the version body codec (core/body.c): any stored bytes,
  * under any flags and sizes, with any base, are decoded within bounds or
  * refused; and any body encoded as a keyframe, as a delta on any base, or
- * as a keyframe on any dictionary, decodes back to itself. The base serves
+ * as a keyframe on any dictionary (LZ4's fast mode and HC), decodes back to
+ * itself. The base serves
  * as the dictionary too, named by its hash as the store names one (a
  * dictionary's id is the XXH3 of its bytes, which body.c relies on).
  *
@@ -56,6 +57,20 @@ static void round_trip(const uint8_t *base, size_t blen, const uint8_t *body,
 		abort();
 	r.flags = LOG_DICT;
 	r.stored = (uint32_t)n;
+	if (body_form(&r, &got) != BODY_DICT || got.dict != id ||
+	    body_dict_decode(&r, base, blen, out) || memcmp(out, body, len))
+		abort();
+	/* the same form searched harder (LZ4 HC), from a copied state */
+	void *hc = body_hc_new(base, blen), *work = body_hc_new(NULL, 0);
+	if (!hc || !work)
+		abort();
+	n = body_dict_encode_hc(id, hc, work, body, len, buf, cap);
+	body_hc_free(hc);
+	body_hc_free(work);
+	if (n <= DICT_HDR)
+		abort();
+	r.stored = (uint32_t)n;
+	memset(out, 0, len);
 	if (body_form(&r, &got) != BODY_DICT || got.dict != id ||
 	    body_dict_decode(&r, base, blen, out) || memcmp(out, body, len))
 		abort();

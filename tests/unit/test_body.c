@@ -1052,6 +1052,104 @@ static void test_alternating(void)
 }
 
 /*
+ * Keyframes put on a dictionary are compressed with LZ4 HC (dict.c), with
+ * states kept for the DICT_HC_MAX dictionaries used last. More containers
+ * than that, written in turns, so that states are made, used and pushed
+ * out: every document reads back, the store verifies, no more states are
+ * kept than that, and the keyframes take fewer bytes than LZ4's fast mode
+ * gives for the same bodies on the same dictionaries.
+ */
+static void test_hc(void)
+{
+	enum { CTS = DICT_HC_MAX + 4, FIRST = DICT_SCAN, MORE = 6 };
+	pitr_store *s = make_store("hc", PITR_FORMAT);
+	uint64_t ct[CTS];
+	char name[16], id[16], body[DOC_MAX];
+	unsigned seed = 0;
+	int bad = 0, wrong = 0, rc;
+
+	for (unsigned k = 0; k < CTS; k++) {
+		snprintf(name, sizeof(name), "h%02u", k);
+		ct[k] = container(s, name, "c");
+		for (unsigned i = 0; i < FIRST; i++) {
+			size_t len = doc(body, sizeof(body), seed++, 1);
+			snprintf(id, sizeof(id), "f%03u", i);
+			bad += put(s, ct[k], id, body, len, NULL) != 0;
+		}
+	}
+	for (unsigned r = 0; r < MORE; r++)
+		for (unsigned k = 0; k < CTS; k++) {
+			size_t len = doc(body, sizeof(body), seed++, 1);
+			snprintf(id, sizeof(id), "m%03u", r);
+			bad += put(s, ct[k], id, body, len, NULL) != 0;
+		}
+	ok(bad == 0,
+	   "%d containers of %d documents, then %d rounds of one new "
+	   "document in each (%d failed)",
+	   CTS, FIRST, MORE, bad);
+	seed = 0;
+	for (unsigned k = 0; k < CTS; k++)
+		for (unsigned i = 0; i < FIRST; i++) {
+			size_t len = doc(body, sizeof(body), seed++, 1);
+			snprintf(id, sizeof(id), "f%03u", i);
+			wrong += !reads(s, ct[k], id, PITR_NOW, body, len, &rc);
+		}
+	for (unsigned r = 0; r < MORE; r++)
+		for (unsigned k = 0; k < CTS; k++) {
+			size_t len = doc(body, sizeof(body), seed++, 1);
+			snprintf(id, sizeof(id), "m%03u", r);
+			wrong += !reads(s, ct[k], id, PITR_NOW, body, len, &rc);
+		}
+	is_int(wrong, 0, "every document reads back");
+	is_int(problems(s), 0, "the store verifies");
+
+	int states = 0;
+	for (unsigned i = 0; i < DICT_HC_MAX; i++)
+		states += s->hc[i].state != NULL;
+	ok(states == DICT_HC_MAX, "%d states kept, no more (%d)", DICT_HC_MAX,
+	   states);
+
+	/* each keyframe on a dictionary against LZ4's fast mode */
+	pitr_txn *t;
+	MDB_cursor *c;
+	MDB_val key, val;
+	struct log_rec r;
+	struct body_base b;
+	size_t stored = 0, fast = 0, keys = 0, smaller = 0;
+	static char out[2 * DOC_MAX + 64];
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	mdb_cursor_open(t->txn, s->log, &c);
+	while (mdb_cursor_get(c, &key, &val, MDB_NEXT) == 0) {
+		struct dict_ref d;
+		void *got;
+		size_t glen;
+		if (log_decode(&val, &r) || r.op != OP_DOC_PUT ||
+		    body_form(&r, &b) != BODY_DICT || dict_get(t, b.dict, &d))
+			continue;
+		if (log_body(t, &r, &got, &glen) == 0) {
+			int n = body_dict_encode(d.id, d.bytes, d.len, NULL,
+						 got, glen, out, sizeof(out));
+			if (n > 0) {
+				keys++;
+				stored += r.stored;
+				fast += (size_t)n;
+				smaller += r.stored < (size_t)n;
+			}
+			free(got);
+		}
+		dict_put(&d);
+	}
+	mdb_cursor_close(c);
+	pitr_txn_abort(t);
+	ok(keys > CTS * (FIRST - DICT_SCAN / 2) && smaller > keys * 3 / 4 &&
+	       stored * 10 < fast * 9,
+	   "%zu keyframes on dictionaries take %zu bytes, %zu of them fewer "
+	   "than in the fast mode, which takes %zu",
+	   keys, stored, smaller, fast);
+	pitr_store_close(s);
+}
+
+/*
  * The log record's two forms: each field through both, the compact one's
  * size, and what its decoder refuses.
  */
@@ -1380,6 +1478,7 @@ int main(void)
 	test_prepared();
 	test_shipped_rekey();
 	test_alternating();
+	test_hc();
 	test_prefix();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
