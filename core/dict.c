@@ -182,7 +182,8 @@ static void *hc_state(pitr_store *s, const struct dict_ref *d)
 int dict_encode(pitr_txn *t, const struct dict_ref *d, const void *body,
 		size_t len, void *buf, size_t cap)
 {
-	void *hc = hc_state(t->s, d);
+	/* the states are the write transaction's to touch */
+	void *hc = t->ts ? hc_state(t->s, d) : NULL;
 
 	if (hc)
 		return body_dict_encode_hc(d->id, hc, t->s->hc_work, body, len,
