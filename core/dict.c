@@ -136,46 +136,56 @@ static void cache_add(pitr_store *s, struct dict_ref *d, void *bytes)
 /*
  * Keyframes put on a dictionary are compressed with LZ4 HC: on 1 KB JSON
  * documents a fifth smaller than LZ4's fast mode. Its state with a
- * dictionary loaded takes 256 KB and 30 us to make, and is copied (a few
- * us) for each keyframe: states are kept for the DICT_HC_MAX dictionaries
- * used last, and one is made only for a dictionary that finds none for the
- * second time within the last DICT_HC_MISSES misses, so that a container
- * written now and then costs no state. A dictionary not in the store's
- * cache (whose bytes a state could outlive) has none. The others, and
- * restores (log_standalone), use the fast mode. The write transaction
- * serializes all of it.
+ * dictionary loaded takes 256 KB and 30 us to make, and is copied for each
+ * keyframe: states are kept for DICT_HC_MAX dictionaries. A dictionary
+ * without one that misses a second time takes a free slot, or the least
+ * recently used one if that went unused for longer than the newcomer went
+ * between its two misses; else it waits (LZ4's fast mode meanwhile). So
+ * with more containers written in turns than there are slots, the states
+ * stay with the first ones instead of each pushing the next out unused,
+ * and a container written now and then costs none. The misses are
+ * remembered for the last DICT_HC_MISSES dictionaries that missed. A
+ * dictionary not in the store's cache (whose bytes a state could outlive)
+ * has no state. Restores and pruning (log_standalone) use the fast mode.
+ * The write transaction serializes all of it.
  */
 static void *hc_state(pitr_store *s, const struct dict_ref *d)
 {
 	struct dict_hc *e, *slot = &s->hc[0];
-	int seen = 0;
+	struct dict_hc_miss *m, *seen = NULL;
+	uint64_t now = ++s->hc_clock, prev;
 
 	if (d->owned || !d->stream || !d->id)
 		return NULL;
 	for (e = s->hc; e < s->hc + DICT_HC_MAX; e++) {
 		if (e->state && e->id == d->id) {
-			e->used = ++s->hc_clock;
+			e->used = now;
 			return e->state;
 		}
 		if (!e->state || (slot->state && e->used < slot->used))
 			slot = e;
 	}
-	for (size_t i = 0; i < DICT_HC_MISSES; i++)
-		if (s->hc_missed[i] == d->id) {
-			s->hc_missed[i] = 0;
-			seen = 1;
-		}
+	for (m = s->hc_missed; m < s->hc_missed + DICT_HC_MISSES && !seen; m++)
+		if (m->id == d->id)
+			seen = m;
 	if (!seen) {
-		s->hc_missed[s->hc_miss_next++ % DICT_HC_MISSES] = d->id;
+		m = &s->hc_missed[s->hc_miss_next++ % DICT_HC_MISSES];
+		*m = (struct dict_hc_miss){ d->id, now };
 		return NULL;
 	}
+	prev = seen->at;
+	seen->at = now;
+	if (slot->state && slot->used > prev)
+		return NULL;
 	if (!s->hc_work && !(s->hc_work = body_hc_new(NULL, 0)))
 		return NULL;
 	void *st = body_hc_new(d->bytes, d->len);
 	if (!st)
 		return NULL;
 	body_hc_free(slot->state);
-	*slot = (struct dict_hc){ d->id, st, ++s->hc_clock };
+	*slot = (struct dict_hc){ d->id, st, now };
+	seen->id = 0;
+	s->hc_made++;
 	return st;
 }
 

@@ -135,7 +135,7 @@ enum { INC_DB = 1, INC_CT = 2 };
 #define KEY_MAX	    (8 + 1 + PITR_NAME_MAX + 1 + NAME_SUFFIX)
 
 #define DICT_HC_MAX	16 /* HC states kept (256 KB each), at most */
-#define DICT_HC_MISSES	32 /* misses remembered, for admission */
+#define DICT_HC_MISSES	256 /* dictionaries whose misses are remembered */
 
 struct pitr_store {
 	MDB_env *env;
@@ -161,8 +161,12 @@ struct pitr_store {
 		uint64_t used;
 	} hc[DICT_HC_MAX];
 	void *hc_work;
-	uint64_t hc_clock, hc_missed[DICT_HC_MISSES];
+	uint64_t hc_clock; /* ticks at each keyframe put on a dictionary */
+	struct dict_hc_miss {
+		uint64_t id, at; /* a dictionary without a state, its last miss */
+	} hc_missed[DICT_HC_MISSES];
 	unsigned hc_miss_next;
+	uint64_t hc_made; /* states made so far */
 	unsigned flags;
 	int lockfd; /* held by the daemon: one per account */
 	uint32_t max_doc;

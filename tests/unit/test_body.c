@@ -1051,72 +1051,87 @@ static void test_alternating(void)
 	pitr_store_close(s);
 }
 
-/*
- * Keyframes put on a dictionary are compressed with LZ4 HC (dict.c), with
- * states kept for the DICT_HC_MAX dictionaries used last. More containers
- * than that, written in turns, so that states are made, used and pushed
- * out: every document reads back, the store verifies, no more states are
- * kept than that, and the keyframes take fewer bytes than LZ4's fast mode
- * gives for the same bodies on the same dictionaries.
- */
-static void test_hc(void)
+/* One new document in each container ct[k] whose bit k is set in `which`,
+ * in turns, `rounds` times, its body from *seed on: put, or with `check`
+ * read back. The puts that failed, or the documents that differ. */
+static int rotate(pitr_store *s, const uint64_t *ct, uint64_t which,
+		  unsigned rounds, char tag, unsigned *seed, int check)
 {
-	enum { CTS = DICT_HC_MAX + 4, FIRST = DICT_SCAN, MORE = 6 };
-	pitr_store *s = make_store("hc", PITR_FORMAT);
-	uint64_t ct[CTS];
-	char name[16], id[16], body[DOC_MAX];
-	unsigned seed = 0;
-	int bad = 0, wrong = 0, rc;
+	char id[16], body[DOC_MAX];
+	int bad = 0, rc;
 
-	for (unsigned k = 0; k < CTS; k++) {
-		snprintf(name, sizeof(name), "h%02u", k);
-		ct[k] = container(s, name, "c");
-		for (unsigned i = 0; i < FIRST; i++) {
-			size_t len = doc(body, sizeof(body), seed++, 1);
+	for (unsigned r = 0; r < rounds; r++)
+		for (unsigned k = 0; k < 64; k++) {
+			if (!(which >> k & 1))
+				continue;
+			size_t len = doc(body, sizeof(body), (*seed)++, 1);
+			snprintf(id, sizeof(id), "%c%03u", tag, r);
+			bad += check ? !reads(s, ct[k], id, PITR_NOW, body, len,
+					      &rc)
+				     : put(s, ct[k], id, body, len, NULL) != 0;
+		}
+	return bad;
+}
+
+/* The DICT_SCAN first documents of ct[from..to), one container after the
+ * other: put, or with `check` read back. */
+static int firsts(pitr_store *s, const uint64_t *ct, unsigned from, unsigned to,
+		  unsigned *seed, int check)
+{
+	char id[16], body[DOC_MAX];
+	int bad = 0, rc;
+
+	for (unsigned k = from; k < to; k++)
+		for (unsigned i = 0; i < DICT_SCAN; i++) {
+			size_t len = doc(body, sizeof(body), (*seed)++, 1);
 			snprintf(id, sizeof(id), "f%03u", i);
-			bad += put(s, ct[k], id, body, len, NULL) != 0;
+			bad += check ? !reads(s, ct[k], id, PITR_NOW, body, len,
+					      &rc)
+				     : put(s, ct[k], id, body, len, NULL) != 0;
+		}
+	return bad;
+}
+
+/* The containers whose dictionaries hold an HC state, as a bit set over
+ * ct[0..n), and how many states there are. */
+static unsigned hc_holders(pitr_store *s, const uint64_t *ct, unsigned n,
+			   uint64_t *set)
+{
+	unsigned states = 0;
+	pitr_txn *t;
+
+	*set = 0;
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	for (unsigned i = 0; i < DICT_HC_MAX; i++) {
+		if (!s->hc[i].state)
+			continue;
+		states++;
+		for (unsigned k = 0; k < n; k++) {
+			struct dict_ref d;
+			if (dict_of_ct(t, ct[k], &d) == 0 &&
+			    d.id == s->hc[i].id)
+				*set |= 1ull << k;
+			dict_put(&d);
 		}
 	}
-	for (unsigned r = 0; r < MORE; r++)
-		for (unsigned k = 0; k < CTS; k++) {
-			size_t len = doc(body, sizeof(body), seed++, 1);
-			snprintf(id, sizeof(id), "m%03u", r);
-			bad += put(s, ct[k], id, body, len, NULL) != 0;
-		}
-	ok(bad == 0,
-	   "%d containers of %d documents, then %d rounds of one new "
-	   "document in each (%d failed)",
-	   CTS, FIRST, MORE, bad);
-	seed = 0;
-	for (unsigned k = 0; k < CTS; k++)
-		for (unsigned i = 0; i < FIRST; i++) {
-			size_t len = doc(body, sizeof(body), seed++, 1);
-			snprintf(id, sizeof(id), "f%03u", i);
-			wrong += !reads(s, ct[k], id, PITR_NOW, body, len, &rc);
-		}
-	for (unsigned r = 0; r < MORE; r++)
-		for (unsigned k = 0; k < CTS; k++) {
-			size_t len = doc(body, sizeof(body), seed++, 1);
-			snprintf(id, sizeof(id), "m%03u", r);
-			wrong += !reads(s, ct[k], id, PITR_NOW, body, len, &rc);
-		}
-	is_int(wrong, 0, "every document reads back");
-	is_int(problems(s), 0, "the store verifies");
+	pitr_txn_abort(t);
+	return states;
+}
 
-	int states = 0;
-	for (unsigned i = 0; i < DICT_HC_MAX; i++)
-		states += s->hc[i].state != NULL;
-	ok(states == DICT_HC_MAX, "%d states kept, no more (%d)", DICT_HC_MAX,
-	   states);
-
-	/* each keyframe on a dictionary against LZ4's fast mode */
+/* Keyframes on dictionaries in the log: their bytes, and the bytes LZ4's
+ * fast mode gives for the same bodies on the same dictionaries. */
+static size_t against_fast(pitr_store *s, size_t *stored, size_t *fast,
+			   size_t *smaller)
+{
+	static char out[2 * DOC_MAX + 64];
+	size_t keys = 0;
 	pitr_txn *t;
 	MDB_cursor *c;
 	MDB_val key, val;
 	struct log_rec r;
 	struct body_base b;
-	size_t stored = 0, fast = 0, keys = 0, smaller = 0;
-	static char out[2 * DOC_MAX + 64];
+
+	*stored = *fast = *smaller = 0;
 	pitr_txn_begin(s, PITR_TXN_READ, &t);
 	mdb_cursor_open(t->txn, s->log, &c);
 	while (mdb_cursor_get(c, &key, &val, MDB_NEXT) == 0) {
@@ -1131,9 +1146,9 @@ static void test_hc(void)
 						 got, glen, out, sizeof(out));
 			if (n > 0) {
 				keys++;
-				stored += r.stored;
-				fast += (size_t)n;
-				smaller += r.stored < (size_t)n;
+				*stored += r.stored;
+				*fast += (size_t)n;
+				*smaller += r.stored < (size_t)n;
 			}
 			free(got);
 		}
@@ -1141,11 +1156,89 @@ static void test_hc(void)
 	}
 	mdb_cursor_close(c);
 	pitr_txn_abort(t);
-	ok(keys > CTS * (FIRST - DICT_SCAN / 2) && smaller > keys * 3 / 4 &&
-	       stored * 10 < fast * 9,
+	return keys;
+}
+
+/*
+ * Keyframes put on a dictionary are compressed with LZ4 HC (dict.c), from
+ * states kept for DICT_HC_MAX dictionaries. Written in turns, more
+ * containers than that (20, then 40): every document reads back, the store
+ * verifies, the keyframes take fewer bytes than LZ4's fast mode gives for
+ * the same bodies, and the states stay with the same containers instead of
+ * being made again for each (no state made after the first rounds). When
+ * only the containers without one are written, they get states.
+ */
+static void test_hc(void)
+{
+	enum { CTS = 40, FEW = DICT_HC_MAX + 4 };
+	pitr_store *s = make_store("hc", PITR_FORMAT);
+	uint64_t ct[CTS], set, made;
+	char name[16];
+	unsigned seed = 0, states;
+	int bad = 0, wrong = 0;
+
+	for (unsigned k = 0; k < CTS; k++) {
+		snprintf(name, sizeof(name), "h%02u", k);
+		ct[k] = container(s, name, "c");
+	}
+	/* enough documents in each for a dictionary, and keyframes on it */
+	bad += firsts(s, ct, 0, FEW, &seed, 0);
+	const uint64_t few = (1ull << FEW) - 1, all = (1ull << CTS) - 1;
+	bad += rotate(s, ct, few, 2, 'a', &seed, 0);
+	made = s->hc_made;
+	states = hc_holders(s, ct, FEW, &set);
+	bad += rotate(s, ct, few, 4, 'b', &seed, 0);
+	ok(bad == 0,
+	   "%d containers of %d documents, then 6 rounds of one new "
+	   "document in each, in turns (%d failed)",
+	   FEW, DICT_SCAN, bad);
+	uint64_t set2;
+	ok(states == DICT_HC_MAX && s->hc_made == made &&
+	       hc_holders(s, ct, FEW, &set2) == DICT_HC_MAX && set2 == set &&
+	       __builtin_popcountll(set) == DICT_HC_MAX,
+	   "%d states, of as many containers, the same after 4 more rounds "
+	   "(%llu made, then %llu)",
+	   DICT_HC_MAX, (unsigned long long)made,
+	   (unsigned long long)s->hc_made);
+
+	/* only the containers without a state written: they get one */
+	uint64_t others = few & ~set;
+	bad = rotate(s, ct, others, 3, 'c', &seed, 0);
+	hc_holders(s, ct, FEW, &set2);
+	ok(!bad && s->hc_made == made + (FEW - DICT_HC_MAX) &&
+	       (set2 & others) == others,
+	   "the %d others, written alone, get states (%llu made)",
+	   FEW - DICT_HC_MAX, (unsigned long long)s->hc_made);
+
+	/* 40 in turns: still no state made again and again */
+	bad += firsts(s, ct, FEW, CTS, &seed, 0);
+	bad += rotate(s, ct, all, 2, 'd', &seed, 0);
+	made = s->hc_made;
+	bad += rotate(s, ct, all, 3, 'e', &seed, 0);
+	ok(!bad && s->hc_made == made &&
+	       hc_holders(s, ct, CTS, &set) == DICT_HC_MAX,
+	   "%d containers in turns: %d states kept, none made in the last 3 "
+	   "rounds (%llu made in all)",
+	   CTS, DICT_HC_MAX, (unsigned long long)s->hc_made);
+
+	size_t stored, fast, smaller,
+	    keys = against_fast(s, &stored, &fast, &smaller);
+	ok(keys > 1000 && smaller > keys / 2 && stored * 10 < fast * 9,
 	   "%zu keyframes on dictionaries take %zu bytes, %zu of them fewer "
 	   "than in the fast mode, which takes %zu",
 	   keys, stored, smaller, fast);
+
+	/* every document of every round reads back: the puts again, read */
+	seed = 0;
+	wrong += firsts(s, ct, 0, FEW, &seed, 1);
+	wrong += rotate(s, ct, few, 2, 'a', &seed, 1);
+	wrong += rotate(s, ct, few, 4, 'b', &seed, 1);
+	wrong += rotate(s, ct, others, 3, 'c', &seed, 1);
+	wrong += firsts(s, ct, FEW, CTS, &seed, 1);
+	wrong += rotate(s, ct, all, 2, 'd', &seed, 1);
+	wrong += rotate(s, ct, all, 3, 'e', &seed, 1);
+	is_int(wrong, 0, "every document reads back");
+	is_int(problems(s), 0, "the store verifies");
 	pitr_store_close(s);
 }
 
