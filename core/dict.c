@@ -146,7 +146,8 @@ static void cache_add(pitr_store *s, struct dict_ref *d, void *bytes)
  * and a container written now and then costs none. The misses are
  * remembered for the last DICT_HC_MISSES dictionaries that missed. A
  * dictionary not in the store's cache (whose bytes a state could outlive)
- * has no state. Restores and pruning (log_standalone) use the fast mode.
+ * has no state. Bodies over DICT_HC_BODY, restores and pruning
+ * (log_standalone) use the fast mode.
  * The write transaction serializes all of it.
  */
 static void *hc_state(pitr_store *s, const struct dict_ref *d)
@@ -193,7 +194,7 @@ int dict_encode(pitr_txn *t, const struct dict_ref *d, const void *body,
 		size_t len, void *buf, size_t cap)
 {
 	/* the states are the write transaction's to touch */
-	void *hc = t->ts ? hc_state(t->s, d) : NULL;
+	void *hc = t->ts && len <= DICT_HC_BODY ? hc_state(t->s, d) : NULL;
 
 	if (hc)
 		return body_dict_encode_hc(d->id, hc, t->s->hc_work, body, len,

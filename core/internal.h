@@ -136,6 +136,9 @@ enum { INC_DB = 1, INC_CT = 2 };
 
 #define DICT_HC_MAX	16 /* HC states kept (256 KB each), at most */
 #define DICT_HC_MISSES	256 /* dictionaries whose misses are remembered */
+#define DICT_HC_BODY	(16u << 10) /* larger bodies: LZ4's fast mode, as LZ4
+				     * HC takes some 4x its time, inside the
+				     * write transaction */
 
 struct pitr_store {
 	MDB_env *env;
@@ -587,8 +590,9 @@ struct dict_ref {
 };
 
 /* Encode `body` as a keyframe on `d` inside write transaction `t`: with
- * LZ4 HC where the dictionary is cached and in use (see dict.c), else
- * with LZ4's fast mode. The stored length, or PITR_TOOBIG. */
+ * LZ4 HC where the dictionary is cached and in use (see dict.c) and the
+ * body at most DICT_HC_BODY bytes, else with LZ4's fast mode. The stored
+ * length, or PITR_TOOBIG. */
 int dict_encode(pitr_txn *t, const struct dict_ref *d, const void *body,
 		size_t len, void *buf, size_t cap);
 

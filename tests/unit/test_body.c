@@ -1159,6 +1159,61 @@ static size_t against_fast(pitr_store *s, size_t *stored, size_t *fast,
 	return keys;
 }
 
+/* A JSON document of exactly `len` bytes (at least 64) made of doc()'s
+ * documents from `seed` on. */
+static void doc_of_len(char *buf, size_t len, unsigned seed)
+{
+	char one[DOC_MAX];
+	size_t n = (size_t)snprintf(buf, len, "{\"items\":[");
+
+	for (;;) {
+		size_t l = doc(one, sizeof(one), seed++, 1);
+		if (n + l + 1 + 12 > len)
+			break;
+		if (buf[n - 1] != '[')
+			buf[n++] = ',';
+		memcpy(buf + n, one, l);
+		n += l;
+	}
+	n += (size_t)sprintf(buf + n, "],\"p\":\"");
+	memset(buf + n, 'p', len - n - 2);
+	memcpy(buf + len - 2, "\"}", 2);
+}
+
+/* The last record of the log, a keyframe on a dictionary: its stored
+ * bytes, and LZ4's fast mode's for its body on its dictionary (0, 0 if it
+ * is no such keyframe). */
+static void last_vs_fast(pitr_store *s, size_t *stored, size_t *fast)
+{
+	static char out[64 << 10];
+	pitr_txn *t;
+	MDB_cursor *c;
+	MDB_val key, val;
+	struct log_rec r;
+	struct body_base b;
+	struct dict_ref d;
+	void *got;
+	size_t glen;
+
+	*stored = *fast = 0;
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	mdb_cursor_open(t->txn, s->log, &c);
+	if (mdb_cursor_get(c, &key, &val, MDB_LAST) == 0 &&
+	    log_decode(&val, &r) == 0 && body_form(&r, &b) == BODY_DICT &&
+	    dict_get(t, b.dict, &d) == 0) {
+		if (log_body(t, &r, &got, &glen) == 0) {
+			int n = body_dict_encode(d.id, d.bytes, d.len, NULL,
+						 got, glen, out, sizeof(out));
+			*stored = r.stored;
+			*fast = n > 0 ? (size_t)n : 0;
+			free(got);
+		}
+		dict_put(&d);
+	}
+	mdb_cursor_close(c);
+	pitr_txn_abort(t);
+}
+
 /*
  * Keyframes put on a dictionary are compressed with LZ4 HC (dict.c), from
  * states kept for DICT_HC_MAX dictionaries. Written in turns, more
@@ -1220,6 +1275,24 @@ static void test_hc(void)
 	   "%d containers in turns: %d states kept, none made in the last 3 "
 	   "rounds (%llu made in all)",
 	   CTS, DICT_HC_MAX, (unsigned long long)s->hc_made);
+
+	/* a body of DICT_HC_BODY bytes in HC, one a byte longer not */
+	static char big[DICT_HC_BODY + 1];
+	size_t hs, hf, fs, ff;
+	unsigned held = (unsigned)__builtin_ctzll(set);
+	int rc;
+	doc_of_len(big, DICT_HC_BODY, 90000);
+	bad = put(s, ct[held], "big", big, DICT_HC_BODY, NULL);
+	last_vs_fast(s, &hs, &hf);
+	doc_of_len(big, DICT_HC_BODY + 1, 90000);
+	bad += put(s, ct[held], "bigger", big, DICT_HC_BODY + 1, NULL);
+	last_vs_fast(s, &fs, &ff);
+	ok(!bad && hs && hs < hf && fs && fs == ff,
+	   "a body of %u bytes in LZ4 HC (%zu bytes, fast %zu), one a byte "
+	   "longer in the fast mode (%zu, %zu)",
+	   DICT_HC_BODY, hs, hf, fs, ff);
+	ok(reads(s, ct[held], "bigger", PITR_NOW, big, DICT_HC_BODY + 1, &rc),
+	   "and it reads back");
 
 	size_t stored, fast, smaller,
 	    keys = against_fast(s, &stored, &fast, &smaller);
