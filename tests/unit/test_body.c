@@ -1118,45 +1118,76 @@ static unsigned hc_holders(pitr_store *s, const uint64_t *ct, unsigned n,
 	return states;
 }
 
+/* If log record `val` is a document's keyframe on a dictionary: its stored
+ * bytes, and those LZ4's fast mode gives for its body on that dictionary;
+ * 1. Else 0. */
+static int vs_fast(pitr_txn *t, const MDB_val *val, size_t *stored,
+		   size_t *fast)
+{
+	static char out[64 << 10];
+	struct log_rec r;
+	struct body_base b;
+	struct dict_ref d;
+	void *got;
+	size_t glen;
+	int n = 0;
+
+	if (log_decode(val, &r) || r.op != OP_DOC_PUT ||
+	    body_form(&r, &b) != BODY_DICT || dict_get(t, b.dict, &d))
+		return 0;
+	if (log_body(t, &r, &got, &glen) == 0) {
+		n = body_dict_encode(d.id, d.bytes, d.len, NULL, got, glen, out,
+				     sizeof(out));
+		free(got);
+	}
+	dict_put(&d);
+	*stored = r.stored;
+	*fast = n > 0 ? (size_t)n : 0;
+	return n > 0;
+}
+
 /* Keyframes on dictionaries in the log: their bytes, and the bytes LZ4's
  * fast mode gives for the same bodies on the same dictionaries. */
 static size_t against_fast(pitr_store *s, size_t *stored, size_t *fast,
 			   size_t *smaller)
 {
-	static char out[2 * DOC_MAX + 64];
-	size_t keys = 0;
+	size_t keys = 0, st, fa;
 	pitr_txn *t;
 	MDB_cursor *c;
 	MDB_val key, val;
-	struct log_rec r;
-	struct body_base b;
 
 	*stored = *fast = *smaller = 0;
 	pitr_txn_begin(s, PITR_TXN_READ, &t);
 	mdb_cursor_open(t->txn, s->log, &c);
 	while (mdb_cursor_get(c, &key, &val, MDB_NEXT) == 0) {
-		struct dict_ref d;
-		void *got;
-		size_t glen;
-		if (log_decode(&val, &r) || r.op != OP_DOC_PUT ||
-		    body_form(&r, &b) != BODY_DICT || dict_get(t, b.dict, &d))
+		if (!vs_fast(t, &val, &st, &fa))
 			continue;
-		if (log_body(t, &r, &got, &glen) == 0) {
-			int n = body_dict_encode(d.id, d.bytes, d.len, NULL,
-						 got, glen, out, sizeof(out));
-			if (n > 0) {
-				keys++;
-				*stored += r.stored;
-				*fast += (size_t)n;
-				*smaller += r.stored < (size_t)n;
-			}
-			free(got);
-		}
-		dict_put(&d);
+		keys++;
+		*stored += st;
+		*fast += fa;
+		*smaller += st < fa;
 	}
 	mdb_cursor_close(c);
 	pitr_txn_abort(t);
 	return keys;
+}
+
+/* vs_fast() of the last record of the log (0, 0 if it is no such
+ * keyframe). */
+static void last_vs_fast(pitr_store *s, size_t *stored, size_t *fast)
+{
+	pitr_txn *t;
+	MDB_cursor *c;
+	MDB_val key, val;
+
+	*stored = *fast = 0;
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	mdb_cursor_open(t->txn, s->log, &c);
+	if (mdb_cursor_get(c, &key, &val, MDB_LAST) == 0 &&
+	    !vs_fast(t, &val, stored, fast))
+		*stored = *fast = 0;
+	mdb_cursor_close(c);
+	pitr_txn_abort(t);
 }
 
 /* A JSON document of exactly `len` bytes (at least 64) made of doc()'s
@@ -1180,39 +1211,6 @@ static void doc_of_len(char *buf, size_t len, unsigned seed)
 	memcpy(buf + len - 2, "\"}", 2);
 }
 
-/* The last record of the log, a keyframe on a dictionary: its stored
- * bytes, and LZ4's fast mode's for its body on its dictionary (0, 0 if it
- * is no such keyframe). */
-static void last_vs_fast(pitr_store *s, size_t *stored, size_t *fast)
-{
-	static char out[64 << 10];
-	pitr_txn *t;
-	MDB_cursor *c;
-	MDB_val key, val;
-	struct log_rec r;
-	struct body_base b;
-	struct dict_ref d;
-	void *got;
-	size_t glen;
-
-	*stored = *fast = 0;
-	pitr_txn_begin(s, PITR_TXN_READ, &t);
-	mdb_cursor_open(t->txn, s->log, &c);
-	if (mdb_cursor_get(c, &key, &val, MDB_LAST) == 0 &&
-	    log_decode(&val, &r) == 0 && body_form(&r, &b) == BODY_DICT &&
-	    dict_get(t, b.dict, &d) == 0) {
-		if (log_body(t, &r, &got, &glen) == 0) {
-			int n = body_dict_encode(d.id, d.bytes, d.len, NULL,
-						 got, glen, out, sizeof(out));
-			*stored = r.stored;
-			*fast = n > 0 ? (size_t)n : 0;
-			free(got);
-		}
-		dict_put(&d);
-	}
-	mdb_cursor_close(c);
-	pitr_txn_abort(t);
-}
 
 /*
  * Keyframes put on a dictionary are compressed with LZ4 HC (dict.c), from
