@@ -16,7 +16,9 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 FUSE_CFLAGS = $(shell pkg-config --cflags fuse3 2>/dev/null) -DFUSE_USE_VERSION=312
 FUSE_LIBS   = $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
 ALL_CFLAGS  = -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) -Icore
-CORE_LIBS   := -llmdb -llz4 -lxxhash -ljansson -lcurl -lcrypto -pthread
+# liblz4 from its archive: core uses LZ4_attach_HC_dictionary, which the
+# shared library does not export (liblz4-dev ships both).
+CORE_LIBS   := -llmdb -l:liblz4.a -lxxhash -ljansson -lcurl -lcrypto -pthread
 SAN         := -fsanitize=address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=all
 

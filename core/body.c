@@ -24,6 +24,8 @@
  * caller checks the etag (XXH3-64 of the whole body) after decoding.
  */
 #include <lz4.h>
+/* LZ4_attach_HC_dictionary: in liblz4.a, not exported by liblz4.so */
+#define LZ4_HC_STATIC_LINKING_ONLY
 #include <lz4hc.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -244,9 +246,13 @@ int body_dict_encode_hc(uint64_t id, const void *loaded, void *work,
 
 	if (!len || len > (size_t)LZ4_MAX_INPUT_SIZE || cap <= DICT_HDR)
 		return PITR_TOOBIG;
-	/* plain data that points at the dictionary, as for the fast state;
-	 * a failed compression leaves only the copy to be reset */
-	memcpy(work, loaded, sizeof(LZ4_streamHC_t));
+	/* The work state searches the loaded one's tables in place, as LZ4's
+	 * frame format does with a dictionary: nothing is copied for a body
+	 * up to 4 KB, and LZ4 copies the loaded state for a longer one. The
+	 * reset keeps the work state's tables (their entries lie out of
+	 * reach) unless a failed compression marked it for a full one. */
+	LZ4_resetStreamHC_fast(work, BODY_HC_LEVEL);
+	LZ4_attach_HC_dictionary(work, loaded);
 	n = LZ4_compress_HC_continue(work, body, (char *)buf + DICT_HDR,
 				     (int)len, (int)(cap - DICT_HDR));
 	if (n <= 0)

@@ -531,8 +531,9 @@ void *body_stream_new(const void *dict, size_t dlen);
 
 /* The same keyframe form searched harder, with LZ4 HC at BODY_HC_LEVEL:
  * about a fifth smaller on small JSON documents, for several times the
- * fast mode's time. `loaded` is a state from body_hc_new(dict), copied into `work`
- * (one from body_hc_new(NULL, 0)) and compressed with there. */
+ * fast mode's time. `loaded` is a state from body_hc_new(dict), which
+ * `work` (one from body_hc_new(NULL, 0), used by one thread at a time)
+ * compresses against without changing it. */
 int body_dict_encode_hc(uint64_t id, const void *loaded, void *work,
 			const void *body, size_t len, void *buf, size_t cap);
 

@@ -14,7 +14,7 @@ cc -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror "$TOP/tests/bench/fsops.c"
 	-o "$B/fsops"
 cc -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I"$TOP/core" \
 	"$TOP/tests/bench/prune_bench.c" "$TOP/build/libpitr.a" \
-	-llmdb -llz4 -lxxhash -ljansson -lcurl -lcrypto -pthread -o "$B/prune_bench"
+	$CORE_LIBS -o "$B/prune_bench"
 W=$(mktemp -d "${BENCH_TMP:-/dev/shm}/pitr-backup-bench.XXXXXX")
 M=$W/mnt
 cleanup() {

@@ -26,7 +26,7 @@ DOCS=${BENCH_FORMAT_DOCS:-20000}
 DEPTH=${BENCH_DEPTH:-10000}
 CC=${CC:-cc}
 CFLAGS_BENCH="-std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror"
-LIBS="-llmdb -llz4 -lxxhash -ljansson -lcurl -lcrypto -pthread"
+LIBS=$CORE_LIBS
 
 for v in "$ROUNDS" "$DOCS" "$DEPTH"; do
 	case $v in ''|0|*[!0-9]*) echo "format_bench: counts must be >= 1" >&2; exit 2;; esac

@@ -9,7 +9,7 @@ B=$TOP/build/bench
 mkdir -p "$B"
 cc -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I"$TOP/core" \
 	"$TOP/tests/bench/restore_source.c" "$TOP/build/libpitr.a" \
-	-llmdb -llz4 -lxxhash -ljansson -lcurl -lcrypto -pthread -o "$B/restore_source"
+	$CORE_LIBS -o "$B/restore_source"
 W=$(mktemp -d "${BENCH_TMP:-/dev/shm}/pitr-restore-bench.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 

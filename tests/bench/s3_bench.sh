@@ -9,6 +9,8 @@
 # Run as root (FUSE, Ceph): BENCH_DOCS, BENCH_SHIP_ROUNDS, BENCH_S3_RESTORE_DOCS,
 # BENCH_SAMPLE (seconds between lag samples; each opens the store).
 set -eu
+# core's libraries as tests/bench/run names them (this runs on its own too)
+CORE_LIBS=${CORE_LIBS:-"-llmdb -l:liblz4.a -lxxhash -ljansson -lcurl -lcrypto -pthread"}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 N=${BENCH_DOCS:-20000}
 ROUNDS=${BENCH_SHIP_ROUNDS:-2}
@@ -19,7 +21,7 @@ cc -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror "$TOP/tests/bench/fsops.c"
 	-o "$B/fsops"
 cc -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I"$TOP/core" \
 	"$TOP/tests/bench/restore_source.c" "$TOP/build/libpitr.a" \
-	-llmdb -llz4 -lxxhash -ljansson -lcurl -lcrypto -pthread -o "$B/restore_source"
+	$CORE_LIBS -o "$B/restore_source"
 TMP=$(mktemp -d "${BENCH_TMP:-/dev/shm}/pitr-s3-bench.XXXXXX")
 M=$TMP/mnt
 SAMPLER=
