@@ -162,25 +162,22 @@ class Model:
         self.tree[d][c][n] = body
         return "create"
 
-    def op_edit(self):
+    def overwrite(self, what, new_body):
+        """A document written again in place with new_body(name, old)."""
         docs = self.docs()
         if not docs:
             return self.op_create()
         d, c, n = self.r.choice(docs)
-        body = self.edit(self.tree[d][c][n])
+        body = new_body(n, self.tree[d][c][n])
         self.write(self.path(d, c, n), body)
         self.tree[d][c][n] = body
-        return "edit"
+        return what
+
+    def op_edit(self):
+        return self.overwrite("edit", lambda n, old: self.edit(old))
 
     def op_rewrite(self):
-        docs = self.docs()
-        if not docs:
-            return self.op_create()
-        d, c, n = self.r.choice(docs)
-        body = self.gen(n)
-        self.write(self.path(d, c, n), body)
-        self.tree[d][c][n] = body
-        return "rewrite"
+        return self.overwrite("rewrite", lambda n, old: self.gen(n))
 
     def op_replace(self):
         """The atomic-replace idiom: a scratch file renamed onto a
