@@ -73,7 +73,7 @@ static int inc_update(pitr_txn *t, uint64_t inc, uint64_t parent,
 static int name_lookup(pitr_txn *t, uint64_t at, uint64_t parent,
 		       const char *name, size_t len, uint64_t *inc)
 {
-	MDB_cursor *c;
+	struct tcur c;
 	MDB_val key, val;
 	int rc;
 
@@ -81,10 +81,10 @@ static int name_lookup(pitr_txn *t, uint64_t at, uint64_t parent,
 		return PITR_NOTFOUND;
 	if ((rc = at_readable(t, at)))
 		return rc;
-	rc = mdb_rc(mdb_cursor_open(t->txn, t->s->names, &c));
+	rc = mdb_rc(tcur_open(t->txn, t->s->names, &c));
 	if (rc)
 		return rc;
-	rc = seek_at(c, parent, name, len, NAME_SUFFIX, at, &key, &val);
+	rc = seek_at(&c, parent, name, len, NAME_SUFFIX, at, &key, &val);
 	int op = 0;
 	uint64_t id = 0;
 	if (!rc)
@@ -93,7 +93,7 @@ static int name_lookup(pitr_txn *t, uint64_t at, uint64_t parent,
 		rc = PITR_NOTFOUND;
 	if (!rc && inc)
 		*inc = id;
-	mdb_cursor_close(c);
+	tcur_close(&c);
 	return rc;
 }
 
@@ -288,13 +288,13 @@ int pitr_ct_rename(pitr_txn *t, uint64_t db, const char *from, size_t flen,
 
 struct pitr_iter {
 	pitr_txn *t;
-	MDB_cursor *c;
+	struct tcur c;
 	enum pitr_list_kind kind;
 	uint64_t parent, at;
 	int live;	/* documents at PITR_NOW: a scan of the live table */
 	int merged;	/* documents at `at`, none gone since: the live table,
 			   and versions for those changed since */
-	MDB_cursor *vc; /* merged: on versions */
+	struct tcur vc; /* merged: on versions */
 	int started;
 	int on_name;   /* history: the cursor is on an entry of `name` */
 	int type;      /* live scan: type of the last entry */
@@ -348,8 +348,8 @@ int pitr_iter_begin(pitr_txn *t, enum pitr_list_kind kind, uint64_t parent,
 		uint64_t left;
 		it->merged = rc == PITR_NOTFOUND ||
 			     (live_left_decode(&val, &left) == 0 && left <= at);
-		if (it->merged && (rc = mdb_rc(mdb_cursor_open(
-				       t->txn, t->s->versions, &it->vc)))) {
+		if (it->merged &&
+		    (rc = mdb_rc(tcur_open(t->txn, t->s->versions, &it->vc)))) {
 			free(it);
 			return rc;
 		}
@@ -357,10 +357,9 @@ int pitr_iter_begin(pitr_txn *t, enum pitr_list_kind kind, uint64_t parent,
 	dbi = it->live || it->merged	    ? t->s->live
 	      : kind == PITR_LIST_DOCUMENTS ? t->s->versions
 					    : t->s->names;
-	rc = mdb_rc(mdb_cursor_open(t->txn, dbi, &it->c));
+	rc = mdb_rc(tcur_open(t->txn, dbi, &it->c));
 	if (rc) {
-		if (it->vc)
-			mdb_cursor_close(it->vc);
+		tcur_close(&it->vc);
 		free(it);
 		return rc;
 	}
@@ -372,9 +371,8 @@ void pitr_iter_end(pitr_iter *it)
 {
 	if (!it)
 		return;
-	mdb_cursor_close(it->c);
-	if (it->vc)
-		mdb_cursor_close(it->vc);
+	tcur_close(&it->c);
+	tcur_close(&it->vc);
 	free(it);
 }
 
@@ -385,19 +383,19 @@ static int iter_next_live(pitr_iter *it, pitr_entry *e)
 	int rc;
 
 	if (it->on_name) {
-		rc = mdb_cursor_get(it->c, &key, &val, MDB_NEXT);
+		rc = tcur_get(&it->c, &key, &val, MDB_NEXT);
 	} else if (!it->started) {
 		key.mv_size = key_live(k, it->parent, LIVE_DOC, "", 0);
 		key.mv_data = k;
-		rc = mdb_cursor_get(it->c, &key, &val, MDB_SET_RANGE);
+		rc = tcur_get(&it->c, &key, &val, MDB_SET_RANGE);
 	} else {
 		key.mv_size =
 		    key_live(k, it->parent, it->type, it->name, it->len);
 		key.mv_data = k;
-		rc = mdb_cursor_get(it->c, &key, &val, MDB_SET_RANGE);
+		rc = tcur_get(&it->c, &key, &val, MDB_SET_RANGE);
 		if (!rc && key.mv_size == 9 + it->len &&
 		    !memcmp(key.mv_data, k, key.mv_size))
-			rc = mdb_cursor_get(it->c, &key, &val, MDB_NEXT);
+			rc = tcur_get(&it->c, &key, &val, MDB_NEXT);
 	}
 	if (rc)
 		return mdb_rc(rc);
@@ -458,7 +456,7 @@ static int next_name(pitr_iter *it, MDB_val *key, MDB_val *val)
 	int rc;
 
 	for (int i = 0; it->on_name && i < STEPS; i++) {
-		rc = mdb_cursor_get(it->c, key, val, MDB_NEXT);
+		rc = tcur_get(&it->c, key, val, MDB_NEXT);
 		if (rc || !of_name(it, key))
 			return mdb_rc(rc);
 	}
@@ -467,14 +465,14 @@ static int next_name(pitr_iter *it, MDB_val *key, MDB_val *val)
 	k[8 + it->len] = 1; /* past every version of it->name */
 	key->mv_size = it->started ? 9 + it->len : 8;
 	key->mv_data = k;
-	return mdb_rc(mdb_cursor_get(it->c, key, val, MDB_SET_RANGE));
+	return mdb_rc(tcur_get(&it->c, key, val, MDB_SET_RANGE));
 }
 
 /* From the newest entry of it->name, go to its newest at or before `at`. */
 static int name_at(pitr_iter *it, MDB_val *key, MDB_val *val)
 {
 	for (int i = 0; i < STEPS; i++) {
-		int rc = mdb_cursor_get(it->c, key, val, MDB_NEXT);
+		int rc = tcur_get(&it->c, key, val, MDB_NEXT);
 		if (rc || !of_name(it, key))
 			return rc && rc != MDB_NOTFOUND ? mdb_rc(rc)
 							: PITR_NOTFOUND;
@@ -482,8 +480,8 @@ static int name_at(pitr_iter *it, MDB_val *key, MDB_val *val)
 		    it->at)
 			return 0;
 	}
-	return seek_at(it->c, it->parent, it->name, it->len, it->suffix, it->at,
-		       key, val);
+	return seek_at(&it->c, it->parent, it->name, it->len, it->suffix,
+		       it->at, key, val);
 }
 
 static int iter_next_named(pitr_iter *it, pitr_entry *e)
@@ -520,7 +518,7 @@ static int iter_next_named(pitr_iter *it, pitr_entry *e)
 		e->namelen = it->len;
 		if (it->kind == PITR_LIST_DOCUMENTS) {
 			struct ver_rec vr;
-			if (ver_decode(&val, &vr, store_compact(it->t->s)))
+			if (ver_decode(&val, &vr, ver_form(it->t->s)))
 				return PITR_CORRUPT;
 			if (vr.op != OP_DOC_PUT)
 				continue;
@@ -561,14 +559,14 @@ static int iter_next_merged(pitr_iter *it, pitr_entry *e)
 			return PITR_NOTFOUND; /* they follow the documents */
 		if (e->ver.ts <= it->at)
 			return 0;
-		rc = seek_at(it->vc, it->parent, it->name, it->len, VER_SUFFIX,
+		rc = seek_at(&it->vc, it->parent, it->name, it->len, VER_SUFFIX,
 			     it->at, &key, &val);
 		if (rc == PITR_NOTFOUND)
 			continue;
 		if (rc)
 			return rc;
 		struct ver_rec vr;
-		if (ver_decode(&val, &vr, store_compact(it->t->s)))
+		if (ver_decode(&val, &vr, ver_form(it->t->s)))
 			return PITR_CORRUPT;
 		if (vr.op != OP_DOC_PUT)
 			continue;

@@ -99,11 +99,17 @@ int live_key_decode(const MDB_val *k, struct live_key *lk)
  * versions
  */
 
-size_t ver_encode(unsigned char *v, const struct ver_rec *r, int compact)
+size_t ver_encode(unsigned char *v, const struct ver_rec *r, int form)
 {
 	unsigned char *p = v;
 
-	if (!compact) {
+	if (form == VER_ITEM) {
+		put_le32(v, r->idx);
+		put_le32(v + 4, r->op == OP_DOC_PUT ? r->size : VER_GONE);
+		put_le64(v + 8, r->op == OP_DOC_PUT ? r->etag : 0);
+		return VER_ITEM_VAL;
+	}
+	if (form == VER_FIXED) {
 		put_le32(v, r->idx);
 		v[4] = (unsigned char)r->op;
 		put_le32(v + 5, r->size);
@@ -119,12 +125,25 @@ size_t ver_encode(unsigned char *v, const struct ver_rec *r, int compact)
 	return (size_t)(p - v);
 }
 
-int ver_decode(const MDB_val *v, struct ver_rec *r, int compact)
+int ver_decode(const MDB_val *v, struct ver_rec *r, int form)
 {
 	const unsigned char *p = v->mv_data, *end = p + v->mv_size;
 	uint64_t idx, size;
 
-	if (!compact) {
+	if (form == VER_ITEM) {
+		if (v->mv_size != VER_ITEM_VAL)
+			return PITR_CORRUPT;
+		r->idx = get_le32(p);
+		r->size = get_le32(p + 4);
+		r->etag = get_le64(p + 8);
+		r->op = r->size == VER_GONE ? OP_DOC_DEL : OP_DOC_PUT;
+		if (r->op == OP_DOC_DEL && r->etag)
+			return PITR_CORRUPT;
+		if (r->op == OP_DOC_DEL)
+			r->size = 0;
+		return 0;
+	}
+	if (form == VER_FIXED) {
 		if (v->mv_size != VER_VAL ||
 		    (p[4] != OP_DOC_PUT && p[4] != OP_DOC_DEL))
 			return PITR_CORRUPT;
@@ -152,14 +171,14 @@ int ver_decode(const MDB_val *v, struct ver_rec *r, int compact)
 }
 
 int ver_entry_decode(const MDB_val *key, const MDB_val *val,
-		     struct ver_entry *e, int compact)
+		     struct ver_entry *e, int form)
 {
 	int rc = named_key_decode(key, VER_SUFFIX, &e->ct, &e->id, &e->idlen);
 
 	if (rc)
 		return rc;
 	e->ts = ~get_be64((const unsigned char *)key->mv_data + 9 + e->idlen);
-	return val ? ver_decode(val, &e->v, compact) : 0;
+	return val ? ver_decode(val, &e->v, form) : 0;
 }
 
 /*

@@ -68,18 +68,26 @@ struct copy {
 	uint64_t entries;
 };
 
-/* Every entry of table `from` of read transaction `rt` into `to`. */
+/* Every entry of table `from` of read transaction `rt` into `to`, of
+ * the same layout; in a table of items (table.c), each item after the
+ * last of its key. */
 static int copy_table(struct copy *cp, MDB_txn *rt, MDB_dbi from, MDB_dbi to)
 {
 	MDB_cursor *c;
-	MDB_val k, v;
+	MDB_val k, v, prev = { 0, NULL };
+	unsigned flags = 0;
 	int rc = mdb_cursor_open(rt, from, &c);
 
 	if (rc)
 		return mdb_rc(rc);
+	mdb_dbi_flags(rt, from, &flags);
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if ((rc = mdb_put(cp->txn, to, &k, &v, MDB_APPEND)))
+		int same = (flags & MDB_DUPSORT) && k.mv_size == prev.mv_size &&
+			   !memcmp(k.mv_data, prev.mv_data, k.mv_size);
+		prev = k; /* in the source's map, for the read's life */
+		if ((rc = mdb_put(cp->txn, to, &k, &v,
+				  same ? MDB_APPENDDUP : MDB_APPEND)))
 			break;
 		cp->entries++;
 		cp->pending += k.mv_size + v.mv_size;
@@ -136,7 +144,10 @@ static int copy_tables(pitr_store *src, pitr_store *dst, pitr_compacted *out)
 	    (rc = mdb_rc(mdb_txn_begin(src->env, NULL, MDB_RDONLY, &rt))))
 		return rc;
 	out->before = pages_bytes(src, rt);
-	rc = mdb_rc(mdb_txn_begin(dst->env, NULL, 0, &cp.txn));
+	/* the copy's versions table in the layout of the source's format */
+	rc = store_set_format(dst, src->format);
+	if (!rc)
+		rc = mdb_rc(mdb_txn_begin(dst->env, NULL, 0, &cp.txn));
 	for (int i = 0; !rc && i < n; i++)
 		rc = mdb_rc(mdb_drop(cp.txn, *to[i], 0));
 	if (!rc && !src->has_dicts && dst->has_dicts) {

@@ -50,8 +50,8 @@ static int version_put(pitr_txn *t, uint64_t ct, const char *id, size_t len,
 	/* A second mutation of one document in one transaction replaces the
 	 * first: drop the first one's log record with it. */
 	struct ver_rec pv;
-	if (mdb_get(t->txn, t->s->versions, &key, &prev) == 0 &&
-	    ver_decode(&prev, &pv, store_compact(t->s)) == 0) {
+	if (tbl_get(t->txn, t->s->versions, &key, &prev) == 0 &&
+	    ver_decode(&prev, &pv, ver_form(t->s)) == 0) {
 		MDB_val lk = { sizeof(old), old };
 		key_log(old, t->ts, pv.idx);
 		rc = mdb_del(t->txn, t->s->log, &lk, NULL);
@@ -59,8 +59,8 @@ static int version_put(pitr_txn *t, uint64_t ct, const char *id, size_t len,
 			return mdb_rc(rc);
 	}
 	val.mv_size = ver_encode(v, &(struct ver_rec){ idx, op, size, etag },
-				 store_compact(t->s));
-	return mdb_rc(mdb_put(t->txn, t->s->versions, &key, &val, 0));
+				 ver_form(t->s));
+	return mdb_rc(tbl_put(t->txn, t->s->versions, &key, &val, 0));
 }
 
 static int live_doc_put(pitr_txn *t, uint64_t ct, const char *id, size_t len,
@@ -316,7 +316,7 @@ int pitr_doc_delete(pitr_txn *t, uint64_t ct, const char *id, size_t idlen)
 static int doc_find(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 		    uint64_t at, pitr_version *v, uint32_t *idx)
 {
-	MDB_cursor *c;
+	struct tcur c;
 	MDB_val key, val;
 	int rc;
 
@@ -338,13 +338,13 @@ static int doc_find(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 		v->deleted = 0;
 		return 0;
 	}
-	rc = mdb_rc(mdb_cursor_open(t->txn, t->s->versions, &c));
+	rc = mdb_rc(tcur_open(t->txn, t->s->versions, &c));
 	if (rc)
 		return rc;
-	rc = seek_at(c, ct, id, idlen, VER_SUFFIX, at, &key, &val);
+	rc = seek_at(&c, ct, id, idlen, VER_SUFFIX, at, &key, &val);
 	struct ver_rec vr;
 	if (!rc)
-		rc = ver_decode(&val, &vr, store_compact(t->s));
+		rc = ver_decode(&val, &vr, ver_form(t->s));
 	if (!rc) {
 		v->ts = ~get_be64((unsigned char *)key.mv_data + 9 + idlen);
 		*idx = vr.idx;
@@ -354,7 +354,7 @@ static int doc_find(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 		if (v->deleted)
 			rc = PITR_NOTFOUND;
 	}
-	mdb_cursor_close(c);
+	tcur_close(&c);
 	return rc;
 }
 
@@ -601,8 +601,8 @@ static int copy_append(pitr_txn *t, uint64_t ct, const struct log_rec *r)
 	key.mv_data = k;
 	val.mv_data = v;
 	struct ver_rec vr = { idx, OP_DOC_PUT, r->size, r->etag };
-	val.mv_size = ver_encode(v, &vr, store_compact(t->s));
-	rc = mdb_put(t->txn, t->s->versions, &key, &val, MDB_APPEND);
+	val.mv_size = ver_encode(v, &vr, ver_form(t->s));
+	rc = tbl_put(t->txn, t->s->versions, &key, &val, MDB_APPEND);
 	if (rc)
 		return mdb_rc(rc);
 	key.mv_size = key_live(k, ct, LIVE_DOC, r->name, r->namelen);

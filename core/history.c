@@ -48,13 +48,13 @@ int pitr_log_walk(pitr_txn *t, uint64_t after, uint64_t until,
 }
 
 /* A names entry as a mutation. */
-static int name_mutation(const MDB_val *key, const MDB_val *val,
-			 int compact, pitr_mutation *m)
+static int name_mutation(const MDB_val *key, const MDB_val *val, int form,
+			 pitr_mutation *m)
 {
 	struct name_entry e;
 	int rc = name_entry_decode(key, val, &e);
 
-	(void)compact; /* a name value has one form */
+	(void)form; /* a name value has one form */
 	if (rc)
 		return rc;
 	memset(m, 0, sizeof(*m));
@@ -121,13 +121,13 @@ static int walk_backward(pitr_txn *t, MDB_dbi dbi, uint64_t parent,
 {
 	unsigned char k[KEY_MAX];
 	MDB_val key, val;
-	MDB_cursor *c;
+	struct tcur c;
 	pitr_mutation m;
 	int rc;
 
 	if (len > PITR_NAME_MAX)
 		return PITR_NOTFOUND;
-	rc = mdb_rc(mdb_cursor_open(t->txn, dbi, &c));
+	rc = mdb_rc(tcur_open(t->txn, dbi, &c));
 	if (rc)
 		return rc;
 	put_be64(k, parent);
@@ -135,18 +135,18 @@ static int walk_backward(pitr_txn *t, MDB_dbi dbi, uint64_t parent,
 	k[8 + len] = 1;
 	key.mv_size = 9 + len;
 	key.mv_data = k;
-	rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE);
-	rc = mdb_cursor_get(c, &key, &val, rc == 0 ? MDB_PREV : MDB_LAST);
-	for (; rc == 0; rc = mdb_cursor_get(c, &key, &val, MDB_PREV)) {
+	rc = tcur_get(&c, &key, &val, MDB_SET_RANGE);
+	rc = tcur_get(&c, &key, &val, rc == 0 ? MDB_PREV : MDB_LAST);
+	for (; rc == 0; rc = tcur_get(&c, &key, &val, MDB_PREV)) {
 		k[8 + len] = 0;
 		if (key.mv_size != 9 + len + suffix ||
 		    memcmp(key.mv_data, k, 9 + len))
 			break;
-		if ((rc = conv(&key, &val, store_compact(t->s), &m)) ||
+		if ((rc = conv(&key, &val, ver_form(t->s), &m)) ||
 		    (rc = fn(&m, arg)))
 			break;
 	}
-	mdb_cursor_close(c);
+	tcur_close(&c);
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
@@ -157,11 +157,11 @@ int pitr_name_walk(pitr_txn *t, uint64_t parent, const char *name, size_t len,
 			     name_mutation, fn, arg);
 }
 
-static int version_mutation(const MDB_val *key, const MDB_val *val,
-			    int compact, pitr_mutation *m)
+static int version_mutation(const MDB_val *key, const MDB_val *val, int form,
+			    pitr_mutation *m)
 {
 	struct ver_entry e;
-	int rc = ver_entry_decode(key, val, &e, compact);
+	int rc = ver_entry_decode(key, val, &e, form);
 
 	if (rc)
 		return rc;
@@ -191,22 +191,22 @@ int ct_versions_each(pitr_txn *t, uint64_t ct,
 	unsigned char k[8];
 	MDB_val key = { 8, k }, val;
 	struct ver_entry e;
-	MDB_cursor *c;
+	struct tcur c;
 	int rc;
 
 	put_be64(k, ct);
-	rc = mdb_rc(mdb_cursor_open(t->txn, t->s->versions, &c));
+	rc = mdb_rc(tcur_open(t->txn, t->s->versions, &c));
 	if (rc)
 		return rc;
-	for (rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
+	for (rc = tcur_get(&c, &key, &val, MDB_SET_RANGE); rc == 0;
+	     rc = tcur_get(&c, &key, &val, MDB_NEXT)) {
 		if (key.mv_size < 8 || get_be64(key.mv_data) != ct)
 			break;
-		rc = ver_entry_decode(&key, &val, &e, store_compact(t->s));
+		rc = ver_entry_decode(&key, &val, &e, ver_form(t->s));
 		if (rc || (rc = fn(&e, arg)))
 			break;
 	}
-	mdb_cursor_close(c);
+	tcur_close(&c);
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 

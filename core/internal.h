@@ -12,7 +12,10 @@
  *             shipping read.
  *   versions  (ct u64, id, 0x00, ~ts u64) -> version value. Newest first per
  *             document, so the version visible at T is one seek to
- *             (ct, id, 0, ~T).
+ *             (ct, id, 0, ~T). From format 5 the table keeps items
+ *             (MDB_DUPSORT | MDB_DUPFIXED): (ct, id, 0x00) -> items of
+ *             (~ts, version value), read and written as if plain by
+ *             table.c.
  *   live      (ct u64, type u8, name) -> live value: the documents (type 0)
  *             and scratch files (type 1) of live containers; and, from
  *             format 2, (ct, 2, "") -> u64 ts, when a document last left
@@ -93,13 +96,18 @@ struct log_rec {
 };
 
 /*
- * Version value (ts is in the key), in the account's form (store_compact):
- *   fixed (formats 1 to 3): u32 idx, u8 op, u32 size, u64 etag: VER_VAL
- *   compact (format 4): uvar idx for a delete; uvar idx, uvar size,
+ * Version value (ts is in the key), in the account's form (ver_form):
+ *   VER_FIXED (formats 1 to 3): u32 idx, u8 op, u32 size, u64 etag
+ *   VER_COMPACT (format 4): uvar idx for a delete; uvar idx, uvar size,
  *   u64 etag for a put (a put is the longer, 10 bytes at least)
+ *   VER_ITEM (format 5, whose versions table keeps items: table.c):
+ *   u32 idx, u32 size (VER_GONE for a delete), u64 etag (0 for a delete)
  */
-#define VER_VAL	    17
-#define VER_VAL_MAX 18
+enum { VER_FIXED, VER_COMPACT, VER_ITEM };
+#define VER_VAL	     17
+#define VER_VAL_MAX  18
+#define VER_ITEM_VAL 16
+#define VER_GONE     UINT32_MAX
 /* Live document value: u64 ts, then u32 idx, u32 size (LIVE_DOC_VAL
  * bytes) or, compact, uvar idx, uvar size; then u64 etag. */
 #define LIVE_DOC_VAL	 24
@@ -123,6 +131,8 @@ struct inc_rec {
 enum { LIVE_DOC = 0, LIVE_SCRATCH = 1, LIVE_LEFT = 2 };
 enum { INC_DB = 1, INC_CT = 2 };
 
+/* The versions table's flags from format 5 (table.c). */
+#define VERSIONS_ITEMS (MDB_DUPSORT | MDB_DUPFIXED)
 
 /* The daemon's lock file in the store's directory: flock() of the whole file
  * by the daemon serving the account; a write lock on its first byte
@@ -145,6 +155,7 @@ struct pitr_store {
 	MDB_dbi meta, log, versions, live, names, incs;
 	MDB_dbi dicts; /* from format 3: has_dicts */
 	int has_dicts;
+	int ver_items; /* versions keeps items (format 5; table.c) */
 	/* Dictionaries read so far (immutable: their id is their hash); an
 	 * entry lives until the store is closed. */
 	pthread_mutex_t dict_mtx;
@@ -311,6 +322,14 @@ static inline int uvar_get(const unsigned char **p, const unsigned char *end,
 static inline int store_compact(const pitr_store *s)
 {
 	return s->format >= 4;
+}
+
+/* The form of the account's version values. */
+static inline int ver_form(const pitr_store *s)
+{
+	return s->ver_items	? VER_ITEM
+	       : s->format >= 4 ? VER_COMPACT
+				: VER_FIXED;
 }
 
 /* Name value ops. */
@@ -772,9 +791,38 @@ int ct_versions_each(pitr_txn *t, uint64_t ct,
 		     int (*fn)(const struct ver_entry *e, void *arg),
 		     void *arg);
 
+/*
+ * The named tables' entries in either layout (table.c): plain, or with a
+ * key's last DUP_KEY bytes beginning a data item of DUP_ITEM bytes (the
+ * versions table from format 5). Callers see plain keys and values; the
+ * key a cursor returns lives in it until its next call. LMDB's codes.
+ */
+#define DUP_KEY	 VER_SUFFIX
+#define DUP_ITEM (DUP_KEY + VER_ITEM_VAL)
+struct tcur {
+	MDB_cursor *c;
+	int dup;
+	unsigned char k[KEY_MAX];
+};
+int tcur_open(MDB_txn *txn, MDB_dbi dbi, struct tcur *tc);
+void tcur_close(struct tcur *tc);
+/* MDB_FIRST, LAST, NEXT, PREV, GET_CURRENT, SET, SET_KEY, SET_RANGE */
+int tcur_get(struct tcur *tc, MDB_val *key, MDB_val *val, MDB_cursor_op op);
+int tbl_get(MDB_txn *txn, MDB_dbi dbi, const MDB_val *key, MDB_val *val);
+/* flags: 0 (an entry of the key is replaced) or MDB_APPEND */
+int tbl_put(MDB_txn *txn, MDB_dbi dbi, const MDB_val *key, const MDB_val *val,
+	    unsigned flags);
+int tbl_del(MDB_txn *txn, MDB_dbi dbi, const MDB_val *key);
+
+/* Make `s`, an account just created and still empty, one of `format`
+ * (1 to PITR_FORMAT): its meta, its versions table in that format's
+ * layout, no dicts table before format 3. For what keeps a source's
+ * format (repair, compact) and tests that make older accounts. */
+int store_set_format(pitr_store *s, uint32_t format);
+
 /* Seek the newest entry of (parent, name) in a names-like table at or
  * before `at`; used by catalog and documents alike. */
-int seek_at(MDB_cursor *c, uint64_t parent, const char *name, size_t len,
+int seek_at(struct tcur *tc, uint64_t parent, const char *name, size_t len,
 	    size_t suffix, uint64_t at, MDB_val *key, MDB_val *val);
 
 #endif

@@ -11,23 +11,6 @@
 #include "internal.h"
 
 
-int seek_at(MDB_cursor *c, uint64_t parent, const char *name, size_t len,
-	    size_t suffix, uint64_t at, MDB_val *key, MDB_val *val)
-{
-	unsigned char k[KEY_MAX];
-	size_t prefix = 9 + len;
-	int rc;
-
-	key->mv_size = key_named(k, parent, name, len, at);
-	key->mv_data = k;
-	rc = mdb_cursor_get(c, key, val, MDB_SET_RANGE);
-	if (rc)
-		return mdb_rc(rc);
-	if (key->mv_size != prefix + suffix || memcmp(key->mv_data, k, prefix))
-		return PITR_NOTFOUND;
-	return 0;
-}
-
 static int fixed_decode(const MDB_val *v, struct log_rec *r)
 {
 	const unsigned char *p = v->mv_data;

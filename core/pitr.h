@@ -48,8 +48,11 @@
 
 /* The on-disk format this library writes; newer stores are refused.
  * 2: the live table keeps when a document last left each container.
- * 3: a version's body may be a delta on a keyframe of its document. */
-#define PITR_FORMAT 4
+ * 3: a version's body may be a delta on a keyframe of its document.
+ * 4: log records, version and live values in compact forms.
+ * 5: the versions table keeps each document's key once, its versions as
+ *    items of a fixed size. */
+#define PITR_FORMAT 5
 
 /** @defgroup errors Return codes (a reserved negative band) */
 #define PITR_NOTFOUND	(-32000) /* no such database, container, document */

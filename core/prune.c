@@ -101,14 +101,14 @@ static int entry_at(struct walk *w, MDB_dbi dbi, int names, uint64_t parent,
 		    const char *name, size_t len, uint64_t at, struct entry *e)
 {
 	size_t suffix = names ? NAME_SUFFIX : VER_SUFFIX;
-	MDB_cursor *c;
+	struct tcur c;
 	MDB_val key, val;
 	int rc;
 
-	rc = mdb_rc(mdb_cursor_open(w->t->txn, dbi, &c));
+	rc = mdb_rc(tcur_open(w->t->txn, dbi, &c));
 	if (rc)
 		return rc;
-	rc = seek_at(c, parent, name, len, suffix, at, &key, &val);
+	rc = seek_at(&c, parent, name, len, suffix, at, &key, &val);
 	if (!rc) {
 		struct name_entry ne;
 		struct ver_entry ve;
@@ -120,7 +120,7 @@ static int entry_at(struct walk *w, MDB_dbi dbi, int names, uint64_t parent,
 			e->gone = ne.op == NAME_DELETE;
 		} else {
 			rc = ver_entry_decode(&key, &val, &ve,
-					      store_compact(w->t->s));
+					      ver_form(w->t->s));
 			e->ts = ve.ts;
 			e->idx = ve.v.idx;
 			e->gone = ve.v.op == OP_DOC_DEL;
@@ -129,7 +129,7 @@ static int entry_at(struct walk *w, MDB_dbi dbi, int names, uint64_t parent,
 		e->klen = key.mv_size;
 		memcpy(e->key, key.mv_data, key.mv_size);
 	}
-	mdb_cursor_close(c);
+	tcur_close(&c);
 	return rc;
 }
 
@@ -144,22 +144,22 @@ static int keep_dependents(struct walk *w, const struct entry *e)
 	size_t prefix = e->klen - VER_SUFFIX;
 	MDB_val key = { e->klen, (void *)e->key }, val, lv;
 	unsigned char k[12];
-	MDB_cursor *c;
+	struct tcur c;
 	int rc, n = 0;
 
-	rc = mdb_rc(mdb_cursor_open(w->t->txn, w->t->s->versions, &c));
+	rc = mdb_rc(tcur_open(w->t->txn, w->t->s->versions, &c));
 	if (rc)
 		return rc;
-	rc = mdb_cursor_get(c, &key, &val, MDB_SET_KEY);
+	rc = tcur_get(&c, &key, &val, MDB_SET_KEY);
 	/* newest first: the versions after e are the keys before it */
 	while (rc == 0 && n++ <= DELTA_MAX &&
-	       (rc = mdb_cursor_get(c, &key, &val, MDB_PREV)) == 0) {
+	       (rc = tcur_get(&c, &key, &val, MDB_PREV)) == 0) {
 		struct ver_rec vr;
 		struct body_base b;
 		struct log_rec r;
 		if (key.mv_size != e->klen || memcmp(key.mv_data, e->key, prefix))
 			break;
-		if (ver_decode(&val, &vr, store_compact(w->t->s))) {
+		if (ver_decode(&val, &vr, ver_form(w->t->s))) {
 			rc = PITR_CORRUPT;
 			break;
 		}
@@ -186,7 +186,7 @@ static int keep_dependents(struct walk *w, const struct entry *e)
 		w->rk.v[w->rk.n++] =
 		    (struct rekey){ ts, e->ts, vr.idx, e->idx };
 	}
-	mdb_cursor_close(c);
+	tcur_close(&c);
 	return rc == MDB_NOTFOUND ? 0 : mdb_rc(rc);
 }
 
@@ -229,13 +229,13 @@ static int entry_exact(struct walk *w, MDB_dbi dbi, int names, uint64_t parent,
 	key.mv_size = names ? key_event(k, parent, name, len, ts, idx)
 			    : key_named(k, parent, name, len, ts);
 	key.mv_data = k;
-	rc = mdb_rc(mdb_get(w->t->txn, dbi, &key, &val));
+	rc = mdb_rc(tbl_get(w->t->txn, dbi, &key, &val));
 	if (rc)
 		return rc;
 	struct ver_rec vr = { 0 };
 	int op = 0;
 	if (names ? name_decode(&val, &op, &e->inc)
-		  : ver_decode(&val, &vr, store_compact(w->t->s)))
+		  : ver_decode(&val, &vr, ver_form(w->t->s)))
 		return PITR_CORRUPT;
 	e->ts = ts;
 	e->idx = names ? idx : vr.idx;
@@ -294,7 +294,7 @@ static int decide_between(struct walk *w, MDB_dbi dbi, int names,
 {
 	size_t suffix = names ? NAME_SUFFIX : VER_SUFFIX;
 	struct entry self;
-	MDB_cursor *c;
+	struct tcur c;
 	MDB_val key, val;
 	int rc;
 
@@ -303,19 +303,19 @@ static int decide_between(struct walk *w, MDB_dbi dbi, int names,
 		return 0;
 	if (rc || self.gone)
 		return rc;
-	rc = mdb_rc(mdb_cursor_open(w->t->txn, dbi, &c));
+	rc = mdb_rc(tcur_open(w->t->txn, dbi, &c));
 	if (rc)
 		return rc;
 	key.mv_size = self.klen;
 	key.mv_data = self.key;
-	rc = mdb_cursor_get(c, &key, &val, MDB_SET_KEY);
+	rc = tcur_get(&c, &key, &val, MDB_SET_KEY);
 	if (!rc) /* newest first: the next version is the previous key */
-		rc = mdb_cursor_get(c, &key, &val, MDB_PREV);
+		rc = tcur_get(&c, &key, &val, MDB_PREV);
 	int newer = !rc && key.mv_size == 9 + len + suffix &&
 		    !memcmp(key.mv_data, self.key, 9 + len);
 	uint64_t next =
 	    newer ? ~get_be64((unsigned char *)key.mv_data + 9 + len) : 0;
-	mdb_cursor_close(c);
+	tcur_close(&c);
 	if (!newer || next > w->until)
 		return 0;
 	uint64_t boundary =
@@ -337,7 +337,7 @@ static int apply(struct walk *w)
 	w->rk.n = 0;
 	for (size_t i = 0; i < w->d.n; i++) {
 		MDB_val key = { w->d.v[i].len, w->d.v[i].key };
-		int rc = mdb_del(w->t->txn, w->d.v[i].dbi, &key, NULL);
+		int rc = tbl_del(w->t->txn, w->d.v[i].dbi, &key);
 		if (rc && rc != MDB_NOTFOUND)
 			return mdb_rc(rc);
 	}

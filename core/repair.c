@@ -260,8 +260,8 @@ int pitr_store_repair(const char *path, const char *target,
 	rc = pitr_store_open(tmp, PITR_OPEN_DAEMON | PITR_OPEN_BULK, &r.rp.s);
 	if (rc)
 		goto out_destroy;
-	/* The live table as the source's format keeps it. */
-	r.rp.s->format = src->format;
+	/* Its records and tables as the source's format keeps them. */
+	rc = store_set_format(r.rp.s, src->format);
 	if (!rc)
 		rc = pitr_txn_begin(src, PITR_TXN_READ, &st);
 	if (!rc)

@@ -139,7 +139,8 @@ static int env_open(const char *dir, unsigned flags, int create, pitr_store *s)
 	unsigned dbflags = create ? MDB_CREATE : 0;
 	if ((rc = mdb_dbi_open(txn, "meta", dbflags, &s->meta)) ||
 	    (rc = mdb_dbi_open(txn, "log", dbflags, &s->log)) ||
-	    (rc = mdb_dbi_open(txn, "versions", dbflags, &s->versions)) ||
+	    (rc = mdb_dbi_open(txn, "versions", dbflags | VERSIONS_ITEMS,
+			       &s->versions)) ||
 	    (rc = mdb_dbi_open(txn, "live", dbflags, &s->live)) ||
 	    (rc = mdb_dbi_open(txn, "names", dbflags, &s->names)) ||
 	    (rc = mdb_dbi_open(txn, "incs", dbflags, &s->incs))) {
@@ -148,6 +149,9 @@ static int env_open(const char *dir, unsigned flags, int create, pitr_store *s)
 			rc = PITR_NOTSTORE;
 		goto out_env;
 	}
+	unsigned vflags = 0;
+	mdb_dbi_flags(txn, s->versions, &vflags);
+	s->ver_items = (vflags & MDB_DUPSORT) != 0;
 	/* from format 3; an account of an earlier one has none */
 	rc = mdb_dbi_open(txn, "dicts", dbflags, &s->dicts);
 	s->has_dicts = rc == 0;
@@ -291,6 +295,42 @@ out_rmdir:
 	return rc;
 }
 
+int store_set_format(pitr_store *s, uint32_t format)
+{
+	unsigned char fmt[4];
+	int items = format >= 5;
+	MDB_txn *txn;
+	int rc;
+
+	if (!format || format > PITR_FORMAT)
+		return EINVAL;
+	rc = mdb_rc(mdb_txn_begin(s->env, NULL, 0, &txn));
+	if (rc)
+		return rc;
+	put_le32(fmt, format);
+	rc = meta_put(txn, s->meta, "format", fmt, 4);
+	if (!rc && items != s->ver_items)
+		rc = mdb_rc(mdb_drop(txn, s->versions, 1));
+	if (!rc && items != s->ver_items)
+		rc = mdb_rc(mdb_dbi_open(
+		    txn, "versions", MDB_CREATE | (items ? VERSIONS_ITEMS : 0),
+		    &s->versions));
+	if (!rc && format < 3 && s->has_dicts)
+		rc = mdb_rc(mdb_drop(txn, s->dicts, 1));
+	if (rc) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	rc = mdb_rc(mdb_txn_commit(txn));
+	if (rc)
+		return rc;
+	s->format = format;
+	s->ver_items = items;
+	if (format < 3)
+		s->has_dicts = 0;
+	return 0;
+}
+
 static int load_meta(pitr_store *s)
 {
 	MDB_txn *txn;
@@ -307,6 +347,10 @@ static int load_meta(pitr_store *s)
 		goto out;
 	if (s->format > PITR_FORMAT) {
 		rc = PITR_NEWFORMAT;
+		goto out;
+	}
+	if (s->ver_items != (s->format >= 5)) {
+		rc = PITR_CORRUPT;
 		goto out;
 	}
 	rc = meta_get64(txn, s->meta, "created", &s->created);

@@ -22,7 +22,7 @@ struct check {
 	void *arg;
 	uint64_t problems;
 	uint64_t records;     /* log records seen */
-	MDB_cursor *seek;     /* a second cursor for the pass's own seeks */
+	struct tcur seek;     /* a second cursor for the pass's own seeks */
 	unsigned char last[KEY_MAX]; /* the entry before, in versions/names */
 	size_t lastlen;
 	uint64_t last_ct;     /* live: the container looked up last, */
@@ -99,17 +99,17 @@ static int each_entry(struct check *ck, MDB_dbi dbi,
 		      int (*fn)(struct check *, MDB_val *, MDB_val *))
 {
 	MDB_val key, val;
-	MDB_cursor *c;
+	struct tcur c;
 	int rc;
 
-	rc = mdb_rc(mdb_cursor_open(ck->t->txn, dbi, &c));
+	rc = mdb_rc(tcur_open(ck->t->txn, dbi, &c));
 	if (rc)
 		return rc;
-	for (rc = mdb_cursor_get(c, &key, &val, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT))
+	for (rc = tcur_get(&c, &key, &val, MDB_FIRST); rc == 0;
+	     rc = tcur_get(&c, &key, &val, MDB_NEXT))
 		if ((rc = fn(ck, &key, &val)))
 			break;
-	mdb_cursor_close(c);
+	tcur_close(&c);
 	return end_rc(rc);
 }
 
@@ -205,11 +205,11 @@ static int log_entry(struct check *ck, MDB_val *key, MDB_val *val)
 	else
 		ik.mv_size = key_event(k, r.parent, r.name, r.namelen, ts, idx);
 	ik.mv_data = k;
-	rc = mdb_get(t->txn, doc ? t->s->versions : t->s->names, &ik, &iv);
+	rc = tbl_get(t->txn, doc ? t->s->versions : t->s->names, &ik, &iv);
 	if (rc && rc != MDB_NOTFOUND)
 		return rc;
-	if (rc || (doc && (ver_decode(&iv, &vr, store_compact(ck->t->s)) ||
-			   vr.idx != idx)))
+	if (rc || (doc &&
+		   (ver_decode(&iv, &vr, ver_form(ck->t->s)) || vr.idx != idx)))
 		problem(ck, where,
 			"%s of %" PRIu64 " '%s' at %s #%" PRIu32
 			" has no %s entry",
@@ -278,7 +278,7 @@ static int versions_entry(struct check *ck, MDB_val *key, MDB_val *val)
 	int latest = latest_of(ck, key->mv_data, 9 + e.idlen);
 	where_named(where, sizeof(where), "versions", e.ct, e.id, e.idlen,
 		    e.ts);
-	if (ver_decode(val, &v, store_compact(ck->t->s))) {
+	if (ver_decode(val, &v, ver_form(ck->t->s))) {
 		problem(ck, where, "value is malformed");
 		return 0;
 	}
@@ -362,7 +362,7 @@ static int live_entry(struct check *ck, MDB_val *key, MDB_val *val)
 		problem(ck, where, "value is malformed");
 		return 0;
 	}
-	rc = seek_at(ck->seek, ct, name, len, VER_SUFFIX, PITR_NOW, &vk, &vv);
+	rc = seek_at(&ck->seek, ct, name, len, VER_SUFFIX, PITR_NOW, &vk, &vv);
 	if (rc == PITR_NOTFOUND)
 		problem(ck, where, "has no versions entry");
 	return rc == PITR_NOTFOUND ? 0 : rc;
@@ -458,7 +458,7 @@ static int incs_entry(struct check *ck, MDB_val *key, MDB_val *val)
 		problem(ck, where, "kind does not match its parent");
 		return 0;
 	}
-	rc = seek_at(ck->seek, ir.parent, ir.name, ir.namelen, NAME_SUFFIX,
+	rc = seek_at(&ck->seek, ir.parent, ir.name, ir.namelen, NAME_SUFFIX,
 		     PITR_NOW, &nk, &nv);
 	if (rc && rc != PITR_NOTFOUND)
 		return rc;
@@ -484,13 +484,12 @@ static int incs_entry(struct check *ck, MDB_val *key, MDB_val *val)
 static int each_entry_seeking(struct check *ck, MDB_dbi dbi, MDB_dbi seek,
 			      int (*fn)(struct check *, MDB_val *, MDB_val *))
 {
-	int rc = mdb_rc(mdb_cursor_open(ck->t->txn, seek, &ck->seek));
+	int rc = mdb_rc(tcur_open(ck->t->txn, seek, &ck->seek));
 
 	if (rc)
 		return rc;
 	rc = each_entry(ck, dbi, fn);
-	mdb_cursor_close(ck->seek);
-	ck->seek = NULL;
+	tcur_close(&ck->seek);
 	return rc;
 }
 

@@ -11,7 +11,9 @@
  *   bigname  a key (or incs value) with a 300-byte name
  *   hugelen  the value's length fields set to their maximum
  * SEED picks the record and the bytes. Exit 0 when damaged, 2 when the
- * table has nothing to damage.
+ * table has nothing to damage. In a table of fixed-size items (versions,
+ * from format 5) a record is a key and one item: its value cannot change
+ * size (LMDB refuses it), the rest damages the item or moves it.
  */
 #include <lmdb.h>
 #include <stdio.h>
@@ -51,6 +53,7 @@ int main(int argc, char **argv)
 	MDB_cursor *c;
 	MDB_val key, val, nk, nv;
 	MDB_stat st;
+	unsigned flags = 0;
 	const char *table, *kind;
 	size_t pick;
 	int rc;
@@ -73,6 +76,11 @@ int main(int argc, char **argv)
 	    (rc = mdb_stat(txn, dbi, &st)))
 		die(table, rc);
 	if (!st.ms_entries)
+		return 2;
+	mdb_dbi_flags(txn, dbi, &flags);
+	int items = (flags & MDB_DUPFIXED) != 0;
+	if (items && (!strcmp(argv[3], "trunc") || !strcmp(argv[3], "extend") ||
+		      !strcmp(argv[3], "empty")))
 		return 2;
 	pick = next() % st.ms_entries;
 	if ((rc = mdb_cursor_open(txn, dbi, &c)) ||
@@ -118,9 +126,10 @@ int main(int argc, char **argv)
 			nv.mv_size = 25 + 300;
 		} else if (off >= 0 && nk.mv_size > (size_t)off + 1) {
 			/* a 300-byte name, keeping what follows it */
-			size_t tail = !strcmp(table, "live") ? 0
+			size_t tail = !strcmp(table, "live")	? 0
 				      : !strcmp(table, "names") ? 13
-							       : 9;
+				      : items			? 1
+								: 9;
 			if (nk.mv_size < off + tail)
 				return 2;
 			memmove(kb + off + 300, kb + nk.mv_size - tail, tail);
@@ -141,6 +150,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(table, "log") && nv.mv_size >= 28) {
 			vb[2] = vb[3] = 0xff;
 			memset(vb + 20 + (next() % 2) * 4, 0xff, 4);
+		} else if (!strcmp(table, "versions") && items) {
+			memset(vb + 12, 0xff, 4); /* ~ts, idx, size */
 		} else if (!strcmp(table, "versions") && nv.mv_size == 17) {
 			memset(vb + 5, 0xff, 4);
 		} else if (!strcmp(table, "versions") && nv.mv_size >= 10) {
@@ -157,8 +168,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "damage: unknown kind '%s'\n", kind);
 		return 1;
 	}
-	if (nk.mv_size != key.mv_size ||
-	    memcmp(kb, key.mv_data, key.mv_size)) {
+	if (items) {
+		/* the item goes, the damaged one comes (a copy: `key` and
+		 * `val` point into the map) */
+		MDB_val ok = { key.mv_size, malloc(key.mv_size) };
+		MDB_val ov = { val.mv_size, malloc(val.mv_size) };
+		memcpy(ok.mv_data, key.mv_data, key.mv_size);
+		memcpy(ov.mv_data, val.mv_data, val.mv_size);
+		if ((rc = mdb_del(txn, dbi, &ok, &ov)))
+			die("del", rc);
+		free(ok.mv_data);
+		free(ov.mv_data);
+	} else if (nk.mv_size != key.mv_size ||
+		   memcmp(kb, key.mv_data, key.mv_size)) {
 		/* `key` points into the map: delete by our copy */
 		MDB_val old = { key.mv_size, malloc(key.mv_size) };
 		memcpy(old.mv_data, key.mv_data, key.mv_size);

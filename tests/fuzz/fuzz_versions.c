@@ -27,8 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(vb, data + 1 + data[0], size - 1 - data[0]);
 	MDB_val key = { data[0], kb }, val = { size - 1 - data[0], vb };
 	/* each form: what decodes encodes again to the same bytes */
-	for (int compact = 0; compact < 2; compact++) {
-		int rc = ver_entry_decode(&key, &val, &e, compact);
+	for (int form = VER_FIXED; form <= VER_ITEM; form++) {
+		int rc = ver_entry_decode(&key, &val, &e, form);
 		if (rc != 0 && rc != PITR_CORRUPT)
 			abort();
 		if (rc)
@@ -40,9 +40,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    memcmp(k, kb, key.mv_size))
 			abort();
 		if ((e.v.op != OP_DOC_PUT && e.v.op != OP_DOC_DEL) ||
-		    (e.v.op == OP_DOC_DEL && compact && (e.v.size || e.v.etag)))
+		    (e.v.op == OP_DOC_DEL && form != VER_FIXED &&
+		     (e.v.size || e.v.etag)))
 			abort();
-		size_t n = ver_encode(v, &e.v, compact);
+		size_t n = ver_encode(v, &e.v, form);
 		if (n > VER_VAL_MAX || val.mv_size != n || memcmp(v, vb, n))
 			abort();
 	}

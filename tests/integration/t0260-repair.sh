@@ -105,7 +105,11 @@ for table in versions live names incs; do
 		done
 		echo "'"$table"': $n damaged stores repaired equal," \
 			"$found of them found damaged by verify" >>"$TMP/stats"
-		[ "$n" -ge 8 ] && [ "$found" = "$n" ]
+		# versions keeps fixed-size items (format 5): no value of
+		# another length, so trunc, extend and empty do not apply
+		want=8
+		[ "'"$table"'" = versions ] && want=5
+		[ "$n" -ge "$want" ] && [ "$found" = "$n" ]
 	'
 done
 

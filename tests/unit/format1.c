@@ -30,7 +30,6 @@ int main(int argc, char **argv)
 {
 	char tb[4][PITR_TIME_LEN];
 	uint64_t ts[4], shop, orders, users, crm, leads;
-	unsigned char fmt[4];
 	pitr_config cfg = { 0 };
 	pitr_store *s;
 	pitr_txn *t;
@@ -47,10 +46,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* Format 1 from the first commit on. */
-	s->format = 1;
-	put_le32(fmt, 1);
-	if ((rc = pitr_txn_begin(s, PITR_TXN_WRITE, &t)) ||
-	    (rc = meta_put(t->txn, s->meta, "format", fmt, 4)) ||
+	if ((rc = store_set_format(s, 1)) ||
+	    (rc = pitr_txn_begin(s, PITR_TXN_WRITE, &t)) ||
 	    (rc = pitr_db_create(t, "shop", 4, &shop)) ||
 	    (rc = pitr_ct_create(t, shop, "orders", 6, &orders)) ||
 	    (rc = pitr_ct_create(t, shop, "users", 5, &users)) ||

@@ -53,15 +53,8 @@ static pitr_store *make_store(const char *name, uint32_t format)
 		 * anything is written, and before format 3 it has no dicts
 		 * table, as a build of that format made it; the library
 		 * writes it in that format from then on. */
-		pitr_txn *t;
-		unsigned char f[4];
-		MDB_val k = { 6, (void *)"format" }, v = { 4, f };
-		put_le32(f, format);
-		pitr_txn_begin(s, PITR_TXN_WRITE, &t);
-		mdb_put(t->txn, s->meta, &k, &v, 0);
-		if (format < 3)
-			mdb_drop(t->txn, s->dicts, 1);
-		pitr_txn_commit(t, NULL);
+		if (store_set_format(s, format))
+			return NULL;
 		pitr_store_close(s);
 		if (pitr_store_open(path, 0, &s))
 			return NULL;
@@ -564,6 +557,92 @@ static void test_format2(void)
 	is_int(bad, 0, "every version reads");
 	is_int(problems(s), 0, "it verifies");
 	pitr_store_close(s);
+}
+
+/*
+ * An account of format 4 (as builds before the versions table of items
+ * made them): its versions table stays plain with compact values, every
+ * version reads at its instant, a delete hides the document, and a
+ * compacted copy and a repair keep format 4 and read the same.
+ */
+static int format4_reads(pitr_store *s, uint64_t ct, const uint64_t *ts,
+			 char body[][DOC_MAX], const size_t *len, uint64_t gone)
+{
+	int rc, bad = 0;
+
+	for (unsigned v = 0; v < 6; v++)
+		if (!reads(s, ct, "x", ts[v], body[v], len[v], &rc))
+			bad++;
+	pitr_txn *t;
+	void *got = NULL;
+	size_t glen;
+	if (pitr_txn_begin(s, PITR_TXN_READ, &t))
+		return -1;
+	if (pitr_doc_get(t, ct, "y", 1, gone, NULL, &got, &glen) !=
+	    PITR_NOTFOUND)
+		bad++;
+	free(got);
+	pitr_txn_abort(t);
+	return bad;
+}
+
+static void test_format4(void)
+{
+	pitr_store *s = make_store("fmt4", 4);
+	uint64_t ct, ts[6], gone;
+	char body[6][DOC_MAX], path[128], copy[160];
+	size_t len[6];
+	pitr_info info;
+	unsigned flags = 1;
+
+	ok(s != NULL && !s->ver_items, "a format-4 account: versions plain");
+	if (!s)
+		return;
+	ct = container(s, "d", "c");
+	put(s, ct, "y", "{\"y\": 1}", 8, NULL);
+	for (unsigned v = 0; v < 6; v++) {
+		len[v] = doc(body[v], DOC_MAX, 9, v);
+		put(s, ct, "x", body[v], len[v], &ts[v]);
+	}
+	pitr_txn *t;
+	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+	pitr_doc_delete(t, ct, "y", 1);
+	pitr_txn_commit(t, &gone);
+	struct forms f = forms(s);
+	ok(f.deltas >= 4 && f.compact == f.records, "compact records, deltas");
+	MDB_txn *rt;
+	mdb_txn_begin(s->env, NULL, MDB_RDONLY, &rt);
+	mdb_dbi_flags(rt, s->versions, &flags);
+	mdb_txn_abort(rt);
+	is_int(flags, 0, "its versions table is still plain");
+	is_int(format4_reads(s, ct, ts, body, len, gone), 0,
+	       "every version reads, the delete hides");
+	pitr_store_info(s, &info);
+	is_int(info.format, 4, "and it stays format 4");
+	is_int(problems(s), 0, "it verifies");
+	pitr_store_close(s);
+
+	snprintf(path, sizeof(path), "%s/fmt4", dir);
+	for (int i = 0; i < 2; i++) {
+		snprintf(copy, sizeof(copy), "%s/fmt4-%s", dir,
+			 i ? "repaired" : "compacted");
+		pitr_compacted out;
+		uint64_t records;
+		is_int(i ? pitr_store_repair(path, copy, NULL, NULL, &records)
+			 : pitr_store_compact(path, copy, NULL, NULL, &out),
+		       0, i ? "repaired" : "compacted");
+		s = NULL;
+		is_int(pitr_store_open(copy, PITR_OPEN_RDONLY, &s), 0,
+		       "the copy opens");
+		if (!s)
+			continue;
+		pitr_store_info(s, &info);
+		ok(info.format == 4 && !s->ver_items,
+		   "the copy is format 4, versions plain");
+		is_int(format4_reads(s, ct, ts, body, len, gone), 0,
+		       "the copy reads every version");
+		pitr_store_close(s);
+	}
 }
 
 /*
@@ -1636,6 +1715,7 @@ int main(void)
 	test_standalone();
 	test_format2();
 	test_format3();
+	test_format4();
 	test_restore_dict();
 	test_dict();
 	test_repair();

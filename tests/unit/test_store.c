@@ -542,15 +542,9 @@ static void test_rename_log(uint32_t format)
 	char ops[16];
 	pitr_txn *t;
 
-	if (format != PITR_FORMAT) {
-		unsigned char f[4];
-		MDB_val k = { 6, (void *)"format" }, v = { 4, f };
-		put_le32(f, format);
-		pitr_txn_begin(s, PITR_TXN_WRITE, &t);
-		mdb_put(t->txn, s->meta, &k, &v, 0);
-		pitr_txn_commit(t, NULL);
-		s->format = format;
-	}
+	if (format != PITR_FORMAT)
+		is_int(store_set_format(s, format), 0,
+		       "rename log: an account of an earlier format");
 
 	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
 	pitr_db_create(t, "d", 1, &db);

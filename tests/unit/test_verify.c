@@ -51,16 +51,16 @@ static int poke(pitr_store *s, MDB_dbi dbi, const void *k, size_t klen,
 
 	if (rc)
 		return rc;
-	if (old && (rc = mdb_get(t->txn, dbi, &key, &val)) == 0) {
+	if (old && (rc = tbl_get(t->txn, dbi, &key, &val)) == 0) {
 		memcpy(old, val.mv_data, val.mv_size);
 		*oldlen = val.mv_size;
 	}
 	if (!rc && v) {
 		val.mv_size = vlen;
 		val.mv_data = (void *)v;
-		rc = mdb_put(t->txn, dbi, &key, &val, 0);
+		rc = tbl_put(t->txn, dbi, &key, &val, 0);
 	} else if (!rc) {
-		rc = mdb_del(t->txn, dbi, &key, NULL);
+		rc = tbl_del(t->txn, dbi, &key);
 	}
 	if (rc) {
 		pitr_txn_abort(t);
@@ -161,10 +161,9 @@ int main(void)
 	/* changed through the codec, in the account's form */
 	struct ver_rec vrec;
 	MDB_val ov = { oldlen, old };
-	is_int(ver_decode(&ov, &vrec, store_compact(s)), 0,
-	       "the entry decodes");
+	is_int(ver_decode(&ov, &vrec, ver_form(s)), 0, "the entry decodes");
 	vrec.idx = 99;
-	n = ver_encode(v, &vrec, store_compact(s));
+	n = ver_encode(v, &vrec, ver_form(s));
 	is_int(poke(s, s->versions, vk, vklen, v, n, NULL, NULL), 0,
 	       "versions pointer changed");
 	is_int(verify(s), PITR_CORRUPT, "verify finds it");
@@ -174,9 +173,9 @@ int main(void)
 	   "the record it left");
 	poke(s, s->versions, vk, vklen, old, oldlen, NULL, NULL);
 
-	ver_decode(&ov, &vrec, store_compact(s));
+	ver_decode(&ov, &vrec, ver_form(s));
 	vrec.op = OP_DOC_DEL;
-	n = ver_encode(v, &vrec, store_compact(s));
+	n = ver_encode(v, &vrec, ver_form(s));
 	poke(s, s->versions, vk, vklen, v, n, NULL, NULL);
 	is_int(verify(s), PITR_CORRUPT, "versions op changed");
 	ok(has("disagrees with its log record"), "disagrees with the log");

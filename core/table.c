@@ -1,0 +1,230 @@
+/*
+ * table.c - the named tables' entries in either layout, and the seek to a
+ * name's entry at an instant.
+ *
+ * A table is plain (every table but versions; versions before format 5),
+ * or, as format 5 keeps versions, MDB_DUPSORT | MDB_DUPFIXED: there the
+ * last DUP_KEY bytes of an entry's key (~ts) begin its data item of
+ * DUP_ITEM bytes, and the rest is the value. One document's key is then
+ * stored once, and its versions are items of a fixed size without a node
+ * header each. LMDB orders items of one key after the key, and no key is
+ * a prefix of another (each ends with the 0x00 after a name that has
+ * none), so (key, item) order is the order of the plain table's keys:
+ * callers see one layout, the plain one. A cursor's key then lives in the
+ * cursor (struct tcur), valid until its next call.
+ *
+ * The functions return LMDB's codes, as the calls they stand for do.
+ */
+#include <errno.h>
+
+#include "internal.h"
+
+static int is_dup(MDB_txn *txn, MDB_dbi dbi)
+{
+	unsigned flags = 0;
+
+	return mdb_dbi_flags(txn, dbi, &flags) == 0 && (flags & MDB_DUPSORT);
+}
+
+int tcur_open(MDB_txn *txn, MDB_dbi dbi, struct tcur *tc)
+{
+	tc->dup = is_dup(txn, dbi);
+	return mdb_cursor_open(txn, dbi, &tc->c);
+}
+
+void tcur_close(struct tcur *tc)
+{
+	if (tc->c)
+		mdb_cursor_close(tc->c);
+	tc->c = NULL;
+}
+
+/* The plain key and value of the item the cursor is on. */
+static int compose(struct tcur *tc, MDB_val *key, MDB_val *val)
+{
+	if (val->mv_size != DUP_ITEM || key->mv_size + DUP_KEY > KEY_MAX)
+		return MDB_CORRUPTED;
+	memcpy(tc->k, key->mv_data, key->mv_size);
+	memcpy(tc->k + key->mv_size, val->mv_data, DUP_KEY);
+	key->mv_size += DUP_KEY;
+	key->mv_data = tc->k;
+	val->mv_size = DUP_ITEM - DUP_KEY;
+	val->mv_data = (unsigned char *)val->mv_data + DUP_KEY;
+	return 0;
+}
+
+/* The item of the plain key `k` (at least DUP_KEY + 1 bytes) and its
+ * value `v` (NULL: zeros) into `item`; the table's key into `dk`. */
+static int split(const MDB_val *k, const MDB_val *v, MDB_val *dk,
+		 unsigned char item[DUP_ITEM])
+{
+	if (k->mv_size <= DUP_KEY || (v && v->mv_size != DUP_ITEM - DUP_KEY))
+		return EINVAL;
+	dk->mv_size = k->mv_size - DUP_KEY;
+	dk->mv_data = k->mv_data;
+	memcpy(item, (unsigned char *)k->mv_data + dk->mv_size, DUP_KEY);
+	if (v)
+		memcpy(item + DUP_KEY, v->mv_data, DUP_ITEM - DUP_KEY);
+	else
+		memset(item + DUP_KEY, 0, DUP_ITEM - DUP_KEY);
+	return 0;
+}
+
+/* Put the cursor on the item of plain key `k` exactly. */
+static int dup_exact(MDB_cursor *c, const MDB_val *k, MDB_val *key,
+		     MDB_val *val)
+{
+	unsigned char item[DUP_ITEM];
+
+	if (split(k, NULL, key, item)) /* too short to be an entry's */
+		return MDB_NOTFOUND;
+	val->mv_size = DUP_ITEM;
+	val->mv_data = item;
+	int rc = mdb_cursor_get(c, key, val, MDB_GET_BOTH_RANGE);
+	if (!rc &&
+	    (val->mv_size != DUP_ITEM || memcmp(val->mv_data, item, DUP_KEY)))
+		rc = MDB_NOTFOUND;
+	return rc;
+}
+
+/* Put the cursor on the first item whose plain key is at least `k`. */
+static int dup_range(MDB_cursor *c, const MDB_val *k, MDB_val *key,
+		     MDB_val *val)
+{
+	const unsigned char *p = k->mv_data, *nul = NULL;
+	unsigned char item[DUP_ITEM], next[KEY_MAX + 1];
+	int rc;
+
+	if (k->mv_size > 8)
+		nul = memchr(p + 8, 0, k->mv_size - 8);
+	*key = *k;
+	if (!nul) /* no table key is a prefix of k: its first item */
+		return mdb_cursor_get(c, key, val, MDB_SET_RANGE);
+	size_t klen = (size_t)(nul - p) + 1, rest = k->mv_size - klen;
+	if (rest > DUP_KEY || klen > KEY_MAX)
+		return EINVAL;
+	memset(item, 0, sizeof(item));
+	memcpy(item, p + klen, rest);
+	key->mv_size = klen;
+	val->mv_size = DUP_ITEM;
+	val->mv_data = item;
+	rc = mdb_cursor_get(c, key, val, MDB_GET_BOTH_RANGE);
+	if (rc != MDB_NOTFOUND)
+		return rc;
+	/* past the items of key k[0..klen): the first key after it */
+	memcpy(next, p, klen);
+	next[klen] = 0;
+	key->mv_size = klen + 1;
+	key->mv_data = next;
+	return mdb_cursor_get(c, key, val, MDB_SET_RANGE);
+}
+
+int tcur_get(struct tcur *tc, MDB_val *key, MDB_val *val, MDB_cursor_op op)
+{
+	MDB_val k;
+	int rc;
+
+	if (!tc->dup)
+		return mdb_cursor_get(tc->c, key, val, op);
+	switch (op) {
+	case MDB_SET:
+	case MDB_SET_KEY:
+		k = *key;
+		rc = dup_exact(tc->c, &k, key, val);
+		break;
+	case MDB_SET_RANGE:
+		k = *key;
+		rc = dup_range(tc->c, &k, key, val);
+		break;
+	case MDB_FIRST:
+	case MDB_LAST:
+	case MDB_NEXT:
+	case MDB_PREV:
+	case MDB_GET_CURRENT:
+		rc = mdb_cursor_get(tc->c, key, val, op);
+		break;
+	default:
+		return EINVAL;
+	}
+	return rc ? rc : compose(tc, key, val);
+}
+
+int tbl_get(MDB_txn *txn, MDB_dbi dbi, const MDB_val *key, MDB_val *val)
+{
+	struct tcur tc;
+	MDB_val k = *key;
+	int rc;
+
+	if (!is_dup(txn, dbi))
+		return mdb_get(txn, dbi, &k, val);
+	if ((rc = tcur_open(txn, dbi, &tc)))
+		return rc;
+	rc = tcur_get(&tc, &k, val, MDB_SET_KEY);
+	tcur_close(&tc);
+	return rc;
+}
+
+int tbl_put(MDB_txn *txn, MDB_dbi dbi, const MDB_val *key, const MDB_val *val,
+	    unsigned flags)
+{
+	unsigned char item[DUP_ITEM];
+	MDB_val k = *key, v = *val, dk, iv;
+	MDB_cursor *c;
+	int rc;
+
+	if (!is_dup(txn, dbi))
+		return mdb_put(txn, dbi, &k, &v, flags);
+	if ((rc = split(key, val, &dk, item)))
+		return rc;
+	if ((rc = mdb_cursor_open(txn, dbi, &c)))
+		return rc;
+	/* The entry of a key replaces the one there: an item of the same
+	 * ~ts goes first. An append is past every item there. */
+	if (!(flags & MDB_APPEND)) {
+		rc = dup_exact(c, key, &k, &iv);
+		if (!rc)
+			rc = mdb_cursor_del(c, 0);
+		else if (rc == MDB_NOTFOUND)
+			rc = 0;
+	}
+	iv.mv_size = DUP_ITEM;
+	iv.mv_data = item;
+	if (!rc)
+		rc = mdb_cursor_put(c, &dk, &iv, flags & MDB_APPEND);
+	mdb_cursor_close(c);
+	return rc;
+}
+
+int tbl_del(MDB_txn *txn, MDB_dbi dbi, const MDB_val *key)
+{
+	MDB_val k = *key, v;
+	MDB_cursor *c;
+	int rc;
+
+	if (!is_dup(txn, dbi))
+		return mdb_del(txn, dbi, &k, NULL);
+	if ((rc = mdb_cursor_open(txn, dbi, &c)))
+		return rc;
+	rc = dup_exact(c, key, &k, &v);
+	if (!rc)
+		rc = mdb_cursor_del(c, 0);
+	mdb_cursor_close(c);
+	return rc;
+}
+
+int seek_at(struct tcur *tc, uint64_t parent, const char *name, size_t len,
+	    size_t suffix, uint64_t at, MDB_val *key, MDB_val *val)
+{
+	unsigned char k[KEY_MAX];
+	size_t prefix = 9 + len;
+	int rc;
+
+	key->mv_size = key_named(k, parent, name, len, at);
+	key->mv_data = k;
+	rc = tcur_get(tc, key, val, MDB_SET_RANGE);
+	if (rc)
+		return mdb_rc(rc);
+	if (key->mv_size != prefix + suffix || memcmp(key->mv_data, k, prefix))
+		return PITR_NOTFOUND;
+	return 0;
+}
