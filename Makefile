@@ -86,7 +86,7 @@ build/tests/json_suite: tests/unit/json_suite.c tests/unit/rfc8259.h build/libpi
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $< build/libpitr.a $(CORE_LIBS) -o $@
 
-# The writer of a format-1 account (t0262-format1.sh).
+# The writer of a format-1 (or 2 to 4) account (t0262, t0264).
 build/tests/format1: tests/unit/format1.c build/libpitr.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $< build/libpitr.a $(CORE_LIBS) -o $@

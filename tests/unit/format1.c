@@ -3,9 +3,11 @@
  * format 2 wrote it: the same tables, but the live table without the
  * LIVE_LEFT marks (when a document last left a container), and "format"
  * 1 in meta. The code still reads and writes such accounts; this makes
- * one to test that it does.
+ * one to test that it does. Given FORMAT (1 to 4), the account is of
+ * that format instead: format 4's is as the builds before format 5 made
+ * it, its versions table plain.
  *
- *   format1 STORE
+ *   format1 STORE [FORMAT]
  *
  * STORE must not exist. Writes, each in its own commit:
  *   T1: database shop, containers orders and users; orders/o1..o3,
@@ -17,6 +19,7 @@
  * and prints "T1 T2 T3 T4" (RFC 3339) on one line.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../core/internal.h"
@@ -35,8 +38,9 @@ int main(int argc, char **argv)
 	pitr_txn *t;
 	int rc;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: format1 STORE\n");
+	unsigned format = argc == 3 ? (unsigned)atoi(argv[2]) : 1;
+	if (argc < 2 || argc > 3 || format < 1 || format > 4) {
+		fprintf(stderr, "usage: format1 STORE [FORMAT]\n");
 		return 2;
 	}
 	pitr_policy_default(&cfg.policy);
@@ -45,8 +49,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "format1: %s\n", pitr_strerror(rc));
 		return 1;
 	}
-	/* Format 1 from the first commit on. */
-	if ((rc = store_set_format(s, 1)) ||
+	/* Format 1 (or FORMAT) from the first commit on. */
+	if ((rc = store_set_format(s, format)) ||
 	    (rc = pitr_txn_begin(s, PITR_TXN_WRITE, &t)) ||
 	    (rc = pitr_db_create(t, "shop", 4, &shop)) ||
 	    (rc = pitr_ct_create(t, shop, "orders", 6, &orders)) ||
