@@ -7,8 +7,8 @@
  * all over) keeps its pages half to two-thirds full, and a compacting copy
  * of the file (mdb_copy -c) leaves out the free pages but keeps those
  * pages as they are. Here every table is copied entry by entry in key
- * order with MDB_APPEND, so that each page is filled before the next one
- * is begun: the same entries, byte for byte (the meta table too: name,
+ * order with MDB_APPEND (MDB_APPENDDUP for the items after a key's first,
+ * table.c), so that each page is filled before the next one is begun: the same entries, byte for byte (the meta table too: name,
  * policy, clock, prune floor, backup settings), in fewer pages.
  *
  * The source is read in one read transaction, a consistent snapshot while
@@ -44,20 +44,57 @@ static int tables_of(pitr_store *s, MDB_dbi *dbi[7])
 	return n;
 }
 
-/* Bytes of the pages the tables of `s` use, in `txn`. */
+/* The free pages `txn` sees, and the pages of the free list itself. */
+static uint64_t free_pages(MDB_txn *txn, uint64_t *list)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	MDB_stat st;
+	uint64_t n = 0;
+
+	*list = mdb_stat(txn, 0, &st) == 0 ? st.ms_branch_pages +
+						 st.ms_leaf_pages +
+						 st.ms_overflow_pages
+					   : 0;
+	if (mdb_cursor_open(txn, 0, &c))
+		return 0;
+	while (mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0)
+		if (v.mv_size >= sizeof(size_t))
+			n += *(const size_t *)v.mv_data; /* an IDL: its count */
+	mdb_cursor_close(c);
+	return n;
+}
+
+/*
+ * Bytes of the pages the tables of `s` use, in `txn`: their branch, leaf
+ * and overflow pages, and the pages of the sub-databases in which LMDB
+ * keeps the items of a document with many versions (table.c), which no
+ * table's MDB_stat counts. Those are found as the file's pages up to its
+ * last one less the free pages, the free list's own, the two meta pages
+ * and the tables' (the last page is the environment's latest, so a source
+ * written meanwhile may count a little more).
+ */
 static uint64_t pages_bytes(pitr_store *s, MDB_txn *txn)
 {
 	MDB_dbi *dbi[7];
-	uint64_t bytes = 0;
+	uint64_t pages = 0, list;
+	MDB_envinfo info;
 	MDB_stat st;
 
 	for (int i = 0, n = tables_of(s, dbi); i < n; i++)
 		if (mdb_stat(txn, *dbi[i], &st) == 0)
-			bytes +=
-			    (uint64_t)(st.ms_branch_pages + st.ms_leaf_pages +
-				       st.ms_overflow_pages) *
-			    st.ms_psize;
-	return bytes;
+			pages += st.ms_branch_pages + st.ms_leaf_pages +
+				 st.ms_overflow_pages;
+	MDB_dbi main;
+	if (mdb_dbi_open(txn, NULL, 0, &main) || mdb_stat(txn, main, &st) ||
+	    mdb_env_info(s->env, &info))
+		return 0;
+	uint64_t named = pages + st.ms_branch_pages + st.ms_leaf_pages +
+			 st.ms_overflow_pages + 2;
+	uint64_t used = info.me_last_pgno + 1 - free_pages(txn, &list);
+	if (used > named + list) /* the sub-databases' */
+		pages += used - named - list;
+	return pages * st.ms_psize;
 }
 
 struct copy {

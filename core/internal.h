@@ -799,17 +799,19 @@ int ct_versions_each(pitr_txn *t, uint64_t ct,
  */
 #define DUP_KEY	 VER_SUFFIX
 #define DUP_ITEM (DUP_KEY + VER_ITEM_VAL)
+#define TCUR_KEY (511 + DUP_KEY) /* LMDB's longest key, and a ~ts */
 struct tcur {
 	MDB_cursor *c;
 	int dup;
-	unsigned char k[KEY_MAX];
+	unsigned char k[TCUR_KEY];
 };
 int tcur_open(MDB_txn *txn, MDB_dbi dbi, struct tcur *tc);
 void tcur_close(struct tcur *tc);
 /* MDB_FIRST, LAST, NEXT, PREV, GET_CURRENT, SET, SET_KEY, SET_RANGE */
 int tcur_get(struct tcur *tc, MDB_val *key, MDB_val *val, MDB_cursor_op op);
 int tbl_get(MDB_txn *txn, MDB_dbi dbi, const MDB_val *key, MDB_val *val);
-/* flags: 0 (an entry of the key is replaced) or MDB_APPEND */
+/* flags: 0 (an entry of the key is replaced) or MDB_APPEND (the key is
+ * past every entry's) */
 int tbl_put(MDB_txn *txn, MDB_dbi dbi, const MDB_val *key, const MDB_val *val,
 	    unsigned flags);
 int tbl_del(MDB_txn *txn, MDB_dbi dbi, const MDB_val *key);
@@ -817,7 +819,8 @@ int tbl_del(MDB_txn *txn, MDB_dbi dbi, const MDB_val *key);
 /* Make `s`, an account just created and still empty, one of `format`
  * (1 to PITR_FORMAT): its meta, its versions table in that format's
  * layout, no dicts table before format 3. For what keeps a source's
- * format (repair, compact) and tests that make older accounts. */
+ * format (repair, compact) and tests that make older accounts. EINVAL
+ * when the layout would change under versions already there. */
 int store_set_format(pitr_store *s, uint32_t format);
 
 /* Seek the newest entry of (parent, name) in a names-like table at or

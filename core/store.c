@@ -309,6 +309,10 @@ int store_set_format(pitr_store *s, uint32_t format)
 		return rc;
 	put_le32(fmt, format);
 	rc = meta_put(txn, s->meta, "format", fmt, 4);
+	MDB_stat st;
+	if (!rc && items != s->ver_items &&
+	    !(rc = mdb_rc(mdb_stat(txn, s->versions, &st))) && st.ms_entries)
+		rc = EINVAL;
 	if (!rc && items != s->ver_items)
 		rc = mdb_rc(mdb_drop(txn, s->versions, 1));
 	if (!rc && items != s->ver_items)
@@ -347,10 +351,6 @@ static int load_meta(pitr_store *s)
 		goto out;
 	if (s->format > PITR_FORMAT) {
 		rc = PITR_NEWFORMAT;
-		goto out;
-	}
-	if (s->ver_items != (s->format >= 5)) {
-		rc = PITR_CORRUPT;
 		goto out;
 	}
 	rc = meta_get64(txn, s->meta, "created", &s->created);

@@ -42,7 +42,7 @@ void tcur_close(struct tcur *tc)
 /* The plain key and value of the item the cursor is on. */
 static int compose(struct tcur *tc, MDB_val *key, MDB_val *val)
 {
-	if (val->mv_size != DUP_ITEM || key->mv_size + DUP_KEY > KEY_MAX)
+	if (val->mv_size != DUP_ITEM || key->mv_size + DUP_KEY > TCUR_KEY)
 		return MDB_CORRUPTED;
 	memcpy(tc->k, key->mv_data, key->mv_size);
 	memcpy(tc->k + key->mv_size, val->mv_data, DUP_KEY);
@@ -179,18 +179,28 @@ int tbl_put(MDB_txn *txn, MDB_dbi dbi, const MDB_val *key, const MDB_val *val,
 	if ((rc = mdb_cursor_open(txn, dbi, &c)))
 		return rc;
 	/* The entry of a key replaces the one there: an item of the same
-	 * ~ts goes first. An append is past every item there. */
+	 * ~ts goes first. An append is past every item there: after the
+	 * last item of the last key when the key is that one. */
+	unsigned put = 0;
 	if (!(flags & MDB_APPEND)) {
 		rc = dup_exact(c, key, &k, &iv);
 		if (!rc)
 			rc = mdb_cursor_del(c, 0);
 		else if (rc == MDB_NOTFOUND)
 			rc = 0;
+	} else {
+		rc = mdb_cursor_get(c, &k, &iv, MDB_LAST);
+		put = !rc && k.mv_size == dk.mv_size &&
+			      !memcmp(k.mv_data, dk.mv_data, dk.mv_size)
+			  ? MDB_APPENDDUP
+			  : MDB_APPEND;
+		if (rc == MDB_NOTFOUND)
+			rc = 0;
 	}
 	iv.mv_size = DUP_ITEM;
 	iv.mv_data = item;
 	if (!rc)
-		rc = mdb_cursor_put(c, &dk, &iv, flags & MDB_APPEND);
+		rc = mdb_cursor_put(c, &dk, &iv, put);
 	mdb_cursor_close(c);
 	return rc;
 }
@@ -215,12 +225,24 @@ int tbl_del(MDB_txn *txn, MDB_dbi dbi, const MDB_val *key)
 int seek_at(struct tcur *tc, uint64_t parent, const char *name, size_t len,
 	    size_t suffix, uint64_t at, MDB_val *key, MDB_val *val)
 {
-	unsigned char k[KEY_MAX];
+	unsigned char k[KEY_MAX], item[DUP_ITEM];
 	size_t prefix = 9 + len;
 	int rc;
 
 	key->mv_size = key_named(k, parent, name, len, at);
 	key->mv_data = k;
+	if (tc->dup && suffix == DUP_KEY) {
+		/* among the name's own items only: none at or before `at`
+		 * is an answer, without a step to the next key */
+		MDB_val whole = *key;
+		split(&whole, NULL, key, item);
+		val->mv_size = DUP_ITEM;
+		val->mv_data = item;
+		rc = mdb_cursor_get(tc->c, key, val, MDB_GET_BOTH_RANGE);
+		if (!rc)
+			rc = compose(tc, key, val);
+		return rc == MDB_NOTFOUND ? PITR_NOTFOUND : mdb_rc(rc);
+	}
 	rc = tcur_get(tc, key, val, MDB_SET_RANGE);
 	if (rc)
 		return mdb_rc(rc);

@@ -503,6 +503,11 @@ int pitr_store_verify(pitr_store *s, pitr_problem_fn fn, void *arg,
 	rc = pitr_txn_begin(s, PITR_TXN_READ, &ck.t);
 	if (rc)
 		return rc;
+	/* the table's layout is what it is read by; meta should agree */
+	if (s->ver_items != (s->format >= 5))
+		problem(&ck, "meta",
+			"says format %u, but the versions table %s items",
+			s->format, s->ver_items ? "keeps" : "keeps no");
 	if (!(rc = each_entry(&ck, s->log, log_entry)) &&
 	    !(rc = each_entry(&ck, s->versions, versions_entry))) {
 		ck.lastlen = 0;

@@ -11,9 +11,13 @@
  *                               counter, as an application's edits would.
  *   sizegen pages STORE         the bytes of the pages a store's tables use
  *                               (branch, leaf and overflow pages of every
- *                               named table and of the main table, times
- *                               the page size): its size as a compacting
- *                               copy would write it, minus the free pages.
+ *                               named table and of the main table, and the
+ *                               sub-databases of a table of items, which
+ *                               no MDB_stat counts: the file's pages less
+ *                               the free ones, the free list's and the
+ *                               rest), times the page size: its size as a
+ *                               compacting copy would write it, minus the
+ *                               free pages.
  *   sizegen tables STORE        the same per table: "NAME BYTES ENTRIES"
  *                               lines, then the total.
  *
@@ -224,6 +228,24 @@ static size_t db_pages(const MDB_stat *st)
 	return st->ms_branch_pages + st->ms_leaf_pages + st->ms_overflow_pages;
 }
 
+/* The free pages a read transaction sees; the free list's own in *list. */
+static size_t free_pages(MDB_txn *txn, size_t *list)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	MDB_stat st;
+	size_t n = 0;
+
+	*list = mdb_stat(txn, 0, &st) == 0 ? db_pages(&st) : 0;
+	if (mdb_cursor_open(txn, 0, &c))
+		return 0;
+	while (mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0)
+		if (v.mv_size >= sizeof(size_t))
+			n += *(const size_t *)v.mv_data; /* an IDL: its count */
+	mdb_cursor_close(c);
+	return n;
+}
+
 static int cmd_pages(const char *store, int each)
 {
 	MDB_env *env;
@@ -247,19 +269,46 @@ static int cmd_pages(const char *store, int each)
 	}
 	psize = st.ms_psize;
 	pages = db_pages(&st) + 2; /* the two meta pages */
+	/* the sub-databases' pages: what the file uses beyond the rest */
+	MDB_envinfo info;
+	size_t list = 0, used = 0, sub = 0;
+	if (mdb_env_info(env, &info) == 0)
+		used = info.me_last_pgno + 1 - free_pages(txn, &list);
+	struct table {
+		char name[512];
+		size_t pages, entries;
+		int items;
+	} t[32];
+	int n = 0;
 	rc = mdb_cursor_open(txn, main, &c);
 	while (!rc && !(rc = mdb_cursor_get(c, &key, &val, MDB_NEXT))) {
-		if (key.mv_size >= sizeof(name))
+		unsigned flags = 0;
+		if (key.mv_size >= sizeof(name) || n == 32)
 			continue;
 		memcpy(name, key.mv_data, key.mv_size);
 		name[key.mv_size] = 0;
 		if (mdb_dbi_open(txn, name, 0, &dbi) == 0 &&
 		    mdb_stat(txn, dbi, &st) == 0) {
 			pages += db_pages(&st);
-			if (each)
-				printf("%s %zu %zu\n", name, db_pages(&st) * psize,
-				       (size_t)st.ms_entries);
+			mdb_dbi_flags(txn, dbi, &flags);
+			snprintf(t[n].name, sizeof(t[n].name), "%s", name);
+			t[n].pages = db_pages(&st);
+			t[n].entries = st.ms_entries;
+			t[n++].items = (flags & MDB_DUPSORT) != 0;
 		}
+	}
+	if (used > pages + list)
+		sub = used - pages - list;
+	pages += sub;
+	for (int i = 0; i < n; i++) {
+		/* one table of items (versions) holds every sub-database */
+		if (t[i].items) {
+			t[i].pages += sub;
+			sub = 0;
+		}
+		if (each)
+			printf("%s %zu %zu\n", t[i].name, t[i].pages * psize,
+			       t[i].entries);
 	}
 	mdb_txn_abort(txn);
 	mdb_env_close(env);

@@ -40,12 +40,26 @@ static size_t whole_key(unsigned char *k)
 	return key_named(k, cts[next(NCTS)], id, strlen(id), 1 + next(40));
 }
 
+/* A name of the random puts, or the deep one's (DEEP versions). */
+#define DEEP 3000
+static const char *any_id(uint64_t *ct, uint64_t *ts)
+{
+	if (next(4) == 0) {
+		*ct = 1;
+		*ts = 1 + next(DEEP + 2);
+		return "deep";
+	}
+	*ct = cts[next(NCTS)];
+	*ts = 1 + next(42);
+	return ids[next(NIDS)];
+}
+
 /* A key of any shape seek_at, the listings and the walks give. */
 static size_t seek_key(unsigned char *k)
 {
-	const char *id = ids[next(NIDS)];
-	uint64_t ct = cts[next(NCTS)];
-	size_t n = key_named(k, ct, id, strlen(id), 1 + next(42));
+	uint64_t ct, ts;
+	const char *id = any_id(&ct, &ts);
+	size_t n = key_named(k, ct, id, strlen(id), ts);
 
 	switch (next(5)) {
 	case 0:
@@ -127,7 +141,33 @@ int main(void)
 		bad += tbl_put(txn, items, &key, &val, MDB_APPEND) != 0;
 		appends++;
 	}
+	/* older versions of the last key: past its items too */
+	for (uint64_t ts = 6; ts > 2; ts--) {
+		MDB_val key = { key_named(k, UINT64_MAX, "n199", 4, ts), k };
+		MDB_val val = { sizeof(v), v };
+		bad += tbl_put(txn, plain, &key, &val, MDB_APPEND) != 0;
+		bad += tbl_put(txn, items, &key, &val, MDB_APPEND) != 0;
+		appends++;
+	}
 	is_int(bad, 0, "appends");
+	/* one document with DEEP versions, put in a random order: LMDB
+	 * keeps its items in a sub-database of their own */
+	unsigned order[DEEP];
+	for (unsigned i = 0; i < DEEP; i++)
+		order[i] = i + 1;
+	for (unsigned i = DEEP - 1; i > 0; i--) {
+		unsigned j = next(i + 1), x = order[i];
+		order[i] = order[j];
+		order[j] = x;
+	}
+	for (unsigned i = 0; i < DEEP; i++) {
+		MDB_val key = { key_named(k, 1, "deep", 4, order[i]), k };
+		MDB_val val = { sizeof(v), v };
+		v[1] = (unsigned char)i;
+		bad += tbl_put(txn, plain, &key, &val, 0) != 0;
+		bad += tbl_put(txn, items, &key, &val, 0) != 0;
+	}
+	is_int(bad, 0, "a document of 3,000 versions");
 	MDB_stat sp, si;
 	mdb_stat(txn, plain, &sp);
 	mdb_stat(txn, items, &si);
@@ -202,6 +242,42 @@ int main(void)
 	ok(!bad && found > 1000 && hits > 100,
 	   "%d seeks (%d found), %d gets (%d found): the same on both", seeks,
 	   found, gets, hits);
+
+	/* seek_at: the version of a name at an instant, or none */
+	int at_found = 0;
+	bad = 0;
+	for (int i = 0; i < 20000 && !bad; i++) {
+		uint64_t ct, at;
+		const char *id = any_id(&ct, &at);
+		rp = seek_at(&cp, ct, id, strlen(id), VER_SUFFIX, at, &kp, &vp);
+		ri = seek_at(&ci, ct, id, strlen(id), VER_SUFFIX, at, &ki, &vi);
+		if (!same_val(rp, ri, &kp, &vp, &ki, &vi))
+			bad++;
+		at_found += rp == 0;
+	}
+	ok(!bad && at_found > 5000,
+	   "20000 seeks at an instant (%d found): "
+	   "the same on both",
+	   at_found);
+	tcur_close(&cp);
+	tcur_close(&ci);
+
+	/* a key longer than any the code makes (a damaged name) comes back
+	 * whole, as the plain table gives it */
+	unsigned char lkey[400];
+	memset(lkey, 'n', sizeof(lkey));
+	put_be64(lkey, 7);
+	lkey[sizeof(lkey) - 9] = 0;
+	MDB_val bk = { sizeof(lkey), lkey }, bv = { sizeof(v), v };
+	bad = tbl_put(txn, plain, &bk, &bv, 0) ||
+	      tbl_put(txn, items, &bk, &bv, 0);
+	tcur_open(txn, plain, &cp);
+	tcur_open(txn, items, &ci);
+	kp = ki = bk;
+	rp = tcur_get(&cp, &kp, &vp, MDB_SET_KEY);
+	ri = tcur_get(&ci, &ki, &vi, MDB_SET_KEY);
+	ok(!bad && !rp && same_val(rp, ri, &kp, &vp, &ki, &vi),
+	   "a key of 400 bytes: the same on both");
 	tcur_close(&cp);
 	tcur_close(&ci);
 

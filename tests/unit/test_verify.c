@@ -3,6 +3,7 @@
  * mutation verifies clean; index entries damaged through LMDB directly are
  * each reported.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -212,6 +213,28 @@ int main(void)
 	is_int(verify(s), 0, "every damage undone: verifies again");
 	if (nseen)
 		printf("# %s", seen);
+
+	/* meta says format 4 over a table of items: the table is read by
+	 * its layout, and verify says they disagree */
+	unsigned char fmt[4];
+	put_le32(fmt, 4);
+	poke(s, s->meta, "format", 6, fmt, 4, NULL, NULL);
+	pitr_store_close(s);
+	is_int(pitr_store_open(path, 0, &s), 0, "meta says format 4: opens");
+	pitr_version vx;
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	is_int(pitr_doc_stat(t, ct, "a", 1, ts_a, &vx), 0, "and reads");
+	pitr_txn_abort(t);
+	is_int(verify(s), PITR_CORRUPT, "verify finds it");
+	ok(has("says format 4, but the versions table keeps items"),
+	   "the disagreement named");
+	is_int(store_set_format(s, 3), EINVAL,
+	       "no other layout under versions already there");
+	put_le32(fmt, PITR_FORMAT);
+	poke(s, s->meta, "format", 6, fmt, 4, NULL, NULL);
+	pitr_store_close(s);
+	is_int(pitr_store_open(path, 0, &s), 0, "format restored");
+	is_int(verify(s), 0, "verifies again");
 
 	/* Repair: damage of three indexes at once, rebuilt from the log. */
 	pitr_version va, vr;
