@@ -176,6 +176,12 @@ int tbl_put(MDB_txn *txn, MDB_dbi dbi, const MDB_val *key, const MDB_val *val,
 		return mdb_put(txn, dbi, &k, &v, flags);
 	if ((rc = split(key, val, &dk, item)))
 		return rc;
+	iv.mv_size = DUP_ITEM;
+	iv.mv_data = item;
+	/* an append of a new key, as a restore makes them: no cursor */
+	if ((flags & MDB_APPEND) &&
+	    (rc = mdb_put(txn, dbi, &dk, &iv, MDB_APPEND)) != MDB_KEYEXIST)
+		return rc;
 	if ((rc = mdb_cursor_open(txn, dbi, &c)))
 		return rc;
 	/* The entry of a key replaces the one there: an item of the same
