@@ -14,8 +14,8 @@
  *             document, so the version visible at T is one seek to
  *             (ct, id, 0, ~T). From format 5 the table keeps items
  *             (MDB_DUPSORT | MDB_DUPFIXED): (ct, id, 0x00) -> items of
- *             (~ts, version value), read and written as if plain by
- *             table.c.
+ *             (ts u64, version value), oldest first, read and written
+ *             as if plain by table.c.
  *   live      (ct u64, type u8, name) -> live value: the documents (type 0)
  *             and scratch files (type 1) of live containers; and, from
  *             format 2, (ct, 2, "") -> u64 ts, when a document last left
@@ -100,8 +100,9 @@ struct log_rec {
  *   VER_FIXED (formats 1 to 3): u32 idx, u8 op, u32 size, u64 etag
  *   VER_COMPACT (format 4): uvar idx for a delete; uvar idx, uvar size,
  *   u64 etag for a put (a put is the longer, 10 bytes at least)
- *   VER_ITEM (format 5, whose versions table keeps items: table.c):
- *   u32 idx, u32 size (VER_GONE for a delete), u64 etag (0 for a delete)
+ *   VER_ITEM (format 5, whose versions table keeps items: table.c,
+ *   after the item's ts): u32 idx, u32 size (VER_GONE for a delete),
+ *   u64 etag (0 for a delete)
  */
 enum { VER_FIXED, VER_COMPACT, VER_ITEM };
 #define VER_VAL	     17

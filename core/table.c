@@ -4,14 +4,17 @@
  *
  * A table is plain (every table but versions; versions before format 5),
  * or, as format 5 keeps versions, MDB_DUPSORT | MDB_DUPFIXED: there the
- * last DUP_KEY bytes of an entry's key (~ts) begin its data item of
- * DUP_ITEM bytes, and the rest is the value. One document's key is then
- * stored once, and its versions are items of a fixed size without a node
- * header each. LMDB orders items of one key after the key, and no key is
- * a prefix of another (each ends with the 0x00 after a name that has
- * none), so (key, item) order is the order of the plain table's keys:
- * callers see one layout, the plain one. A cursor's key then lives in the
- * cursor (struct tcur), valid until its next call.
+ * last DUP_KEY bytes of an entry's key (~ts) become the first of its data
+ * item of DUP_ITEM bytes, inverted (ts), and the rest is the value. One
+ * document's key is then stored once, and its versions are items of a
+ * fixed size without a node header each, oldest first, so that a new
+ * version is appended (MDB_APPENDDUP: LMDB fills a page before it begins
+ * the next one, where an insert at the front would leave pages half
+ * full). No key is a prefix of another (each ends with the 0x00 after a
+ * name that has none), so the plain table's order is: keys in order, and
+ * each key's items from the last to the first. Callers see one layout,
+ * the plain one. A cursor's key then lives in the cursor (struct tcur),
+ * valid until its next call.
  *
  * The functions return LMDB's codes, as the calls they stand for do.
  */
@@ -45,7 +48,7 @@ static int compose(struct tcur *tc, MDB_val *key, MDB_val *val)
 	if (val->mv_size != DUP_ITEM || key->mv_size + DUP_KEY > TCUR_KEY)
 		return MDB_CORRUPTED;
 	memcpy(tc->k, key->mv_data, key->mv_size);
-	memcpy(tc->k + key->mv_size, val->mv_data, DUP_KEY);
+	put_be64(tc->k + key->mv_size, ~get_be64(val->mv_data));
 	key->mv_size += DUP_KEY;
 	key->mv_data = tc->k;
 	val->mv_size = DUP_ITEM - DUP_KEY;
@@ -62,7 +65,7 @@ static int split(const MDB_val *k, const MDB_val *v, MDB_val *dk,
 		return EINVAL;
 	dk->mv_size = k->mv_size - DUP_KEY;
 	dk->mv_data = k->mv_data;
-	memcpy(item, (unsigned char *)k->mv_data + dk->mv_size, DUP_KEY);
+	put_be64(item, ~get_be64((unsigned char *)k->mv_data + dk->mv_size));
 	if (v)
 		memcpy(item + DUP_KEY, v->mv_data, DUP_ITEM - DUP_KEY);
 	else
@@ -87,36 +90,79 @@ static int dup_exact(MDB_cursor *c, const MDB_val *k, MDB_val *key,
 	return rc;
 }
 
-/* Put the cursor on the first item whose plain key is at least `k`. */
+/* From a key's first item (as LMDB's seeks leave it), to its last: the
+ * first in the plain order. */
+static int newest(MDB_cursor *c, MDB_val *key, MDB_val *val, int rc)
+{
+	return rc ? rc : mdb_cursor_get(c, key, val, MDB_LAST_DUP);
+}
+
+/* Put the cursor on the newest item of key `dk` at or before `ts` (every
+ * one: UINT64_MAX); MDB_NOTFOUND when it has none. */
+static int dup_at(MDB_cursor *c, const MDB_val *dk, uint64_t ts, MDB_val *key,
+		  MDB_val *val)
+{
+	unsigned char item[DUP_ITEM] = { 0 };
+	int rc;
+
+	*key = *dk;
+	if (ts != UINT64_MAX) {
+		/* the first item after ts, then the one before it */
+		put_be64(item, ts + 1);
+		val->mv_size = DUP_ITEM;
+		val->mv_data = item;
+		rc = mdb_cursor_get(c, key, val, MDB_GET_BOTH_RANGE);
+		if (rc != MDB_NOTFOUND)
+			return rc ? rc : mdb_cursor_get(c, key, val, MDB_PREV_DUP);
+		*key = *dk; /* none after ts: the key's newest, if any */
+	}
+	return newest(c, key, val, mdb_cursor_get(c, key, val, MDB_SET));
+}
+
+/* Put the cursor on the first item, in the plain order, whose plain key
+ * is at least `k`. */
 static int dup_range(MDB_cursor *c, const MDB_val *k, MDB_val *key,
 		     MDB_val *val)
 {
 	const unsigned char *p = k->mv_data, *nul = NULL;
-	unsigned char item[DUP_ITEM], next[KEY_MAX + 1];
+	unsigned char rest[DUP_KEY] = { 0 }, next[KEY_MAX + 1];
 	int rc;
 
 	if (k->mv_size > 8)
 		nul = memchr(p + 8, 0, k->mv_size - 8);
 	*key = *k;
-	if (!nul) /* no table key is a prefix of k: its first item */
-		return mdb_cursor_get(c, key, val, MDB_SET_RANGE);
-	size_t klen = (size_t)(nul - p) + 1, rest = k->mv_size - klen;
-	if (rest > DUP_KEY || klen > KEY_MAX)
+	if (!nul) /* no table key is a prefix of k: a key's newest item */
+		return newest(c, key, val,
+			      mdb_cursor_get(c, key, val, MDB_SET_RANGE));
+	size_t klen = (size_t)(nul - p) + 1, n = k->mv_size - klen;
+	if (n > DUP_KEY || klen > KEY_MAX)
 		return EINVAL;
-	memset(item, 0, sizeof(item));
-	memcpy(item, p + klen, rest);
-	key->mv_size = klen;
-	val->mv_size = DUP_ITEM;
-	val->mv_data = item;
-	rc = mdb_cursor_get(c, key, val, MDB_GET_BOTH_RANGE);
+	/* ~ts at least the given bytes: ts at most their inverse */
+	memcpy(rest, p + klen, n);
+	MDB_val dk = { klen, (void *)p };
+	rc = dup_at(c, &dk, ~get_be64(rest), key, val);
 	if (rc != MDB_NOTFOUND)
 		return rc;
-	/* past the items of key k[0..klen): the first key after it */
+	/* none of key k[0..klen) so old: the newest of the key after it */
 	memcpy(next, p, klen);
 	next[klen] = 0;
 	key->mv_size = klen + 1;
 	key->mv_data = next;
-	return mdb_cursor_get(c, key, val, MDB_SET_RANGE);
+	return newest(c, key, val, mdb_cursor_get(c, key, val, MDB_SET_RANGE));
+}
+
+/* One step in the plain order: to the next item back in a key (`in`,
+ * MDB_PREV_DUP or MDB_NEXT_DUP), else to the neighbour key (`over`,
+ * MDB_NEXT_NODUP or MDB_PREV_NODUP) and its item at `end`. */
+static int dup_step(MDB_cursor *c, MDB_val *key, MDB_val *val,
+		    MDB_cursor_op in, MDB_cursor_op over, MDB_cursor_op end)
+{
+	int rc = mdb_cursor_get(c, key, val, in);
+
+	if (rc != MDB_NOTFOUND)
+		return rc;
+	rc = mdb_cursor_get(c, key, val, over);
+	return rc ? rc : mdb_cursor_get(c, key, val, end);
 }
 
 int tcur_get(struct tcur *tc, MDB_val *key, MDB_val *val, MDB_cursor_op op)
@@ -137,9 +183,24 @@ int tcur_get(struct tcur *tc, MDB_val *key, MDB_val *val, MDB_cursor_op op)
 		rc = dup_range(tc->c, &k, key, val);
 		break;
 	case MDB_FIRST:
+		rc = newest(tc->c, key, val,
+			    mdb_cursor_get(tc->c, key, val, MDB_FIRST));
+		break;
 	case MDB_LAST:
+		/* its key sought again: after MDB_LAST, LMDB's cursor is at
+		 * its end and would not step among that key's items */
+		rc = mdb_cursor_get(tc->c, key, val, MDB_LAST);
+		if (!rc)
+			rc = mdb_cursor_get(tc->c, key, val, MDB_SET_KEY);
+		break;
 	case MDB_NEXT:
+		rc = dup_step(tc->c, key, val, MDB_PREV_DUP, MDB_NEXT_NODUP,
+			      MDB_LAST_DUP);
+		break;
 	case MDB_PREV:
+		rc = dup_step(tc->c, key, val, MDB_NEXT_DUP, MDB_PREV_NODUP,
+			      MDB_FIRST_DUP);
+		break;
 	case MDB_GET_CURRENT:
 		rc = mdb_cursor_get(tc->c, key, val, op);
 		break;
@@ -185,23 +246,28 @@ int tbl_put(MDB_txn *txn, MDB_dbi dbi, const MDB_val *key, const MDB_val *val,
 	if ((rc = mdb_cursor_open(txn, dbi, &c)))
 		return rc;
 	/* The entry of a key replaces the one there: an item of the same
-	 * ~ts goes first. An append is past every item there: after the
-	 * last item of the last key when the key is that one. */
+	 * ts goes first. A version newer than every one of its key (as a
+	 * write makes them) is appended to its items. An append that is not
+	 * a new key's adds an older version to the table's last key: an
+	 * insert among its items. */
 	unsigned put = 0;
 	if (!(flags & MDB_APPEND)) {
 		rc = dup_exact(c, key, &k, &iv);
-		if (!rc)
+		if (!rc) {
 			rc = mdb_cursor_del(c, 0);
-		else if (rc == MDB_NOTFOUND)
-			rc = 0;
+		} else if (rc == MDB_NOTFOUND) {
+			k = dk;
+			rc = newest(c, &k, &iv, mdb_cursor_get(c, &k, &iv, MDB_SET));
+			if (!rc && memcmp(iv.mv_data, item, DUP_ITEM) < 0)
+				put = MDB_APPENDDUP;
+			if (rc == MDB_NOTFOUND)
+				rc = 0;
+		}
 	} else {
 		rc = mdb_cursor_get(c, &k, &iv, MDB_LAST);
-		put = !rc && k.mv_size == dk.mv_size &&
-			      !memcmp(k.mv_data, dk.mv_data, dk.mv_size)
-			  ? MDB_APPENDDUP
-			  : MDB_APPEND;
-		if (rc == MDB_NOTFOUND)
-			rc = 0;
+		if (!rc && (k.mv_size != dk.mv_size ||
+			    memcmp(k.mv_data, dk.mv_data, dk.mv_size)))
+			rc = MDB_KEYEXIST; /* not past the last key */
 	}
 	iv.mv_size = DUP_ITEM;
 	iv.mv_data = item;
@@ -231,7 +297,7 @@ int tbl_del(MDB_txn *txn, MDB_dbi dbi, const MDB_val *key)
 int seek_at(struct tcur *tc, uint64_t parent, const char *name, size_t len,
 	    size_t suffix, uint64_t at, MDB_val *key, MDB_val *val)
 {
-	unsigned char k[KEY_MAX], item[DUP_ITEM];
+	unsigned char k[KEY_MAX];
 	size_t prefix = 9 + len;
 	int rc;
 
@@ -240,11 +306,8 @@ int seek_at(struct tcur *tc, uint64_t parent, const char *name, size_t len,
 	if (tc->dup && suffix == DUP_KEY) {
 		/* among the name's own items only: none at or before `at`
 		 * is an answer, without a step to the next key */
-		MDB_val whole = *key;
-		split(&whole, NULL, key, item);
-		val->mv_size = DUP_ITEM;
-		val->mv_data = item;
-		rc = mdb_cursor_get(tc->c, key, val, MDB_GET_BOTH_RANGE);
+		MDB_val dk = { prefix, k };
+		rc = dup_at(tc->c, &dk, at, key, val);
 		if (!rc)
 			rc = compose(tc, key, val);
 		return rc == MDB_NOTFOUND ? PITR_NOTFOUND : mdb_rc(rc);

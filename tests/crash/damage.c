@@ -151,7 +151,7 @@ int main(int argc, char **argv)
 			vb[2] = vb[3] = 0xff;
 			memset(vb + 20 + (next() % 2) * 4, 0xff, 4);
 		} else if (!strcmp(table, "versions") && items) {
-			memset(vb + 12, 0xff, 4); /* the size, after ~ts, idx */
+			memset(vb + 12, 0xff, 4); /* the size, after ts, idx */
 		} else if (!strcmp(table, "versions") && nv.mv_size == 17) {
 			memset(vb + 5, 0xff, 4);
 		} else if (!strcmp(table, "versions") && nv.mv_size >= 10) {
