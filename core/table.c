@@ -113,7 +113,8 @@ static int dup_at(MDB_cursor *c, const MDB_val *dk, uint64_t ts, MDB_val *key,
 		val->mv_data = item;
 		rc = mdb_cursor_get(c, key, val, MDB_GET_BOTH_RANGE);
 		if (rc != MDB_NOTFOUND)
-			return rc ? rc : mdb_cursor_get(c, key, val, MDB_PREV_DUP);
+			return rc ? rc
+				  : mdb_cursor_get(c, key, val, MDB_PREV_DUP);
 		*key = *dk; /* none after ts: the key's newest, if any */
 	}
 	return newest(c, key, val, mdb_cursor_get(c, key, val, MDB_SET));
@@ -154,8 +155,8 @@ static int dup_range(MDB_cursor *c, const MDB_val *k, MDB_val *key,
 /* One step in the plain order: to the next item back in a key (`in`,
  * MDB_PREV_DUP or MDB_NEXT_DUP), else to the neighbour key (`over`,
  * MDB_NEXT_NODUP or MDB_PREV_NODUP) and its item at `end`. */
-static int dup_step(MDB_cursor *c, MDB_val *key, MDB_val *val,
-		    MDB_cursor_op in, MDB_cursor_op over, MDB_cursor_op end)
+static int dup_step(MDB_cursor *c, MDB_val *key, MDB_val *val, MDB_cursor_op in,
+		    MDB_cursor_op over, MDB_cursor_op end)
 {
 	int rc = mdb_cursor_get(c, key, val, in);
 
@@ -252,17 +253,17 @@ int tbl_put(MDB_txn *txn, MDB_dbi dbi, const MDB_val *key, const MDB_val *val,
 	 * insert among its items. */
 	unsigned put = 0;
 	if (!(flags & MDB_APPEND)) {
-		rc = dup_exact(c, key, &k, &iv);
-		if (!rc) {
+		unsigned char probe[DUP_ITEM] = { 0 };
+		memcpy(probe, item, DUP_KEY);
+		k = dk;
+		iv.mv_size = DUP_ITEM;
+		iv.mv_data = probe;
+		rc = mdb_cursor_get(c, &k, &iv, MDB_GET_BOTH_RANGE);
+		if (rc == MDB_NOTFOUND) /* none at ts or after: it goes last */
+			rc = 0, put = MDB_APPENDDUP;
+		else if (!rc && iv.mv_size == DUP_ITEM &&
+			 !memcmp(iv.mv_data, item, DUP_KEY))
 			rc = mdb_cursor_del(c, 0);
-		} else if (rc == MDB_NOTFOUND) {
-			k = dk;
-			rc = newest(c, &k, &iv, mdb_cursor_get(c, &k, &iv, MDB_SET));
-			if (!rc && memcmp(iv.mv_data, item, DUP_ITEM) < 0)
-				put = MDB_APPENDDUP;
-			if (rc == MDB_NOTFOUND)
-				rc = 0;
-		}
 	} else {
 		rc = mdb_cursor_get(c, &k, &iv, MDB_LAST);
 		if (!rc && (k.mv_size != dk.mv_size ||
