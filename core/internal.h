@@ -804,11 +804,17 @@ int ct_versions_each(pitr_txn *t, uint64_t ct,
 struct tcur {
 	MDB_cursor *c;
 	int dup;
+	int at; /* items: TCUR_FRESH, TCUR_ON an item, TCUR_LOST by a seek */
 	unsigned char k[TCUR_KEY];
 };
+enum { TCUR_FRESH, TCUR_ON, TCUR_LOST };
 int tcur_open(MDB_txn *txn, MDB_dbi dbi, struct tcur *tc);
 void tcur_close(struct tcur *tc);
-/* MDB_FIRST, LAST, NEXT, PREV, GET_CURRENT, SET, SET_KEY, SET_RANGE */
+/* MDB_FIRST, LAST, NEXT, PREV, GET_CURRENT, SET, SET_KEY, SET_RANGE. On
+ * a table of items, a step after a seek that found nothing is
+ * MDB_NOTFOUND (a plain cursor's would step from where it was left), and
+ * no entry is deleted under an open cursor (LMDB would leave it on the
+ * item before, in the plain order, not the one after). */
 int tcur_get(struct tcur *tc, MDB_val *key, MDB_val *val, MDB_cursor_op op);
 int tbl_get(MDB_txn *txn, MDB_dbi dbi, const MDB_val *key, MDB_val *val);
 /* flags: 0 (an entry of the key is replaced) or MDB_APPEND (the key is

@@ -32,6 +32,7 @@ static int is_dup(MDB_txn *txn, MDB_dbi dbi)
 int tcur_open(MDB_txn *txn, MDB_dbi dbi, struct tcur *tc)
 {
 	tc->dup = is_dup(txn, dbi);
+	tc->at = TCUR_FRESH;
 	return mdb_cursor_open(txn, dbi, &tc->c);
 }
 
@@ -173,6 +174,13 @@ int tcur_get(struct tcur *tc, MDB_val *key, MDB_val *val, MDB_cursor_op op)
 
 	if (!tc->dup)
 		return mdb_cursor_get(tc->c, key, val, op);
+	/* a step from nowhere: from the start or the end, as LMDB's; after
+	 * a seek that failed, none */
+	if ((op == MDB_NEXT || op == MDB_PREV) && tc->at == TCUR_FRESH)
+		op = op == MDB_NEXT ? MDB_FIRST : MDB_LAST;
+	if (tc->at != TCUR_ON &&
+	    (op == MDB_NEXT || op == MDB_PREV || op == MDB_GET_CURRENT))
+		return tc->at == TCUR_LOST ? MDB_NOTFOUND : EINVAL;
 	switch (op) {
 	case MDB_SET:
 	case MDB_SET_KEY:
@@ -197,7 +205,14 @@ int tcur_get(struct tcur *tc, MDB_val *key, MDB_val *val, MDB_cursor_op op)
 	case MDB_NEXT:
 		rc = dup_step(tc->c, key, val, MDB_PREV_DUP, MDB_NEXT_NODUP,
 			      MDB_LAST_DUP);
-		break;
+		/* past the end, LMDB's cursor would not step back among the
+		 * last key's items: on its first item again, by a seek */
+		MDB_val v;
+		if (rc == MDB_NOTFOUND &&
+		    !mdb_cursor_get(tc->c, &k, &v, MDB_GET_CURRENT) &&
+		    mdb_cursor_get(tc->c, &k, &v, MDB_SET_KEY))
+			tc->at = TCUR_LOST;
+		return rc ? rc : compose(tc, key, val);
 	case MDB_PREV:
 		rc = dup_step(tc->c, key, val, MDB_NEXT_DUP, MDB_PREV_NODUP,
 			      MDB_FIRST_DUP);
@@ -208,6 +223,8 @@ int tcur_get(struct tcur *tc, MDB_val *key, MDB_val *val, MDB_cursor_op op)
 	default:
 		return EINVAL;
 	}
+	if (op != MDB_PREV && op != MDB_GET_CURRENT)
+		tc->at = rc ? TCUR_LOST : TCUR_ON;
 	return rc ? rc : compose(tc, key, val);
 }
 
@@ -265,10 +282,14 @@ int tbl_put(MDB_txn *txn, MDB_dbi dbi, const MDB_val *key, const MDB_val *val,
 			 !memcmp(iv.mv_data, item, DUP_KEY))
 			rc = mdb_cursor_del(c, 0);
 	} else {
+		/* past the last key's entries: older than its oldest item */
 		rc = mdb_cursor_get(c, &k, &iv, MDB_LAST);
 		if (!rc && (k.mv_size != dk.mv_size ||
 			    memcmp(k.mv_data, dk.mv_data, dk.mv_size)))
-			rc = MDB_KEYEXIST; /* not past the last key */
+			rc = MDB_KEYEXIST;
+		if (!rc && !(rc = mdb_cursor_get(c, &k, &iv, MDB_SET_KEY)) &&
+		    memcmp(iv.mv_data, item, DUP_KEY) <= 0)
+			rc = MDB_KEYEXIST;
 	}
 	iv.mv_size = DUP_ITEM;
 	iv.mv_data = item;
@@ -309,6 +330,7 @@ int seek_at(struct tcur *tc, uint64_t parent, const char *name, size_t len,
 		 * is an answer, without a step to the next key */
 		MDB_val dk = { prefix, k };
 		rc = dup_at(tc->c, &dk, at, key, val);
+		tc->at = rc ? TCUR_LOST : TCUR_ON;
 		if (!rc)
 			rc = compose(tc, key, val);
 		return rc == MDB_NOTFOUND ? PITR_NOTFOUND : mdb_rc(rc);

@@ -262,6 +262,55 @@ int main(void)
 	tcur_close(&cp);
 	tcur_close(&ci);
 
+	/* random walks: steps past either end and back, seeks, from a fresh
+	 * cursor too; after a seek that found nothing, the next move is a
+	 * seek (a step from there is MDB_NOTFOUND on items, by contract) */
+	int moves = 0, lost = 1;
+	bad = 0;
+	for (int w = 0; w < 200 && !bad; w++) {
+		tcur_open(txn, plain, &cp);
+		tcur_open(txn, items, &ci);
+		lost = 0;
+		for (int i = 0; i < 100 && !bad; i++, moves++) {
+			static const MDB_cursor_op ops[] = {
+				MDB_NEXT,  MDB_NEXT, MDB_PREV,	    MDB_PREV,
+				MDB_FIRST, MDB_LAST, MDB_SET_RANGE, MDB_SET_KEY
+			};
+			MDB_cursor_op op =
+			    ops[next(lost ? 4 : 8) + (lost ? 4 : 0)];
+			unsigned char sk[KEY_MAX];
+			if (op == MDB_SET_RANGE || op == MDB_SET_KEY) {
+				kp = ki = (MDB_val){ seek_key(sk), sk };
+				if (op == MDB_SET_KEY &&
+				    next(2)) /* a whole key */
+					kp = ki =
+					    (MDB_val){ whole_key(sk), sk };
+			}
+			rp = tcur_get(&cp, &kp, &vp, op);
+			ri = tcur_get(&ci, &ki, &vi, op);
+			if (!same_val(rp, ri, &kp, &vp, &ki, &vi)) {
+				printf("# walk %d move %d (op %d): %d and %d\n",
+				       w, i, (int)op, rp, ri);
+				bad++;
+			}
+			lost = rp && op != MDB_NEXT && op != MDB_PREV;
+		}
+		tcur_close(&cp);
+		tcur_close(&ci);
+	}
+	ok(!bad, "%d moves in random walks: the same on both", moves);
+	MDB_val ak = { key_named(k, UINT64_MAX, "n199", 4, 9), k };
+	MDB_val av = { sizeof(v), v };
+	rp = tbl_put(txn, plain, &ak, &av, MDB_APPEND);
+	ri = tbl_put(txn, items, &ak, &av, MDB_APPEND);
+	ok(rp == MDB_KEYEXIST && ri == MDB_KEYEXIST,
+	   "an append of a newer version of the last key: refused by both");
+	ak.mv_size = key_named(k, UINT64_MAX, "n199", 4, 3);
+	rp = tbl_put(txn, plain, &ak, &av, MDB_APPEND);
+	ri = tbl_put(txn, items, &ak, &av, MDB_APPEND);
+	ok(rp == MDB_KEYEXIST && ri == MDB_KEYEXIST,
+	   "... of its oldest version again: refused by both");
+
 	/* a key longer than any the code makes (a damaged name) comes back
 	 * whole, as the plain table gives it */
 	unsigned char lkey[400];
