@@ -151,7 +151,10 @@ int main(int argc, char **argv)
 			vb[2] = vb[3] = 0xff;
 			memset(vb + 20 + (next() % 2) * 4, 0xff, 4);
 		} else if (!strcmp(table, "versions") && items) {
-			memset(vb + 12, 0xff, 4); /* the size, after ts, idx */
+			/* the size, after ts and idx: the largest that is no
+			 * delete's mark (all ones) */
+			memset(vb + 12, 0xff, 4);
+			vb[12] = 0xfe;
 		} else if (!strcmp(table, "versions") && nv.mv_size == 17) {
 			memset(vb + 5, 0xff, 4);
 		} else if (!strcmp(table, "versions") && nv.mv_size >= 10) {
@@ -168,6 +171,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "damage: unknown kind '%s'\n", kind);
 		return 1;
 	}
+	if (nk.mv_size == key.mv_size && nv.mv_size == val.mv_size &&
+	    !memcmp(kb, key.mv_data, key.mv_size) &&
+	    !memcmp(vb, val.mv_data, val.mv_size))
+		return 2; /* the record already was so (a delete's size) */
 	if (items) {
 		/* the item goes, the damaged one comes (a copy: `key` and
 		 * `val` point into the map) */
