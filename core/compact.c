@@ -8,8 +8,9 @@
  * of the file (mdb_copy -c) leaves out the free pages but keeps those
  * pages as they are. Here every table is copied entry by entry in key
  * order with MDB_APPEND (MDB_APPENDDUP for the items after a key's first,
- * table.c), so that each page is filled before the next one is begun: the same entries, byte for byte (the meta table too: name,
- * policy, clock, prune floor, backup settings), in fewer pages.
+ * table.c), so that each page is filled before the next one is begun:
+ * the same entries, byte for byte (the meta table too: name, policy,
+ * clock, prune floor, backup settings), in fewer pages.
  *
  * The source is read in one read transaction, a consistent snapshot while
  * its daemon goes on writing. The copy is committed every COPY_CHUNK bytes

@@ -310,15 +310,19 @@ int store_set_format(pitr_store *s, uint32_t format)
 	put_le32(fmt, format);
 	rc = meta_put(txn, s->meta, "format", fmt, 4);
 	MDB_stat st;
-	if (!rc && items != s->ver_items &&
-	    !(rc = mdb_rc(mdb_stat(txn, s->versions, &st))) && st.ms_entries)
-		rc = EINVAL;
-	if (!rc && items != s->ver_items)
-		rc = mdb_rc(mdb_drop(txn, s->versions, 1));
-	if (!rc && items != s->ver_items)
-		rc = mdb_rc(mdb_dbi_open(
-		    txn, "versions", MDB_CREATE | (items ? VERSIONS_ITEMS : 0),
-		    &s->versions));
+	if (!rc && items != s->ver_items) {
+		/* the other layout, for an empty table only */
+		if (!(rc = mdb_rc(mdb_stat(txn, s->versions, &st))) &&
+		    st.ms_entries)
+			rc = EINVAL;
+		if (!rc)
+			rc = mdb_rc(mdb_drop(txn, s->versions, 1));
+		if (!rc)
+			rc = mdb_rc(mdb_dbi_open(
+			    txn, "versions",
+			    MDB_CREATE | (items ? VERSIONS_ITEMS : 0),
+			    &s->versions));
+	}
 	if (!rc && format < 3 && s->has_dicts)
 		rc = mdb_rc(mdb_drop(txn, s->dicts, 1));
 	if (rc) {
