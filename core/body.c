@@ -19,6 +19,8 @@
  *              dictionary (dict.c): u64 dictionary id (the XXH3-64 of
  *              the dictionary's bytes), then the body as one LZ4 block
  *              compressed with the dictionary.
+ * A short log record (format 6) keeps a delta's header in its own, its
+ * stored bytes being the LZ4 block alone.
  * Any other flags, a delta without its header or with nth 0, or a block
  * that does not decompress to exactly `size` bytes is PITR_CORRUPT; the
  * caller checks the etag (XXH3-64 of the whole body) after decoding.
@@ -95,6 +97,14 @@ int body_form(const struct log_rec *r, struct body_base *base)
 	const unsigned char *p = r->body;
 
 	memset(base, 0, sizeof(*base));
+	if (r->form == REC_SHORT) {
+		/* its header is the record's (log.c) */
+		if (r->flags != LOG_DELTA || !r->stored || !r->size ||
+		    !r->base.nth)
+			return PITR_CORRUPT;
+		*base = r->base;
+		return BODY_DELTA;
+	}
 	switch (r->flags) {
 	case 0:
 		return r->stored == r->size ? BODY_KEY : PITR_CORRUPT;
@@ -173,7 +183,8 @@ int body_delta_decode(const struct log_rec *r, const void *base,
 {
 	if (r->flags != LOG_DELTA)
 		return PITR_CORRUPT;
-	return block_decode(r, DELTA_HDR, base, baselen, 0, out);
+	return block_decode(r, r->form == REC_SHORT ? 0 : DELTA_HDR, base,
+			    baselen, 0, out);
 }
 
 int body_dict_decode(const struct log_rec *r, const void *dict, size_t dlen,
@@ -309,11 +320,16 @@ int body_delta_encode(const struct body_base *b, const void *base,
 	n = block_encode(base, baselen, NULL, body, len, buf, cap, DELTA_HDR);
 	if (n < 0)
 		return n;
+	body_delta_header(b, p);
+	return DELTA_HDR + n;
+}
+
+void body_delta_header(const struct body_base *b, unsigned char *p)
+{
 	put_le64(p, b->ts);
 	put_le32(p + 8, b->idx);
 	p[12] = (unsigned char)b->nth;
 	p[13] = (unsigned char)(b->nth >> 8);
-	return DELTA_HDR + n;
 }
 
 size_t body_delta_cap(size_t len)

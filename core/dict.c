@@ -235,7 +235,7 @@ int dict_get(pitr_txn *t, uint64_t id, struct dict_ref *d)
 	if (rc)
 		return rc == PITR_NOTFOUND ? PITR_CORRUPT : rc;
 	struct body_base b;
-	if (vid != id || log_decode(&val, &r) || r.op != OP_DICT ||
+	if (vid != id || log_decode(&key, &val, &r) || r.op != OP_DICT ||
 	    r.inc != id || body_form(&r, &b) != BODY_KEY || r.size > DICT_MAX)
 		return PITR_CORRUPT;
 	if ((rc = log_body(t, &r, &bytes, &len)))
@@ -323,8 +323,8 @@ static int dict_build(pitr_txn *t, uint64_t ct, struct dict_ref *d)
 		key_log(lk, pick[i].ts, pick[i].idx);
 		/* a document that does not read is left out */
 		if (mdb_get(t->txn, t->s->log, &lkey, &lval) ||
-		    log_decode(&lval, &r) || r.op != OP_DOC_PUT ||
-		    log_body(t, &r, &body, &blen))
+		    log_decode(&lkey, &lval, &r) || r.op != OP_DOC_PUT ||
+		    log_resolve(t, &r) || log_body(t, &r, &body, &blen))
 			continue;
 		if (blen > DICT_MAX - len)
 			blen = DICT_MAX - len;

@@ -152,7 +152,7 @@ static int delta_base(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 		MDB_val key = { sizeof(k), k }, val;
 		key_log(k, lb.ts, lb.idx);
 		if ((rc = mdb_rc(mdb_get(t->txn, t->s->log, &key, &val))) ||
-		    (rc = log_decode(&val, &r)))
+		    (rc = log_decode(&key, &val, &r)))
 			return rc == PITR_NOTFOUND ? PITR_CORRUPT : rc;
 		rc = body_form(&r, &lb);
 		if ((rc != BODY_KEY && rc != BODY_DICT) || r.op != OP_DOC_PUT ||
@@ -378,13 +378,14 @@ static int doc_record(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 	rc = mdb_rc(mdb_get(t->txn, t->s->log, &key, &val));
 	if (rc)
 		return rc == PITR_NOTFOUND ? PITR_CORRUPT : rc;
-	rc = log_decode(&val, r);
+	rc = log_decode(&key, &val, r);
 	if (rc) {
 		snprintf(t->err, sizeof(t->err),
 			 "record of '%.*s' fails its checksum",
 			 (int)(idlen > 64 ? 64 : idlen), id);
 		return rc;
 	}
+	log_claim(r, ct, id, idlen, v->etag);
 	if (r->op != OP_DOC_PUT || r->parent != ct || r->namelen != idlen ||
 	    memcmp(r->name, id, idlen) || r->etag != v->etag ||
 	    r->size != v->size)
@@ -652,10 +653,12 @@ int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 			rc = PITR_CORRUPT;
 		/* The record's checksum proves the stored bytes whole: a
 		 * keyframe is copied as it is, never decompressed. */
-		if (!rc && (rc = log_decode(&val, &r)))
+		if (!rc && (rc = log_decode(&key, &val, &r)))
 			snprintf((*dst)->err, sizeof((*dst)->err),
 				 "record of '%.*s' fails its checksum",
 				 (int)e.namelen, e.name);
+		if (!rc)
+			log_claim(&r, srcct, e.name, e.namelen, e.ver.etag);
 		if (!rc && (r.op != OP_DOC_PUT || r.parent != srcct ||
 			    r.etag != e.ver.etag || r.namelen != e.namelen ||
 			    memcmp(r.name, e.name, e.namelen)))

@@ -29,10 +29,13 @@ int pitr_log_walk(pitr_txn *t, uint64_t after, uint64_t until,
 			break;
 		if (m.ts > until)
 			break;
-		if ((rc = log_decode(&val, &r)))
+		if ((rc = log_decode(&key, &val, &r)))
 			break;
 		if (r.op == OP_DICT) /* a dictionary: no mutation */
 			continue;
+		/* a short record: its document and etag */
+		if ((rc = log_resolve(t, &r)))
+			break;
 		m.op = (enum pitr_op_kind)r.op;
 		m.parent = r.parent;
 		m.inc = r.inc;

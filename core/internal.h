@@ -59,32 +59,58 @@
  * Not a mutation: pitr_log_walk() and pruning pass it by. */
 #define OP_DICT 8
 
+/* A delta's base: the keyframe it is made on (body.c). */
+struct body_base {
+	uint64_t ts; /* its log key */
+	uint32_t idx;
+	uint16_t nth;  /* this delta is the nth on its base */
+	uint64_t dict; /* BODY_DICT: the dictionary's id */
+};
+
 /*
- * A log record, in one of two forms (log.c has their one codec). Fixed,
+ * A log record, in one of three forms (log.c has their one codec). Fixed,
  * as formats 1 to 3 write it:
  *   u8 op, u8 flags, u16 namelen, u64 parent, u64 inc, u32 size,
  *   u32 stored, u64 etag, name[namelen], body[stored], u64 sum
- * Compact, as format 4 writes it (36 header bytes become 14 for a small
- * document):
+ * Compact, as formats 4 and 5 write it (36 header bytes become 14 for a
+ * small document), and format 6 for all but deltas:
  *   u8 0x80 | flags << 4 | op, u8 namelen, uvar parent, uvar inc,
  *   uvar size, u64 etag, name[namelen], body[stored], u64 sum
- * where uvar is LEB128 (7 bits a byte, low first; at most 10 bytes, no
- * byte of zeros ending it) and stored is what the record's length leaves.
- * The first byte tells the form: a fixed record's op is below 0x80. Either
+ * Short, as format 6 writes a delta (REC_SHORT_BYTE, a compact first byte
+ * with op 0, which no compact record has):
+ *   u8 0xa0, uvar size, uvar back, uvar base_idx, uvar nth,
+ *   lz4[stored], u32 sum
+ * where the base is the record at (ts - back, base_idx), ts the record's
+ * own (its key): a keyframe of the same document, whose record names it
+ * (log_resolve). A short record carries no name, parent or etag: a reader
+ * that knows which version it reads gives them (log_claim), and the etag
+ * is checked after decoding as always; one that walks the log reads them
+ * from the base and the decoded body (log_resolve). Its body is the
+ * delta's LZ4 block without DELTA_HDR: the base is in `base`.
+ * uvar is LEB128 (7 bits a byte, low first; at most 10 bytes, no byte of
+ * zeros ending it) and stored is what the record's length leaves. The
+ * first byte tells the form: a fixed record's op is below 0x80. Every
  * form is read in an account of any format.
  * parent: the container (documents), the database (containers) or 0.
  * inc: the incarnation created or deleted (catalog ops), else 0.
  * sum: XXH3-64 of every byte before it, checked at every decode, so a
- * record is proven whole without decompressing its body.
+ * record is proven whole without decompressing its body; in a short
+ * record, the low 32 bits of it seeded with its key (log_short_sum), so a
+ * record moved to another key, which would name another base, fails it.
  */
-#define LOG_HDR	    36 /* the fixed form's header */
-#define LOG_SUM	    8
-#define LOG_COMPACT 0x80
-#define LOG_HDR_MAX (2 + 3 * 10 + 8) /* the compact form's, at most */
+#define LOG_HDR	       36 /* the fixed form's header */
+#define LOG_SUM	       8
+#define LOG_SHORT_SUM  4
+#define LOG_COMPACT    0x80
+#define REC_SHORT_BYTE (LOG_COMPACT | LOG_DELTA << 4)
+#define LOG_HDR_MAX    (2 + 3 * 10 + 8) /* the compact form's, at most */
+enum { REC_FIXED, REC_COMPACT, REC_SHORT };
 struct log_rec {
 	int op;
 	int flags;
-	int compact; /* read in the compact form (log_decode) */
+	int form;    /* REC_FIXED, REC_COMPACT or REC_SHORT */
+	uint64_t ts; /* its key, when decoded with it (log_decode) */
+	uint32_t idx;
 	uint64_t parent;
 	uint64_t inc;
 	uint32_t size;	 /* body bytes, uncompressed */
@@ -93,6 +119,7 @@ struct log_rec {
 	const char *name;
 	size_t namelen;
 	const void *body; /* stored bytes */
+	struct body_base base; /* REC_SHORT: the delta's base */
 };
 
 /*
@@ -441,14 +468,51 @@ void prune_next_encode(unsigned char *v, uint64_t ts, uint32_t idx);
 int prune_next_decode(const MDB_val *v, uint64_t *ts, uint32_t *idx);
 int shipped_ts_decode(const MDB_val *v, uint64_t *x);
 
-/* Decode a log record of either form; returns 0 or PITR_CORRUPT. */
-int log_decode(const MDB_val *v, struct log_rec *r);
-/* The bytes `r` takes in the compact form or the fixed one, and its
- * encoding into exactly that many at `p` (body and name copied, the sum
- * computed). */
-size_t log_rec_size(const struct log_rec *r, int compact);
+/* Decode a log record of any form, at log key `k` (r->ts, r->idx); `k`
+ * NULL (a record away from its key): the short form is refused. 0 or
+ * PITR_CORRUPT. A short record is decoded without name, parent and etag
+ * (NULL, 0, 0): see log_claim and log_resolve. */
+int log_decode(const MDB_val *k, const MDB_val *v, struct log_rec *r);
+/* The bytes `r` takes in `form` (REC_SHORT: a delta only, of a document's
+ * put, r->ts its key's), and its encoding into exactly that many at `p`
+ * (body and name copied, the sum computed). Either converts between the
+ * short form's body and the others' (DELTA_HDR first). */
+size_t log_rec_size(const struct log_rec *r, int form);
 void log_rec_encode(unsigned char *p, size_t n, const struct log_rec *r,
-		    int compact);
+		    int form);
+
+/* Append record `rec`, decoded as `r` (a short one resolved), at log key
+ * (ts, idx) as a replay does: as it is, but a delta of another form
+ * written short when the account writes deltas so. */
+int log_put_replayed(pitr_txn *t, uint64_t ts, uint32_t idx, const MDB_val *rec,
+		     const struct log_rec *r);
+
+/* The checksum of a short record's `n` bytes at log key (ts, idx). */
+uint32_t log_short_sum(const void *p, size_t n, uint64_t ts, uint32_t idx);
+
+/* The record at log key (ts, idx): 0, PITR_NOTFOUND, PITR_CORRUPT. */
+int log_read(pitr_txn *t, uint64_t ts, uint32_t idx, struct log_rec *r);
+
+/* A short record read as the version of document (parent, name) whose
+ * etag is `etag` (as the versions or live entry that led to it says):
+ * filled in, to be checked when its body is decoded (the base must be a
+ * keyframe of that document, the body hash to that etag). Other forms are
+ * left as they are, for the caller to compare. */
+void log_claim(struct log_rec *r, uint64_t parent, const char *name,
+	       size_t namelen, uint64_t etag);
+
+/* A short record's name and parent read from its base (`r->name` then
+ * points into the map): what a walk of the log, which knows nothing of
+ * it, needs. 0 (other forms: nothing to do), PITR_CORRUPT when the base
+ * is missing, damaged or no keyframe. */
+int log_name(pitr_txn *t, struct log_rec *r);
+/* The same, and its etag as its versions entry says (not checked until
+ * its body is decoded, as a compact record's own), or where it has none,
+ * as log_hash. */
+int log_resolve(pitr_txn *t, struct log_rec *r);
+/* The same, its etag that of its body decoded (repair and verify, which
+ * take the log for the truth and compare the indexes with it). */
+int log_hash(pitr_txn *t, struct log_rec *r);
 
 /* Append a log record under the transaction's timestamp; `*idx` receives
  * its index. The body is compressed here. */
@@ -474,12 +538,7 @@ int log_body(pitr_txn *t, const struct log_rec *r, void **body, size_t *len);
  * (NULL: encoded here). */
 struct dict_ref;
 struct body_enc {
-	struct body_base {
-		uint64_t ts; /* a delta's base: its log key */
-		uint32_t idx;
-		uint16_t nth;  /* this delta is the nth on its base */
-		uint64_t dict; /* BODY_DICT: the dictionary's id */
-	} base;
+	struct body_base base;
 	const void *base_body;
 	size_t base_len;
 	/* the container whose dictionary a keyframe is tried on, looked up
@@ -492,6 +551,14 @@ struct body_enc {
  * `body` encoded as `enc` says (NULL: a plain keyframe). */
 int log_append_body(pitr_txn *t, const struct log_rec *tmpl, const void *body,
 		    size_t size, const struct body_enc *enc, uint32_t *idx);
+
+/* The record at log key `k` as backup media carry it, in `*out`: a short
+ * one resolved and written in the compact form, in a malloc'd `*buf` (the
+ * caller frees it), which a reader decodes without its key and without
+ * another record; any other as it is (*buf NULL). 0 or PITR_CORRUPT (the
+ * record or a short one's base damaged), ENOMEM. */
+int log_portable(pitr_txn *t, const MDB_val *k, const MDB_val *v, MDB_val *out,
+		 void **buf);
 
 /* Replace the delta at log key (ts, idx) by a keyframe of the same body
  * (pruning, before its base goes). 0 when it is no delta on (bts, bidx). */
@@ -577,6 +644,9 @@ int body_key_encode(const void *body, size_t len, void *buf, size_t cap,
 int body_delta_encode(const struct body_base *b, const void *base,
 		      size_t baselen, const void *body, size_t len, void *buf,
 		      size_t cap);
+
+/* The DELTA_HDR bytes of a delta's header, at `p`. */
+void body_delta_header(const struct body_base *b, unsigned char *p);
 
 /* The room a delta of a `len`-byte body may take: given as `cap`, LZ4
  * stops as soon as the delta would not pay. */

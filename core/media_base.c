@@ -73,7 +73,7 @@ static int docs_keys(pitr_txn *t, uint64_t ct, struct keys *k)
 			break;
 		key_log(lk, e.ver.ts, idx);
 		if ((rc = mdb_rc(mdb_get(t->txn, t->s->log, &key, &val))) ||
-		    (rc = log_decode(&val, &r)))
+		    (rc = log_decode(&key, &val, &r)))
 			break;
 		if (body_form(&r, &b) == BODY_DELTA &&
 		    (rc = keys_add(k, b.ts, b.idx)))
@@ -144,7 +144,6 @@ static int write_parts(struct media *m, pitr_store *bs, struct keys *k,
 {
 	struct seg_payload pl = { 0 };
 	MDB_val key, val;
-	struct log_rec r;
 	pitr_txn *t;
 	int rc;
 
@@ -159,21 +158,25 @@ static int write_parts(struct media *m, pitr_store *bs, struct keys *k,
 		key.mv_data = kp;
 		if ((rc = mdb_rc(mdb_get(t->txn, bs->log, &key, &val))))
 			break;
-		if (log_decode(&val, &r)) {
-			rc = PITR_CORRUPT;
+		void *buf;
+		MDB_val rec;
+		if ((rc = log_portable(t, &key, &val, &rec, &buf)))
 			break;
-		}
 		if (pl.len >= SEG_RAW_MAX) {
 			if (*parts == BASE_PARTS_MAX - 1) {
+				free(buf);
 				rc = PITR_TOOBIG;
 				break;
 			}
-			if ((rc = put_part(m, first, ++*parts, &pl)))
+			if ((rc = put_part(m, first, ++*parts, &pl))) {
+				free(buf);
 				break;
+			}
 			pl.h = (struct seg_hdr){ .prev_sum = pl.h.header_sum };
 			pl.len = 0;
 		}
-		rc = seg_payload_add(&pl, get_be64(kp), get_be32(kp + 8), &val);
+		rc = seg_payload_add(&pl, get_be64(kp), get_be32(kp + 8), &rec);
+		free(buf);
 	}
 	/* an account with nothing in it still has a base: one empty part */
 	if (!rc)

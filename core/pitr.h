@@ -51,8 +51,10 @@
  * 3: a version's body may be a delta on a keyframe of its document.
  * 4: log records, version and live values in compact forms.
  * 5: the versions table keeps each document's key once, its versions as
- *    items of a fixed size. */
-#define PITR_FORMAT 5
+ *    items of a fixed size.
+ * 6: a delta's log record is short: its document named by its base, its
+ *    etag by its versions entry. */
+#define PITR_FORMAT 6
 
 /** @defgroup errors Return codes (a reserved negative band) */
 #define PITR_NOTFOUND	(-32000) /* no such database, container, document */

@@ -168,8 +168,12 @@ static int keep_dependents(struct walk *w, const struct entry *e)
 		uint64_t ts = ~get_be64((unsigned char *)key.mv_data + prefix);
 		key_log(k, ts, vr.idx);
 		MDB_val lk = { sizeof(k), k };
+		/* a record that does not read is no delta on e that stays
+		 * readable, but a later one may be */
 		if (mdb_get(w->t->txn, w->t->s->log, &lk, &lv) ||
-		    log_decode(&lv, &r) || body_form(&r, &b) != BODY_DELTA)
+		    log_decode(&lk, &lv, &r))
+			continue;
+		if (body_form(&r, &b) != BODY_DELTA)
 			break; /* a keyframe: the next ones are on it */
 		if (b.ts != e->ts || b.idx != e->idx)
 			break;
@@ -389,10 +393,14 @@ static int walk_batch(struct walk *w, uint64_t *ts, uint32_t *idx, int *end)
 			*end = 0;
 			break;
 		}
-		if ((rc = log_decode(&val, &r)))
+		if ((rc = log_decode(&key, &val, &r)))
 			break;
 		if (r.op == OP_DICT) /* kept for the account's life */
 			continue;
+		/* a short record's document: its base's, which is here (a
+		 * base goes after its deltas are made keyframes) */
+		if ((rc = log_name(w->t, &r)))
+			break;
 		/* copied: the decisions below may move the cursor's page */
 		char name[PITR_NAME_MAX];
 		size_t len = r.namelen;

@@ -57,7 +57,7 @@ static int rekey_base(pitr_txn *t, const struct log_rec *lr)
 	rc = mdb_rc(mdb_get(t->txn, t->s->log, &key, &val));
 	if (rc)
 		return rc == PITR_NOTFOUND ? 0 : rc; /* read as missing */
-	if (log_decode(&val, &br) || body_form(&br, &bb) != BODY_DELTA)
+	if (log_decode(&key, &val, &br) || body_form(&br, &bb) != BODY_DELTA)
 		return 0; /* a keyframe, or damage the read will name */
 	return log_rekey(t, b.ts, b.idx, bb.ts, bb.idx);
 }
@@ -65,8 +65,6 @@ static int rekey_base(pitr_txn *t, const struct log_rec *lr)
 int replayer_apply(struct replayer *rp, uint64_t ts, uint32_t idx,
 		   const MDB_val *rec, const struct log_rec *lr)
 {
-	unsigned char k[12];
-	MDB_val key = { sizeof(k), k };
 	int rc;
 
 	if (rp->t && ((rp->n && rp->n % REPLAY_BATCH == 0) ||
@@ -88,9 +86,7 @@ int replayer_apply(struct replayer *rp, uint64_t ts, uint32_t idx,
 	rp->bytes += rec->mv_size;
 	if ((rc = rekey_base(rp->t, lr)))
 		return rc;
-	key_log(k, ts, idx);
-	rc = mdb_rc(mdb_put(rp->t->txn, rp->s->log, &key, (MDB_val *)rec,
-			    MDB_APPEND));
+	rc = log_put_replayed(rp->t, ts, idx, rec, lr);
 	if (!rc)
 		rc = lr->op == OP_DOC_PUT || lr->op == OP_DOC_DEL
 			 ? doc_replay(rp->t, lr, idx)
@@ -124,7 +120,7 @@ static int replay_log(struct repair *r, pitr_txn *src)
 		}
 		snprintf(where, sizeof(where), "log %s #%u",
 			 pitr_time_format(ts, tbuf), idx);
-		if (log_decode(&val, &lr)) {
+		if (log_decode(&key, &val, &lr)) {
 			report(r, where, "fails its checksum: the log cannot "
 					 "be repaired, only restored from "
 					 "backup media");
@@ -133,6 +129,21 @@ static int replay_log(struct repair *r, pitr_txn *src)
 		}
 		if (bad)
 			continue; /* keep reporting, build nothing */
+		/* a delta that names its document through its base; its etag
+		 * is its body's (the indexes are what a repair rebuilds) */
+		int nrc = log_hash(src, &lr);
+		if (nrc == PITR_CORRUPT) {
+			report(r, where,
+			       "is a delta whose base is damaged or "
+			       "missing: the log cannot be repaired, "
+			       "only restored from backup media");
+			bad = 1;
+			continue;
+		}
+		if (nrc) {
+			mdb_cursor_close(c);
+			return nrc;
+		}
 		int arc = replayer_apply(&r->rp, ts, idx, &val, &lr);
 		if (arc) {
 			mdb_cursor_close(c);

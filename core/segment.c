@@ -230,7 +230,8 @@ int seg_walk(const unsigned char *p, const struct seg_hdr *h,
 		if (len > h->raw_len - off - 16)
 			return PITR_CORRUPT;
 		MDB_val rec = { len, (void *)(p + off + 16) };
-		if (log_decode(&rec, &r))
+		/* a record on the media stands alone: no short form */
+		if (log_decode(NULL, &rec, &r))
 			return PITR_CORRUPT;
 		if (n == 0 && (ts != h->first_ts || idx != h->first_idx))
 			return PITR_CORRUPT;

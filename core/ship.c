@@ -275,7 +275,6 @@ static int gather(pitr_store *s, uint64_t ts, uint32_t idx, struct seg_payload *
 	for (; rc == 0; rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
 		uint64_t kts = get_be64(key.mv_data);
 		uint32_t kidx = get_be32((unsigned char *)key.mv_data + 8);
-		struct log_rec r;
 		/* cut between commits only */
 		if (pl->len >= SEG_RAW_MAX && kts != pl->h.last_ts)
 			break;
@@ -283,13 +282,23 @@ static int gather(pitr_store *s, uint64_t ts, uint32_t idx, struct seg_payload *
 			whole = pl->h;
 			whole_len = pl->len;
 		}
-		if (log_decode(&val, &r)) {
+		/* a short record goes as one that stands alone */
+		void *buf;
+		MDB_val rec;
+		int prc = log_portable(t, &key, &val, &rec, &buf);
+		if (prc == PITR_CORRUPT) {
 			pl->h = whole;
 			pl->len = whole_len;
 			damaged = !pl->h.count;
 			break;
 		}
-		if ((rc = seg_payload_add(pl, kts, kidx, &val)))
+		if (prc) {
+			rc = prc;
+			break;
+		}
+		rc = seg_payload_add(pl, kts, kidx, &rec);
+		free(buf);
+		if (rc)
 			break;
 	}
 	mdb_cursor_close(c);

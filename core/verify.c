@@ -77,7 +77,7 @@ static int record_at(struct check *ck, uint64_t ts, uint32_t idx,
 
 	key_log(k, ts, idx);
 	rc = mdb_rc(mdb_get(ck->t->txn, ck->t->s->log, &key, &val));
-	return rc ? rc : log_decode(&val, r);
+	return rc ? rc : log_decode(&key, &val, r);
 }
 
 /* How a walk ended: LMDB's code translated, or core's own kept. */
@@ -159,10 +159,30 @@ static int log_entry(struct check *ck, MDB_val *key, MDB_val *val)
 	int rc;
 
 	snprintf(where, sizeof(where), "log record %" PRIu64, ++ck->records);
-	if (log_key_decode(key, &ts, &idx) || log_decode(val, &r)) {
+	if (log_key_decode(key, &ts, &idx) || log_decode(key, val, &r)) {
 		problem(ck, where, "fails its checksum");
 		return 0;
 	}
+	/* a delta in the short form: its document from its base, its etag
+	 * from its body (compared with its versions entry below) */
+	rc = log_name(t, &r);
+	if (rc == PITR_CORRUPT) {
+		problem(ck, where,
+			"is a delta at %s #%" PRIu32 " whose base is damaged "
+			"or missing",
+			pitr_time_format(ts, tm), idx);
+		return 0;
+	}
+	if (!rc && (rc = log_hash(t, &r)) == PITR_CORRUPT) {
+		problem(ck, where,
+			"put of %" PRIu64 " '%s' at %s #%" PRIu32
+			" does not decode (a delta: or its base is damaged)",
+			r.parent, shown(n, r.name, r.namelen),
+			pitr_time_format(ts, tm), idx);
+		return 0;
+	}
+	if (rc)
+		return rc;
 	int doc = r.op == OP_DOC_PUT || r.op == OP_DOC_DEL;
 	if (r.op == OP_DICT) {
 		struct dict_ref d;
@@ -178,7 +198,7 @@ static int log_entry(struct check *ck, MDB_val *key, MDB_val *val)
 			return rc;
 		return 0;
 	}
-	if (r.op == OP_DOC_PUT) {
+	if (r.op == OP_DOC_PUT && r.form != REC_SHORT) {
 		void *body;
 		size_t len;
 		rc = log_body(t, &r, &body, &len);
@@ -208,6 +228,16 @@ static int log_entry(struct check *ck, MDB_val *key, MDB_val *val)
 	rc = tbl_get(t->txn, doc ? t->s->versions : t->s->names, &ik, &iv);
 	if (rc && rc != MDB_NOTFOUND)
 		return rc;
+	if (!rc && doc && r.form == REC_SHORT &&
+	    !ver_decode(&iv, &vr, ver_form(ck->t->s)) && vr.idx == idx &&
+	    (vr.etag != r.etag || vr.size != r.size)) {
+		problem(ck, where,
+			"put of %" PRIu64 " '%s' at %s #%" PRIu32
+			" decodes to another body than its versions entry says",
+			r.parent, shown(n, r.name, r.namelen),
+			pitr_time_format(ts, tm), idx);
+		return 0;
+	}
 	if (rc || (doc &&
 		   (ver_decode(&iv, &vr, ver_form(ck->t->s)) || vr.idx != idx)))
 		problem(ck, where,
@@ -283,6 +313,14 @@ static int versions_entry(struct check *ck, MDB_val *key, MDB_val *val)
 		return 0;
 	}
 	rc = pointed(ck, where, e.ts, v.idx, &r);
+	/* a short record's document is its base's; its etag is the log
+	 * pass's to check, by decoding it */
+	if (!rc && r.form == REC_SHORT) {
+		rc = log_name(ck->t, &r);
+		r.etag = v.etag;
+		if (rc == PITR_CORRUPT)
+			rc = 1; /* the log pass's to report */
+	}
 	if (rc < 0)
 		return rc;
 	if (!rc && (r.op != v.op || r.parent != e.ct ||

@@ -3,7 +3,7 @@
 # plain versions table), written by tests/unit/format1.c: this build
 # reads every instant of it, a mount writes it as format 4, and repair,
 # compact give the same instants; a restore from its backup media is a
-# new format-5 account, with its versions as items.
+# new account of today's format (6), with its versions as items.
 . "$(dirname "$0")/lib.sh"
 
 GEN=$TOP/build/tests/format1
@@ -26,7 +26,7 @@ test_expect_success 'a format-4 account, its versions table plain' '
 	[ "$(items "$S")" = 0 ]
 	verify_ok "$S"
 	"$PITR" create "$TMP/new"
-	"$PITR" info "$TMP/new" | grep -q "^format: *5$"
+	"$PITR" info "$TMP/new" | grep -q "^format: *6$"
 	[ "$(items "$TMP/new")" = 1 ]
 '
 
@@ -74,7 +74,7 @@ test_expect_success 'repair and compact keep format 4 and every instant' '
 	diff <(mdb_dump -a -p "$S") <(mdb_dump -a -p "$TMP/packed")
 '
 
-test_expect_success 'its backup media restore into format-5 accounts' '
+test_expect_success 'its backup media restore into format-6 accounts' '
 	mkdir "$TMP/media"
 	cp -a "$S" "$TMP/f4b"
 	"$PITR" backup "$TMP/f4b" set "$TMP/media" >/dev/null
@@ -84,7 +84,7 @@ test_expect_success 'its backup media restore into format-5 accounts' '
 	for at in "$T2" "$T5" -0s; do
 		"$PITR" restore "$TMP/media" "$TMP/r$at" --from-backup \
 			--at "$at" >/dev/null
-		"$PITR" info "$TMP/r$at" | grep -q "^format: *5$"
+		"$PITR" info "$TMP/r$at" | grep -q "^format: *6$"
 		[ "$(items "$TMP/r$at")" = 1 ]
 		verify_ok "$TMP/r$at"
 	done

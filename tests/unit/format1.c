@@ -3,9 +3,10 @@
  * format 2 wrote it: the same tables, but the live table without the
  * LIVE_LEFT marks (when a document last left a container), and "format"
  * 1 in meta. The code still reads and writes such accounts; this makes
- * one to test that it does. Given FORMAT (1 to 4), the account is of
+ * one to test that it does. Given FORMAT (1 to 5), the account is of
  * that format instead: format 4's is as the builds before format 5 made
- * it, its versions table plain.
+ * it, its versions table plain; format 5's as the builds before format 6,
+ * its deltas in compact records.
  *
  *   format1 STORE [FORMAT]
  *
@@ -39,7 +40,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	unsigned format = argc == 3 ? (unsigned)atoi(argv[2]) : 1;
-	if (argc < 2 || argc > 3 || format < 1 || format > 4) {
+	if (argc < 2 || argc > 3 || format < 1 || format > 5) {
 		fprintf(stderr, "usage: format1 STORE [FORMAT]\n");
 		return 2;
 	}

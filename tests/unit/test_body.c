@@ -111,6 +111,7 @@ static int reads(pitr_store *s, uint64_t ct, const char *id, uint64_t at,
 struct forms {
 	int keys, dicts, deltas, bad, maxnth, base_not_key;
 	int records, compact; /* every record, and those in the compact form */
+	int shorts;	      /* those in the short form (of compact) */
 	int dict_records;     /* dictionaries */
 };
 
@@ -127,10 +128,11 @@ static struct forms forms(pitr_store *s)
 	pitr_txn_begin(s, PITR_TXN_READ, &t);
 	mdb_cursor_open(t->txn, s->log, &c);
 	while (mdb_cursor_get(c, &key, &val, MDB_NEXT) == 0) {
-		if (log_decode(&val, &r))
+		if (log_decode(&key, &val, &r))
 			continue;
 		f.records++;
-		f.compact += r.compact;
+		f.compact += r.form != REC_FIXED;
+		f.shorts += r.form == REC_SHORT;
 		f.dict_records += r.op == OP_DICT;
 		if (r.op != OP_DOC_PUT)
 			continue;
@@ -151,7 +153,8 @@ static struct forms forms(pitr_store *s)
 		key_log(k, b.ts, b.idx);
 		bk.mv_size = 12;
 		bk.mv_data = k;
-		if (mdb_get(t->txn, s->log, &bk, &bv) || log_decode(&bv, &br) ||
+		if (mdb_get(t->txn, s->log, &bk, &bv) ||
+		    log_decode(&bk, &bv, &br) ||
 		    (body_form(&br, &bb) != BODY_KEY &&
 		     body_form(&br, &bb) != BODY_DICT))
 			f.base_not_key++;
@@ -354,9 +357,12 @@ static int base_of(pitr_store *s, uint64_t ct, const char *id, uint64_t at,
 	if (pitr_doc_stat(t, ct, id, strlen(id), at, &v) == 0) {
 		/* the log index: the only record of the commit */
 		if (record_get(s, v.ts, 0, rec, &len) == 0) {
+			unsigned char k[12];
+			MDB_val key = { sizeof(k), k };
+			key_log(k, v.ts, 0);
 			val.mv_size = len;
 			val.mv_data = rec;
-			found = log_decode(&val, &r) == 0 &&
+			found = log_decode(&key, &val, &r) == 0 &&
 				body_form(&r, b) == BODY_DELTA;
 		}
 	}
@@ -399,7 +405,7 @@ static void test_damage(void)
 	size_t ol = doc(other, sizeof(other), 4, 0);
 	struct log_rec r;
 	MDB_val v = { olen, orig };
-	log_decode(&v, &r);
+	log_decode(NULL, &v, &r);
 	int flags, n = body_key_encode(other, ol, bad + LOG_HDR + r.namelen,
 				       sizeof(bad) - LOG_HDR - r.namelen -
 					   LOG_SUM,
@@ -560,13 +566,14 @@ static void test_format2(void)
 }
 
 /*
- * An account of format 4 (as builds before the versions table of items
- * made them): its versions table stays plain with compact values, every
- * version reads at its instant, a delete hides the document, and a
- * compacted copy and a repair keep format 4 and read the same.
+ * Accounts of format 4 (as builds before the versions table of items made
+ * them) and 5 (before short deltas): the versions table stays plain in 4,
+ * the deltas compact records in both, every version reads at its instant,
+ * a delete hides the document, and a compacted copy and a repair keep the
+ * format and read the same.
  */
-static int format4_reads(pitr_store *s, uint64_t ct, const uint64_t *ts,
-			 char body[][DOC_MAX], const size_t *len, uint64_t gone)
+static int older_reads(pitr_store *s, uint64_t ct, const uint64_t *ts,
+		       char body[][DOC_MAX], const size_t *len, uint64_t gone)
 {
 	int rc, bad = 0;
 
@@ -586,16 +593,20 @@ static int format4_reads(pitr_store *s, uint64_t ct, const uint64_t *ts,
 	return bad;
 }
 
-static void test_format4(void)
+static void test_older(int format)
 {
-	pitr_store *s = make_store("fmt4", 4);
+	char name[16];
+	snprintf(name, sizeof(name), "fmt%d", format);
+	pitr_store *s = make_store(name, format);
 	uint64_t ct, ts[6], gone;
 	char body[6][DOC_MAX], path[128], copy[160];
 	size_t len[6];
 	pitr_info info;
 	unsigned flags = 1;
 
-	ok(s != NULL && !s->ver_items, "a format-4 account: versions plain");
+	ok(s != NULL && s->ver_items == (format >= 5),
+	   "a format-%d account: versions %s", format,
+	   format >= 5 ? "of items" : "plain");
 	if (!s)
 		return;
 	ct = container(s, "d", "c");
@@ -609,22 +620,24 @@ static void test_format4(void)
 	pitr_doc_delete(t, ct, "y", 1);
 	pitr_txn_commit(t, &gone);
 	struct forms f = forms(s);
-	ok(f.deltas >= 4 && f.compact == f.records, "compact records, deltas");
+	ok(f.deltas >= 4 && f.compact == f.records && !f.shorts,
+	   "compact records, deltas, none short");
 	MDB_txn *rt;
 	mdb_txn_begin(s->env, NULL, MDB_RDONLY, &rt);
 	mdb_dbi_flags(rt, s->versions, &flags);
 	mdb_txn_abort(rt);
-	is_int(flags, 0, "its versions table is still plain");
-	is_int(format4_reads(s, ct, ts, body, len, gone), 0,
+	is_int(flags & VERSIONS_ITEMS, format >= 5 ? VERSIONS_ITEMS : 0,
+	       "its versions table keeps its layout");
+	is_int(older_reads(s, ct, ts, body, len, gone), 0,
 	       "every version reads, the delete hides");
 	pitr_store_info(s, &info);
-	is_int(info.format, 4, "and it stays format 4");
+	ok(info.format == (unsigned)format, "and it stays format %d", format);
 	is_int(problems(s), 0, "it verifies");
 	pitr_store_close(s);
 
-	snprintf(path, sizeof(path), "%s/fmt4", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	for (int i = 0; i < 2; i++) {
-		snprintf(copy, sizeof(copy), "%s/fmt4-%s", dir,
+		snprintf(copy, sizeof(copy), "%s/%s-%s", dir, name,
 			 i ? "repaired" : "compacted");
 		pitr_compacted out;
 		uint64_t records;
@@ -637,12 +650,174 @@ static void test_format4(void)
 		if (!s)
 			continue;
 		pitr_store_info(s, &info);
-		ok(info.format == 4 && !s->ver_items,
-		   "the copy is format 4, versions plain");
-		is_int(format4_reads(s, ct, ts, body, len, gone), 0,
+		f = forms(s);
+		ok(info.format == (unsigned)format &&
+		       s->ver_items == (format >= 5) && !f.shorts,
+		   "the copy is format %d, its layout and records kept",
+		   format);
+		is_int(older_reads(s, ct, ts, body, len, gone), 0,
 		       "the copy reads every version");
 		pitr_store_close(s);
 	}
+}
+
+/*
+ * Short records (format 6): a delta names its document through its base.
+ * A walk of the log learns its name and etag; a read proves them (the
+ * base must be the document's, the body must hash to the etag); a delta
+ * made to point at another document's keyframe, or whose base is gone,
+ * is an error for every reader, never wrong data.
+ */
+struct walked {
+	pitr_store *s;
+	int puts, wrong;
+};
+
+static int walk_a(const pitr_mutation *m, void *arg)
+{
+	struct walked *w = arg;
+	pitr_version v;
+	pitr_txn *t;
+
+	if (m->op != PITR_OP_DOC_PUT || m->namelen != 1 || m->name[0] != 'a')
+		return 0;
+	w->puts++;
+	if (pitr_txn_begin(w->s, PITR_TXN_READ, &t))
+		return -1;
+	if (pitr_doc_stat(t, m->parent, "a", 1, m->ts, &v) ||
+	    v.etag != m->etag || v.size != m->size || v.ts != m->ts)
+		w->wrong++;
+	pitr_txn_abort(t);
+	return 0;
+}
+
+static void test_short(void)
+{
+	pitr_store *s = make_store("short", PITR_FORMAT);
+	uint64_t ct, ts[3], tb;
+	char a[3][DOC_MAX], b[DOC_MAX], path[128], copy[160];
+	size_t la[3], lb;
+	int rc, bad = 0;
+
+	if (!s)
+		return;
+	ct = container(s, "d", "c");
+	lb = doc(b, sizeof(b), 2, 0);
+	put(s, ct, "b", b, lb, &tb);
+	for (unsigned v = 0; v < 3; v++) {
+		la[v] = doc(a[v], DOC_MAX, 1, v);
+		put(s, ct, "a", a[v], la[v], &ts[v]);
+	}
+	struct forms f = forms(s);
+	ok(f.deltas == 2 && f.shorts == 2, "a document's deltas are short");
+	static unsigned char orig[DOC_MAX + 64], forged[DOC_MAX + 64];
+	size_t olen = 0;
+	unsigned char k[12];
+	MDB_val key = { sizeof(k), k }, val;
+	struct log_rec r;
+	record_get(s, ts[1], 0, orig, &olen);
+	key_log(k, ts[1], 0);
+	val = (MDB_val){ olen, orig };
+	rc = log_decode(&key, &val, &r);
+	ok(rc == 0 && r.form == REC_SHORT && !r.namelen &&
+	       olen <= 1 + 3 + 10 + 1 + 1 + r.stored + LOG_SHORT_SUM,
+	   "no name, parent or etag: %zu bytes for %u of delta", olen,
+	   r.stored);
+	ok(r.base.ts == ts[0], "its base is found from its own key");
+	key_log(k, ts[1], 1);
+	is_int(log_decode(&key, &val, &r), PITR_CORRUPT,
+	       "at another key it fails its checksum");
+	key_log(k, ts[1] + 1, 0);
+	is_int(log_decode(&key, &val, &r), PITR_CORRUPT,
+	       "at another instant too");
+	key_log(k, ts[1], 0);
+	ok(log_decode(NULL, &val, &r) == PITR_CORRUPT,
+	   "away from its key it is refused");
+	for (unsigned v = 0; v < 3; v++)
+		if (!reads(s, ct, "a", ts[v], a[v], la[v], &rc))
+			bad++;
+	is_int(bad, 0, "every version reads");
+	struct walked w = { .s = s };
+	pitr_txn *t;
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	rc = pitr_log_walk(t, 0, UINT64_MAX - 1, walk_a, &w);
+	pitr_txn_abort(t);
+	ok(rc == 0 && w.puts == 3 && w.wrong == 0,
+	   "a walk of the log names each and gives its etag (%d of %d "
+	   "wrong)",
+	   w.wrong, w.puts);
+	is_int(problems(s), 0, "it verifies");
+
+	/* replayed (as a rebuild from media replays the compact form): a
+	 * delta is written short only on its base, else kept as it is */
+	pitr_store *o = make_store("short-replay", PITR_FORMAT);
+	static unsigned char kf[DOC_MAX + 64], cbuf[DOC_MAX + 64];
+	size_t kflen = 0;
+	pitr_version v1;
+	struct log_rec kr, cr, got;
+	MDB_val kk = { sizeof(k), k }, kv, cv;
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	pitr_doc_stat(t, ct, "a", 1, ts[1], &v1);
+	pitr_txn_abort(t);
+	log_decode(&key, &val, &r);
+	log_claim(&r, ct, "a", 1, v1.etag);
+	cv = (MDB_val){ log_rec_size(&r, REC_COMPACT), cbuf };
+	log_rec_encode(cbuf, cv.mv_size, &r, REC_COMPACT);
+	log_decode(NULL, &cv, &cr);
+	record_get(s, ts[0], 0, kf, &kflen);
+	kv = (MDB_val){ kflen, kf };
+	key_log(k, ts[0], 0);
+	log_decode(&kk, &kv, &kr);
+	int forms[2] = { -1, -1 };
+	for (int with = 0; with < 2; with++) {
+		pitr_txn_begin(o, PITR_TXN_WRITE, &t);
+		if (with)
+			log_put_replayed(t, ts[0], 0, &kv, &kr);
+		log_put_replayed(t, ts[1], 0, &cv, &cr);
+		if (log_read(t, ts[1], 0, &got) == 0)
+			forms[with] = got.form;
+		pitr_txn_abort(t);
+	}
+	ok(forms[0] == REC_COMPACT && forms[1] == REC_SHORT,
+	   "replayed without its base a delta stays compact, on it short");
+	pitr_store_close(o);
+	key_log(k, ts[1], 0);
+
+	/* made to point at b's keyframe, its checksum made good */
+	log_decode(&key, &val, &r);
+	r.base.ts = tb;
+	r.base.idx = 0;
+	size_t n = log_rec_size(&r, REC_SHORT);
+	log_rec_encode(forged, n, &r, REC_SHORT);
+	record_set(s, ts[1], 0, forged, n);
+	ok(!reads(s, ct, "a", ts[1], a[1], la[1], &rc) && rc == PITR_CORRUPT,
+	   "a delta on another document's keyframe: an error");
+	ok(problems(s) > 0, "verify finds it");
+	w.puts = w.wrong = 0;
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	rc = pitr_log_walk(t, 0, UINT64_MAX - 1, walk_a, &w);
+	pitr_txn_abort(t);
+	ok(rc == PITR_CORRUPT || (rc == 0 && w.puts == 2 && w.wrong == 0),
+	   "a walk of the log gives no wrong version of a (%d, %d of %d)", rc,
+	   w.wrong, w.puts);
+
+	/* its base gone */
+	record_set(s, ts[1], 0, orig, olen);
+	record_set(s, ts[0], 0, NULL, 0);
+	ok(!reads(s, ct, "a", ts[1], a[1], la[1], &rc) && rc == PITR_CORRUPT,
+	   "a delta whose base is gone: an error");
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	rc = pitr_log_walk(t, 0, UINT64_MAX - 1, walk_a, &w);
+	pitr_txn_abort(t);
+	is_int(rc, PITR_CORRUPT, "a walk of the log stops at it");
+	ok(problems(s) > 0, "verify finds it");
+	ok(reads(s, ct, "b", tb, b, lb, &rc), "the other document reads");
+	pitr_store_close(s);
+	uint64_t records;
+	snprintf(path, sizeof(path), "%s/short", dir);
+	snprintf(copy, sizeof(copy), "%s/short-repaired", dir);
+	is_int(pitr_store_repair(path, copy, NULL, NULL, &records),
+	       PITR_CORRUPT, "repair refuses to rebuild it");
 }
 
 /*
@@ -684,7 +859,7 @@ static void test_dict(void)
 	pitr_txn_begin(s, PITR_TXN_READ, &t);
 	mdb_cursor_open(t->txn, s->log, &c);
 	while (mdb_cursor_get(c, &key, &val, MDB_NEXT) == 0) {
-		if (log_decode(&val, &r))
+		if (log_decode(&key, &val, &r))
 			continue;
 		if (r.op == OP_DICT) {
 			ndict++;
@@ -1087,7 +1262,7 @@ static void test_alternating(void)
 	pitr_txn_begin(s, PITR_TXN_READ, &t);
 	mdb_cursor_open(t->txn, s->log, &c);
 	while (mdb_cursor_get(c, &key, &val, MDB_NEXT) == 0)
-		ndict += log_decode(&val, &r) == 0 && r.op == OP_DICT;
+		ndict += log_decode(&key, &val, &r) == 0 && r.op == OP_DICT;
 	mdb_cursor_close(c);
 	pitr_txn_abort(t);
 	ok(ndict == 2 && f.dicts >= 2 * (N - DICT_SCAN) && f.deltas == 2 * N &&
@@ -1211,7 +1386,7 @@ static int vs_fast(pitr_txn *t, const MDB_val *val, size_t *stored,
 	size_t glen;
 	int n = 0;
 
-	if (log_decode(val, &r) || r.op != OP_DOC_PUT ||
+	if (log_decode(NULL, val, &r) || r.op != OP_DOC_PUT ||
 	    body_form(&r, &b) != BODY_DICT || dict_get(t, b.dict, &d))
 		return 0;
 	if (log_body(t, &r, &got, &glen) == 0) {
@@ -1401,7 +1576,7 @@ static int sealed(unsigned char *p, size_t n, struct log_rec *r)
 	MDB_val v = { n, p };
 
 	put_le64(p + n - LOG_SUM, XXH3_64bits(p, n - LOG_SUM));
-	return log_decode(&v, r);
+	return log_decode(NULL, &v, r);
 }
 
 static void test_records(void)
@@ -1431,7 +1606,7 @@ static void test_records(void)
 			size_t n = log_rec_size(&r, compact);
 			MDB_val v = { n, p };
 			log_rec_encode(p, n, &r, compact);
-			if (log_decode(&v, &d) || d.compact != compact ||
+			if (log_decode(NULL, &v, &d) || d.form != compact ||
 			    d.op != r.op || d.flags != r.flags ||
 			    d.parent != r.parent || d.inc != r.inc ||
 			    d.size != r.size || d.stored != 9 ||
@@ -1454,7 +1629,7 @@ static void test_records(void)
 	size_t n = log_rec_size(&r, 1);
 	log_rec_encode(p, n, &r, 1);
 	MDB_val v = { n, p };
-	ok(log_decode(&v, &d) == 0 && d.namelen == PITR_NAME_MAX,
+	ok(log_decode(NULL, &v, &d) == 0 && d.namelen == PITR_NAME_MAX,
 	   "the longest name in one byte");
 
 	/* refused: a compact record with ... */
@@ -1515,6 +1690,80 @@ static void test_records(void)
 	memset(e, 0, 8);
 	is_int(sealed(p, (size_t)(e + 8 - p) + LOG_SUM, &d), PITR_CORRUPT,
 	       "... a size past 32 bits");
+
+	/* the short form: a delta at its key, through every form */
+	unsigned char k[12], q[64];
+	MDB_val key = { sizeof(k), k };
+	const uint64_t at = 1765000000000000000ull;
+	unsigned char lz[10] = "0123456789";
+	r = (struct log_rec){ .op = OP_DOC_PUT,
+			      .flags = LOG_DELTA,
+			      .form = REC_SHORT,
+			      .ts = at,
+			      .idx = 3,
+			      .size = 1000,
+			      .stored = sizeof(lz),
+			      .body = lz,
+			      .base = { at - 3 * SEC, 9, 2, 0 } };
+	n = log_rec_size(&r, REC_SHORT);
+	log_rec_encode(q, n, &r, REC_SHORT);
+	key_log(k, at, 3);
+	v = (MDB_val){ n, q };
+	ok(log_decode(&key, &v, &d) == 0 && d.form == REC_SHORT &&
+	       d.op == OP_DOC_PUT && d.flags == LOG_DELTA && d.size == 1000 &&
+	       d.stored == sizeof(lz) && !memcmp(d.body, lz, sizeof(lz)) &&
+	       d.base.ts == at - 3 * SEC && d.base.idx == 9 &&
+	       d.base.nth == 2 && !d.namelen && !d.etag,
+	   "a short record: every field");
+	is_int((int)n, 1 + 2 + 5 + 1 + 1 + 10 + LOG_SHORT_SUM,
+	       "its header: 10 bytes for a delta 3 s after its base");
+	ok(log_decode(NULL, &v, &d) == PITR_CORRUPT,
+	   "refused away from its key");
+	size_t cn = log_rec_size(&r, REC_COMPACT);
+	log_rec_encode(p, cn, &r, REC_COMPACT);
+	MDB_val cv = { cn, p };
+	struct body_base cb;
+	unsigned char again[64];
+	ok(log_decode(NULL, &cv, &d) == 0 && d.form == REC_COMPACT &&
+	       body_form(&d, &cb) == BODY_DELTA && cb.ts == at - 3 * SEC &&
+	       cb.idx == 9 && cb.nth == 2 && d.stored == DELTA_HDR + 10,
+	   "in the compact form its header is in its body");
+	d.ts = at;
+	d.idx = 3;
+	ok(log_rec_size(&d, REC_SHORT) == n &&
+	       (log_rec_encode(again, n, &d, REC_SHORT), !memcmp(again, q, n)),
+	   "and back to the same short bytes");
+	q[n - 1] ^= 1;
+	is_int(log_decode(&key, &v, &d), PITR_CORRUPT, "... a bad sum");
+	q[n - 1] ^= 1;
+	key_log(k, 2 * SEC, 3);
+	is_int(log_decode(&key, &v, &d), PITR_CORRUPT,
+	       "... a base before time began");
+	r.base = (struct body_base){ at, 3, 1, 0 };
+	n = log_rec_size(&r, REC_SHORT);
+	log_rec_encode(q, n, &r, REC_SHORT);
+	v.mv_size = n;
+	key_log(k, at, 3);
+	is_int(log_decode(&key, &v, &d), PITR_CORRUPT,
+	       "... a base at its own key");
+	r.base.idx = 2;
+	log_rec_encode(q, n, &r, REC_SHORT);
+	ok(log_decode(&key, &v, &d) == 0, "and read on one just before");
+	r.base.nth = 0;
+	log_rec_encode(q, n, &r, REC_SHORT);
+	is_int(log_decode(&key, &v, &d), PITR_CORRUPT, "... nth 0");
+	r.base.nth = 1;
+	r.stored = 0;
+	n = log_rec_size(&r, REC_SHORT);
+	log_rec_encode(q, n, &r, REC_SHORT);
+	v.mv_size = n;
+	is_int(log_decode(&key, &v, &d), PITR_CORRUPT, "... no delta bytes");
+	r.stored = sizeof(lz);
+	r.size = 0;
+	n = log_rec_size(&r, REC_SHORT);
+	log_rec_encode(q, n, &r, REC_SHORT);
+	v.mv_size = n;
+	is_int(log_decode(&key, &v, &d), PITR_CORRUPT, "... size 0");
 }
 
 /*
@@ -1568,7 +1817,8 @@ static void test_format3(void)
 		rrc = mdb_rc(mdb_cursor_open(t->txn, s->log, &c));
 	while (!rrc && mdb_cursor_get(c, &key, &val, MDB_NEXT) == 0)
 		if ((rrc = log_key_decode(&key, &lts, &lidx)) ||
-		    (rrc = log_decode(&val, &lr)) ||
+		    (rrc = log_decode(&key, &val, &lr)) ||
+		    (rrc = log_resolve(t, &lr)) ||
 		    (rrc = replayer_apply(&rp, lts, lidx, &val, &lr)))
 			break;
 	if (rp.t && !rrc)
@@ -1580,13 +1830,17 @@ static void test_format3(void)
 	pitr_store_close(s);
 	s = d;
 	is_int(rrc, 0, "replayed into a format-4 account");
-	int before = f.records;
+	int before = f.records, replayed = f.deltas;
+	f = forms(s);
+	ok(f.shorts == replayed && f.compact == replayed,
+	   "its deltas replayed short, the rest as they were (%d of %d)",
+	   f.shorts, f.records);
 	for (unsigned v = 4; v < 8; v++) {
 		len[v] = doc(body[v], DOC_MAX, 9, v);
 		put(s, ct, "x", body[v], len[v], &ts[v]);
 	}
 	f = forms(s);
-	ok(f.compact == f.records - before && f.compact >= 4,
+	ok(f.compact - replayed == f.records - before && f.compact >= 4,
 	   "its new records are compact (%d of %d)", f.compact, f.records);
 	for (unsigned v = 0; v < 8; v++)
 		if (!reads(s, ct, "x", ts[v], body[v], len[v], &rc))
@@ -1600,8 +1854,9 @@ static void test_format3(void)
 	put(s, ct, "x", body[0], len[0], NULL);
 	put(s, ct, "x", body[1], len[1], NULL);
 	f = forms(s);
-	ok(f.records > 0 && f.compact == f.records && f.deltas == 1,
-	   "a new account writes every record compact");
+	ok(f.records > 0 && f.compact == f.records && f.deltas == 1 &&
+	       f.shorts == 1,
+	   "a new account writes every record compact, its delta short");
 	pitr_store_close(s);
 }
 
@@ -1672,7 +1927,7 @@ static void test_restore_dict(void)
 	pitr_txn_begin(s, PITR_TXN_READ, &t);
 	mdb_cursor_open(t->txn, s->log, &c);
 	while (nd < N && mdb_cursor_get(c, &key, &val, MDB_NEXT) == 0)
-		if (!log_decode(&val, &lr) && lr.op == OP_DOC_PUT &&
+		if (!log_decode(&key, &val, &lr) && lr.op == OP_DOC_PUT &&
 		    body_form(&lr, &b) == BODY_DICT && lr.namelen < 16) {
 			memcpy(names[nd], lr.name, lr.namelen);
 			names[nd++][lr.namelen] = 0;
@@ -1715,7 +1970,9 @@ int main(void)
 	test_standalone();
 	test_format2();
 	test_format3();
-	test_format4();
+	test_older(4);
+	test_older(5);
+	test_short();
 	test_restore_dict();
 	test_dict();
 	test_repair();

@@ -922,7 +922,7 @@ static int log_stored(pitr_store *s, uint64_t ts, uint32_t idx, int *flags,
 	key_log(lk, ts, idx);
 	rc = mdb_rc(mdb_get(t->txn, s->log, &key, &val));
 	if (!rc)
-		rc = log_decode(&val, &r);
+		rc = log_decode(&key, &val, &r);
 	if (!rc && !(*stored = malloc(r.stored ? r.stored : 1)))
 		rc = ENOMEM;
 	if (!rc) {
