@@ -1,7 +1,9 @@
 /*
  * log.c - key encodings and the mutation log: every mutation, in commit
  * order, with its body hashed with XXH3 and stored in one of the forms of
- * body.c; reading a body, with a delta's base.
+ * body.c; the log record's one codec (its fixed, compact and short
+ * forms); reading a body, with a delta's base; what a short record leaves
+ * out, from its base and its versions entry.
  */
 #include <errno.h>
 #include <stdio.h>
