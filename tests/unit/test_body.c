@@ -476,6 +476,32 @@ static void test_prune(void)
 	pitr_store_close(s);
 }
 
+/* A delta on a keyframe that goes whose record is lost (damage): the
+ * later deltas on that keyframe are still made keyframes, and read. */
+static void test_prune_gap(void)
+{
+	pitr_store *s = make_store("prunegap", PITR_FORMAT);
+	uint64_t ct = container(s, "d", "c"), ts[6];
+	char body[6][DOC_MAX];
+	size_t len[6];
+	pitr_prune_stats st;
+	int rc, bad = 0;
+
+	for (unsigned v = 0; v < 6; v++) {
+		len[v] = doc(body[v], DOC_MAX, 5, v);
+		put(s, ct, "x", body[v], len[v], &ts[v]);
+	}
+	record_set(s, ts[1], 0, NULL, 0);
+	is_int(pitr_prune(s, ts[2] + 3600 * SEC, 0, &st), 0, "prune");
+	for (unsigned v = 2; v < 6; v++)
+		if (!reads(s, ct, "x", ts[v], body[v], len[v], &rc))
+			bad++;
+	is_int(bad, 0, "every version inside the window reads back");
+	struct forms f = forms(s);
+	is_int(f.base_not_key, 0, "every delta has its keyframe");
+	pitr_store_close(s);
+}
+
 /* Rename and restore store bodies that stand alone. */
 static void test_standalone(void)
 {
@@ -1967,6 +1993,7 @@ int main(void)
 	test_history();
 	test_damage();
 	test_prune();
+	test_prune_gap();
 	test_standalone();
 	test_format2();
 	test_format3();
