@@ -510,8 +510,9 @@ int log_name(pitr_txn *t, struct log_rec *r);
  * its body is decoded, as a compact record's own), or where it has none,
  * as log_hash. */
 int log_resolve(pitr_txn *t, struct log_rec *r);
-/* The same, its etag that of its body decoded (repair and verify, which
- * take the log for the truth and compare the indexes with it). */
+/* The same, its etag that of its body decoded: what repair, verify,
+ * shipping and pruning's rewrites take, the log being the truth (its
+ * checksums prove the record and its base; nothing proves an index). */
 int log_hash(pitr_txn *t, struct log_rec *r);
 
 /* Append a log record under the transaction's timestamp; `*idx` receives
@@ -554,8 +555,9 @@ int log_append_body(pitr_txn *t, const struct log_rec *tmpl, const void *body,
 
 /* The record at log key `k` as backup media carry it, in `*out`: a short
  * one resolved and written in the compact form, in a malloc'd `*buf` (the
- * caller frees it), which a reader decodes without its key and without
- * another record; any other as it is (*buf NULL). 0 or PITR_CORRUPT (the
+ * caller frees it, its etag that of its decoded body), which a reader
+ * decodes without its key and without another record; any other as it
+ * is (*buf NULL). 0 or PITR_CORRUPT (the
  * record or a short one's base damaged), ENOMEM. */
 int log_portable(pitr_txn *t, const MDB_val *k, const MDB_val *v, MDB_val *out,
 		 void **buf);

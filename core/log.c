@@ -640,7 +640,8 @@ int log_portable(pitr_txn *t, const MDB_val *k, const MDB_val *v, MDB_val *out,
 	*out = *v;
 	if ((rc = log_decode(k, v, &r)) || r.form != REC_SHORT)
 		return rc;
-	if ((rc = log_resolve(t, &r)))
+	/* its etag its body's: the media keep what the index may not */
+	if ((rc = log_hash(t, &r)))
 		return rc;
 	out->mv_size = log_rec_size(&r, REC_COMPACT);
 	if (!(*buf = malloc(out->mv_size)))
@@ -665,7 +666,7 @@ int log_rekey(pitr_txn *t, uint64_t ts, uint32_t idx, uint64_t bts,
 	if (r.op != OP_DOC_PUT || body_form(&r, &b) != BODY_DELTA ||
 	    b.ts != bts || b.idx != bidx)
 		return 0;
-	if ((rc = log_resolve(t, &r)))
+	if ((rc = log_hash(t, &r)))
 		return rc;
 	/* The record lives in the map, which the write below may move. */
 	memcpy(name, r.name, r.namelen);

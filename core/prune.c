@@ -398,8 +398,14 @@ static int walk_batch(struct walk *w, uint64_t *ts, uint32_t *idx, int *end)
 		if (r.op == OP_DICT) /* kept for the account's life */
 			continue;
 		/* a short record's document: its base's, which is here (a
-		 * base goes after its deltas are made keyframes) */
-		if ((rc = log_name(w->t, &r)))
+		 * base goes after its deltas are made keyframes); one whose
+		 * base is lost to damage names none, and is left */
+		rc = log_name(w->t, &r);
+		if (rc == PITR_CORRUPT) {
+			rc = 0;
+			continue;
+		}
+		if (rc)
 			break;
 		/* copied: the decisions below may move the cursor's page */
 		char name[PITR_NAME_MAX];

@@ -806,6 +806,19 @@ static void test_short(void)
 	}
 	ok(forms[0] == REC_COMPACT && forms[1] == REC_SHORT,
 	   "replayed without its base a delta stays compact, on it short");
+	/* as shipped: compact, named, its etag its body's */
+	MDB_val pv;
+	void *pbuf = NULL;
+	key_log(k, ts[1], 0);
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	rc = log_portable(t, &key, &val, &pv, &pbuf);
+	pitr_txn_abort(t);
+	ok(rc == 0 && pbuf && log_decode(NULL, &pv, &got) == 0 &&
+	       got.form == REC_COMPACT && got.parent == ct &&
+	       got.namelen == 1 && got.name[0] == 'a' &&
+	       got.etag == XXH3_64bits(a[1], la[1]),
+	   "shipped in the compact form, with its name and etag");
+	free(pbuf);
 	pitr_store_close(o);
 	key_log(k, ts[1], 0);
 
@@ -838,6 +851,12 @@ static void test_short(void)
 	is_int(rc, PITR_CORRUPT, "a walk of the log stops at it");
 	ok(problems(s) > 0, "verify finds it");
 	ok(reads(s, ct, "b", tb, b, lb, &rc), "the other document reads");
+	pitr_prune_stats st;
+	is_int(pitr_prune(s, ts[2] + 3600 * SEC, 0, &st), 0,
+	       "pruning passes it by");
+	ok(reads(s, ct, "a", ts[2], a[2], la[2], &rc) == 0 &&
+	       reads(s, ct, "b", ts[2], b, lb, &rc),
+	   "the other document still reads, the delta is still an error");
 	pitr_store_close(s);
 	uint64_t records;
 	snprintf(path, sizeof(path), "%s/short", dir);
