@@ -142,6 +142,18 @@ static int pointed(struct check *ck, const char *where, uint64_t ts,
 	return rc == PITR_CORRUPT ? 1 : rc;
 }
 
+/* A put of the log whose body is wrong: `what` is said of it. */
+static void bad_put(struct check *ck, const char *where,
+		    const struct log_rec *r, uint64_t ts, uint32_t idx,
+		    const char *what)
+{
+	char n[65], tm[PITR_TIME_LEN];
+
+	problem(ck, where, "put of %" PRIu64 " '%s' at %s #%" PRIu32 " %s",
+		r->parent, shown(n, r->name, r->namelen),
+		pitr_time_format(ts, tm), idx, what);
+}
+
 /*
  * The log: each record's checksum; each document mutation has its versions
  * entry, each catalog event its names entry.
@@ -174,11 +186,8 @@ static int log_entry(struct check *ck, MDB_val *key, MDB_val *val)
 		return 0;
 	}
 	if (!rc && (rc = log_hash(t, &r)) == PITR_CORRUPT) {
-		problem(ck, where,
-			"put of %" PRIu64 " '%s' at %s #%" PRIu32
-			" does not decode (a delta: or its base is damaged)",
-			r.parent, shown(n, r.name, r.namelen),
-			pitr_time_format(ts, tm), idx);
+		bad_put(ck, where, &r, ts, idx,
+			"does not decode (a delta: or its base is damaged)");
 		return 0;
 	}
 	if (rc)
@@ -205,18 +214,14 @@ static int log_entry(struct check *ck, MDB_val *key, MDB_val *val)
 		if (rc == 0)
 			free(body);
 		else if (rc == PITR_CORRUPT)
-			problem(ck, where,
-				"put of %" PRIu64 " '%s' at %s #%" PRIu32
-				" does not decode to its etag%s",
-				r.parent, shown(n, r.name, r.namelen),
-				pitr_time_format(ts, tm), idx,
+			bad_put(ck, where, &r, ts, idx,
 				r.flags == LOG_DELTA
-				    ? " (a delta: or its base is damaged"
-				      " or missing)"
+				    ? "does not decode to its etag (a delta: "
+				      "or its base is damaged or missing)"
 				: r.flags == LOG_DICT
-				    ? " (or its dictionary is damaged or"
-				      " missing)"
-				    : "");
+				    ? "does not decode to its etag (or its "
+				      "dictionary is damaged or missing)"
+				    : "does not decode to its etag");
 		else
 			return rc;
 	}
@@ -231,11 +236,8 @@ static int log_entry(struct check *ck, MDB_val *key, MDB_val *val)
 	if (!rc && doc && r.form == REC_SHORT &&
 	    !ver_decode(&iv, &vr, ver_form(ck->t->s)) && vr.idx == idx &&
 	    (vr.etag != r.etag || vr.size != r.size)) {
-		problem(ck, where,
-			"put of %" PRIu64 " '%s' at %s #%" PRIu32
-			" decodes to another body than its versions entry says",
-			r.parent, shown(n, r.name, r.namelen),
-			pitr_time_format(ts, tm), idx);
+		bad_put(ck, where, &r, ts, idx,
+			"decodes to another body than its versions entry says");
 		return 0;
 	}
 	if (rc || (doc &&

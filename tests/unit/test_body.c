@@ -87,6 +87,18 @@ static int put(pitr_store *s, uint64_t ct, const char *id, const char *body,
 	return rc ? rc : pitr_txn_commit(t, ts);
 }
 
+/* Versions 0..n-1 of document `id` (doc()'s document `seed`), each in a
+ * commit of its own: their bodies, lengths and instants. */
+static void put_versions(pitr_store *s, uint64_t ct, const char *id,
+			 unsigned seed, unsigned n, char body[][DOC_MAX],
+			 size_t *len, uint64_t *ts)
+{
+	for (unsigned v = 0; v < n; v++) {
+		len[v] = doc(body[v], DOC_MAX, seed, v);
+		put(s, ct, id, body[v], len[v], &ts[v]);
+	}
+}
+
 /* Read (ct, id) at `at`: 1 when it is exactly body[len]; else 0, rc set. */
 static int reads(pitr_store *s, uint64_t ct, const char *id, uint64_t at,
 		 const char *body, size_t len, int *rc)
@@ -453,10 +465,7 @@ static void test_prune(void)
 	struct body_base b;
 	int rc, bad = 0;
 
-	for (unsigned v = 0; v < 6; v++) {
-		len[v] = doc(body[v], DOC_MAX, 5, v);
-		put(s, ct, "x", body[v], len[v], &ts[v]);
-	}
+	put_versions(s, ct, "x", 5, 6, body, len, ts);
 	ok(base_of(s, ct, "x", ts[3], &b) && b.ts == ts[0],
 	   "versions 2..6 are deltas on the first");
 	/* the window starts between versions 3 and 4: 1 and 2 go */
@@ -487,10 +496,7 @@ static void test_prune_gap(void)
 	pitr_prune_stats st;
 	int rc, bad = 0;
 
-	for (unsigned v = 0; v < 6; v++) {
-		len[v] = doc(body[v], DOC_MAX, 5, v);
-		put(s, ct, "x", body[v], len[v], &ts[v]);
-	}
+	put_versions(s, ct, "x", 5, 6, body, len, ts);
 	record_set(s, ts[1], 0, NULL, 0);
 	is_int(pitr_prune(s, ts[2] + 3600 * SEC, 0, &st), 0, "prune");
 	for (unsigned v = 2; v < 6; v++)
@@ -637,10 +643,7 @@ static void test_older(int format)
 		return;
 	ct = container(s, "d", "c");
 	put(s, ct, "y", "{\"y\": 1}", 8, NULL);
-	for (unsigned v = 0; v < 6; v++) {
-		len[v] = doc(body[v], DOC_MAX, 9, v);
-		put(s, ct, "x", body[v], len[v], &ts[v]);
-	}
+	put_versions(s, ct, "x", 9, 6, body, len, ts);
 	pitr_txn *t;
 	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
 	pitr_doc_delete(t, ct, "y", 1);
@@ -730,10 +733,7 @@ static void test_short(void)
 	ct = container(s, "d", "c");
 	lb = doc(b, sizeof(b), 2, 0);
 	put(s, ct, "b", b, lb, &tb);
-	for (unsigned v = 0; v < 3; v++) {
-		la[v] = doc(a[v], DOC_MAX, 1, v);
-		put(s, ct, "a", a[v], la[v], &ts[v]);
-	}
+	put_versions(s, ct, "a", 1, 3, a, la, ts);
 	struct forms f = forms(s);
 	ok(f.deltas == 2 && f.shorts == 2, "a document's deltas are short");
 	static unsigned char orig[DOC_MAX + 64], forged[DOC_MAX + 64];
