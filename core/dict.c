@@ -84,9 +84,10 @@ void dict_cache_free(pitr_store *s)
 {
 	for (size_t i = 0; i < DICT_HC_MAX; i++)
 		body_hc_free(s->hc[i].state);
-	body_hc_free(s->hc_work);
+	for (size_t i = 0; i < s->hc_idle_n; i++)
+		body_hc_free(s->hc_idle[i]);
 	memset(s->hc, 0, sizeof(s->hc));
-	s->hc_work = NULL;
+	s->hc_idle_n = 0;
 	for (size_t i = 0; i < s->dict_n; i++) {
 		free(s->dict_cache[i].stream);
 		free(s->dict_cache[i].bytes);
@@ -136,34 +137,34 @@ static void cache_add(pitr_store *s, struct dict_ref *d, void *bytes)
 /*
  * Keyframes put on a dictionary are compressed with LZ4 HC: on 1 KB JSON
  * documents a fifth smaller than LZ4's fast mode. Its state with a
- * dictionary loaded takes 256 KB and 30 us to make, and is copied for each
- * keyframe: states are kept for DICT_HC_MAX dictionaries. A dictionary
- * without one that misses a second time takes a free slot, or the least
- * recently used one if that went unused for longer than the newcomer went
- * between its two misses; else it waits (LZ4's fast mode meanwhile). So
- * with more containers written in turns than there are slots, the states
- * stay with the first ones instead of each pushing the next out unused,
- * and a container written now and then costs none. The misses are
- * remembered for the last DICT_HC_MISSES dictionaries that missed. A
- * dictionary not in the store's cache (whose bytes a state could outlive)
- * has no state. Bodies over DICT_HC_BODY, restores and pruning
- * (log_standalone) use the fast mode.
- * The write transaction serializes all of it.
+ * dictionary loaded takes 256 KB and 30 us to make; a work state
+ * compresses against it without changing it, so threads share it: states
+ * are kept for DICT_HC_MAX dictionaries. A dictionary without one that
+ * misses a second time takes a free slot, or the least recently used one
+ * if that went unused for longer than the newcomer went between its two
+ * misses and no thread is compressing with it; else it waits (LZ4's fast
+ * mode meanwhile). So with more containers written in turns than there
+ * are slots, the states stay with the first ones instead of each pushing
+ * the next out unused, and a container written now and then costs none.
+ * The misses are remembered for the last DICT_HC_MISSES dictionaries that
+ * missed. A dictionary not in the store's cache (whose bytes a state
+ * could outlive) has no state. Bodies over DICT_HC_BODY, restores and
+ * pruning (log_standalone) use the fast mode. The states, the misses and
+ * the idle work states are hc_mtx's; a compression runs outside it.
  */
-static void *hc_state(pitr_store *s, const struct dict_ref *d)
+static struct dict_hc *hc_slot(pitr_store *s, const struct dict_ref *d)
 {
-	struct dict_hc *e, *slot = &s->hc[0];
+	struct dict_hc *e, *slot = NULL;
 	struct dict_hc_miss *m, *seen = NULL;
 	uint64_t now = ++s->hc_clock, prev;
 
-	if (d->owned || !d->stream || !d->id)
-		return NULL;
 	for (e = s->hc; e < s->hc + DICT_HC_MAX; e++) {
 		if (e->state && e->id == d->id) {
 			e->used = now;
-			return e->state;
+			return e;
 		}
-		if (!e->state || (slot->state && e->used < slot->used))
+		if (!e->refs && (!slot || !e->state ||
+				 (slot->state && e->used < slot->used)))
 			slot = e;
 	}
 	for (m = s->hc_missed; m < s->hc_missed + DICT_HC_MISSES && !seen; m++)
@@ -176,31 +177,69 @@ static void *hc_state(pitr_store *s, const struct dict_ref *d)
 	}
 	prev = seen->at;
 	seen->at = now;
-	if (slot->state && slot->used > prev)
-		return NULL;
-	if (!s->hc_work && !(s->hc_work = body_hc_new(NULL, 0)))
+	if (!slot || (slot->state && slot->used > prev))
 		return NULL;
 	void *st = body_hc_new(d->bytes, d->len);
 	if (!st)
 		return NULL;
 	body_hc_free(slot->state);
-	*slot = (struct dict_hc){ d->id, st, now };
+	*slot = (struct dict_hc){ d->id, st, now, 0 };
 	seen->id = 0;
 	s->hc_made++;
-	return st;
+	return slot;
+}
+
+/* The state for `d` and a work state, held (hc_give() them back), or NULL
+ * for the fast mode. */
+static struct dict_hc *hc_take(pitr_store *s, const struct dict_ref *d,
+			       void **work)
+{
+	struct dict_hc *e;
+
+	if (d->owned || !d->stream || !d->id)
+		return NULL;
+	pthread_mutex_lock(&s->hc_mtx);
+	e = hc_slot(s, d);
+	if (e) {
+		*work = s->hc_idle_n ? s->hc_idle[--s->hc_idle_n] : NULL;
+		e->refs++;
+	}
+	pthread_mutex_unlock(&s->hc_mtx);
+	if (e && !*work && !(*work = body_hc_new(NULL, 0))) {
+		pthread_mutex_lock(&s->hc_mtx);
+		e->refs--;
+		pthread_mutex_unlock(&s->hc_mtx);
+		return NULL;
+	}
+	return e;
+}
+
+static void hc_give(pitr_store *s, struct dict_hc *e, void *work)
+{
+	pthread_mutex_lock(&s->hc_mtx);
+	e->refs--;
+	if (s->hc_idle_n < DICT_HC_IDLE) {
+		s->hc_idle[s->hc_idle_n++] = work;
+		work = NULL;
+	}
+	pthread_mutex_unlock(&s->hc_mtx);
+	body_hc_free(work);
 }
 
 int dict_encode(pitr_txn *t, const struct dict_ref *d, const void *body,
 		size_t len, void *buf, size_t cap)
 {
-	/* the states are the write transaction's to touch */
-	void *hc = t->ts && len <= DICT_HC_BODY ? hc_state(t->s, d) : NULL;
+	void *work = NULL;
+	struct dict_hc *e =
+	    len <= DICT_HC_BODY ? hc_take(t->s, d, &work) : NULL;
+	int n;
 
-	if (hc)
-		return body_dict_encode_hc(d->id, hc, t->s->hc_work, body, len,
-					   buf, cap);
-	return body_dict_encode(d->id, d->bytes, d->len, d->stream, body, len,
-				buf, cap);
+	if (!e)
+		return body_dict_encode(d->id, d->bytes, d->len, d->stream,
+					body, len, buf, cap);
+	n = body_dict_encode_hc(d->id, e->state, work, body, len, buf, cap);
+	hc_give(t->s, e, work);
+	return n;
 }
 
 int dict_get(pitr_txn *t, uint64_t id, struct dict_ref *d)
@@ -353,9 +392,7 @@ static int dicts_kept(const pitr_store *s)
 	return s->format >= 3 && s->has_dicts;
 }
 
-/* Container `ct`'s dictionary id and its record's instant: PITR_NOTFOUND
- * when it has none, or the account keeps none. */
-static int ct_dict(pitr_txn *t, uint64_t ct, uint64_t *id, uint64_t *ts)
+int ct_dict(pitr_txn *t, uint64_t ct, uint64_t *id, uint64_t *ts)
 {
 	uint32_t idx;
 

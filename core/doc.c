@@ -117,29 +117,29 @@ static int doc_record(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 /*
  * The keyframe a new version of (ct, id) can be a delta on, from format 3:
  * the live version if it is a keyframe, else the keyframe it is a delta
- * on, while it has fewer than DELTA_MAX deltas. Its decoded body goes to a
- * malloc'd *body; returns its length, or PITR_NOTFOUND when the version
- * is to be a keyframe (no live version, or one written in this very
- * transaction, which the new one replaces).
+ * on, while it has fewer than DELTA_MAX deltas. Its reference goes to
+ * *b (zero when there is none), its record to *r; returns 0, or
+ * PITR_NOTFOUND when the version is to be a keyframe (no live version, or
+ * one written in this very write transaction, which the new one
+ * replaces), or an error.
  */
-static int delta_base(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
-		      struct body_base *b, void **body)
+static int delta_ref(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+		     struct body_base *b, struct log_rec *r)
 {
 	struct body_base lb;
 	pitr_version v;
-	struct log_rec r;
 	uint32_t idx;
-	size_t len;
 	int rc;
 
+	memset(b, 0, sizeof(*b));
 	if (t->s->format < 3)
 		return PITR_NOTFOUND;
 	if ((rc = doc_find(t, ct, id, idlen, PITR_NOW, &v, &idx)) ||
-	    (rc = doc_record(t, ct, id, idlen, &v, idx, &r)))
+	    (rc = doc_record(t, ct, id, idlen, &v, idx, r)))
 		return rc;
-	if (v.ts >= t->ts)
+	if (t->ts && v.ts >= t->ts)
 		return PITR_NOTFOUND;
-	rc = body_form(&r, &lb);
+	rc = body_form(r, &lb);
 	if (rc == BODY_KEY || rc == BODY_DICT) {
 		b->ts = v.ts;
 		b->idx = idx;
@@ -152,19 +152,31 @@ static int delta_base(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 		MDB_val key = { sizeof(k), k }, val;
 		key_log(k, lb.ts, lb.idx);
 		if ((rc = mdb_rc(mdb_get(t->txn, t->s->log, &key, &val))) ||
-		    (rc = log_decode(&key, &val, &r)))
+		    (rc = log_decode(&key, &val, r)))
 			return rc == PITR_NOTFOUND ? PITR_CORRUPT : rc;
-		rc = body_form(&r, &lb);
-		if ((rc != BODY_KEY && rc != BODY_DICT) || r.op != OP_DOC_PUT ||
-		    r.parent != ct || r.namelen != idlen ||
-		    memcmp(r.name, id, idlen))
+		rc = body_form(r, &lb);
+		if ((rc != BODY_KEY && rc != BODY_DICT) ||
+		    r->op != OP_DOC_PUT || r->parent != ct ||
+		    r->namelen != idlen || memcmp(r->name, id, idlen))
 			return PITR_CORRUPT;
 	} else {
 		return rc < 0 ? rc : PITR_NOTFOUND;
 	}
-	if ((rc = log_body(t, &r, body, &len)))
-		return rc;
-	return (int)len;
+	return 0;
+}
+
+/* delta_ref(), and the keyframe's decoded body in a malloc'd *body: its
+ * length, or what delta_ref() returned. */
+static int delta_base(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+		      struct body_base *b, void **body)
+{
+	struct log_rec r;
+	size_t len;
+	int rc = delta_ref(t, ct, id, idlen, b, &r);
+
+	if (!rc)
+		rc = log_body(t, &r, body, &len);
+	return rc ? rc : (int)len;
 }
 
 size_t pitr_store_max_scratch(pitr_store *s)
@@ -179,22 +191,140 @@ int pitr_doc_put(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 }
 
 /*
- * Store `body` as the next version of (ct, id), inside the write
- * transaction: as a delta on the live version's keyframe while that pays,
- * else as a keyframe on the container's dictionary while that beats the
- * plain keyframe, else as the plain keyframe `key` (packed by log_pack()
- * before the transaction; NULL: packed here).
+ * A body checked, hashed and packed (lz4) as the log stores a keyframe,
+ * and when prepared for a document, encoded as its next version would be,
+ * against the account as it was then (pre_encode). The raw bytes are kept
+ * too: inside the write transaction that encoding is stored only if the
+ * account is still as it was for it (pre_valid); else the body is encoded
+ * there again.
  */
-static int doc_put_body(pitr_txn *t, uint64_t ct, const char *id,
-			size_t idlen, const void *body, size_t len,
-			uint64_t etag, const struct log_rec *key)
+struct pre_enc {
+	int kind; /* PRE_NONE, PRE_DELTA, PRE_KEY */
+	uint64_t ct;
+	char *id;
+	size_t idlen;
+	struct body_base base; /* the base it saw; nth 0: none */
+	uint64_t dict;	       /* PRE_KEY: the container's dictionary */
+	struct log_rec rec;    /* flags, body, stored */
+	char *buf;	       /* rec.body, unless it is the packed keyframe */
+};
+enum { PRE_NONE, PRE_DELTA, PRE_KEY };
+
+struct pitr_prepared {
+	struct log_rec rec; /* size, flags, stored, etag, body */
+	char *raw;	    /* the body; rec.body when kept raw */
+	struct pre_enc pre;
+	char packed[]; /* rec.body when compressed */
+};
+
+/*
+ * Whether `e`, encoded before the transaction, is what a put of (ct, id)
+ * would encode now: the same document, whose new version has the same
+ * base as then (the same keyframe and count of deltas on it) or none, as
+ * then; a keyframe also the same dictionary on its container. A delta
+ * decodes on its base's body whatever else changed; a keyframe chose
+ * between the dictionary and the plain form as the put would.
+ */
+static int pre_valid(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+		     const struct pre_enc *e)
+{
+	struct body_base b;
+	struct log_rec r;
+	uint64_t dict, ts;
+	int rc;
+
+	if (e->kind == PRE_NONE || e->ct != ct || e->idlen != idlen ||
+	    memcmp(e->id, id, idlen))
+		return 0;
+	rc = delta_ref(t, ct, id, idlen, &b, &r);
+	if (rc == PITR_NOTFOUND) /* b zero: no base */
+		rc = 0;
+	if (!rc && b.ts == e->base.ts && b.idx == e->base.idx &&
+	    b.nth == e->base.nth &&
+	    (e->kind == PRE_DELTA ||
+	     (ct_dict(t, ct, &dict, &ts) == 0 && dict == e->dict)))
+		return 1;
+	t->err[0] = 0;
+	return 0;
+}
+
+/*
+ * Encode p's body as the next version of (ct, id) would be, against the
+ * account as it is now (a read transaction, in the writer's thread): kept
+ * when it is a delta, or a keyframe in a container with a dictionary
+ * (whose choice the put can check); else the put encodes it. Failures
+ * leave it to the put.
+ */
+static void pre_encode(pitr_store *s, pitr_prepared *p, uint64_t ct,
+		       const char *id, size_t idlen)
+{
+	struct pre_enc *e = &p->pre;
+	struct body_enc enc = { .dict_ct = ct, .key = &p->rec };
+	struct log_rec r = p->rec;
+	void *base = NULL;
+	uint64_t ts;
+	pitr_txn *t;
+	int n;
+
+	if (!ct || s->format < 3 || pitr_name_check(id, idlen) ||
+	    pitr_txn_begin(s, PITR_TXN_READ, &t))
+		return;
+	n = delta_base(t, ct, id, idlen, &enc.base, &base);
+	if (n >= 0) {
+		enc.base_body = base;
+		enc.base_len = (size_t)n;
+	}
+	if ((n >= 0 || n == PITR_NOTFOUND) &&
+	    (e->buf = malloc(body_bound(p->rec.size))) &&
+	    (e->id = malloc(idlen ? idlen : 1)) &&
+	    log_encode_body(t, &r, p->raw, p->rec.size, &enc, e->buf) == 0) {
+		if (r.flags == LOG_DELTA)
+			e->kind = PRE_DELTA;
+		else if (ct_dict(t, ct, &e->dict, &ts) == 0)
+			e->kind = PRE_KEY;
+	}
+	if (e->kind != PRE_NONE) {
+		if (r.body != e->buf) { /* the packed keyframe itself */
+			free(e->buf);
+			e->buf = NULL;
+		}
+		e->ct = ct;
+		memcpy(e->id, id, idlen);
+		e->idlen = idlen;
+		e->base = enc.base;
+		e->rec = r;
+	} else {
+		free(e->buf);
+		free(e->id);
+		e->buf = e->id = NULL;
+	}
+	free(base);
+	pitr_txn_abort(t);
+}
+
+/*
+ * Store `body` as the next version of (ct, id), inside the write
+ * transaction: as `pre` encoded it before the transaction if that is
+ * still valid, else as a delta on the live version's keyframe while that
+ * pays, else as a keyframe on the container's dictionary while that beats
+ * the plain keyframe, else as the plain keyframe `key` (packed by
+ * log_pack() before the transaction; NULL: packed here).
+ */
+static int doc_put_body(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
+			const void *body, size_t len, uint64_t etag,
+			const struct log_rec *key, const struct pre_enc *pre)
 {
 	struct body_enc enc = { .key = key, .dict_ct = ct };
 	void *base = NULL;
 	uint32_t idx;
-	int rc;
-	int base_len = delta_base(t, ct, id, idlen, &enc.base, &base);
+	int rc, base_len = PITR_NOTFOUND;
 
+	if (pre && pre_valid(t, ct, id, idlen, pre)) {
+		enc.done = &pre->rec;
+		t->s->pre_stored++;
+	} else {
+		base_len = delta_base(t, ct, id, idlen, &enc.base, &base);
+	}
 	/* A damaged earlier version is read as an error, never built on: the
 	 * new version is then a keyframe. */
 	if (base_len == PITR_CORRUPT)
@@ -231,22 +361,12 @@ int pitr_doc_put_checked(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 			return rc;
 	}
 	return doc_put_body(t, ct, id, idlen, body, len, XXH3_64bits(body, len),
-			    NULL);
+			    NULL, NULL);
 }
 
-/*
- * A body checked, hashed and packed (lz4) as the log stores a keyframe.
- * The raw bytes are kept too: whether a delta on the live version pays can
- * only be told inside the write transaction.
- */
-struct pitr_prepared {
-	struct log_rec rec; /* size, flags, stored, etag, body */
-	char *raw;	    /* the body; rec.body when kept raw */
-	char packed[];	    /* rec.body when compressed */
-};
-
-int pitr_doc_prepare(pitr_store *s, const void *body, size_t len, char *err,
-		     size_t errlen, pitr_prepared **out)
+int pitr_doc_prepare(pitr_store *s, uint64_t ct, const char *id, size_t idlen,
+		     const void *body, size_t len, char *err, size_t errlen,
+		     pitr_prepared **out)
 {
 	pitr_prepared *p;
 	int rc, bound;
@@ -260,7 +380,7 @@ int pitr_doc_prepare(pitr_store *s, const void *body, size_t len, char *err,
 	p = malloc(sizeof(*p) + (size_t)bound);
 	if (!p)
 		return ENOMEM;
-	memset(&p->rec, 0, sizeof(p->rec));
+	memset(p, 0, sizeof(*p));
 	p->raw = malloc(len ? len : 1);
 	if (!p->raw) {
 		free(p);
@@ -269,14 +389,18 @@ int pitr_doc_prepare(pitr_store *s, const void *body, size_t len, char *err,
 	memcpy(p->raw, body, len);
 	p->rec.etag = XXH3_64bits(body, len);
 	log_pack(&p->rec, p->raw, len, p->packed, bound);
+	pre_encode(s, p, ct, id, idlen);
 	*out = p;
 	return 0;
 }
 
 void pitr_prepared_free(pitr_prepared *p)
 {
-	if (p)
+	if (p) {
 		free(p->raw);
+		free(p->pre.buf);
+		free(p->pre.id);
+	}
 	free(p);
 }
 
@@ -290,7 +414,7 @@ int pitr_doc_put_prepared(pitr_txn *t, uint64_t ct, const char *id,
 	if (rc)
 		return rc;
 	return doc_put_body(t, ct, id, idlen, p->raw, p->rec.size, p->rec.etag,
-			    &p->rec);
+			    &p->rec, &p->pre);
 }
 
 int pitr_doc_delete(pitr_txn *t, uint64_t ct, const char *id, size_t idlen)

@@ -174,6 +174,7 @@ enum { INC_DB = 1, INC_CT = 2 };
 
 #define DICT_HC_MAX	16 /* HC states kept (256 KB each), at most */
 #define DICT_HC_MISSES	256 /* dictionaries whose misses are remembered */
+#define DICT_HC_IDLE	4   /* work states kept between uses (256 KB each) */
 #define DICT_HC_BODY	(16u << 10) /* larger bodies: LZ4's fast mode, as LZ4
 				     * HC takes some 4x its time, inside the
 				     * write transaction */
@@ -195,20 +196,26 @@ struct pitr_store {
 	} * dict_cache;
 	size_t dict_n, dict_cap;
 	/* dict.c's LZ4 HC states for the dictionaries keyframes were last put
-	 * on, and the ids that lately found none: touched inside a write
-	 * transaction only, of which a store has one at a time */
+	 * on, the ids that lately found none, and idle work states: shared
+	 * by the threads that compress keyframes (a write transaction, and
+	 * writers preparing theirs before it), under hc_mtx */
+	pthread_mutex_t hc_mtx;
 	struct dict_hc {
 		uint64_t id;
 		void *state; /* NULL: a free slot */
 		uint64_t used;
+		unsigned refs; /* threads compressing with it: not evicted */
 	} hc[DICT_HC_MAX];
-	void *hc_work;
+	void *hc_idle[DICT_HC_IDLE];
+	unsigned hc_idle_n;
 	uint64_t hc_clock; /* ticks at each keyframe put on a dictionary */
 	struct dict_hc_miss {
 		uint64_t id, at; /* a dictionary without a state, its last miss */
 	} hc_missed[DICT_HC_MISSES];
 	unsigned hc_miss_next;
 	uint64_t hc_made; /* states made so far */
+	uint64_t pre_stored; /* puts that stored their prepared encoding (doc.c,
+				inside the write transaction; for tests) */
 	unsigned flags;
 	int lockfd; /* held by the daemon: one per account */
 	uint32_t max_doc;
@@ -546,7 +553,18 @@ struct body_enc {
 	 * (or made) only when no delta pays; 0: none */
 	uint64_t dict_ct;
 	const struct log_rec *key;
+	/* the body as log_encode_body() encoded it before the transaction,
+	 * still valid: its flags, body and stored bytes are stored as they
+	 * are, and nothing above is looked at; NULL: none */
+	const struct log_rec *done;
 };
+
+/* Encode `body` as `enc` says into r's size, flags, body and stored: the
+ * bytes in `buf` (body_bound(size) of them) or enc->key's. In a write
+ * transaction, or a read one (then no dictionary is made). 0 or an
+ * error. */
+int log_encode_body(pitr_txn *t, struct log_rec *r, const void *body,
+		    size_t size, const struct body_enc *enc, char *buf);
 
 /* Append a record like `tmpl` (its op, parent, inc, name, etag) with
  * `body` encoded as `enc` says (NULL: a plain keyframe). */
@@ -682,16 +700,21 @@ struct dict_ref {
 	void *owned;	    /* to free, when not in the store's cache */
 };
 
-/* Encode `body` as a keyframe on `d` inside write transaction `t`: with
- * LZ4 HC where the dictionary is cached and in use (see dict.c) and the
- * body at most DICT_HC_BODY bytes, else with LZ4's fast mode. The stored
- * length, or PITR_TOOBIG. */
+/* Encode `body` as a keyframe on `d`, in transaction `t` (a write one, or
+ * a read one of a writer preparing its version; any thread): with LZ4 HC
+ * where the dictionary is cached and in use (see dict.c) and the body at
+ * most DICT_HC_BODY bytes, else with LZ4's fast mode. The stored length,
+ * or PITR_TOOBIG. */
 int dict_encode(pitr_txn *t, const struct dict_ref *d, const void *body,
 		size_t len, void *buf, size_t cap);
 
 /* Dictionary `id`, checked against its id (cached in the store once
  * read). PITR_CORRUPT when it is missing or damaged. */
 int dict_get(pitr_txn *t, uint64_t id, struct dict_ref *d);
+
+/* Container `ct`'s dictionary id and its record's instant: PITR_NOTFOUND
+ * when it has none, or the account keeps none. */
+int ct_dict(pitr_txn *t, uint64_t ct, uint64_t *id, uint64_t *ts);
 
 /* The dictionary of container `ct` for a keyframe written now, built when
  * the container has enough documents; PITR_NOTFOUND when there is none. */

@@ -271,8 +271,8 @@ static int log_put(pitr_txn *t, const struct log_rec *r, uint32_t *idx)
 }
 
 /* A keyframe of `body` on dictionary `d` in `buf` when it takes fewer than
- * `beat` bytes: its length, *flags set; else -1. With write transaction
- * `w`, as dict_encode() chooses; without, in LZ4's fast mode. */
+ * `beat` bytes: its length, *flags set; else -1. With transaction `w`, as
+ * dict_encode() chooses; without, in LZ4's fast mode. */
 static int dict_key_encode(pitr_txn *w, const struct dict_ref *d,
 			   const void *body, size_t len, void *buf, size_t cap,
 			   size_t beat, int *flags)
@@ -287,25 +287,29 @@ static int dict_key_encode(pitr_txn *w, const struct dict_ref *d,
 	return n;
 }
 
-int log_append_body(pitr_txn *t, const struct log_rec *tmpl, const void *body,
-		    size_t size, const struct body_enc *enc, uint32_t *idx)
+/* r's body as `from` stores it. */
+static void stored_as(struct log_rec *r, const struct log_rec *from)
 {
-	struct log_rec r = *tmpl;
-	char small[8192], *buf = small;
+	r->flags = from->flags;
+	r->body = from->body;
+	r->stored = from->stored;
+}
+
+int log_encode_body(pitr_txn *t, struct log_rec *r, const void *body,
+		    size_t size, const struct body_enc *enc, char *buf)
+{
 	size_t bound = body_bound(size);
 	int n = -1, rc;
 
-	r.size = (uint32_t)size;
-	r.flags = 0;
-	if (bound > sizeof(small) && !(buf = malloc(bound)))
-		return ENOMEM;
+	r->size = (uint32_t)size;
+	r->flags = 0;
 	if (enc && enc->base_body && size) {
 		size_t cap = body_delta_cap(size);
 		n = body_delta_encode(&enc->base, enc->base_body, enc->base_len,
 				      body, size, buf,
 				      cap < bound ? cap : bound);
 		if (n > 0 && body_delta_pays((size_t)n, size))
-			r.flags = LOG_DELTA;
+			r->flags = LOG_DELTA;
 		else
 			n = -1;
 	}
@@ -317,32 +321,45 @@ int log_append_body(pitr_txn *t, const struct log_rec *tmpl, const void *body,
 		if (rc == 0) {
 			n = dict_key_encode(t, &d, body, size, buf, bound,
 					    enc->key ? enc->key->stored : size,
-					    &r.flags);
+					    &r->flags);
 			dict_put(&d);
 		} else if (rc == PITR_CORRUPT) {
 			t->err[0] = 0;
 		} else if (rc != PITR_NOTFOUND) {
-			if (buf != small)
-				free(buf);
 			return rc;
 		}
 	}
 	if (n < 0 && enc && enc->key) {
 		/* the keyframe packed before the transaction */
-		r.flags = enc->key->flags;
-		r.body = enc->key->body;
-		r.stored = enc->key->stored;
-		rc = log_put(t, &r, idx);
-	} else {
-		if (n < 0)
-			n = body_key_encode(body, size, buf, bound, &r.flags);
-		rc = n;
+		stored_as(r, enc->key);
+		return 0;
 	}
-	if (n >= 0) {
-		r.body = buf;
-		r.stored = (uint32_t)n;
-		rc = log_put(t, &r, idx);
+	if (n < 0 &&
+	    (n = body_key_encode(body, size, buf, bound, &r->flags)) < 0)
+		return n;
+	r->body = buf;
+	r->stored = (uint32_t)n;
+	return 0;
+}
+
+int log_append_body(pitr_txn *t, const struct log_rec *tmpl, const void *body,
+		    size_t size, const struct body_enc *enc, uint32_t *idx)
+{
+	struct log_rec r = *tmpl;
+	char small[8192], *buf = small;
+	int rc;
+
+	if (enc && enc->done) {
+		r.size = (uint32_t)size;
+		stored_as(&r, enc->done);
+		return log_put(t, &r, idx);
 	}
+	if (body_bound(size) > sizeof(small) &&
+	    !(buf = malloc(body_bound(size))))
+		return ENOMEM;
+	rc = log_encode_body(t, &r, body, size, enc, buf);
+	if (!rc)
+		rc = log_put(t, &r, idx);
 	if (buf != small)
 		free(buf);
 	return rc;

@@ -398,22 +398,31 @@ int pitr_doc_put_checked(pitr_txn *t, uint64_t ct, const char *id, size_t idlen,
 /*
  * A prepared document: a body checked (as pitr_doc_check()), hashed and
  * compressed once, before any transaction, so that a writer does that
- * work in parallel with others; inside the write transaction its put only
- * tries a delta on the live version (and the container's dictionary),
- * storing the keyframe packed here when neither pays. It copies what it needs of `body` (the caller may
- * free or change `body` after the call) and lives until
- * pitr_prepared_free(), independent of any transaction.
+ * work in parallel with others. Prepared for document `id` of container
+ * `ct` (ct 0: for none), it is also encoded as that document's next
+ * version would be now (a delta on its live version, or a keyframe on its
+ * container's dictionary); its put, inside the write transaction, stores
+ * that encoding if the version it is a delta on (the same keyframe, the
+ * same count of deltas on it, or none) and the container's dictionary are
+ * still those it was made against, and otherwise encodes the body there. It
+ * copies what it needs of `body` and `id` (the caller may free or change them
+ * after the call) and lives until pitr_prepared_free(), independent of any
+ * transaction.
  *
  * pitr_doc_prepare(): 0 and `*out`, PITR_BADJSON (detail written to `err`,
- * `errlen` bytes), PITR_TOOBIG, or ENOMEM; `*out` is NULL on error.
+ * `errlen` bytes), PITR_TOOBIG, or ENOMEM; `*out` is NULL on error. What
+ * the document's encoding cannot read (a damaged store, memory) is left
+ * to the put.
  * pitr_doc_put_prepared(): pitr_doc_put() of the prepared body, as the
  * next version of `id` (0, PITR_BADNAME, PITR_NOTFOUND, PITR_RDONLY, or an
- * errno); it may be put more than once, in several transactions.
+ * errno), whether or not it was prepared for that document; it may be put
+ * more than once, in several transactions.
  * pitr_prepared_free() accepts NULL.
  */
 typedef struct pitr_prepared pitr_prepared;
-int pitr_doc_prepare(pitr_store *s, const void *body, size_t len, char *err,
-		     size_t errlen, pitr_prepared **out);
+int pitr_doc_prepare(pitr_store *s, uint64_t ct, const char *id, size_t idlen,
+		     const void *body, size_t len, char *err, size_t errlen,
+		     pitr_prepared **out);
 int pitr_doc_put_prepared(pitr_txn *t, uint64_t ct, const char *id,
 			  size_t idlen, const pitr_prepared *p);
 void pitr_prepared_free(pitr_prepared *p);

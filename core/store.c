@@ -183,6 +183,7 @@ static pitr_store *store_alloc(void)
 	pthread_mutex_init(&s->clock_mtx, NULL);
 	pthread_cond_init(&s->clock_cond, NULL);
 	pthread_mutex_init(&s->dict_mtx, NULL);
+	pthread_mutex_init(&s->hc_mtx, NULL);
 	pthread_mutex_init(&s->group_mtx, NULL);
 	pthread_cond_init(&s->group_cond, NULL);
 	s->group_tail = &s->group_head;
@@ -199,6 +200,7 @@ static void store_free(pitr_store *s)
 	pthread_cond_destroy(&s->clock_cond);
 	dict_cache_free(s);
 	pthread_mutex_destroy(&s->dict_mtx);
+	pthread_mutex_destroy(&s->hc_mtx);
 	pthread_mutex_destroy(&s->group_mtx);
 	pthread_cond_destroy(&s->group_cond);
 	free(s);

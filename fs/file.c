@@ -129,14 +129,19 @@ static const char *writer_of(const struct fh *h, char *buf, size_t size)
 }
 
 /*
- * Parse, hash and compress the handle's buffer as a document, into `*doc`
- * (pitr_prepared_free() it); a refusal is logged. Returns 0 or a code.
+ * Parse, hash and compress the handle's buffer as the next version of its
+ * document, into `*doc` (pitr_prepared_free() it); a refusal is logged.
+ * Returns 0 or a code.
  */
 static int fh_prepare(struct fh *h, pitr_prepared **doc)
 {
 	char path[3 * PITR_NAME_MAX + 8], who[80], err[160];
-	int rc =
-	    pitr_doc_prepare(fs.store, h->buf, h->len, err, sizeof(err), doc);
+	size_t idlen;
+	int rc;
+
+	doc_id_len(h->ref.name, h->ref.namelen, &idlen);
+	rc = pitr_doc_prepare(fs.store, h->ref.inc, h->ref.name, idlen, h->buf,
+			      h->len, err, sizeof(err), doc);
 
 	if (rc) {
 		node_path(h->ref.node, path, sizeof(path));

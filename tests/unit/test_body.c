@@ -7,6 +7,7 @@
  * White-box where a test must look at or damage the stored records.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -1112,6 +1113,20 @@ static void test_repair(void)
 	pitr_store_close(s);
 }
 
+/* Put `p` as (ct, id) in a transaction of its own. */
+static int put_p(pitr_store *s, uint64_t ct, const char *id,
+		 const pitr_prepared *p, uint64_t *ts)
+{
+	pitr_txn *t;
+	int rc = pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+
+	if (!rc && (rc = pitr_doc_put_prepared(t, ct, id, strlen(id), p)))
+		pitr_txn_abort(t);
+	else if (!rc)
+		rc = pitr_txn_commit(t, ts);
+	return rc;
+}
+
 /*
  * A prepared put (the daemon's, under the group commit) tries a delta on
  * the live version inside the transaction, and falls back on the
@@ -1123,22 +1138,15 @@ static void test_prepared(void)
 	uint64_t ct = container(s, "d", "c"), ts[4];
 	char body[4][DOC_MAX], err[128];
 	size_t len[4];
-	pitr_txn *t;
 	int rc, bad = 0;
 
 	for (unsigned v = 0; v < 4; v++) {
 		pitr_prepared *p;
 		len[v] = doc(body[v], DOC_MAX, 7, v);
-		rc = pitr_doc_prepare(s, body[v], len[v], err, sizeof(err), &p);
+		rc = pitr_doc_prepare(s, ct, "p", 1, body[v], len[v], err,
+				      sizeof(err), &p);
 		if (!rc)
-			rc = pitr_txn_begin(s, PITR_TXN_WRITE, &t);
-		if (!rc) {
-			rc = pitr_doc_put_prepared(t, ct, "p", 1, p);
-			if (rc)
-				pitr_txn_abort(t);
-			else
-				rc = pitr_txn_commit(t, &ts[v]);
-		}
+			rc = put_p(s, ct, "p", p, &ts[v]);
 		pitr_prepared_free(p);
 		bad += rc != 0;
 	}
@@ -1152,6 +1160,284 @@ static void test_prepared(void)
 			bad++;
 	is_int(bad, 0, "every version reads back");
 	is_int(problems(s), 0, "and verifies");
+	pitr_store_close(s);
+}
+
+/* Prepare `body` for (pct, pid), and put it as (ct, id). */
+static int put_prepared_as(pitr_store *s, uint64_t pct, const char *pid,
+			   uint64_t ct, const char *id, const char *body,
+			   size_t len, uint64_t *ts)
+{
+	pitr_prepared *p = NULL;
+	char err[128];
+	int rc = pitr_doc_prepare(s, pct, pid, strlen(pid), body, len, err,
+				  sizeof(err), &p);
+
+	if (!rc)
+		rc = put_p(s, ct, id, p, ts);
+	pitr_prepared_free(p);
+	return rc;
+}
+
+/* Each document put's stored form and length, in log order. */
+static size_t encodings(pitr_store *s, unsigned (*e)[2], size_t max)
+{
+	MDB_val key, val;
+	MDB_cursor *c;
+	pitr_txn *t;
+	struct log_rec r;
+	struct body_base b;
+	size_t n = 0;
+
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	mdb_cursor_open(t->txn, s->log, &c);
+	while (n < max && mdb_cursor_get(c, &key, &val, MDB_NEXT) == 0) {
+		if (log_decode(&key, &val, &r) || r.op != OP_DOC_PUT)
+			continue;
+		e[n][0] = (unsigned)body_form(&r, &b);
+		e[n++][1] = r.stored;
+	}
+	mdb_cursor_close(c);
+	pitr_txn_abort(t);
+	return n;
+}
+
+/*
+ * Encoded before the transaction, a version is stored as the put would
+ * have encoded it: the same sequence of new documents (before and after
+ * the container has a dictionary), small edits and rewrites, put
+ * prepared into one account and plainly into another, gives the same
+ * form and length for every record, and the prepared encodings were the
+ * ones stored.
+ */
+#define PRE_DOCS  80
+#define PRE_EDITS 3
+static void test_pre_encoded(uint32_t format)
+{
+	static unsigned ea[PRE_DOCS * (PRE_EDITS + 2)][2],
+	    eb[PRE_DOCS * (PRE_EDITS + 2)][2];
+	char name[2][16];
+	snprintf(name[0], sizeof(name[0]), "pre-a%u", format);
+	snprintf(name[1], sizeof(name[1]), "pre-b%u", format);
+	pitr_store *a = make_store(name[0], format),
+		   *b = make_store(name[1], format);
+	uint64_t ca = container(a, "d", "c"), cb = container(b, "d", "c");
+	char body[DOC_MAX], id[16];
+	size_t len, na, nb;
+	int rc, bad = 0, wrong = 0;
+	uint64_t ts;
+
+	for (unsigned v = 0; v <= PRE_EDITS + 1; v++) {
+		for (unsigned i = 0; i < PRE_DOCS; i++) {
+			snprintf(id, sizeof(id), "n%02u", i);
+			/* the last round rewrites every document */
+			len = v <= PRE_EDITS ? doc(body, DOC_MAX, i, v)
+					     : doc(body, DOC_MAX, 1000 + i, 0);
+			bad += put_prepared_as(a, ca, id, ca, id, body, len,
+					       &ts) != 0;
+			bad += put(b, cb, id, body, len, NULL) != 0;
+			wrong += !reads(a, ca, id, ts, body, len, &rc);
+		}
+	}
+	ok(!bad && !wrong,
+	   "format %u: every put, prepared or not; every prepared version "
+	   "reads back (%d, %d failed)",
+	   format, bad, wrong);
+	na = encodings(a, ea, sizeof(ea) / sizeof(ea[0]));
+	nb = encodings(b, eb, sizeof(eb) / sizeof(eb[0]));
+	ok(na == nb && !memcmp(ea, eb, na * sizeof(ea[0])),
+	   "format %u: each record has the form and length a put in the "
+	   "transaction gives (%zu, %zu records)",
+	   format, na, nb);
+	struct forms f = forms(a);
+	ok(f.dicts > 0 && f.deltas > 0 && !f.base_not_key &&
+	       f.shorts == (format >= 6 ? f.deltas : 0),
+	   "format %u: keyframes on the dictionary and deltas (%d, %d; %d "
+	   "short)",
+	   format, f.dicts, f.deltas, f.shorts);
+	ok(a->pre_stored >= PRE_DOCS * (PRE_EDITS + 1) && !b->pre_stored,
+	   "format %u: the edits and rewrites stored their prepared encoding "
+	   "(%llu), plain puts none",
+	   format, (unsigned long long)a->pre_stored);
+	is_int(problems(a), 0, "the account verifies");
+	pitr_store_close(a);
+	pitr_store_close(b);
+}
+
+/*
+ * An encoding made against the account as it was is not stored once the
+ * account moved on: another version of the document committed since, its
+ * deletion, a put under another name, a second put of the same prepared
+ * body. Each version is then encoded in the transaction and reads back.
+ */
+static void test_pre_stale(void)
+{
+	pitr_store *s = make_store("pre-stale", PITR_FORMAT);
+	uint64_t ct = container(s, "d", "c"), ts, before;
+	char body[3][DOC_MAX], err[128];
+	size_t len[3];
+	pitr_prepared *p = NULL;
+	pitr_txn *t;
+	int rc, bad = 0;
+
+	for (unsigned v = 0; v < 3; v++)
+		len[v] = doc(body[v], DOC_MAX, 5, v);
+	put(s, ct, "x", body[0], len[0], NULL);
+
+	/* an edit prepared, another version committed before it */
+	pitr_doc_prepare(s, ct, "x", 1, body[2], len[2], err, sizeof(err), &p);
+	put(s, ct, "x", body[1], len[1], NULL);
+	before = s->pre_stored;
+	rc = put_p(s, ct, "x", p, &ts);
+	ok(!rc && s->pre_stored == before &&
+	       reads(s, ct, "x", ts, body[2], len[2], &rc),
+	   "a version committed since: encoded again, reads back");
+
+	/* the same prepared body put again: its base is now the put above */
+	rc = put_p(s, ct, "x", p, &ts);
+	ok(!rc && s->pre_stored == before &&
+	       reads(s, ct, "x", ts, body[2], len[2], &rc),
+	   "put twice: encoded again the second time, reads back");
+	pitr_prepared_free(p);
+
+	/* prepared, then the document deleted */
+	pitr_doc_prepare(s, ct, "x", 1, body[0], len[0], err, sizeof(err), &p);
+	pitr_txn_begin(s, PITR_TXN_WRITE, &t);
+	pitr_doc_delete(t, ct, "x", 1);
+	pitr_txn_commit(t, NULL);
+	rc = put_p(s, ct, "x", p, &ts);
+	ok(!rc && s->pre_stored == before &&
+	       reads(s, ct, "x", ts, body[0], len[0], &rc),
+	   "deleted since: a keyframe, reads back");
+	pitr_prepared_free(p);
+
+	/* prepared as an edit of x, put as y (a rename before the commit) */
+	rc = put_prepared_as(s, ct, "x", ct, "y", body[1], len[1], &ts);
+	ok(!rc && s->pre_stored == before &&
+	       reads(s, ct, "y", ts, body[1], len[1], &rc),
+	   "put under another name: encoded again, reads back");
+
+	/* an edit prepared as a delta on z's keyframe, which pruning then
+	 * removes (the live version made a keyframe in its place) */
+	uint64_t zts[3];
+	char zb[3][DOC_MAX];
+	size_t zl[3];
+	pitr_prune_stats pst;
+	put_versions(s, ct, "z", 9, 3, zb, zl, zts);
+	struct body_base zbase;
+	ok(base_of(s, ct, "z", zts[2], &zbase) && zbase.ts == zts[0],
+	   "z's live version is a delta on its first");
+	pitr_doc_prepare(s, ct, "z", 1, body[1], len[1], err, sizeof(err), &p);
+	rc = pitr_prune(s, zts[2] + 3600 * SEC, 0, &pst);
+	rc = rc ? rc : put_p(s, ct, "z", p, &ts);
+	ok(!rc && s->pre_stored == before &&
+	       reads(s, ct, "z", ts, body[1], len[1], &rc) &&
+	       reads(s, ct, "z", zts[2], zb[2], zl[2], &rc),
+	   "its keyframe pruned since: encoded again, reads back");
+	pitr_prepared_free(p);
+
+	/* prepared for a container that is not there: the put says so */
+	rc = put_prepared_as(s, ct + 100, "x", ct + 100, "x", body[1], len[1],
+			     &ts);
+	is_int(rc, PITR_NOTFOUND, "prepared for no container: not found");
+	struct forms f = forms(s);
+	ok(!f.bad && !f.base_not_key, "every record well formed");
+	bad = problems(s);
+	is_int(bad, 0, "the account verifies");
+	pitr_store_close(s);
+}
+
+/* Writers preparing in parallel and committing together. */
+#define PRE_THREADS 8
+#define PRE_ROUNDS  6
+#define PRE_EACH    80
+#define PRE_CTS	    20 /* more than DICT_HC_MAX */
+struct pre_writer {
+	pitr_store *s;
+	const uint64_t *ct;
+	unsigned n;
+	int bad;
+	pthread_t th;
+};
+
+struct pre_put {
+	uint64_t ct;
+	const char *id;
+	const pitr_prepared *p;
+};
+
+static int pre_apply(pitr_txn *t, void *arg)
+{
+	struct pre_put *pp = arg;
+
+	return pitr_doc_put_prepared(t, pp->ct, pp->id, strlen(pp->id), pp->p);
+}
+
+static void *pre_write(void *arg)
+{
+	struct pre_writer *w = arg;
+	char body[DOC_MAX], id[16], err[128];
+
+	for (unsigned r = 0; r < PRE_ROUNDS; r++) {
+		for (unsigned i = 0; i < PRE_EACH; i++) {
+			unsigned d = w->n * PRE_EACH + i;
+			/* edits, and every third round a rewrite */
+			size_t len = doc(body, DOC_MAX, d + 1000 * (r / 3), r);
+			struct pre_put pp = { w->ct[d % PRE_CTS], id, NULL };
+			pitr_prepared *p;
+			snprintf(id, sizeof(id), "w%03u", d);
+			if (pitr_doc_prepare(w->s, pp.ct, id, strlen(id), body,
+					     len, err, sizeof(err), &p)) {
+				w->bad++;
+				continue;
+			}
+			pp.p = p;
+			w->bad += pitr_group_commit(w->s, pre_apply, &pp, id,
+						    strlen(id), NULL) != 0;
+			pitr_prepared_free(p);
+		}
+	}
+	return NULL;
+}
+
+static void test_pre_threads(void)
+{
+	pitr_store *s = make_store("pre-threads", PITR_FORMAT);
+	uint64_t ct[PRE_CTS];
+	struct pre_writer w[PRE_THREADS];
+	char body[DOC_MAX], id[16], name[8];
+	int bad = 0, wrong = 0, rc;
+
+	for (unsigned c = 0; c < PRE_CTS; c++) {
+		snprintf(name, sizeof(name), "d%u", c);
+		ct[c] = container(s, name, "c");
+	}
+	for (unsigned i = 0; i < PRE_THREADS; i++) {
+		w[i] = (struct pre_writer){ s, ct, i, 0, 0 };
+		pthread_create(&w[i].th, NULL, pre_write, &w[i]);
+	}
+	for (unsigned i = 0; i < PRE_THREADS; i++) {
+		pthread_join(w[i].th, NULL);
+		bad += w[i].bad;
+	}
+	is_int(bad, 0,
+	       "8 writers in 20 containers, each preparing and committing "
+	       "480 puts");
+	for (unsigned d = 0; d < PRE_THREADS * PRE_EACH; d++) {
+		unsigned r = PRE_ROUNDS - 1;
+		size_t len = doc(body, DOC_MAX, d + 1000 * (r / 3), r);
+		snprintf(id, sizeof(id), "w%03u", d);
+		wrong +=
+		    !reads(s, ct[d % PRE_CTS], id, PITR_NOW, body, len, &rc);
+	}
+	is_int(wrong, 0, "every document reads as its last put");
+	struct forms f = forms(s);
+	ok(s->pre_stored > 0 && s->hc_made >= DICT_HC_MAX && f.dicts > 0 &&
+	       f.deltas > 0 && !f.bad && !f.base_not_key,
+	   "prepared encodings stored (%llu), %llu HC states made; keyframes "
+	   "on dictionaries and deltas, well formed",
+	   (unsigned long long)s->pre_stored, (unsigned long long)s->hc_made);
+	is_int(problems(s), 0, "the account verifies");
 	pitr_store_close(s);
 }
 
@@ -2023,6 +2309,10 @@ int main(void)
 	test_dict();
 	test_repair();
 	test_prepared();
+	for (uint32_t f = 3; f <= PITR_FORMAT; f++)
+		test_pre_encoded(f);
+	test_pre_stale();
+	test_pre_threads();
 	test_shipped_rekey();
 	test_alternating();
 	test_hc();

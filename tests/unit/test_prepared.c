@@ -75,7 +75,8 @@ int main(void)
 
 	/* small: stored raw; the caller's buffer may change afterwards */
 	char small[] = "{\"a\":1}";
-	is_int(pitr_doc_prepare(st, small, strlen(small), err, sizeof(err), &p),
+	is_int(pitr_doc_prepare(st, 0, NULL, 0, small, strlen(small), err,
+				sizeof(err), &p),
 	       0, "a small object is prepared");
 	small[5] = '2';
 	is_int(put("s", p), 0, "and put");
@@ -91,8 +92,9 @@ int main(void)
 	memset(big + n, 'x', 2900);
 	n += 2900;
 	n += snprintf(big + n, sizeof(big) - (size_t)n, "\"}");
-	is_int(pitr_doc_prepare(st, big, (size_t)n, err, sizeof(err), &p), 0,
-	       "a compressible object is prepared");
+	is_int(pitr_doc_prepare(st, 0, NULL, 0, big, (size_t)n, err,
+				sizeof(err), &p),
+	       0, "a compressible object is prepared");
 	memset(big + 8, 'y', 10);
 	is_int(put("big", p), 0, "and put");
 	memset(big + 8, 'x', 10);
@@ -101,17 +103,18 @@ int main(void)
 
 	/* refusals */
 	p = (pitr_prepared *)1;
-	is_int(pitr_doc_prepare(st, "[1]", 3, err, sizeof(err), &p),
+	is_int(pitr_doc_prepare(st, 0, NULL, 0, "[1]", 3, err, sizeof(err), &p),
 	       PITR_BADJSON, "an array is refused");
 	ok(p == NULL && *err, "with no document and a detail: %s", err);
 	char huge[5000];
 	memset(huge, ' ', sizeof(huge));
 	huge[0] = '{';
 	huge[sizeof(huge) - 1] = '}';
-	is_int(pitr_doc_prepare(st, huge, sizeof(huge), err, sizeof(err), &p),
+	is_int(pitr_doc_prepare(st, 0, NULL, 0, huge, sizeof(huge), err,
+				sizeof(err), &p),
 	       PITR_TOOBIG, "over the size limit: refused");
-	is_int(pitr_doc_prepare(st, "{}", 2, err, sizeof(err), &p), 0,
-	       "an empty object is prepared");
+	is_int(pitr_doc_prepare(st, 0, NULL, 0, "{}", 2, err, sizeof(err), &p),
+	       0, "an empty object is prepared");
 	if (pitr_txn_begin(st, PITR_TXN_WRITE, &t))
 		return 1;
 	is_int(pitr_doc_put_prepared(t, ct + 1000, "x", 1, p), PITR_NOTFOUND,
