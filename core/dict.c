@@ -425,16 +425,34 @@ int dict_at(pitr_txn *t, uint64_t ct, uint64_t at, struct dict_ref *d)
 	return ts > at ? PITR_NOTFOUND : dict_get(t, id, d);
 }
 
-int dict_adopt(pitr_txn *t, uint64_t ct, const struct dict_ref *d)
+/* Whether `d` may be `ct`'s dictionary: 0 (*have: it is already),
+ * PITR_NOTFOUND, or an error. */
+static int adoption(pitr_txn *t, uint64_t ct, const struct dict_ref *d,
+		    int *have)
 {
 	uint64_t id, ts;
 	int rc = ct_dict(t, ct, &id, &ts);
 
+	*have = rc == 0;
 	if (rc == 0)
 		return id == d->id ? 0 : PITR_NOTFOUND;
-	if (rc != PITR_NOTFOUND || !dicts_kept(t->s))
-		return rc;
-	return dict_install(t, ct, d->id, d->bytes, d->len);
+	if (rc == PITR_NOTFOUND && dicts_kept(t->s))
+		return 0;
+	return rc;
+}
+
+int dict_adoptable(pitr_txn *t, uint64_t ct, const struct dict_ref *d)
+{
+	int have;
+
+	return adoption(t, ct, d, &have);
+}
+
+int dict_adopt(pitr_txn *t, uint64_t ct, const struct dict_ref *d)
+{
+	int have, rc = adoption(t, ct, d, &have);
+
+	return rc || have ? rc : dict_install(t, ct, d->id, d->bytes, d->len);
 }
 
 int dict_each(pitr_txn *t, int (*fn)(uint64_t ts, uint32_t idx, void *arg),

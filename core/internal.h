@@ -734,6 +734,10 @@ int dict_at(pitr_txn *t, uint64_t ct, uint64_t at, struct dict_ref *d);
  * another one. */
 int dict_adopt(pitr_txn *t, uint64_t ct, const struct dict_ref *d);
 
+/* Whether dict_adopt(t, ct, d) would succeed: 0, PITR_NOTFOUND, or an
+ * error; it writes nothing. */
+int dict_adoptable(pitr_txn *t, uint64_t ct, const struct dict_ref *d);
+
 /* Release what dict_get or dict_of_ct gave. */
 void dict_put(struct dict_ref *d);
 

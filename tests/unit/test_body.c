@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -2286,6 +2287,153 @@ static void test_restore_dict(void)
 	pitr_store_close(s);
 }
 
+/* Progress of a restore: counts its calls, stops it at the first commit
+ * inside a container. */
+static int stop_inside(uint64_t done, void *arg)
+{
+	++*(int *)arg;
+	return done ? EINTR : 0;
+}
+
+/* Do (ct, id) at `at` in `s` and (rct, id) now in `r` read the same? */
+static int same_doc(pitr_store *s, uint64_t ct, uint64_t at, pitr_store *r,
+		    uint64_t rct, const char *id)
+{
+	pitr_txn *t, *rt;
+	void *a = NULL, *b = NULL;
+	size_t alen = 0, blen = 0;
+	int same = 0;
+
+	if (pitr_txn_begin(s, PITR_TXN_READ, &t))
+		return 0;
+	if (!pitr_txn_begin(r, PITR_TXN_READ, &rt)) {
+		same =
+		    !pitr_doc_get(t, ct, id, strlen(id), at, NULL, &a, &alen) &&
+		    !pitr_doc_get(rt, rct, id, strlen(id), PITR_NOW, NULL, &b,
+				  &blen) &&
+		    alen == blen && !memcmp(a, b, alen);
+		pitr_txn_abort(rt);
+	}
+	pitr_txn_abort(t);
+	free(a);
+	free(b);
+	return same;
+}
+
+/* A restore of more documents than the copy holds in flight and than
+ * one target transaction takes, of keyframes on a dictionary, plain ones
+ * and deltas: every document as the source reads it at the instant; a
+ * record damaged far into the container fails it whole, and a progress
+ * callback stops it, each leaving nothing behind. */
+static void test_restore_many(void)
+{
+	enum { N = 12000, EDIT = 5, DAMAGED = 9001 };
+	pitr_store *s = make_store("rmany", PITR_FORMAT), *r;
+	uint64_t ct = container(s, "d", "c"), at[2], rct = 0, rdb = 0;
+	char body[DOC_MAX], id[16], restored[128];
+	pitr_config cfg = { 0 };
+	pitr_restore_stats st;
+	pitr_txn *t = NULL;
+	struct forms f;
+	size_t len;
+	int rc = 0, bad = 0, calls = 0;
+
+	for (unsigned v = 0; v < 2; v++) {
+		for (unsigned i = 0; i < N && !rc; i++) {
+			if (v && i % EDIT)
+				continue;
+			if (!t && (rc = pitr_txn_begin(s, PITR_TXN_WRITE, &t)))
+				break;
+			len = doc(body, DOC_MAX, i, v);
+			snprintf(id, sizeof(id), "r%05u", i);
+			rc = pitr_doc_put(t, ct, id, strlen(id), body, len);
+			if (!rc && i % 500 == 499) {
+				rc = pitr_txn_commit(t, NULL);
+				t = NULL;
+			}
+		}
+		if (!rc && t)
+			rc = pitr_txn_commit(t, NULL);
+		t = NULL;
+		at[v] = pitr_store_now(s);
+	}
+	f = forms(s);
+	is_int(rc, 0, "12000 documents, every fifth edited");
+	ok(f.dicts > N / 2 && f.deltas > N / EDIT / 2,
+	   "keyframes on a dictionary (%d) and deltas (%d)", f.dicts, f.deltas);
+	pitr_policy_default(&cfg.policy);
+
+	for (unsigned v = 0; v < 2; v++) {
+		snprintf(restored, sizeof(restored), "%s/rmany-%u", dir, v);
+		rc = pitr_restore(s, at[v], NULL, 0, restored, &cfg, NULL, NULL,
+				  &st);
+		ok(rc == 0, "restored at the %s instant: %d",
+		   v ? "second" : "first", rc);
+		if (rc || pitr_store_open(restored, 0, &r))
+			continue;
+		if (!pitr_txn_begin(r, PITR_TXN_READ, &t)) {
+			if (!pitr_db_lookup(t, PITR_NOW, "d", 1, &rdb))
+				pitr_ct_lookup(t, PITR_NOW, rdb, "c", 1, &rct);
+			pitr_txn_abort(t);
+		}
+		bad = 0;
+		for (unsigned i = 0; i < N; i++) {
+			snprintf(id, sizeof(id), "r%05u", i);
+			bad += !same_doc(s, ct, at[v], r, rct, id);
+		}
+		f = forms(r);
+		ok(st.docs == N && !bad && f.keys == N && !f.deltas &&
+		       f.dict_records == 1,
+		   "all %u read as the source does then, as keyframes on its "
+		   "own dictionary (%d differ)",
+		   N, bad);
+		pitr_store_close(r);
+	}
+
+	/* a flipped byte in a document past the first batches */
+	MDB_cursor *c;
+	MDB_val key, val;
+	struct log_rec lr;
+	unsigned char orig[4096], dmg[4096];
+	uint64_t dts = 0;
+	uint32_t didx = 0;
+	size_t olen = 0;
+	snprintf(id, sizeof(id), "r%05u", DAMAGED);
+	pitr_txn_begin(s, PITR_TXN_READ, &t);
+	mdb_cursor_open(t->txn, s->log, &c);
+	while (!olen && mdb_cursor_get(c, &key, &val, MDB_NEXT) == 0)
+		if (!log_decode(&key, &val, &lr) && lr.op == OP_DOC_PUT &&
+		    lr.namelen == strlen(id) &&
+		    !memcmp(lr.name, id, lr.namelen) &&
+		    val.mv_size <= sizeof(orig)) {
+			dts = lr.ts;
+			didx = lr.idx;
+			olen = val.mv_size;
+			memcpy(orig, val.mv_data, olen);
+		}
+	mdb_cursor_close(c);
+	pitr_txn_abort(t);
+	ok(olen > 0, "the record of %s", id);
+	memcpy(dmg, orig, olen);
+	dmg[olen / 2] ^= 0x10;
+	record_set(s, dts, didx, dmg, olen);
+	snprintf(restored, sizeof(restored), "%s/rmany-bad", dir);
+	rc = pitr_restore(s, at[1], NULL, 0, restored, &cfg, NULL, NULL, &st);
+	is_int(rc, PITR_CORRUPT, "a damaged record fails the restore");
+	ok(strstr(st.error, id) != NULL, "naming its document: %s", st.error);
+	ok(access(restored, F_OK) != 0, "and leaves no target");
+	record_set(s, dts, didx, orig, olen);
+
+	snprintf(restored, sizeof(restored), "%s/rmany-stop", dir);
+	rc = pitr_restore(s, at[1], NULL, 0, restored, &cfg, stop_inside,
+			  &calls, &st);
+	is_int(rc, EINTR, "a callback stops it after the first commit");
+	ok(calls == 1 && access(restored, F_OK) != 0,
+	   "called once, no target left");
+	is_int(problems(s), 0, "the source, its byte put back, verifies");
+	pitr_store_close(s);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -2306,6 +2454,7 @@ int main(void)
 	test_older(5);
 	test_short();
 	test_restore_dict();
+	test_restore_many();
 	test_dict();
 	test_repair();
 	test_prepared();
