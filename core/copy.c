@@ -28,9 +28,12 @@
 
 /* Documents per target transaction (LMDB bounds a transaction's size). */
 #define COPY_BATCH 10000
-/* Records in flight, and how many the reader hands over at once. */
+/* Records in flight; how many the reader hands over at once; and how
+ * many a side waits for before it is woken (each wake-up is a system
+ * call and a switch of threads, dearer than a record). */
 #define RING	1024
 #define HANDFUL 64
+#define WAKE	256
 
 struct item {
 	struct log_rec r;
@@ -49,6 +52,7 @@ struct copy {
 	pthread_cond_t more, room;
 	size_t head, tail; /* items taken by the writer, given by the reader */
 	int done, stop, rc;
+	int reader_waits, writer_waits;
 	char err[sizeof(((pitr_txn *)0)->err)];
 	struct item ring[RING];
 };
@@ -133,9 +137,14 @@ static int copy_walk(struct copy *c, int threaded)
 		if (threaded && (tail - given == HANDFUL || !room)) {
 			pthread_mutex_lock(&c->mtx);
 			c->tail = given = tail;
-			pthread_cond_signal(&c->more);
-			while (tail - c->head == RING && !c->stop)
-				pthread_cond_wait(&c->room, &c->mtx);
+			if (c->writer_waits && tail - c->head >= WAKE)
+				pthread_cond_signal(&c->more);
+			if (!room) {
+				c->reader_waits = 1;
+				while (tail - c->head > RING - WAKE && !c->stop)
+					pthread_cond_wait(&c->room, &c->mtx);
+				c->reader_waits = 0;
+			}
 			room = RING - (tail - c->head);
 			int stop = c->stop;
 			pthread_mutex_unlock(&c->mtx);
@@ -166,15 +175,21 @@ static void *copy_reader(void *arg)
 	return NULL;
 }
 
-/* Take what the reader gave, wait for more, or learn it is done:
- * whether anything is left. */
-static int copy_take(struct copy *c, size_t head, size_t *tail)
+/* Give back what the writer took (`head`), or stop the reader; take what
+ * the reader gave, or wait for more, or learn it is done: whether
+ * anything is left. */
+static int copy_take(struct copy *c, size_t head, int stop, size_t *tail)
 {
 	pthread_mutex_lock(&c->mtx);
 	c->head = head;
-	pthread_cond_signal(&c->room);
-	while (c->tail == head && !c->done)
+	c->stop |= stop;
+	if (c->reader_waits && (c->stop || RING - (c->tail - head) >= WAKE))
+		pthread_cond_signal(&c->room);
+	while (c->tail - head < WAKE && !c->done) {
+		c->writer_waits = 1;
 		pthread_cond_wait(&c->more, &c->mtx);
+		c->writer_waits = 0;
+	}
 	*tail = c->tail;
 	pthread_mutex_unlock(&c->mtx);
 	return *tail != head;
@@ -229,7 +244,7 @@ int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 	}
 	if (rc)
 		c->done = 1;
-	while (copy_take(c, head, &tail)) {
+	while (copy_take(c, head, rc != 0, &tail)) {
 		for (; head != tail; head++) {
 			struct item *it = &c->ring[head % RING];
 			if (!rc && it->dict && adopt) {
@@ -251,11 +266,6 @@ int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 				if (!rc && fn)
 					rc = fn(n, arg);
 			}
-		}
-		if (rc && !c->stop) {
-			pthread_mutex_lock(&c->mtx);
-			c->stop = 1;
-			pthread_mutex_unlock(&c->mtx);
 		}
 	}
 	if (threaded)
