@@ -2,13 +2,13 @@
 # Restore of an account of N documents of about 1 KB (10% with 10 versions)
 # from the live store on tmpfs, side by side with LMDB's own compacting copy
 # of the same environment (mdb_copy -c). The two take turns for
-# BENCH_ROUNDS rounds (default 3), the first turn moving on each round, so
+# BENCH_ROUNDS rounds (default 5), the first turn moving on each round, so
 # neither alone pays for memory the machine hands out for the first time;
 # figures are medians of the rounds, with each round's ratio.
 set -eu
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 N=${BENCH_RESTORE_DOCS:-1000000}
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 B=$TOP/build/bench
 mkdir -p "$B"
 cc -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I"$TOP/core" \
