@@ -129,7 +129,9 @@ static int copy_read(struct copy *c, const pitr_entry *e, struct item *it)
  * the walk ended. */
 static int copy_walk(struct copy *c, int threaded)
 {
-	size_t tail = c->tail, given = tail, room = RING - (tail - c->head);
+	/* Beside the writer, head is read under the lock only. */
+	size_t tail = c->tail, given = tail;
+	size_t room = threaded ? 0 : RING - (tail - c->head);
 	pitr_entry e;
 	int rc = 0;
 
@@ -225,11 +227,17 @@ int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 	 * documents on it then report), or where the target keeps none,
 	 * keyframes alone. */
 	rc = dict_at(src, srcct, c->when, &dict);
-	if (rc == 0 && (rc = dict_adoptable(*dst, ct, &dict)) == 0)
-		c->d = &dict, adopt = 1;
 	if (rc == PITR_NOTFOUND || rc == PITR_CORRUPT) {
 		src->err[0] = 0;
 		rc = 0;
+	} else if (rc == 0) {
+		rc = dict_adoptable(*dst, ct, &dict);
+		if (rc == 0) {
+			c->d = &dict;
+			adopt = 1;
+		} else if (rc == PITR_NOTFOUND) {
+			rc = 0; /* the target keeps none */
+		}
 	}
 	pthread_mutex_init(&c->mtx, NULL);
 	pthread_cond_init(&c->more, NULL);
@@ -237,11 +245,10 @@ int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 	if (!rc)
 		rc = pitr_iter_begin(src, PITR_LIST_DOCUMENTS, srcct, c->when,
 				     NULL, 0, 0, &c->iter);
-	/* A container that fills the ring gets a reader of its own. */
-	if (!rc && !copy_walk(c, 0)) {
-		rc = pthread_create(&reader, NULL, copy_reader, c);
-		threaded = !rc;
-	}
+	/* A container that fills the ring gets a reader of its own (without
+	 * one, the caller's thread walks on whenever the ring is empty). */
+	if (!rc && !copy_walk(c, 0))
+		threaded = !pthread_create(&reader, NULL, copy_reader, c);
 	if (rc)
 		c->done = 1;
 	while (copy_take(c, head, rc != 0, &tail)) {
@@ -249,7 +256,10 @@ int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 			struct item *it = &c->ring[head % RING];
 			if (!rc && it->dict && adopt) {
 				adopt = 0;
-				rc = dict_adopt(*dst, ct, &dict);
+				/* adoptable when the copy began */
+				if ((rc = dict_adopt(*dst, ct, &dict)) ==
+				    PITR_NOTFOUND)
+					rc = PITR_CORRUPT;
 			}
 			if (!rc)
 				rc = copy_append(*dst, ct, &it->r);
@@ -267,12 +277,21 @@ int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 					rc = fn(n, arg);
 			}
 		}
+		if (!threaded && !c->done) {
+			c->head = head;
+			if (rc)
+				c->done = 1;
+			else
+				copy_walk(c, 0);
+		}
 	}
 	if (threaded)
 		pthread_join(reader, NULL);
 	if (!rc && c->rc) {
 		rc = c->rc;
-		snprintf((*dst)->err, sizeof((*dst)->err), "%s", c->err);
+		if (*c->err)
+			snprintf((*dst)->err, sizeof((*dst)->err), "%s",
+				 c->err);
 	}
 	if (!rc && fn)
 		rc = fn(n, arg);

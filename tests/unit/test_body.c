@@ -2434,6 +2434,70 @@ static void test_restore_many(void)
 	pitr_store_close(s);
 }
 
+/* Containers about the size of the copy's ring (1,024 records): walked
+ * by the caller alone, or handed over from the first record on; each
+ * document read back as it was. */
+static void test_restore_ring(void)
+{
+	static const unsigned sizes[] = { 1, 1023, 1024, 1025, 2049 };
+	enum { NS = sizeof(sizes) / sizeof(sizes[0]) };
+	pitr_store *s = make_store("rring", PITR_FORMAT), *r;
+	uint64_t ct[NS], at, rdb = 0;
+	char name[16], id[16], body[64], restored[128];
+	pitr_config cfg = { 0 };
+	pitr_restore_stats st;
+	pitr_txn *t;
+	int rc = 0, bad = 0;
+
+	for (unsigned k = 0; k < NS; k++) {
+		snprintf(name, sizeof(name), "c%u", sizes[k]);
+		ct[k] = container(s, name, "c");
+		if (rc || (rc = pitr_txn_begin(s, PITR_TXN_WRITE, &t)))
+			break;
+		for (unsigned i = 0; i < sizes[k] && !rc; i++) {
+			int l = snprintf(body, sizeof(body),
+					 "{\"k\":%u,\"i\":%u}", k, i);
+			snprintf(id, sizeof(id), "i%05u", i);
+			rc = pitr_doc_put(t, ct[k], id, strlen(id), body,
+					  (size_t)l);
+		}
+		if (rc)
+			pitr_txn_abort(t);
+		else
+			rc = pitr_txn_commit(t, NULL);
+	}
+	at = pitr_store_now(s);
+	pitr_policy_default(&cfg.policy);
+	snprintf(restored, sizeof(restored), "%s/rring-r", dir);
+	if (!rc)
+		rc = pitr_restore(s, at, NULL, 0, restored, &cfg, NULL, NULL,
+				  &st);
+	is_int(rc, 0,
+	       "an account of containers of 1 to 2049 documents "
+	       "restored");
+	if (rc || pitr_store_open(restored, 0, &r))
+		return;
+	for (unsigned k = 0; k < NS; k++) {
+		uint64_t rct = 0;
+		snprintf(name, sizeof(name), "c%u", sizes[k]);
+		if (!pitr_txn_begin(r, PITR_TXN_READ, &t)) {
+			if (!pitr_db_lookup(t, PITR_NOW, name, strlen(name),
+					    &rdb))
+				pitr_ct_lookup(t, PITR_NOW, rdb, "c", 1, &rct);
+			pitr_txn_abort(t);
+		}
+		for (unsigned i = 0; i <= sizes[k]; i++) {
+			snprintf(id, sizeof(id), "i%05u", i);
+			int same = same_doc(s, ct[k], at, r, rct, id);
+			bad += i < sizes[k] ? !same : same;
+		}
+	}
+	ok(st.docs == 1 + 1023 + 1024 + 1025 + 2049 && !bad,
+	   "every document in its container, none more (%d wrong)", bad);
+	pitr_store_close(r);
+	pitr_store_close(s);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -2455,6 +2519,7 @@ int main(void)
 	test_short();
 	test_restore_dict();
 	test_restore_many();
+	test_restore_ring();
 	test_dict();
 	test_repair();
 	test_prepared();
