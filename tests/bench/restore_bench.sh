@@ -9,6 +9,7 @@ set -eu
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 N=${BENCH_RESTORE_DOCS:-1000000}
 ROUNDS=${BENCH_ROUNDS:-5}
+case $ROUNDS in ''|0|*[!0-9]*) echo "restore_bench: BENCH_ROUNDS >= 1" >&2; exit 2;; esac
 B=$TOP/build/bench
 mkdir -p "$B"
 cc -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I"$TOP/core" \
