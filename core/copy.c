@@ -252,7 +252,9 @@ int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 	if (rc)
 		c->done = 1;
 	while (copy_take(c, head, rc != 0, &tail)) {
-		for (; head != tail; head++) {
+		/* At most WAKE at a time, so the reader learns of room soon. */
+		size_t end = tail - head > WAKE ? head + WAKE : tail;
+		for (; head != end; head++) {
 			struct item *it = &c->ring[head % RING];
 			if (!rc && it->dict && adopt) {
 				adopt = 0;
