@@ -734,8 +734,9 @@ int dict_at(pitr_txn *t, uint64_t ct, uint64_t at, struct dict_ref *d);
  * another one. */
 int dict_adopt(pitr_txn *t, uint64_t ct, const struct dict_ref *d);
 
-/* Whether dict_adopt(t, ct, d) would succeed: 0, PITR_NOTFOUND, or an
- * error; it writes nothing. */
+/* 0 if `d` is, or may become, `ct`'s dictionary (dict_adopt may still
+ * fail as any write may); PITR_NOTFOUND if not; or an error. Writes
+ * nothing. */
 int dict_adoptable(pitr_txn *t, uint64_t ct, const struct dict_ref *d);
 
 /* Release what dict_get or dict_of_ct gave. */

@@ -566,7 +566,8 @@ typedef int (*pitr_progress_fn)(uint64_t done, void *arg);
  * is called after each commit and at the end. `*done` (may be NULL) counts
  * the documents copied. A container of more than about a thousand
  * documents is read by a thread of the copy's own while the caller's
- * thread writes: `src` is that thread's until the call returns.
+ * thread writes: `src`, a read transaction, is that thread's until the
+ * call returns.
  */
 int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 		 uint64_t at, pitr_progress_fn fn, void *arg, uint64_t *done);

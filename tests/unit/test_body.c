@@ -2390,7 +2390,7 @@ static void test_restore_many(void)
 		pitr_store_close(r);
 	}
 
-	/* a flipped byte in a document past the first batches */
+	/* a flipped byte in a document past the first ring-fulls */
 	MDB_cursor *c;
 	MDB_val key, val;
 	struct log_rec lr;
@@ -2475,8 +2475,10 @@ static void test_restore_ring(void)
 	is_int(rc, 0,
 	       "an account of containers of 1 to 2049 documents "
 	       "restored");
-	if (rc || pitr_store_open(restored, 0, &r))
+	if (rc || pitr_store_open(restored, 0, &r)) {
+		pitr_store_close(s);
 		return;
+	}
 	for (unsigned k = 0; k < NS; k++) {
 		uint64_t rct = 0;
 		snprintf(name, sizeof(name), "c%u", sizes[k]);
