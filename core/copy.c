@@ -26,6 +26,8 @@
 
 #include "internal.h"
 
+int copy_alone;
+
 /* Documents per target transaction (LMDB bounds a transaction's size). */
 #define COPY_BATCH 10000
 /* Records in flight; how many the reader hands over at once; and how
@@ -248,7 +250,8 @@ int pitr_ct_copy(pitr_txn **dst, uint64_t ct, pitr_txn *src, uint64_t srcct,
 	/* A container that fills the ring gets a reader of its own (without
 	 * one, the caller's thread walks on whenever the ring is empty). */
 	if (!rc && !copy_walk(c, 0))
-		threaded = !pthread_create(&reader, NULL, copy_reader, c);
+		threaded = !copy_alone &&
+			   !pthread_create(&reader, NULL, copy_reader, c);
 	if (rc)
 		c->done = 1;
 	while (copy_take(c, head, rc != 0, &tail)) {

@@ -739,6 +739,10 @@ int dict_adopt(pitr_txn *t, uint64_t ct, const struct dict_ref *d);
  * nothing. */
 int dict_adoptable(pitr_txn *t, uint64_t ct, const struct dict_ref *d);
 
+/* Set, pitr_ct_copy makes no reader thread and walks as it does when
+ * none can be made (for the tests). */
+extern int copy_alone;
+
 /* Release what dict_get or dict_of_ct gave. */
 void dict_put(struct dict_ref *d);
 

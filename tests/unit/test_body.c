@@ -2435,13 +2435,16 @@ static void test_restore_many(void)
 }
 
 /* Containers about the size of the copy's ring (1,024 records): walked
- * by the caller alone, or handed over from the first record on; each
- * document read back as it was. */
-static void test_restore_ring(void)
+ * by the caller alone, or handed over from the first record on, or with
+ * no reader thread (`alone`) by the caller whenever the ring is empty;
+ * each document read back as it was. */
+static void test_restore_ring(int alone)
 {
 	static const unsigned sizes[] = { 1, 1023, 1024, 1025, 2049 };
 	enum { NS = sizeof(sizes) / sizeof(sizes[0]) };
-	pitr_store *s = make_store("rring", PITR_FORMAT), *r;
+	pitr_store *s =
+		       make_store(alone ? "rring-alone" : "rring", PITR_FORMAT),
+		   *r;
 	uint64_t ct[NS], at, rdb = 0;
 	char name[16], id[16], body[64], restored[128];
 	pitr_config cfg = { 0 };
@@ -2468,13 +2471,15 @@ static void test_restore_ring(void)
 	}
 	at = pitr_store_now(s);
 	pitr_policy_default(&cfg.policy);
-	snprintf(restored, sizeof(restored), "%s/rring-r", dir);
+	snprintf(restored, sizeof(restored), "%s/rring-r%d", dir, alone);
+	copy_alone = alone;
 	if (!rc)
 		rc = pitr_restore(s, at, NULL, 0, restored, &cfg, NULL, NULL,
 				  &st);
-	is_int(rc, 0,
-	       "an account of containers of 1 to 2049 documents "
-	       "restored");
+	copy_alone = 0;
+	ok(rc == 0,
+	   "an account of containers of 1 to 2049 documents restored%s: %d",
+	   alone ? " with no reader thread" : "", rc);
 	if (rc || pitr_store_open(restored, 0, &r)) {
 		pitr_store_close(s);
 		return;
@@ -2521,7 +2526,8 @@ int main(void)
 	test_short();
 	test_restore_dict();
 	test_restore_many();
-	test_restore_ring();
+	test_restore_ring(0);
+	test_restore_ring(1);
 	test_dict();
 	test_repair();
 	test_prepared();
