@@ -8,14 +8,17 @@
  * through a bounded ring; the caller's thread, which owns the target's
  * write transaction, appends them and commits in batches. A container of
  * fewer documents than the ring holds is walked by the caller's thread
- * alone, which spares small containers a thread. The records
- * handed over point into the source's map, which stays valid while the
- * source transaction lives, but for their names (copied: the iterator's
- * last only until its next step) and a keyframe made of a delta, a buffer
- * of its own that the writer frees. The reader alone uses the source
- * transaction (its store is opened MDB_NOTLS, so any thread may), and the
- * writer alone the target's. The reader stops at its first error; what it
- * handed over before is appended, then the error is returned.
+ * alone, which spares small containers a thread; so is any container when
+ * no thread can be made, the caller walking on whenever the ring is
+ * empty. The records handed over point into the source's map, which
+ * stays valid while the source transaction lives, but for their names
+ * (copied: the iterator's last only until its next step) and a keyframe
+ * made of a delta, a buffer of its own that the writer frees. The reader
+ * alone uses the source transaction (a read transaction of a store opened
+ * MDB_NOTLS, so any thread may), and the writer alone the target's. The
+ * reader stops at its first error; what it handed over before is
+ * appended, then the error is returned; the writer's first error stops
+ * the reader.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -26,7 +29,7 @@
 
 #include "internal.h"
 
-int copy_alone;
+int copy_alone; /* internal.h */
 
 /* Documents per target transaction (LMDB bounds a transaction's size). */
 #define COPY_BATCH 10000
