@@ -119,9 +119,17 @@ int floor_barrier(pitr_store *s, uint64_t t)
 
 int pitr_store_resolve_ns(pitr_store *s, uint64_t t, uint64_t *at)
 {
+	return pitr_store_resolve_asof(s, t, UINT64_MAX, at);
+}
+
+int pitr_store_resolve_asof(pitr_store *s, uint64_t t, uint64_t asof,
+			    uint64_t *at)
+{
 	uint64_t now = pitr_store_now(s);
 	pitr_policy p = policy_of(s);
 
+	if (asof < now)
+		now = asof;
 	if (t > now || t < earliest(s, now))
 		return PITR_OUTOFRANGE;
 	uint64_t until = 0, step = 0;

@@ -230,6 +230,12 @@ int pitr_store_resolve(pitr_store *s, const char *text, size_t len,
 /* Same, for an instant already in ns. */
 int pitr_store_resolve_ns(pitr_store *s, uint64_t t, uint64_t *at);
 
+/* Same, with the window as it stood at `asof` (<= now): [earliest then,
+ * asof]. For an account replayed from backup media, whose window ends
+ * where the media end, however long the replay took. */
+int pitr_store_resolve_asof(pitr_store *s, uint64_t t, uint64_t asof,
+			    uint64_t *at);
+
 /*
  * Wait until no write transaction of this process could still commit a
  * mutation with timestamp <= at; afterwards the state at `at` never changes.

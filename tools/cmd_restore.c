@@ -190,6 +190,30 @@ static int mount_target(const char *self, const char *target, const char *mnt)
 	return 0;
 }
 
+/* The instant `t` (`text`) of an account replayed from backup media
+ * complete up to `complete`: its window ends there, however long the
+ * replay took. */
+static int replayed_instant(pitr_store *s, const char *text, uint64_t t,
+			    uint64_t complete, uint64_t *at)
+{
+	char a[PITR_TIME_LEN], b[PITR_TIME_LEN];
+	int rc = pitr_store_resolve_asof(s, t, complete, at);
+
+	if (rc == PITR_OUTOFRANGE) {
+		warnx("time '%s' is outside the backup's restorable window "
+		      "[%s, %s]",
+		      text,
+		      pitr_time_format(pitr_store_window_start(s, complete), a),
+		      pitr_time_format(complete, b));
+		return 1;
+	}
+	if (rc) {
+		warnx("cannot use time '%s': %s", text, pitr_strerror(rc));
+		return 1;
+	}
+	return 0;
+}
+
 int cmd_restore(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
@@ -212,7 +236,7 @@ int cmd_restore(int argc, char *argv[])
 	pitr_store *src_store = NULL;
 	pitr_txn *src = NULL;
 	struct stat sb;
-	uint64_t at;
+	uint64_t at, until = 0, complete = 0;
 	int c, nsel = 0, rc = 1, from_backup = 0, json = 0;
 	char replay[PATH_MAX] = "", from_buf[PITR_TIME_LEN];
 
@@ -292,7 +316,7 @@ int cmd_restore(int argc, char *argv[])
 	if (from_backup) {
 		/* The media alone: replay them into a hidden account, then
 		 * restore from it exactly as from a live one. */
-		uint64_t until, complete = 0, now = pitr_clock();
+		uint64_t now = pitr_clock();
 		char c1[PITR_TIME_LEN];
 		if (pitr_time_parse(when, strlen(when), now, &until)) {
 			warnx("invalid time '%s': use RFC 3339, e.g. "
@@ -361,7 +385,9 @@ int cmd_restore(int argc, char *argv[])
 	src_store = open_reader(source);
 	if (!src_store)
 		goto out_replay;
-	if ((rc = parse_instant(src_store, when, &at)))
+	if ((rc = from_backup
+		      ? replayed_instant(src_store, when, until, complete, &at)
+		      : parse_instant(src_store, when, &at)))
 		goto out;
 	pitr_time_format(at, when_buf);
 	signal(SIGINT, on_signal);

@@ -197,6 +197,33 @@ def ns(t):
 assert ns(sys.argv[1]) - ns(sys.argv[2]) == 10**9, sys.argv" "$T" "$X"
 '
 
+test_expect_success 'a short window ends where the media end, not at the end of the replay' '
+	# an account of a 2 s window whose media ended more than 2 s ago (as
+	# when a replay takes longer than the window): -0s and the media s
+	# last instant still restore, an instant before the window does not
+	mkdir "$TMP/d7"
+	"$PITR" create "$TMP/s7" --retention 2s
+	mount_fs "$TMP/s7" "$TMP/m7" --backup-dir "$TMP/d7"
+	mkdir "$TMP/m7/d" "$TMP/m7/d/c"
+	echo "{\"w\": 7}" >"$TMP/m7/d/c/w.json"
+	"$PITR" backup "$TMP/s7" flush >/dev/null
+	unmount_fs "$TMP/m7"
+	T=$("$PITR" verify "$TMP/d7" | sed -n "s/.* ok; complete up to //p")
+	[ -n "$T" ]
+	sleep 3
+	"$PITR" restore "$TMP/d7" "$TMP/r7" --from-backup --at -0s 2>"$TMP/e"
+	grep -q "at $T into" "$TMP/e"
+	"$PITR" restore "$TMP/d7" "$TMP/r7b" --from-backup --at "$T" 2>/dev/null
+	mount_fs "$TMP/r7" "$TMP/rm7"
+	jq -e ".w == 7" "$TMP/rm7/d/c/w.json" >/dev/null
+	unmount_fs "$TMP/rm7"
+	rc=0; "$PITR" restore "$TMP/d7" "$TMP/r7c" --from-backup --at -3s \
+		2>"$TMP/e" || rc=$?
+	[ $rc = 1 ]
+	grep -q "outside the backup.s restorable window" "$TMP/e"
+	[ ! -e "$TMP/r7c" ]
+'
+
 test_expect_success 'a corrupted byte is found by pitr verify, and restore refuses what it cannot prove' '
 	last=$(ls "$D"/seg-*.pseg | tail -1)
 	first=$(ls "$D"/seg-*.pseg | head -1)
