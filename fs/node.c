@@ -1,6 +1,8 @@
 /*
  * node.c - the daemon's inode table: a hash of (parent, name) -> node under
- * one mutex. Nodes are freed when no lookup, child or handle refers to them.
+ * one mutex. Nodes are freed when no lookup, child or handle refers to them,
+ * and all at exit, hashed or not (the kernel need not forget every node
+ * before an unmount).
  */
 #include <errno.h>
 #include <fuse_lowlevel.h>
@@ -13,6 +15,7 @@
 
 struct node {
 	struct node *hnext;  /* hash chain; unhashed nodes are off it */
+	struct node *anext, **aprev; /* every node but the root */
 	struct node *parent; /* holds a child reference on it */
 	uint64_t nlookup;    /* kernel lookups */
 	uint32_t children;   /* nodes whose parent this is */
@@ -40,7 +43,7 @@ static struct node root = { .kind = N_ROOT,
 			    .hashed = 0,
 			    .name = (char[1]){ 0 } };
 static pthread_mutex_t table_mtx = PTHREAD_MUTEX_INITIALIZER;
-static struct node **buckets;
+static struct node **buckets, *all;
 static size_t nbuckets, nnodes;
 
 void node_table_init(void)
@@ -53,14 +56,14 @@ void node_table_init(void)
 
 void node_table_free(void)
 {
-	for (size_t i = 0; i < nbuckets; i++) {
-		struct node *n = buckets[i], *next;
-		for (; n; n = next) {
-			next = n->hnext;
-			free(n->name);
-			free(n);
-		}
+	struct node *n, *next;
+
+	for (n = all; n; n = next) {
+		next = n->anext;
+		free(n->name);
+		free(n);
 	}
+	all = NULL;
 	free(buckets);
 	buckets = NULL;
 }
@@ -173,6 +176,9 @@ static void maybe_free_locked(struct node *n)
 	while (n != &root && !n->nlookup && !n->children && !n->opens) {
 		struct node *parent = n->parent;
 		unhash_locked(n);
+		*n->aprev = n->anext;
+		if (n->anext)
+			n->anext->aprev = n->aprev;
 		free(n->name);
 		free(n);
 		nnodes--;
@@ -218,6 +224,11 @@ struct node *node_lookup(struct node *parent, enum node_kind kind, uint64_t at,
 		n->hashed = 1;
 		n->hnext = *p;
 		*p = n;
+		n->anext = all;
+		if (all)
+			all->aprev = &n->anext;
+		n->aprev = &all;
+		all = n;
 		if (++nnodes > nbuckets)
 			grow();
 	}
